@@ -1,0 +1,167 @@
+"""The ``loyalsim`` command: a thin typer app that parses options, calls stages, maps exit codes.
+
+Exit codes (documented in README and docs/cli.md):
+  0  success, nothing to report
+  1  findings: validation errors (or warnings with --strict), failed guardrails, rejected data
+  2  usage error, or an input that cannot be read at all
+  3  internal error: a bug in loyalsim (please report it)
+  130 interrupted (Ctrl-C)
+
+Heavy modules (numpy, simpy, pyarrow) are imported inside the commands that need them,
+never at module level: ``loyalsim validate`` must start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from loyalsim import __version__
+from loyalsim.errors import LoyalsimError, UsageError
+
+app = typer.Typer(
+    name="loyalsim",
+    help="Declarative loyalty programs: validate, explain, replay, simulate and account for them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class IssueFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    junit = "junit"
+    sarif = "sarif"
+
+
+class SchemaName(str, Enum):
+    program = "program"
+    scenario = "scenario"
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Print to stdout, or write atomically to ``output``."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from loyalsim.fileio import atomic_write_text
+
+    try:
+        atomic_write_text(output, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"loyalsim {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """loyalsim: exact rules, honest forecasts."""
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders or globs ('-' for standard input).",
+                                               show_default=False)],
+    output_format: Annotated[IssueFormat | None, typer.Option(
+        "--format", "-f", help="Output format. Default: github under GitHub Actions, else text.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Config file (default: nearest loyalsim.toml or pyproject.toml [tool.loyalsim]).")] = None,
+    colour: Annotated[bool | None, typer.Option("--color/--no-color", help="Colour text output.")] = None,
+) -> None:
+    """Validate programs and scenarios: schema and semantic rules, with file:line:col.
+
+    Exit code 0 when clean, 1 when there are errors (or warnings with --strict), 2 when a
+    file cannot be read or the command is misused.
+    """
+    from loyalsim.report.issues import RENDERERS, render_text
+    from loyalsim.validate import validate_paths
+    from loyalsim.validate.config import find_config, load_config
+
+    settings = load_config(config) if config else find_config()
+    report = validate_paths(paths, settings, strict=strict)
+    chosen = output_format.value if output_format else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    if chosen == "text":
+        use_colour = colour if colour is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        text = render_text(report, colour=use_colour)
+    else:
+        text = RENDERERS[chosen](report)
+    emit(text, output)
+    if output is not None and chosen != "text":
+        from loyalsim.report.issues import summary_line
+
+        sys.stderr.write(summary_line(report) + f"; report written to {output}\n")
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def schema(
+    name: Annotated[SchemaName, typer.Argument(help="Which schema.")] = SchemaName.program,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write it to this file.")] = None,
+) -> None:
+    """Print the published JSON Schema (2020-12) of programs or scenarios, for editors and tools."""
+    from importlib import resources
+
+    text = resources.files("loyalsim.schemas").joinpath(f"{name.value}.schema.json").read_text(encoding="utf-8")
+    emit(text, output)
+
+
+@app.command()
+def rules(
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """List every issue code with its default severity and meaning."""
+    import json
+
+    from loyalsim.catalog import CATALOG
+
+    if output_format == "json":
+        rows = [{"code": c.code, "name": c.name, "severity": c.severity.value, "summary": c.summary}
+                for c in CATALOG.values()]
+        emit(json.dumps(rows, indent=2) + "\n", None)
+        return
+    if output_format != "text":
+        raise UsageError(f"unknown format {output_format!r}; use text or json")
+    lines = [f"{c.code}  {c.severity.value:<7}  {c.name:<32} {c.summary}" for c in CATALOG.values()]
+    emit("\n".join(lines) + "\n", None)
+
+
+def main() -> None:
+    """Console entry point: run the app; turn every failure into a message and an exit code."""
+    try:
+        app()
+    except LoyalsimError as exc:
+        sys.stderr.write(f"loyalsim: {exc}\n")
+        for issue in exc.issues:
+            where = issue.file if not issue.line else f"{issue.file}:{issue.line}:{issue.column}"
+            sys.stderr.write(f"{where}: {issue.severity.value} {issue.code} {issue.message}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("loyalsim: interrupted\n")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("LOYALSIM_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"loyalsim: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in loyalsim; run again with LOYALSIM_DEBUG=1 for the traceback and report it.\n"
+        )
+        sys.exit(3)

@@ -1,0 +1,94 @@
+"""Semantic rules for scenarios (LS3xx)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from loyalsim.durations import parse_duration
+from loyalsim.validate.rules import Context, Finding, rule
+from loyalsim.validate.schema_check import did_you_mean
+
+S = "Scenario"
+
+# Metrics a guardrail may name: monthly results and headline figures of a forecast.
+GUARDRAIL_METRICS = frozenset({
+    "members", "active_customers", "purchases", "revenue", "points_issued", "points_redeemed",
+    "points_expired", "points_outstanding", "liability", "deferred_revenue", "breakage", "program_cost",
+    "reward_cost", "fee_revenue", "cashback_payable", "donations", "referrals", "incremental_revenue",
+    "incremental_margin", "roi", "retention_lift", "npv",
+})
+
+
+@rule(S, "LS301")
+def shares_sum_to_one(ctx: Context) -> Iterator[Finding]:
+    """Segment shares split the population, so they must add up to 1."""
+    segments = ctx.data["population"]["segments"]
+    total = sum(s["share"] for s in segments)
+    if abs(total - 1) > 1e-9:
+        yield Finding(("population", "segments"), f"segment shares add up to {total:g}, not 1",
+                      "adjust the shares so that they sum to 1", key=True)
+
+
+@rule(S, "LS307")
+def unique_segments(ctx: Context) -> Iterator[Finding]:
+    """Segments are referred to by id in results, so ids must be unique."""
+    seen: set[str] = set()
+    for i, segment in enumerate(ctx.data["population"]["segments"]):
+        if segment["id"] in seen:
+            yield Finding(("population", "segments", i, "id"), f"the segment id '{segment['id']}' is used twice")
+        seen.add(segment["id"])
+
+
+@rule(S, "LS302")
+def programs_exist(ctx: Context) -> Iterator[Finding]:
+    """Program files are found relative to the scenario file."""
+    if ctx.doc.file in ("-", "<stdin>"):
+        return
+    base = Path(ctx.doc.file).parent
+    for i, name in enumerate(ctx.data["programs"]):
+        if not (base / name).is_file():
+            yield Finding(("programs", i), f"the program file '{name}' does not exist (looked in {base / name})",
+                          "program paths are relative to the scenario file")
+
+
+@rule(S, "LS303")
+def guardrail_bounds(ctx: Context) -> Iterator[Finding]:
+    """A guardrail whose min exceeds its max can never pass."""
+    for i, guard in enumerate(ctx.data.get("guardrails", [])):
+        if "min" in guard and "max" in guard and guard["min"] > guard["max"]:
+            yield Finding(("guardrails", i, "min"), f"guardrail '{guard['id']}' needs at least {guard['min']} and "
+                          f"at most {guard['max']}: it can never pass")
+
+
+@rule(S, "LS304")
+def guardrail_metrics(ctx: Context) -> Iterator[Finding]:
+    """Guardrails must name a metric the forecast produces."""
+    for i, guard in enumerate(ctx.data.get("guardrails", [])):
+        metric = guard["metric"]
+        if metric not in GUARDRAIL_METRICS:
+            guess = did_you_mean(metric, GUARDRAIL_METRICS)
+            yield Finding(("guardrails", i, "metric"), f"unknown metric '{metric}'" +
+                          (f"; did you mean '{guess}'?" if guess else ""),
+                          None if guess else "metrics: " + ", ".join(sorted(GUARDRAIL_METRICS)))
+
+
+@rule(S, "LS305")
+def guardrail_month(ctx: Context) -> Iterator[Finding]:
+    """A guardrail on a month after the horizon has nothing to measure."""
+    horizon = parse_duration(ctx.data["horizon"])
+    months = horizon.months + horizon.days // 30
+    for i, guard in enumerate(ctx.data.get("guardrails", [])):
+        if guard.get("month", 0) > months:
+            yield Finding(("guardrails", i, "month"), f"month {guard['month']} is beyond the {months}-month horizon")
+
+
+@rule(S, "LS306")
+def basket_shares(ctx: Context) -> Iterator[Finding]:
+    """Basket shares describe a mix, so each should add up to 1."""
+    for i, segment in enumerate(ctx.data["population"]["segments"]):
+        for part in ("category", "channel"):
+            mix = segment.get("basket", {}).get(part)
+            if mix and abs(sum(mix.values()) - 1) > 1e-9:
+                yield Finding(("population", "segments", i, "basket", part),
+                              f"{part} shares add up to {sum(mix.values()):g}, not 1", key=True)
