@@ -30,6 +30,7 @@ bench: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/python tools/gen_schemas.py
+	$(BIN)/python tools/gen_docs.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

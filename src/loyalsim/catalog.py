@@ -25,7 +25,7 @@ class CodeInfo:
     summary: str
 
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 _ENTRIES = [
     ("LS001", "unreadable-file", E, "The file does not exist or cannot be read."),
@@ -72,7 +72,7 @@ _ENTRIES = [
     ("LS217", "points-without-value", E, "Rewards exist but points have no monetary value."),
     ("LS218", "reward-value-inconsistent", W, "A reward's value per point is far from points.value."),
     ("LS219", "tier-multiplier-decreasing", W, "A higher tier earns at a lower multiplier than a lower tier."),
-    ("LS220", "mechanic-outside-type", I, "A mechanic is present that the declared type does not name."),
+    ("LS220", "mechanic-outside-type", N, "A mechanic is present that the declared type does not name."),
     ("LS221", "exact-rounding-needs-decimals", E, "Rounding 'exact' on points that hold no decimals."),
     ("LS222", "referral-without-reward", E, "A referral program rewards neither referrer nor referee."),
     ("LS223", "cap-inconsistent", W, "A per-period cap is smaller than the per-transaction cap."),

@@ -23,18 +23,17 @@ def atomic_path(target: Path) -> Iterator[Path]:
     temporary = Path(name)
     try:
         yield temporary
-        os.replace(temporary, target)
+        temporary.replace(target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
 
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:
-    with atomic_path(target) as temporary:
-        with temporary.open("wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
+    with atomic_path(target) as temporary, temporary.open("wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
 
 
 def atomic_write_text(target: Path, text: str) -> None:

@@ -17,7 +17,7 @@ from loyalsim.load.source import LoadedDocument, SourceMap
 from loyalsim.load.textfile import decode, read_text
 from loyalsim.load.yaml12 import LoadFailure, parse_yaml
 
-__all__ = ["DEFAULT_LIMITS", "LoadResult", "LoadedDocument", "Limits", "SourceMap", "load_bytes", "load_file", "load_text"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "LoadResult", "LoadedDocument", "SourceMap", "load_bytes", "load_file", "load_text"]
 
 _IGNORE = re.compile(r"#\s*loyalsim:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
 

@@ -69,6 +69,8 @@ def _show_tag(tag: str) -> str:
 
 
 def _pos(mark: Any) -> Position:
+    if mark is None:
+        return (1, 1)
     return (mark.line + 1, mark.column + 1)
 
 
@@ -175,7 +177,9 @@ class _Builder:
         if tag in (None, "!"):
             return self.resolve_plain(text, position) if plain and tag is None else text
         name = tag[len(_CORE):] if tag.startswith(_CORE) else None
-        expected = {"int": int, "float": (int, float), "bool": bool, "null": type(None), "str": str}.get(name or "")
+        expected: tuple[type, ...] | None = {
+            "int": (int,), "float": (int, float), "bool": (bool,), "null": (type(None),), "str": (str,),
+        }.get(name or "")
         if name is None or expected is None:
             shown = _show_tag(tag)
             raise self.fail(
@@ -187,7 +191,7 @@ class _Builder:
         value = self.resolve_plain(text, position)
         if (isinstance(value, bool) and name != "bool") or not isinstance(value, expected):
             raise self.fail("LS012", f"'{text}' is not a valid !!{name}", position)
-        return float(value) if name == "float" else value
+        return float(value) if name == "float" and isinstance(value, int | float) else value
 
     def resolve_plain(self, text: str, position: Position) -> Any:
         if text in _NULL:
@@ -212,10 +216,10 @@ class _Builder:
             mantissa = text.lower().split("e")[0].lstrip("+-").lstrip("0").replace(".", "")
             if len(mantissa) > 400:
                 raise self.out_of_range(text, position)
-            number = float(text)
-            if not math.isfinite(number) or abs(number) > self.limits.max_number:
+            real = float(text)
+            if not math.isfinite(real) or abs(real) > self.limits.max_number:
                 raise self.out_of_range(text, position)
-            return number
+            return real
         return text
 
     def out_of_range(self, text: str, position: Position) -> LoadFailure:
@@ -242,8 +246,9 @@ class _Builder:
             self.count(1, position)
             value = self.scalar(event)
             span = None
-            if event.end_mark.line == event.start_mark.line:
-                span = max(1, event.end_mark.column - event.start_mark.column)
+            start, end = event.start_mark, event.end_mark
+            if start is not None and end is not None and end.line == start.line:
+                span = max(1, end.column - start.column)
             if event.anchor:
                 self.anchors[event.anchor] = (value, 1)
             self.attach(value, 1, position, span)
@@ -297,7 +302,9 @@ def _error_message(exc: yaml.YAMLError) -> str:
             message = f"{message} ({context})"
         return message
     if isinstance(exc, yaml.reader.ReaderError):
-        return f"the character {exc.character!r} is not allowed in YAML"
+        character = exc.character
+        code = ord(character) if isinstance(character, str) else int(character)
+        return f"the control character U+{code:04X} is not allowed in YAML text (write it as an escape in double quotes)"
     return str(exc).splitlines()[0]
 
 

@@ -7,17 +7,15 @@ dashboards), sarif (code-scanning). Each takes a :class:`ValidationReport`, retu
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
-from collections.abc import Callable
 from xml.etree import ElementTree as ET
 
 from loyalsim import __version__
 from loyalsim.catalog import info
 from loyalsim.issues import Issue, Severity
 from loyalsim.validate import ValidationReport
-
-DOCS_URL = "https://github.com/loyalsim/loyalsim/blob/main/docs/rules.md"
 
 
 def _plural(n: int, word: str) -> str:
@@ -165,7 +163,7 @@ def render_sarif(report: ValidationReport) -> str:
             "name": entry.name,
             "shortDescription": {"text": entry.summary or entry.name},
             "defaultConfiguration": {"level": levels[entry.severity]},
-            "helpUri": f"{DOCS_URL}#{code.lower()}",
+            "help": {"text": f"See docs/rules.md#{code.lower()} in the loyalsim documentation."},
         })
 
     def result(issue: Issue, suppressed: bool) -> dict[str, object]:
@@ -196,7 +194,7 @@ def render_sarif(report: ValidationReport) -> str:
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "loyalsim", "version": __version__, "semanticVersion": __version__,
-                                "informationUri": "https://github.com/loyalsim/loyalsim", "rules": rules}},
+                                "rules": rules}},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
             "columnKind": "unicodeCodePoints",
             "results": [result(i, False) for i in report.issues] + [result(i, True) for i in report.suppressed],

@@ -146,7 +146,9 @@ def _yaml11_hint(expected: str | list[str], value: Any) -> str | None:
         if "boolean" in wanted and value.lower() in _YAML11_BOOLS:
             return f"loyalsim reads YAML 1.2, where {value} is text, not a boolean: write true or false"
         if wanted & {"number", "integer"} and re.fullmatch(r"[-+]?[0-9][0-9_]*(\.[0-9_]*)?", value):
-            return "underscores in numbers are YAML 1.1 only: write the digits without '_'"
+            if "_" in value:
+                return "underscores in numbers are YAML 1.1 only: write the digits without '_'"
+            return "remove the quotes: a quoted number is text"
         if wanted & {"number", "integer"} and re.fullmatch(r"[0-9]+(:[0-5]?[0-9])+", value):
             return "YAML 1.2 reads 1:30 as text; write the number of minutes or seconds instead"
     if "string" in wanted and isinstance(value, int | float) and not isinstance(value, bool):
@@ -230,7 +232,7 @@ class SchemaChecker:
         elif keyword in ("anyOf", "oneOf"):
             hint = _hint(error)
             if hint:
-                yield self.issue(doc, code, path, f"{where}: {show(value)} is not {hint}")
+                yield self.issue(doc, "LS106", path, f"{where}: {show(value)} is not {hint}")
             elif keyword == "anyOf" and all(set(s) == {"required"} for s in error.validator_value):
                 keys = " or ".join(f"'{s['required'][0]}'" for s in error.validator_value)
                 yield self.issue(doc, "LS102", path, f"{where} needs {keys}")
@@ -253,6 +255,7 @@ class SchemaChecker:
             if key in anywhere and not self.resolver.branch_matches(error.schema, instance):
                 # The discriminator itself is wrong (reported on its own); the key may be fine.
                 continue
+            hint: str | None
             if key in anywhere and isinstance(kind, str):
                 message = f"'{key}' is not allowed in {where} of kind '{kind}'"
                 hint = f"'{key}' belongs to another kind; remove it or change kind"

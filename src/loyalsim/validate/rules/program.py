@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 from loyalsim.durations import Duration, parse_duration
@@ -96,7 +97,7 @@ def bands_overlap(ctx: Context) -> Iterator[Finding]:
     """Bands of one rule must not overlap: an amount would earn twice."""
     for i, bands in _bands(ctx.data):
         order = sorted(range(len(bands)), key=lambda j: bands[j]["from"])
-        for a, b in zip(order, order[1:], strict=False):
+        for a, b in pairwise(order):
             end = bands[a].get("to", math.inf)
             if end > bands[b]["from"]:
                 shown = "no upper bound" if end == math.inf else f"up to {end}"
@@ -110,7 +111,7 @@ def bands_gap(ctx: Context) -> Iterator[Finding]:
     """Bands that leave a gap: spend inside it earns nothing, rarely on purpose."""
     for i, bands in _bands(ctx.data):
         order = sorted(range(len(bands)), key=lambda j: bands[j]["from"])
-        for a, b in zip(order, order[1:], strict=False):
+        for a, b in pairwise(order):
             end = bands[a].get("to")
             if end is not None and end < bands[b]["from"]:
                 yield Finding(("earn", i, "bands", b, "from"),
@@ -158,10 +159,11 @@ def _max_points(data: dict[str, Any], window: Duration) -> float:
             if natural is None:
                 return math.inf
             return points * (math.floor(days / natural.approx_days) + 1)
+        count = float(limit["count"])
         if limit["per"] == "lifetime":
-            return points * limit["count"]
+            return points * count
         per = parse_duration(limit["per"]).approx_days
-        return points * limit["count"] * (math.floor(days / per) + 1)
+        return points * count * (math.floor(days / per) + 1)
 
     for earn in data.get("earn", []):
         if earn["kind"] == "action":

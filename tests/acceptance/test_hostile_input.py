@@ -1,0 +1,63 @@
+"""Hostile input through the real command: each case a clean message, its code and exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+def _bomb() -> bytes:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    previous = "a"
+    for name in "bcdefghij":
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+        previous = name
+    return ("\n".join(lines) + "\n").encode()
+
+
+CASES = {
+    "alias-bomb": (_bomb(), "LS013", 1),
+    "deep-flow": (b"[" * 200_000, "LS014", 1),
+    "deep-block": ("".join("  " * i + f"k{i}:\n" for i in range(100)).encode(), "LS014", 1),
+    "huge-file": (b"# padding\n" * 120_000, "LS002", 2),
+    "huge-integer": (b"apiVersion: loyalsim/v1\nseed: " + b"9" * 4000 + b"\n", "LS015", 1),
+    "infinity": (b"apiVersion: loyalsim/v1\nkind: Program\nx: .inf\n", "LS016", 1),
+    "python-tag": (b"a: !!python/object/apply:os.system ['echo owned']\n", "LS012", 1),
+    "custom-tag": (b"a: !include other.yaml\n", "LS012", 1),
+    "duplicate-keys": (b"apiVersion: loyalsim/v1\nkind: Program\nkind: Scenario\n", "LS011", 1),
+    "binary": (bytes(range(256)) * 10, "LS003", 2),
+    "latin-1": ("apiVersion: loyalsim/v1\nname: café\n".encode("latin-1"), "LS004", 2),
+    "empty": (b"", "LS018", 1),
+    "two-documents": (b"a: 1\n---\nb: 2\n", "LS017", 1),
+    "top-level-list": (b"- kind: Program\n", "LS019", 1),
+    "odd-key": (b"? [1, 2]\n: x\n", "LS021", 1),
+    "syntax": (b"apiVersion: loyalsim/v1\nkind: [Program\n", "LS010", 1),
+    "control-char": (b"a: \x07bell\n", "LS010", 1),
+    "merge-key": (b"base: &b {x: 1}\nother:\n  <<: *b\n", "LS020", 1),
+    "kind-is-a-number": (b"apiVersion: loyalsim/v1\nkind: 7\n", "LS030", 1),
+    "long-line": (b"a: " + b"x" * 200_000 + b"\n", "LS015", 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile_file_gets_a_clean_error(name: str, tmp_path: Path) -> None:
+    content, code, exit_code = CASES[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_bytes(content)
+    result = run_cli("validate", "--format", "json", str(path), timeout=30)
+    assert result.returncode == exit_code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    issues = json.loads(result.stdout)["issues"]
+    assert issues[0]["code"] == code
+    assert issues[0]["file"] == str(path)
+    text = run_cli("validate", str(path), timeout=30)
+    assert text.returncode == exit_code and "Traceback" not in text.stderr
+
+
+def test_a_folder_passed_as_a_file(tmp_path: Path) -> None:
+    result = run_cli("validate", str(tmp_path))
+    assert result.returncode == 2 and "no .yaml or .yml files" in result.stdout

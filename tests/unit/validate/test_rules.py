@@ -1,0 +1,92 @@
+"""Semantic rules beyond the corpus: edge cases where a rule must stay silent or must fire."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from loyalsim.load import load_text
+from loyalsim.validate import validate_document
+from tests.conftest import ROOT
+
+
+def codes_for(document: dict[str, Any], file: str = "mem.yaml") -> list[str]:
+    loaded = load_text(yaml.safe_dump(document, sort_keys=False), file)
+    assert loaded.document is not None
+    return [i.code for i in validate_document(loaded.document)[1]]
+
+
+def program(name: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "programs" / f"{name}.yaml").read_text())
+
+
+def test_contiguous_bands_are_neither_gap_nor_overlap() -> None:
+    assert codes_for(program("classic-rewards")) == []
+
+
+def test_bands_out_of_order_are_judged_by_amount() -> None:
+    doc = program("classic-rewards")
+    doc["earn"][0]["bands"].reverse()
+    assert codes_for(doc) == []
+
+
+def test_unreachable_rule_is_silent_when_earning_is_unbounded() -> None:
+    doc = program("hybrid-rewards")
+    doc["rewards"]["catalog"][1]["cost"] = 10**9
+    assert "LS207" not in codes_for(doc)
+
+
+def test_unreachable_rule_counts_action_limits() -> None:
+    doc = program("community-club")
+    doc["earn"] = [{"id": "welcome", "kind": "action", "action": "sign_up", "points": 100}]
+    doc["expiry"] = [{"kind": "rolling", "after": "1 month"}]
+    # sign-up 100 + reviews 50x5x2 + events 200x2x2 + shares 10x10x2 = 1600 within a month at most
+    doc["rewards"]["catalog"][0]["cost"] = 1600
+    assert "LS207" not in codes_for(doc)
+    doc["rewards"]["catalog"][0]["cost"] = 1601
+    assert "LS207" in codes_for(doc)
+
+
+def test_exempting_every_tier_silences_the_expiry_window_warning() -> None:
+    doc = program("coffee-stars")
+    doc["expiry"][0]["exempt_tiers"] = ["green", "gold", "reserve"]
+    assert "LS208" not in codes_for(doc)
+
+
+def test_money_precision_follows_the_currency() -> None:
+    doc = program("classic-rewards")
+    doc["metadata"]["currency"] = "JPY"
+    doc["rewards"]["catalog"][0]["face_value"] = 10.5
+    assert "LS226" in codes_for(doc)
+    doc["metadata"]["currency"] = "KWD"
+    doc["rewards"]["catalog"][0]["face_value"] = 10.125
+    assert "LS226" not in codes_for(doc)
+
+
+def test_scenario_rules(tmp_path: Path) -> None:
+    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
+    broken = copy.deepcopy(scenario)
+    broken["population"]["segments"][0]["share"] = 0.5
+    broken["programs"] = ["missing.yaml"]
+    broken["guardrails"] = [
+        {"id": "a", "metric": "liabilty", "stat": "p95", "max": 1},
+        {"id": "b", "metric": "roi", "stat": "mean", "min": 2, "max": 1, "month": 99},
+    ]
+    broken["population"]["segments"].append(copy.deepcopy(broken["population"]["segments"][0]))
+    broken["population"]["segments"][1]["basket"] = {"category": {"a": 0.5}}
+    file = tmp_path / "s.yaml"
+    assert sorted(codes_for(broken, str(file))) == ["LS302", "LS303", "LS304", "LS305", "LS306", "LS307"]
+    broken["population"]["segments"][1]["share"] = 0.25
+    assert "LS301" in codes_for(broken, str(file))
+
+
+def test_did_you_mean_on_unknown_metric(tmp_path: Path) -> None:
+    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
+    scenario["guardrails"] = [{"id": "a", "metric": "liabilty", "stat": "p95", "max": 1}]
+    loaded = load_text(yaml.safe_dump(scenario), str(tmp_path / "s.yaml"))
+    assert loaded.document is not None
+    messages = [i.message for i in validate_document(loaded.document)[1]]
+    assert any("did you mean 'liability'" in m for m in messages)
