@@ -42,6 +42,28 @@ class IssueFormat(str, Enum):
     sarif = "sarif"
 
 
+class EarnFormat(str, Enum):
+    csv = "csv"
+    json = "json"
+    parquet = "parquet"
+
+
+class OnError(str, Enum):
+    fail = "fail"
+    skip = "skip"
+
+
+class Redeem(str, Enum):
+    program = "program"
+    auto = "auto"
+    none = "none"
+
+
+class ExplainFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
 class SchemaName(str, Enum):
     program = "program"
     scenario = "scenario"
@@ -110,6 +132,35 @@ def validate(
 
         sys.stderr.write(summary_line(report) + f"; report written to {output}\n")
     raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def earn(
+    program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
+    transactions: Annotated[list[Path], typer.Argument(help="Transaction files (CSV or Parquet).", show_default=False)],
+    output_format: Annotated[EarnFormat, typer.Option("--format", "-f", help="Output format.")] = EarnFormat.csv,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (monthly rows; totals beside it).")] = None,
+    column: Annotated[list[str] | None, typer.Option(
+        "--column", "-c", help="Map a header: NAME=SOURCE, e.g. amount=total_usd. Repeatable.")] = None,
+    on_error: Annotated[OnError, typer.Option(
+        "--on-error", help="fail: stop on the first bad rows, write nothing; skip: replay the rest, write rejects.")]
+    = OnError.fail,
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="Where --on-error skip writes rejected rows.")] = None,
+    redeem: Annotated[Redeem, typer.Option(
+        "--redeem", help="program: as the program says (auto-redemption or none); auto: redeem the default reward "
+        "whenever possible; none: never redeem.")] = Redeem.program,
+) -> None:
+    """Replay real transactions through a program: points earned, redeemed, expired, balance and
+    tier per customer per month.
+
+    Columns: customer_id, date, amount; optional transaction_id, category, channel, kind
+    (purchase/return), quantity. Exit code 1 when rows are rejected (with --on-error fail).
+    """
+    from loyalsim.cli.earn_cmd import EarnOptions, run_earn
+
+    options = EarnOptions(program, transactions, output_format.value, out, tuple(column or ()), on_error.value,
+                          rejects, redeem.value)
+    raise typer.Exit(run_earn(options))
 
 
 @app.command()

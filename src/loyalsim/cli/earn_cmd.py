@@ -1,0 +1,151 @@
+"""``loyalsim earn``: replay transaction files through a program (called from cli.app)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from loyalsim.errors import UsageError
+from loyalsim.replay.engine import MonthRows, ReplayResult
+from loyalsim.transactions.reader import RowError
+
+
+@dataclass
+class EarnOptions:
+    program: Path
+    transactions: list[Path]
+    output_format: str = "csv"
+    out: Path | None = None
+    columns: tuple[str, ...] = ()
+    on_error: str = "fail"
+    rejects: Path | None = None
+    redeem: str = "program"
+
+
+def parse_columns(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        name, sep, source = pair.partition("=")
+        if not sep or not name.strip() or not source.strip():
+            raise UsageError(f"--column {pair!r}: write it as NAME=SOURCE, e.g. --column amount=total_usd")
+        mapping[name.strip()] = source.strip()
+    return mapping
+
+
+def _report_errors(errors: list[RowError], limit: int = 20) -> None:
+    for error in errors[:limit]:
+        sys.stderr.write(f"{error}\n")
+    if len(errors) > limit:
+        sys.stderr.write(f"... and {len(errors) - limit} more rejected rows\n")
+
+
+def run_earn(options: EarnOptions) -> int:
+    from loyalsim.compile import load_policy
+    from loyalsim.fileio import PendingFile, atomic_path, atomic_write_text
+    from loyalsim.replay.engine import ReplayEngine
+    from loyalsim.report.earn_output import TableWriter, month_table, render_json, totals_table
+    from loyalsim.transactions.merge import read_many
+
+    if options.output_format == "parquet" and options.out is None:
+        raise UsageError("--format parquet needs --out FILE")
+    if options.on_error not in ("fail", "skip"):
+        raise UsageError("--on-error takes fail or skip")
+    policy = load_policy(options.program)
+    tx = read_many(options.transactions, policy.minor_units, parse_columns(options.columns))
+    if tx.rejected and options.on_error == "fail":
+        _report_errors(tx.rejected)
+        sys.stderr.write(f"loyalsim: {len(tx.rejected)} row(s) rejected; nothing written. Fix them, or use "
+                         "--on-error skip to replay the rest and write the rejected rows to a file.\n")
+        return 1
+
+    # CSV/Parquet to a file stream month by month into a pending file; otherwise months are
+    # kept and written at the end (JSON, or CSV to standard output).
+    pending = PendingFile(options.out) if options.out is not None and options.output_format != "json" else None
+    writer = TableWriter(options.output_format, pending.path) if pending is not None else None
+    kept: list[MonthRows] = []
+    try:
+        engine = ReplayEngine(policy, tx.customer_ids, redeem=options.redeem, lot_capacity=len(tx) + 16,
+                              sink=(lambda rows: writer.write(month_table(policy, tx.customer_ids, rows)))
+                              if writer is not None else None)
+        engine.run(tx)
+        result = engine.finish()
+        kept = result.months
+        late = result.rejected[len(tx.rejected):]
+        if late and options.on_error == "fail":
+            _report_errors(late)
+            sys.stderr.write(f"loyalsim: {len(late)} row(s) rejected; nothing written.\n")
+            return 1
+        empty_schema = month_table(policy, tx.customer_ids, _empty_month()).schema
+        if writer is not None and pending is not None:
+            writer.close(empty_schema)
+            pending.commit()
+    finally:
+        if writer is not None and writer.writer is not None:
+            with contextlib.suppress(Exception):
+                writer.writer.close()
+        if pending is not None:
+            pending.discard()
+
+    if options.output_format == "json":
+        text = render_json(result, program_file=str(options.program), transactions=[str(p) for p in options.transactions])
+        if options.out is not None:
+            atomic_write_text(options.out, text)
+        else:
+            sys.stdout.write(text)
+    elif options.out is None:
+        out = TableWriter("csv", sys.stdout.buffer)
+        for rows in kept:
+            out.write(month_table(policy, tx.customer_ids, rows))
+        out.close(empty_schema)
+        sys.stdout.flush()
+    else:
+        totals = options.out.with_name(options.out.stem + ".totals" + options.out.suffix)
+        with atomic_path(totals) as temporary:
+            table_writer = TableWriter(options.output_format, temporary)
+            table_writer.write(totals_table(result))
+            table_writer.close()
+
+    if result.rejected:
+        target = options.rejects or (options.out.with_name(options.out.stem + ".rejects.csv") if options.out
+                                     else Path("loyalsim-rejects.csv"))
+        lines = ["file,row,column,value,error"] + [
+            ",".join(_csv(str(v)) for v in (e.file, e.row, e.column, e.value, e.message)) for e in result.rejected
+        ]
+        atomic_write_text(target, "\n".join(lines) + "\n")
+        sys.stderr.write(f"loyalsim: {len(result.rejected)} row(s) rejected and skipped; written to {target}\n")
+    _summary(result, options)
+    return 0
+
+
+def _empty_month() -> MonthRows:
+    zero = np.zeros(0, dtype=np.int64)
+    return MonthRows(0, zero, zero, zero, zero, zero, zero, zero, zero)
+
+
+def _csv(value: str) -> str:
+    if any(ch in value for ch in ',"\n\r'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _summary(result: ReplayResult, options: EarnOptions) -> None:
+    from loyalsim.compile.calendar import month_label
+
+    policy = result.policy
+    scale = policy.scale
+    customers = int(result.started.sum())
+    balance = int((result.ledger.balance - result.ledger.debt)[result.started].sum())
+    span = (f"{month_label(result.first_month)} to {month_label(result.last_month)}"
+            if result.last_month >= result.first_month else "no months")
+    where = f"; written to {options.out}" if options.out else ""
+    sys.stderr.write(
+        f"replayed {result.rows:,} rows for {customers:,} customers, {span}: "
+        f"{policy.points.name} earned {result.total_earned.sum() / scale:,.{policy.points.decimals}f}, "
+        f"redeemed {result.total_redeemed.sum() / scale:,.{policy.points.decimals}f}, "
+        f"expired {result.total_expired.sum() / scale:,.{policy.points.decimals}f}, "
+        f"outstanding {balance / scale:,.{policy.points.decimals}f}{where}\n"
+    )

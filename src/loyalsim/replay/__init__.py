@@ -1,0 +1,1 @@
+"""Stage 4b — replay: real transactions through a compiled Policy (``loyalsim earn``)."""

@@ -1,0 +1,552 @@
+"""Replaying real transactions through a Policy, over time, for every customer at once.
+
+Where: stage 4b (replay), the engine behind ``loyalsim earn``. Days are processed in
+order. Within a day, a customer's transactions are taken in "rounds" (their first, then
+their second, …), so each numpy operation touches every customer at most once. The end of
+a day (auto-redemption, expiry, due downgrades, month end) is deferred until a later day
+arrives, so a file replayed in two halves gives exactly the result of replaying it whole.
+
+Semantics (documented in docs/replay.md):
+- tiers: upgrades per ``evaluation`` (immediate: on the qualifying transaction; monthly:
+  at month end); requalification at the end of each window (calendar year: 31 December;
+  anniversary: the day before each anniversary of the first transaction; rolling: every
+  month end over the last N calendar months) with the downgrade policy and grace;
+- expiry: each purchase's points form a lot that expires on the earliest date any
+  date-based rule gives; a member in an exempt tier when a lot falls due keeps it;
+  inactivity expiry clears the balance ``after`` the last purchase;
+- redemption: auto-redemption of the default reward at the end of each day the balance
+  allows it (``redeem='auto'``); with member choice nothing is redeemed unless asked;
+- returns reverse the points their purchase earned (a partial return reverses the
+  difference between the original points and what the remaining amount would have
+  earned); a balance cannot cover becomes debt, repaid from later earning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from loyalsim.compile.calendar import add_duration, day_number, month_end, month_index, year_of
+from loyalsim.compile.policy import Policy
+from loyalsim.durations import Duration
+from loyalsim.ledger.lots import NEVER, LotLedger
+from loyalsim.transactions.reader import RowError, Transactions
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+_YEAR = Duration(months=12)
+
+
+@dataclass
+class MonthRows:
+    """Month-end figures for the customers active so far (index into customer ids)."""
+
+    month: int
+    customer: IntArray
+    earned: IntArray
+    redeemed: IntArray
+    expired: IntArray
+    balance: IntArray
+    tier: IntArray
+    cashback: IntArray
+    dividend: IntArray
+
+
+@dataclass
+class ReplayResult:
+    policy: Policy
+    customer_ids: npt.NDArray[np.object_]
+    months: list[MonthRows]  # empty when the months went to a sink
+    ledger: LotLedger
+    rows: int
+    started: BoolArray
+    total_earned: IntArray
+    total_redeemed: IntArray
+    total_expired: IntArray
+    first_month: int
+    last_month: int
+    rejected: list[RowError] = field(default_factory=list)
+
+
+def _period_of(days: IntArray, period: str) -> IntArray:
+    if period == "day":
+        return days
+    if period == "week":
+        return (days + 3) // 7  # weeks start on Monday (1970-01-01 was a Thursday)
+    if period == "month":
+        return month_index(days)
+    if period == "quarter":
+        return month_index(days) // 3
+    return year_of(days)
+
+
+def _ranks(customer: IntArray) -> IntArray:
+    """0 for a customer's first row in this slice, 1 for the second, … (rows keep their order)."""
+    order = np.argsort(customer, kind="stable")
+    sorted_c = customer[order]
+    starts = np.concatenate(([True], sorted_c[1:] != sorted_c[:-1]))
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(sorted_c.size), 0))
+    ranks = np.empty(customer.size, dtype=np.int64)
+    ranks[order] = np.arange(sorted_c.size) - group_start
+    return ranks
+
+
+class ReplayEngine:
+    """Stateful replay of one policy over one population of customer ids."""
+
+    def __init__(self, policy: Policy, customer_ids: npt.NDArray[np.object_], redeem: str = "program",
+                 lot_capacity: int = 1024, sink: Callable[[MonthRows], None] | None = None) -> None:
+        self.policy = policy
+        self.sink = sink
+        self.customer_ids = customer_ids
+        n = customer_ids.shape[0]
+        self.n = n
+        self.redeem_auto = redeem == "auto" or (
+            redeem == "program" and policy.rewards is not None and policy.rewards.policy == "auto")
+        self.ledger = LotLedger(n, lot_capacity)
+        self.started = np.zeros(n, dtype=bool)
+        self.first_day = np.full(n, NEVER, dtype=np.int64)
+        self.tier = np.zeros(n, dtype=np.int64)
+        tiers = policy.tiers
+        self.window_months = tiers.window_months if tiers and tiers.window == "rolling" else 0
+        self.metric = np.zeros(n, dtype=np.int64)  # the current window's qualification metric
+        self.buckets = np.zeros((n, max(self.window_months, 1)), dtype=np.int64)
+        self.anniversary = np.full(n, NEVER, dtype=np.int64)
+        self.pending_day = np.full(n, NEVER, dtype=np.int64)
+        self.pending_target = np.zeros(n, dtype=np.int64)
+        self.last_activity = np.full(n, NEVER, dtype=np.int64)
+        self.inactivity_due = np.full(n, NEVER, dtype=np.int64)
+        capped = [r for r, rule in enumerate(policy.earn) if rule.cap_period is not None]
+        self.capped_rules = capped
+        self.cap_used = np.zeros((n, len(capped)), dtype=np.int64)
+        self.cap_period = np.full((n, len(capped)), -1, dtype=np.int64)
+        self.bonus_granted = np.zeros((n, len(policy.campaigns)), dtype=bool)
+        self.m_earned = np.zeros(n, dtype=np.int64)
+        self.m_redeemed = np.zeros(n, dtype=np.int64)
+        self.m_expired = np.zeros(n, dtype=np.int64)
+        self.m_cashback = np.zeros(n, dtype=np.int64)
+        self.m_dividend = np.zeros(n, dtype=np.int64)
+        self.touched = np.zeros(n, dtype=bool)
+        self.total_earned = np.zeros(n, dtype=np.int64)
+        self.total_redeemed = np.zeros(n, dtype=np.int64)
+        self.total_expired = np.zeros(n, dtype=np.int64)
+        self.first_month: int | None = None
+        self.last_month: int | None = None
+        self.months: list[MonthRows] = []
+        self.open_day: int | None = None
+        self.rows = 0
+        self.rejected: list[RowError] = []
+        # Purchases of earlier batches, sorted by transaction id, for matching returns.
+        self.history = _PurchaseTable.empty()
+        self.returned: dict[str, tuple[int, int]] = {}  # tid → (amount returned, points reversed)
+        expiry = [e for e in policy.expiry if e.kind in ("rolling", "fixed_date")]
+        self.dated_expiry = expiry
+        exempt: set[int] = set()
+        for rule in expiry:
+            exempt |= rule.exempt_tiers
+        self.exempt_tiers = np.array(sorted(exempt), dtype=np.int64)
+        self.inactivity = next((e for e in policy.expiry if e.kind == "inactivity"), None)
+
+    # -- public --------------------------------------------------------------------------------
+    def run(self, tx: Transactions) -> None:
+        """Replay a batch of sorted transactions; its days must not precede those already closed."""
+        if len(tx) == 0:
+            return
+        self.rejected += tx.rejected
+        category = self.policy.vocabulary.category_codes(tx.category, len(tx))
+        channel = self.policy.vocabulary.channel_codes(tx.channel, len(tx))
+        self.row_points = np.zeros(len(tx), dtype=np.int64)
+        self.row_tier = np.zeros(len(tx), dtype=np.int64)
+        batch = _PurchaseTable.of(tx, category, channel) if tx.transaction_id is not None else None
+        boundaries = np.flatnonzero(np.diff(tx.day)) + 1
+        starts = np.concatenate(([0], boundaries))
+        stops = np.concatenate((boundaries, [len(tx)]))
+        for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+            day = int(tx.day[start])
+            self._advance(day)
+            rows = np.arange(start, stop)
+            ranks = _ranks(tx.customer[rows])
+            for rank in range(int(ranks.max()) + 1):
+                self._round(tx, rows[ranks == rank], day, category, channel, batch)
+        if batch is not None:
+            batch.points, batch.tier = self.row_points[batch.row], self.row_tier[batch.row]
+            self.history = _PurchaseTable.merge(self.history, batch)
+        self.rows += len(tx)
+
+    def finish(self) -> ReplayResult:
+        """Close the last day and every day to the end of its month; return the results."""
+        if self.open_day is not None:
+            last = int(month_end(np.array([self.open_day]))[0])
+            self._advance(last + 1)
+            self.open_day = None
+        return ReplayResult(
+            self.policy, self.customer_ids, self.months, self.ledger, self.rows, self.started, self.total_earned,
+            self.total_redeemed, self.total_expired, self.first_month if self.first_month is not None else 0,
+            self.last_month if self.last_month is not None else -1, self.rejected,
+        )
+
+    # -- days ----------------------------------------------------------------------------------
+    def _advance(self, day: int) -> None:
+        if self.open_day is None:
+            self.open_day = day
+            return
+        if day < self.open_day:
+            raise ValueError(f"transactions of day {day} arrive after day {self.open_day} was closed")
+        for closing in range(self.open_day, day):
+            self._end_of_day(closing)
+        self.open_day = day
+
+    def _end_of_day(self, day: int) -> None:
+        touched = np.flatnonzero(self.touched)
+        self.touched[touched] = False
+        if self.redeem_auto and touched.size:
+            self._auto_redeem(touched)
+        if self.ledger.size:
+            exempt = self._exempt if self.exempt_tiers.size else None
+            who, amount = self.ledger.expire_due(day, exempt)
+            self.m_expired[who] += amount
+            self.total_expired[who] += amount
+        if self.inactivity is not None:
+            due = np.flatnonzero((self.inactivity_due == day) & (self.ledger.balance > 0))
+            if self.inactivity.exempt_tiers and due.size:
+                due = due[~np.isin(self.tier[due], list(self.inactivity.exempt_tiers))]
+            if due.size:
+                gone = self.ledger.expire_all(due)
+                self.m_expired[due] += gone
+                self.total_expired[due] += gone
+        if self.policy.tiers is not None:
+            self._tier_calendar(day)
+        if int(month_end(np.array([day]))[0]) == day:
+            self._month_end(day)
+
+    def _exempt(self, customers: IntArray) -> BoolArray:
+        result: BoolArray = np.isin(self.tier[customers], self.exempt_tiers)
+        return result
+
+    def _auto_redeem(self, customers: IntArray) -> None:
+        rewards = self.policy.rewards
+        reward = rewards.default_reward if rewards else None
+        if rewards is None or reward is None or reward.cost == 0:
+            return
+        spare = self.ledger.balance[customers] - self.ledger.debt[customers] - rewards.min_balance
+        count = np.maximum(spare, 0) // reward.cost
+        if reward.min_tier is not None:
+            count = np.where(self.tier[customers] >= reward.min_tier, count, 0)
+        hit = count > 0
+        if hit.any():
+            taken = self.ledger.redeem(customers[hit], count[hit] * reward.cost)
+            self.m_redeemed[customers[hit]] += taken
+            self.total_redeemed[customers[hit]] += taken
+
+    # -- tiers ---------------------------------------------------------------------------------
+    def _tier_calendar(self, day: int) -> None:
+        tiers = self.policy.tiers
+        assert tiers is not None
+        pending = np.flatnonzero(self.pending_day == day) if (tiers.grace.months or tiers.grace.days) else ()
+        if len(pending):
+            self.tier[pending] = np.minimum(self.tier[pending], self.pending_target[pending])
+            self.pending_day[pending] = NEVER
+        date = np.array([day])
+        if tiers.window == "calendar_year" and int(year_of(date + 1)[0]) != int(year_of(date)[0]):
+            everyone = np.flatnonzero(self.started)
+            self._requalify(everyone, tiers.level_for(self.metric[everyone]), day)
+            self.metric[:] = 0
+        elif tiers.window == "anniversary":
+            due = np.flatnonzero(self.anniversary == day + 1)
+            if due.size:
+                self._requalify(due, tiers.level_for(self.metric[due]), day)
+                self.metric[due] = 0
+                self.anniversary[due] = add_duration(self.anniversary[due], _YEAR)
+
+    def _requalify(self, customers: IntArray, qualified: IntArray, day: int) -> None:
+        tiers = self.policy.tiers
+        assert tiers is not None
+        current = self.tier[customers]
+        if tiers.downgrade == "reset":
+            target = qualified
+        elif tiers.downgrade == "one_level":
+            target = np.maximum(qualified, current - 1)
+        else:
+            target = np.maximum(qualified, current)
+        up = target > current
+        self._upgrade(customers[up], target[up])
+        down = target < current
+        keep = ~down
+        self.pending_day[customers[keep]] = NEVER
+        if not down.any():
+            return
+        if tiers.grace.months or tiers.grace.days:
+            due = add_duration(np.full(int(down.sum()), day, dtype=np.int64), tiers.grace)
+            already = self.pending_day[customers[down]] != NEVER
+            self.pending_day[customers[down]] = np.where(already, self.pending_day[customers[down]], due)
+            self.pending_target[customers[down]] = target[down]
+        else:
+            self.tier[customers[down]] = target[down]
+
+    def _upgrade(self, customers: IntArray, target: IntArray) -> None:
+        """Raise tiers; grant each newly reached level's bonus points."""
+        tiers = self.policy.tiers
+        if tiers is None or customers.size == 0:
+            return
+        bonus = np.array([level.bonus_points for level in tiers.levels], dtype=np.int64)
+        if bonus.any():
+            cumulative = np.concatenate(([0], np.cumsum(bonus)))
+            grant = cumulative[target + 1] - cumulative[self.tier[customers] + 1]
+            self._credit(customers, np.maximum(grant, 0), self.open_day or 0)
+        self.tier[customers] = target
+
+    def _month_end(self, day: int) -> None:
+        tiers = self.policy.tiers
+        month = int(month_index(np.array([day]))[0])
+        if tiers is not None:
+            everyone = np.flatnonzero(self.started)
+            if tiers.window == "rolling":
+                self._requalify(everyone, tiers.level_for(self.metric[everyone]), day)
+            elif tiers.evaluation == "monthly":
+                qualified = tiers.level_for(self.metric[everyone])
+                up = qualified > self.tier[everyone]
+                self._upgrade(everyone[up], qualified[up])
+            if self.window_months:
+                # Roll the window: the oldest month's metric leaves it.
+                slot = (month + 1) % self.window_months
+                self.metric -= self.buckets[:, slot]
+                self.buckets[:, slot] = 0
+        who = np.flatnonzero(self.started)
+        rows = MonthRows(
+            month, who, self.m_earned[who].copy(), self.m_redeemed[who].copy(), self.m_expired[who].copy(),
+            self.ledger.balance[who] - self.ledger.debt[who], self.tier[who].copy(), self.m_cashback[who].copy(),
+            self.m_dividend[who].copy(),
+        )
+        if self.sink is not None:
+            self.sink(rows)
+        else:
+            self.months.append(rows)
+        self.first_month = month if self.first_month is None else self.first_month
+        self.last_month = month
+        for accumulator in (self.m_earned, self.m_redeemed, self.m_expired, self.m_cashback, self.m_dividend):
+            accumulator[who] = 0
+
+    # -- transactions --------------------------------------------------------------------------
+    def _credit(self, customers: IntArray, units: IntArray, day: int) -> None:
+        """Issue points (a purchase's or a bonus) as a lot with its expiry date."""
+        keep = units > 0
+        customers, units = customers[keep], units[keep]
+        if customers.size == 0:
+            return
+        days = np.full(customers.size, day, dtype=np.int64)
+        self.ledger.add(customers, units, int(month_index(days[:1])[0]), self._expiry_days(days))
+        self.m_earned[customers] += units
+        self.total_earned[customers] += units
+        self.touched[customers] = True
+
+    def _expiry_days(self, days: IntArray) -> IntArray:
+        expiry = np.full(days.shape, NEVER, dtype=np.int64)
+        for rule in self.dated_expiry:
+            if rule.kind == "rolling" and rule.after is not None:
+                due = add_duration(days, rule.after)
+                if rule.to_month_end:
+                    due = month_end(due)
+                # Points expire at the end of their last valid day.
+                expiry = np.minimum(expiry, due - 1 if not rule.to_month_end else due)
+            elif rule.kind == "fixed_date" and rule.date:
+                expiry = np.minimum(expiry, _next_fixed_date(days, rule.date))
+        return expiry
+
+    def _round(self, tx: Transactions, rows: IntArray, day: int, category: IntArray, channel: IntArray,
+               batch: _PurchaseTable | None) -> None:
+        customers = tx.customer[rows]
+        fresh = customers[~self.started[customers]]
+        if fresh.size:
+            self.started[fresh] = True
+            self.first_day[fresh] = day
+            self.anniversary[fresh] = add_duration(np.full(fresh.size, day, dtype=np.int64), _YEAR)
+        buy = ~tx.is_return[rows]
+        if buy.any():
+            self._purchases(tx, rows[buy], day, category, channel)
+        if (~buy).any():
+            self._returns(tx, rows[~buy], day, batch)
+
+    def _purchases(self, tx: Transactions, rows: IntArray, day: int, category: IntArray, channel: IntArray) -> None:
+        policy = self.policy
+        customers = tx.customer[rows]
+        amount = tx.amount[rows]
+        days = np.full(rows.size, day, dtype=np.int64)
+        tier = self.tier[customers]
+        earned = policy.earn_points(amount, tier, days, category[rows], channel[rows], tx.quantity[rows])
+        rules = earned.rules
+        for slot, r in enumerate(self.capped_rules):
+            cap = policy.earn[r].cap_period
+            assert cap is not None
+            period = int(_period_of(days[:1], cap.period)[0])
+            stale = self.cap_period[customers, slot] != period
+            self.cap_used[customers[stale], slot] = 0
+            self.cap_period[customers, slot] = period
+            allowed = np.maximum(cap.units - self.cap_used[customers, slot], 0)
+            rules[r] = np.minimum(rules[r], allowed)
+            self.cap_used[customers, slot] += rules[r]
+        bonuses = earned.bonuses
+        for c, campaign in enumerate(policy.campaigns):
+            if campaign.once_per_member and bonuses[c].any():
+                bonuses[c] = np.where(self.bonus_granted[customers, c], 0, bonuses[c])
+                self.bonus_granted[customers[bonuses[c] > 0], c] = True
+        total = rules.sum(axis=0) + bonuses.sum(axis=0)
+        self._credit(customers, total, day)
+        self.row_points[rows] = total
+        self.row_tier[rows] = tier
+        if policy.cashback is not None:
+            self.m_cashback[customers] += policy.cashback.accrue(amount, tier, category[rows], channel[rows])
+        if policy.value is not None and policy.value.dividend is not None:
+            dividend = policy.value.dividend
+            eligible = dividend.eligible_spend(amount, tier, category[rows], channel[rows])
+            self.m_dividend[customers] += eligible * dividend.rate.num // dividend.rate.den
+        self.last_activity[customers] = day
+        if self.inactivity is not None and self.inactivity.after is not None:
+            self.inactivity_due[customers] = add_duration(days, self.inactivity.after)
+        self._count_metric(customers, amount, total, np.ones(rows.size, dtype=np.int64), day)
+        tiers = policy.tiers
+        if tiers is not None and tiers.evaluation == "immediate":
+            qualified = tiers.level_for(self.metric[customers])
+            up = qualified > self.tier[customers]
+            self._upgrade(customers[up], qualified[up])
+
+    def _count_metric(self, customers: IntArray, amount: IntArray, points: IntArray, visits: IntArray,
+                      day: int) -> None:
+        tiers = self.policy.tiers
+        if tiers is None:
+            return
+        value = {"spend": amount, "points_earned": points, "visits": visits}[tiers.metric]
+        self.metric[customers] = np.maximum(self.metric[customers] + value, 0)
+        if self.window_months:
+            slot = int(month_index(np.array([day]))[0]) % self.window_months
+            self.buckets[customers, slot] += value
+
+    def _returns(self, tx: Transactions, rows: IntArray, day: int, batch: _PurchaseTable | None) -> None:
+        assert tx.transaction_id is not None
+        matched, reversal, returned_amount = [], [], []
+        for row in rows.tolist():
+            tid = str(tx.transaction_id[row])
+            customer = int(tx.customer[row])
+            found = batch.find(tid, before_row=row) if batch is not None else None
+            if found is not None:
+                assert batch is not None
+                source, index = batch, found
+                p_points, p_tier = int(self.row_points[batch.row[index]]), int(self.row_tier[batch.row[index]])
+            else:
+                history_index = self.history.find(tid)
+                if history_index is None:
+                    self.rejected.append(RowError(tx.source(row), int(tx.row[row]), "transaction_id", tid,
+                                                  "return with no matching purchase (no earlier purchase has this "
+                                                  "transaction_id)"))
+                    continue
+                source, index = self.history, history_index
+                p_points, p_tier = int(source.points[index]), int(source.tier[index])
+            if int(source.customer[index]) != customer:
+                self.rejected.append(RowError(tx.source(row), int(tx.row[row]), "customer_id", str(self.customer_ids[customer]),
+                                              "the return's customer differs from its purchase's customer"))
+                continue
+            p_amount = int(source.amount[index])
+            before_amount, before_points = self.returned.get(tid, (0, 0))
+            total_returned = before_amount + int(tx.amount[row])
+            if total_returned > p_amount:
+                self.rejected.append(RowError(tx.source(row), int(tx.row[row]), "amount", str(tx.amount[row]),
+                                              "returns more than the purchase's amount"))
+                continue
+            remaining = p_amount - total_returned
+            still = 0
+            if remaining > 0:
+                again = self.policy.earn_points(
+                    np.array([remaining]), np.array([p_tier]), np.array([int(source.day[index])]),
+                    source.category[index:index + 1], source.channel[index:index + 1], source.quantity[index:index + 1])
+                still = int(again.total[0])
+            points = max(0, min(p_points - before_points, p_points - still - before_points))
+            self.returned[tid] = (total_returned, before_points + points)
+            matched.append(customer)
+            reversal.append(points)
+            returned_amount.append(int(tx.amount[row]))
+        if not matched:
+            return
+        customers = np.array(matched, dtype=np.int64)
+        units = np.array(reversal, dtype=np.int64)
+        self.ledger.reverse(customers, units)
+        self.m_earned[customers] -= units
+        self.total_earned[customers] -= units
+        self.touched[customers] = True
+        self._count_metric(customers, -np.array(returned_amount, dtype=np.int64), -units,
+                           np.zeros(customers.size, dtype=np.int64), day)
+
+
+@dataclass
+class _PurchaseTable:
+    """Purchases with transaction ids, sorted by id, for matching returns in one vectorised lookup."""
+
+    tid: npt.NDArray[np.str_]
+    row: IntArray
+    customer: IntArray
+    day: IntArray
+    amount: IntArray
+    category: IntArray
+    channel: IntArray
+    quantity: IntArray
+    points: IntArray
+    tier: IntArray
+
+    @classmethod
+    def empty(cls) -> _PurchaseTable:
+        zero = np.zeros(0, dtype=np.int64)
+        return cls(np.zeros(0, dtype=str), zero, zero, zero, zero, zero, zero, zero, zero, zero)
+
+    @classmethod
+    def of(cls, tx: Transactions, category: IntArray, channel: IntArray) -> _PurchaseTable:
+        assert tx.transaction_id is not None
+        ids = tx.transaction_id.astype(str)
+        rows = np.flatnonzero(~tx.is_return & (ids != ""))
+        order = rows[np.argsort(ids[rows], kind="stable")]
+        zero = np.zeros(order.size, dtype=np.int64)
+        return cls(ids[order], order, tx.customer[order], tx.day[order], tx.amount[order], category[order],
+                   channel[order], tx.quantity[order], zero, zero.copy())
+
+    def find(self, tid: str, before_row: int | None = None) -> int | None:
+        """Index of the first purchase with this id (earlier than ``before_row`` within a batch)."""
+        index = int(np.searchsorted(self.tid, tid, side="left"))
+        if index >= self.tid.size or self.tid[index] != tid:
+            return None
+        if before_row is not None and self.row[index] >= before_row:
+            return None
+        return index
+
+    @classmethod
+    def merge(cls, old: _PurchaseTable, new: _PurchaseTable) -> _PurchaseTable:
+        if old.tid.size == 0:
+            return new
+        fields = ("tid", "row", "customer", "day", "amount", "category", "channel", "quantity", "points", "tier")
+        joined = {name: np.concatenate((getattr(old, name), getattr(new, name))) for name in fields}
+        joined["row"] = np.full(joined["row"].size, -1, dtype=np.int64)  # rows refer to their own batch only
+        order = np.argsort(joined["tid"], kind="stable")
+        return cls(**{name: values[order] for name, values in joined.items()})
+
+
+def _next_fixed_date(days: IntArray, text: str) -> IntArray:
+    """The expiry day a fixed-date rule gives points earned on ``days``."""
+    if len(text) == 10:
+        target = day_number(text)
+        return np.where(days <= target, target, NEVER)
+    month, dom = (int(part) for part in text.split("-"))
+    years = year_of(days)
+    out = np.empty(days.shape, dtype=np.int64)
+    for year in np.unique(years).tolist():
+        this = _safe_day(year, month, dom)
+        nxt = _safe_day(year + 1, month, dom)
+        sel = years == year
+        out[sel] = np.where(days[sel] <= this, this, nxt)
+    return out
+
+
+def _safe_day(year: int, month: int, dom: int) -> int:
+    import calendar
+    import datetime as dt
+
+    last = calendar.monthrange(year, month)[1]
+    return day_number(dt.date(year, month, min(dom, last)))

@@ -1,0 +1,172 @@
+"""Outputs of ``loyalsim earn``: monthly rows per customer as CSV, Parquet or JSON.
+
+Columns (CSV and Parquet): ``customer_id``; ``month`` (YYYY-MM); ``earned`` (points
+issued that month, net of returns); ``redeemed``; ``expired``; ``balance`` (points held
+at month end; negative when a return took back points already spent); ``tier`` (at month
+end; empty without tiers); and, when the program has them, ``cashback`` and
+``dividend`` (money accrued that month, in the program's currency). Points are whole
+numbers unless the program's points have decimals. A second table,
+``<out>.totals.<ext>``, holds per-customer totals.
+
+CSV and Parquet are written month by month to a temporary file that replaces ``--out``
+only when the replay succeeded, so a failed run never leaves a partial file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+
+from loyalsim import __version__
+from loyalsim.compile.calendar import month_label
+from loyalsim.compile.policy import Policy
+from loyalsim.replay.engine import MonthRows, ReplayResult
+
+
+def _scaled(units: Any, decimals: int) -> pa.Array:
+    """Integer units → int64 (decimals 0) or an exact decimal column."""
+    array = pa.array(np.asarray(units, dtype=np.int64))
+    if decimals == 0:
+        return array
+    factor = pa.scalar(Decimal(1).scaleb(-decimals), pa.decimal128(decimals + 1, decimals))
+    import pyarrow.compute as pc
+
+    return pc.multiply(array.cast(pa.decimal128(18, 0)), factor).cast(pa.decimal128(18, decimals))
+
+
+def _columns(policy: Policy) -> list[str]:
+    columns = ["customer_id", "month", "earned", "redeemed", "expired", "balance", "tier"]
+    if policy.cashback is not None:
+        columns.append("cashback")
+    if policy.value is not None and policy.value.dividend is not None:
+        columns.append("dividend")
+    return columns
+
+
+def month_table(policy: Policy, customer_ids: Any, rows: MonthRows) -> pa.Table:
+    decimals = policy.points.decimals
+    tiers = np.array(policy.tier_ids() or [""], dtype=object)
+    data: dict[str, pa.Array] = {
+        "customer_id": pa.array(customer_ids[rows.customer].astype(str)),
+        "month": pa.array(np.full(rows.customer.size, month_label(rows.month), dtype=object).astype(str)),
+        "earned": _scaled(rows.earned, decimals),
+        "redeemed": _scaled(rows.redeemed, decimals),
+        "expired": _scaled(rows.expired, decimals),
+        "balance": _scaled(rows.balance, decimals),
+        "tier": pa.array(tiers[rows.tier].astype(str) if policy.tiers else np.full(rows.customer.size, "", dtype=object).astype(str)),
+    }
+    if "cashback" in _columns(policy):
+        data["cashback"] = _scaled(rows.cashback, policy.minor_units)
+    if "dividend" in _columns(policy):
+        data["dividend"] = _scaled(rows.dividend, policy.minor_units)
+    return pa.table(data)
+
+
+def totals_table(result: ReplayResult) -> pa.Table:
+    who = np.flatnonzero(result.started)
+    decimals = result.policy.points.decimals
+    return pa.table({
+        "customer_id": pa.array(result.customer_ids[who].astype(str)),
+        "earned": _scaled(result.total_earned[who], decimals),
+        "redeemed": _scaled(result.total_redeemed[who], decimals),
+        "expired": _scaled(result.total_expired[who], decimals),
+        "balance": _scaled(result.ledger.balance[who] - result.ledger.debt[who], decimals),
+    })
+
+
+class TableWriter:
+    """Streams tables of one schema into CSV or Parquet at a temporary path (or a stream)."""
+
+    def __init__(self, fmt: str, target: Path | IO[bytes]) -> None:
+        self.fmt = fmt
+        self.target = target
+        self.writer: Any = None
+
+    def write(self, table: pa.Table) -> None:
+        if self.writer is None:
+            if self.fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                self.writer = pq.ParquetWriter(self.target, table.schema, compression="zstd")
+            else:
+                import pyarrow.csv as pacsv
+
+                self.writer = pacsv.CSVWriter(self.target, table.schema)
+        self.writer.write_table(table)
+
+    def close(self, empty_schema: pa.Schema | None = None) -> None:
+        if self.writer is None and empty_schema is not None:
+            self.write(empty_schema.empty_table())
+        if self.writer is not None:
+            self.writer.close()
+
+
+def number(units: int, decimals: int) -> int | str:
+    """A points or money figure for JSON: an integer, or an exact decimal string."""
+    if decimals == 0:
+        return int(units)
+    return format(Decimal(int(units)).scaleb(-decimals), "f")
+
+
+def render_json(result: ReplayResult, *, program_file: str, transactions: list[str]) -> str:
+    """The whole replay as one JSON object (``customers``, ``totals``, provenance)."""
+    policy = result.policy
+    decimals = policy.points.decimals
+    tier_ids = policy.tier_ids()
+    months_by_customer: dict[int, list[dict[str, Any]]] = {}
+    for rows in result.months:
+        label = month_label(rows.month)
+        for i, customer in enumerate(rows.customer.tolist()):
+            item: dict[str, Any] = {
+                "month": label,
+                "earned": number(rows.earned[i], decimals),
+                "redeemed": number(rows.redeemed[i], decimals),
+                "expired": number(rows.expired[i], decimals),
+                "balance": number(rows.balance[i], decimals),
+                "tier": tier_ids[int(rows.tier[i])] if tier_ids else None,
+            }
+            if policy.cashback is not None:
+                item["cashback"] = number(rows.cashback[i], policy.minor_units)
+            if policy.value is not None and policy.value.dividend is not None:
+                item["dividend"] = number(rows.dividend[i], policy.minor_units)
+            months_by_customer.setdefault(customer, []).append(item)
+    customers = []
+    for customer in np.flatnonzero(result.started).tolist():
+        customers.append({
+            "customer_id": str(result.customer_ids[customer]),
+            "months": months_by_customer.get(customer, []),
+            "total": {
+                "earned": number(result.total_earned[customer], decimals),
+                "redeemed": number(result.total_redeemed[customer], decimals),
+                "expired": number(result.total_expired[customer], decimals),
+            },
+        })
+    started = result.started
+    balance = result.ledger.balance - result.ledger.debt
+    payload = {
+        "loyalsim": __version__,
+        "program": {"name": policy.name, "file": program_file, "content_hash": policy.content_hash},
+        "transactions": transactions,
+        "points": policy.points.name,
+        "customers": customers,
+        "totals": {
+            "customers": int(started.sum()),
+            "rows": result.rows,
+            "rejected_rows": len(result.rejected),
+            "earned": number(result.total_earned.sum(), decimals),
+            "redeemed": number(result.total_redeemed.sum(), decimals),
+            "expired": number(result.total_expired.sum(), decimals),
+            "balance": number(balance[started].sum(), decimals),
+        },
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def stdout_binary() -> IO[bytes]:
+    return sys.stdout.buffer
