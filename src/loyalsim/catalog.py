@@ -5,7 +5,7 @@ Where: shared by the loader, the validator, the reporters (SARIF rule metadata) 
 
 - LS0xx: reading the file (LS001-LS004 mean the file could not be read: exit code 2)
 - LS1xx: the document does not match the published schema
-- LS2xx: semantic rules on programs
+- LS2xx: semantic rules on programs (LS24x: found while compiling)
 - LS3xx: semantic rules on scenarios
 - LS9xx: about the checking itself (suppressions)
 """
