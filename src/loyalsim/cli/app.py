@@ -135,6 +135,23 @@ def validate(
 
 
 @app.command()
+def explain(
+    program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
+    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    monthly_spend: Annotated[float, typer.Option("--monthly-spend", min=0.01,
+                                                 help="Spend of the example member per month.")] = 100.0,
+    visits: Annotated[int, typer.Option("--visits", min=1, max=31, help="Purchases per month of the example member.")] = 4,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Explain a program in plain words, with worked examples computed by its compiled policy."""
+    from loyalsim.compile import load_policy
+    from loyalsim.report import explain as explaining
+
+    data = explaining.explain(load_policy(program), monthly_spend, visits)
+    emit(explaining.render_json(data) if output_format is ExplainFormat.json else explaining.render_text(data), output)
+
+
+@app.command()
 def earn(
     program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
     transactions: Annotated[list[Path], typer.Argument(help="Transaction files (CSV or Parquet).", show_default=False)],

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from loyalsim.errors import UsageError
 from loyalsim.replay.engine import MonthRows, ReplayResult
@@ -64,12 +65,13 @@ def run_earn(options: EarnOptions) -> int:
 
     # CSV/Parquet to a file stream month by month into a pending file; otherwise months are
     # kept and written at the end (JSON, or CSV to standard output).
+    ids = pa.array(tx.customer_ids.astype(str))
     pending = PendingFile(options.out) if options.out is not None and options.output_format != "json" else None
     writer = TableWriter(options.output_format, pending.path) if pending is not None else None
     kept: list[MonthRows] = []
     try:
         engine = ReplayEngine(policy, tx.customer_ids, redeem=options.redeem, lot_capacity=len(tx) + 16,
-                              sink=(lambda rows: writer.write(month_table(policy, tx.customer_ids, rows)))
+                              sink=(lambda rows: writer.write(month_table(policy, ids, rows)))
                               if writer is not None else None)
         engine.run(tx)
         result = engine.finish()
@@ -79,7 +81,7 @@ def run_earn(options: EarnOptions) -> int:
             _report_errors(late)
             sys.stderr.write(f"loyalsim: {len(late)} row(s) rejected; nothing written.\n")
             return 1
-        empty_schema = month_table(policy, tx.customer_ids, _empty_month()).schema
+        empty_schema = month_table(policy, ids, _empty_month()).schema
         if writer is not None and pending is not None:
             writer.close(empty_schema)
             pending.commit()
@@ -99,7 +101,7 @@ def run_earn(options: EarnOptions) -> int:
     elif options.out is None:
         out = TableWriter("csv", sys.stdout.buffer)
         for rows in kept:
-            out.write(month_table(policy, tx.customer_ids, rows))
+            out.write(month_table(policy, ids, rows))
         out.close(empty_schema)
         sys.stdout.flush()
     else:

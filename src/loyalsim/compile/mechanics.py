@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -350,20 +351,29 @@ class Vocabulary:
     channels: tuple[str, ...] = ()
 
     @staticmethod
-    def _codes(names: tuple[str, ...], values: npt.NDArray[np.object_] | list[str] | None, size: int) -> IntArray:
+    def _lookup(names: tuple[str, ...], values: Any) -> IntArray:
+        lookup = {name: i for i, name in enumerate(names)}
+        return np.array([lookup.get(str(v), -1) for v in values], dtype=np.int64)
+
+    def category_codes(self, values: Any, size: int) -> IntArray:
+        """Policy category codes for text values (a list or array of ``size`` strings, or None)."""
         if values is None:
             return np.full(size, -1, dtype=np.int64)
-        lookup = {name: i for i, name in enumerate(names)}
-        unique, inverse = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
-        mapped = np.array([lookup.get(u, -1) for u in unique], dtype=np.int64)
-        result: IntArray = mapped[inverse] if len(unique) else np.full(size, -1, dtype=np.int64)
+        return self._lookup(self.categories, values)
+
+    def channel_codes(self, values: Any, size: int) -> IntArray:
+        if values is None:
+            return np.full(size, -1, dtype=np.int64)
+        return self._lookup(self.channels, values)
+
+    def recode(self, codes: IntArray | None, table: Any, size: int, *, channel: bool = False) -> IntArray:
+        """Map a transactions column (codes into ``table``) to policy codes, via the table only."""
+        if codes is None:
+            return np.full(size, -1, dtype=np.int64)
+        mapping = self._lookup(self.channels if channel else self.categories, table)
+        mapping = np.append(mapping, -1)  # code -1 (empty) → index -1 → -1
+        result: IntArray = mapping[codes]
         return result
-
-    def category_codes(self, values: npt.NDArray[np.object_] | list[str] | None, size: int) -> IntArray:
-        return self._codes(self.categories, values, size)
-
-    def channel_codes(self, values: npt.NDArray[np.object_] | list[str] | None, size: int) -> IntArray:
-        return self._codes(self.channels, values, size)
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,12 @@ class Policy:
         return [level.id for level in self.tiers.levels] if self.tiers else []
 
     def tier_name(self, index: int) -> str:
+        """The level's id (as in outputs)."""
         return self.tiers.levels[index].id if self.tiers else ""
+
+    def level_name(self, index: int) -> str:
+        """The level's display name (as in explanations)."""
+        return self.tiers.levels[index].name if self.tiers else ""
 
     # -- earning -------------------------------------------------------------------------------
     def multipliers(self, rule: EarnRule, tier: IntArray, day: IntArray, amount: IntArray,

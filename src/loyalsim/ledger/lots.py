@@ -27,6 +27,12 @@ def accumulate(table: dict[int, int], months: IntArray, amounts: IntArray) -> No
     """Add integer ``amounts`` into ``table`` by month, exactly (int64 sums, no floats)."""
     if months.size == 0:
         return
+    if months[0] == months[-1] and (months.size < 3 or (months == months[0]).all()):
+        # One cohort (the common case): no sorting needed.
+        total = int(amounts.sum())
+        if total:
+            table[int(months[0])] = table.get(int(months[0]), 0) + total
+        return
     order = np.argsort(months, kind="stable")
     months, amounts = months[order], amounts[order]
     starts = np.concatenate(([0], np.flatnonzero(np.diff(months)) + 1))
@@ -66,6 +72,7 @@ class LotLedger:
         self.balance = np.zeros(customers, dtype=np.int64)
         # Points owed after a return reversed more than the balance held; repaid from future earning.
         self.debt = np.zeros(customers, dtype=np.int64)
+        self.any_debt = False
         self.cohorts = CohortTotals()
         self._expiry_cursor = 0
         self._sorted_expiry = True
@@ -86,42 +93,55 @@ class LotLedger:
         self.lot_next = nxt
 
     # -- earning -------------------------------------------------------------------------------
-    def add(self, customer: IntArray, points: IntArray, month: int, expiry: IntArray) -> None:
-        """Add one lot per entry (``customer`` must be unique); positive ``points`` only."""
+    def add(self, customer: IntArray, points: IntArray, month: int, expiry: IntArray | int) -> None:
+        """Add one lot per entry (``customer`` unique; positive ``points`` only) earned in ``month``.
+
+        ``expiry`` is the day the lots expire at the end of (one day for all, or one per lot).
+        """
         keep = points > 0
-        customer, points, expiry = customer[keep], points[keep], expiry[keep]
+        if not keep.all():
+            customer, points = customer[keep], points[keep]
+            if not np.isscalar(expiry):
+                expiry = np.asarray(expiry)[keep]
         if customer.size == 0:
             return
-        cohort = np.full(customer.size, month, dtype=np.int64)
-        accumulate(self.cohorts.issued, cohort, points)
-        # Repay debt first: those points were already given back by a return. They count as
-        # issued and immediately reversed against this cohort.
-        repay = np.minimum(self.debt[customer], points)
-        self.debt[customer] -= repay
-        accumulate(self.cohorts.reversed, cohort, repay)
-        points = points - repay
-        live = points > 0
-        customer, points, expiry = customer[live], points[live], expiry[live]
+        total = int(points.sum())
+        self.cohorts.issued[month] = self.cohorts.issued.get(month, 0) + total
+        if self.any_debt:
+            # Repay debt first: those points were already given back by a return. They count as
+            # issued and immediately reversed against this cohort.
+            repay = np.minimum(self.debt[customer], points)
+            if repay.any():
+                self.debt[customer] -= repay
+                self.cohorts.reversed[month] = self.cohorts.reversed.get(month, 0) + int(repay.sum())
+                points = points - repay
+                live = points > 0
+                customer, points = customer[live], points[live]
+                if not np.isscalar(expiry):
+                    expiry = np.asarray(expiry)[live]
+                self.any_debt = bool(self.debt.any())
         count = customer.size
         if count == 0:
             return
-        if self.size and expiry.min() < self.lot_expiry[self.size - 1]:
+        first_expiry = int(expiry) if isinstance(expiry, int) else int(np.min(expiry))
+        if self.size and first_expiry < self.lot_expiry[self.size - 1]:
             self._sorted_expiry = False
         self._reserve(count)
-        index = np.arange(self.size, self.size + count, dtype=np.int64)
-        self.lot_customer[index] = customer
-        self.lot_remaining[index] = points
-        self.lot_expiry[index] = expiry
-        self.lot_month[index] = month
-        self.lot_next[index] = -1
+        stop = self.size + count
+        index = np.arange(self.size, stop, dtype=np.int64)
+        self.lot_customer[self.size:stop] = customer
+        self.lot_remaining[self.size:stop] = points
+        self.lot_expiry[self.size:stop] = expiry
+        self.lot_month[self.size:stop] = month
+        self.lot_next[self.size:stop] = -1
         previous = self.tail[customer]
         linked = previous >= 0
         self.lot_next[previous[linked]] = index[linked]
-        empty = self.head[customer] < 0
+        empty = ~linked
         self.head[customer[empty]] = index[empty]
         self.tail[customer] = index
         self.balance[customer] += points
-        self.size += count
+        self.size = stop
 
     # -- consuming (FIFO) ----------------------------------------------------------------------
     def consume(self, customer: IntArray, points: IntArray, table: dict[int, int]) -> IntArray:
@@ -154,7 +174,10 @@ class LotLedger:
     def reverse(self, customer: IntArray, points: IntArray) -> IntArray:
         """Take back points (a return): from the balance, oldest first; the rest becomes debt."""
         taken = self.consume(customer, points, self.cohorts.reversed)
-        self.debt[customer] += points - taken
+        owed = points - taken
+        if owed.any():
+            self.debt[customer] += owed
+            self.any_debt = True
         return taken
 
     def expire_all(self, customer: IntArray) -> IntArray:
@@ -191,12 +214,8 @@ class LotLedger:
         accumulate(self.cohorts.expired, self.lot_month[lots], amounts)
         self.lot_remaining[lots] = 0
         np.subtract.at(self.balance, owners, amounts)
-        touched = np.unique(owners)
-        self._skip_empty_heads(touched)
-        unique, inverse = np.unique(owners, return_inverse=True)
-        per_customer = np.zeros(unique.size, dtype=np.int64)
-        np.add.at(per_customer, inverse, amounts)
-        return unique, per_customer
+        self._skip_empty_heads(owners)
+        return owners, amounts
 
     def _skip_empty_heads(self, customer: IntArray) -> None:
         cust = customer

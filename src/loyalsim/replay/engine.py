@@ -33,7 +33,7 @@ from loyalsim.compile.calendar import add_duration, day_number, month_end, month
 from loyalsim.compile.policy import Policy
 from loyalsim.durations import Duration
 from loyalsim.ledger.lots import NEVER, LotLedger
-from loyalsim.transactions.reader import RowError, Transactions
+from loyalsim.transactions.reader import RowError, Transactions, order_within_day
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -83,17 +83,6 @@ def _period_of(days: IntArray, period: str) -> IntArray:
     return year_of(days)
 
 
-def _ranks(customer: IntArray) -> IntArray:
-    """0 for a customer's first row in this slice, 1 for the second, … (rows keep their order)."""
-    order = np.argsort(customer, kind="stable")
-    sorted_c = customer[order]
-    starts = np.concatenate(([True], sorted_c[1:] != sorted_c[:-1]))
-    group_start = np.maximum.accumulate(np.where(starts, np.arange(sorted_c.size), 0))
-    ranks = np.empty(customer.size, dtype=np.int64)
-    ranks[order] = np.arange(sorted_c.size) - group_start
-    return ranks
-
-
 class ReplayEngine:
     """Stateful replay of one policy over one population of customer ids."""
 
@@ -137,6 +126,7 @@ class ReplayEngine:
         self.last_month: int | None = None
         self.months: list[MonthRows] = []
         self.open_day: int | None = None
+        self.held: Transactions | None = None
         self.rows = 0
         self.rejected: list[RowError] = []
         # Purchases of earlier batches, sorted by transaction id, for matching returns.
@@ -152,23 +142,44 @@ class ReplayEngine:
 
     # -- public --------------------------------------------------------------------------------
     def run(self, tx: Transactions) -> None:
-        """Replay a batch of sorted transactions; its days must not precede those already closed."""
+        """Replay a batch of transactions (sorted by day, with this engine's customer ids).
+
+        The batch's last day may continue in the next batch, so its rows are held back until
+        a later day arrives or :meth:`finish` is called: a file replayed in pieces gives
+        exactly the result of replaying it whole. Days before one already closed are refused.
+        """
+        self.rejected += tx.rejected
+        if self.held is not None:
+            from loyalsim.transactions.merge import combine
+
+            tx = combine([self.held, tx.subset(slice(None))])
+            self.held = None
         if len(tx) == 0:
             return
-        self.rejected += tx.rejected
-        category = self.policy.vocabulary.category_codes(tx.category, len(tx))
-        channel = self.policy.vocabulary.channel_codes(tx.channel, len(tx))
-        self.row_points = np.zeros(len(tx), dtype=np.int64)
-        self.row_tier = np.zeros(len(tx), dtype=np.int64)
+        last = int(tx.day.max())
+        complete = int(np.searchsorted(tx.day, last, side="left"))
+        self.held = tx.subset(slice(complete, None))
+        if complete:
+            self._process(tx.subset(slice(0, complete)))
+
+    def _process(self, tx: Transactions) -> None:
+        """Replay whole days of transactions."""
+        vocabulary = self.policy.vocabulary
+        category = vocabulary.recode(tx.category, tx.categories, len(tx))
+        channel = vocabulary.recode(tx.channel, tx.channels, len(tx), channel=True)
         batch = _PurchaseTable.of(tx, category, channel) if tx.transaction_id is not None else None
+        # Per-row points and tiers, kept only when returns may need them.
+        size = len(tx) if batch is not None else 0
+        self.row_points = np.zeros(size, dtype=np.int64)
+        self.row_tier = np.zeros(size, dtype=np.int64)
+        self.row_done = np.zeros(size, dtype=bool)
         boundaries = np.flatnonzero(np.diff(tx.day)) + 1
         starts = np.concatenate(([0], boundaries))
         stops = np.concatenate((boundaries, [len(tx)]))
         for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
             day = int(tx.day[start])
             self._advance(day)
-            rows = np.arange(start, stop)
-            ranks = _ranks(tx.customer[rows])
+            rows, ranks = order_within_day(tx, np.arange(start, stop))
             for rank in range(int(ranks.max()) + 1):
                 self._round(tx, rows[ranks == rank], day, category, channel, batch)
         if batch is not None:
@@ -178,6 +189,9 @@ class ReplayEngine:
 
     def finish(self) -> ReplayResult:
         """Close the last day and every day to the end of its month; return the results."""
+        if self.held is not None:
+            held, self.held = self.held, None
+            self._process(held)
         if self.open_day is not None:
             last = int(month_end(np.array([self.open_day]))[0])
             self._advance(last + 1)
@@ -207,8 +221,9 @@ class ReplayEngine:
         if self.ledger.size:
             exempt = self._exempt if self.exempt_tiers.size else None
             who, amount = self.ledger.expire_due(day, exempt)
-            self.m_expired[who] += amount
-            self.total_expired[who] += amount
+            if who.size:
+                np.add.at(self.m_expired, who, amount)
+                np.add.at(self.total_expired, who, amount)
         if self.inactivity is not None:
             due = np.flatnonzero((self.inactivity_due == day) & (self.ledger.balance > 0))
             if self.inactivity.exempt_tiers and due.size:
@@ -217,10 +232,17 @@ class ReplayEngine:
                 gone = self.ledger.expire_all(due)
                 self.m_expired[due] += gone
                 self.total_expired[due] += gone
+        is_month_end = int(month_end(np.array([day]))[0]) == day
+        if self.policy.tiers is not None:
+            self._pending_downgrades(day)
+        if is_month_end:
+            self._record_month(day)
+        # Window-end requalification and month-end upgrades take effect from the next day,
+        # so a month's row shows the tier in force on its last day.
         if self.policy.tiers is not None:
             self._tier_calendar(day)
-        if int(month_end(np.array([day]))[0]) == day:
-            self._month_end(day)
+            if is_month_end:
+                self._tier_month_end(day)
 
     def _exempt(self, customers: IntArray) -> BoolArray:
         result: BoolArray = np.isin(self.tier[customers], self.exempt_tiers)
@@ -242,13 +264,20 @@ class ReplayEngine:
             self.total_redeemed[customers[hit]] += taken
 
     # -- tiers ---------------------------------------------------------------------------------
+    def _pending_downgrades(self, day: int) -> None:
+        """Downgrades whose grace ends today."""
+        tiers = self.policy.tiers
+        assert tiers is not None
+        if not (tiers.grace.months or tiers.grace.days):
+            return
+        pending = np.flatnonzero(self.pending_day == day)
+        if pending.size:
+            self.tier[pending] = np.minimum(self.tier[pending], self.pending_target[pending])
+            self.pending_day[pending] = NEVER
+
     def _tier_calendar(self, day: int) -> None:
         tiers = self.policy.tiers
         assert tiers is not None
-        pending = np.flatnonzero(self.pending_day == day) if (tiers.grace.months or tiers.grace.days) else ()
-        if len(pending):
-            self.tier[pending] = np.minimum(self.tier[pending], self.pending_target[pending])
-            self.pending_day[pending] = NEVER
         date = np.array([day])
         if tiers.window == "calendar_year" and int(year_of(date + 1)[0]) != int(year_of(date)[0]):
             everyone = np.flatnonzero(self.started)
@@ -298,22 +327,25 @@ class ReplayEngine:
             self._credit(customers, np.maximum(grant, 0), self.open_day or 0)
         self.tier[customers] = target
 
-    def _month_end(self, day: int) -> None:
+    def _tier_month_end(self, day: int) -> None:
         tiers = self.policy.tiers
+        assert tiers is not None
         month = int(month_index(np.array([day]))[0])
-        if tiers is not None:
-            everyone = np.flatnonzero(self.started)
-            if tiers.window == "rolling":
-                self._requalify(everyone, tiers.level_for(self.metric[everyone]), day)
-            elif tiers.evaluation == "monthly":
-                qualified = tiers.level_for(self.metric[everyone])
-                up = qualified > self.tier[everyone]
-                self._upgrade(everyone[up], qualified[up])
-            if self.window_months:
-                # Roll the window: the oldest month's metric leaves it.
-                slot = (month + 1) % self.window_months
-                self.metric -= self.buckets[:, slot]
-                self.buckets[:, slot] = 0
+        everyone = np.flatnonzero(self.started)
+        if tiers.window == "rolling":
+            self._requalify(everyone, tiers.level_for(self.metric[everyone]), day)
+        elif tiers.evaluation == "monthly":
+            qualified = tiers.level_for(self.metric[everyone])
+            up = qualified > self.tier[everyone]
+            self._upgrade(everyone[up], qualified[up])
+        if self.window_months:
+            # Roll the window: the oldest month's metric leaves it.
+            slot = (month + 1) % self.window_months
+            self.metric -= self.buckets[:, slot]
+            self.buckets[:, slot] = 0
+
+    def _record_month(self, day: int) -> None:
+        month = int(month_index(np.array([day]))[0])
         who = np.flatnonzero(self.started)
         rows = MonthRows(
             month, who, self.m_earned[who].copy(), self.m_redeemed[who].copy(), self.m_expired[who].copy(),
@@ -336,8 +368,9 @@ class ReplayEngine:
         customers, units = customers[keep], units[keep]
         if customers.size == 0:
             return
-        days = np.full(customers.size, day, dtype=np.int64)
-        self.ledger.add(customers, units, int(month_index(days[:1])[0]), self._expiry_days(days))
+        first = np.array([day], dtype=np.int64)
+        # Every lot of one day expires on the same day.
+        self.ledger.add(customers, units, int(month_index(first)[0]), int(self._expiry_days(first)[0]))
         self.m_earned[customers] += units
         self.total_earned[customers] += units
         self.touched[customers] = True
@@ -394,8 +427,10 @@ class ReplayEngine:
                 self.bonus_granted[customers[bonuses[c] > 0], c] = True
         total = rules.sum(axis=0) + bonuses.sum(axis=0)
         self._credit(customers, total, day)
-        self.row_points[rows] = total
-        self.row_tier[rows] = tier
+        if self.row_points.size:
+            self.row_points[rows] = total
+            self.row_tier[rows] = tier
+            self.row_done[rows] = True
         if policy.cashback is not None:
             self.m_cashback[customers] += policy.cashback.accrue(amount, tier, category[rows], channel[rows])
         if policy.value is not None and policy.value.dividend is not None:
@@ -427,26 +462,27 @@ class ReplayEngine:
         assert tx.transaction_id is not None
         matched, reversal, returned_amount = [], [], []
         for row in rows.tolist():
-            tid = str(tx.transaction_id[row])
+            code = int(tx.transaction_id[row])
+            tid = str(tx.transaction_ids[code]) if code >= 0 else ""
             customer = int(tx.customer[row])
-            found = batch.find(tid, before_row=row) if batch is not None else None
-            if found is not None:
-                assert batch is not None
-                source, index = batch, found
+            owner = str(self.customer_ids[customer])
+            # Earlier batches first, then this one: the customer's first purchase with this id.
+            source: _PurchaseTable | None = self.history
+            index = self.history.find(tid, owner)
+            if index is None and batch is not None:
+                source, index = batch, batch.find(tid, owner, done=self.row_done)
+            if index is None or source is None:
+                elsewhere = self.history.find(tid) is not None or (
+                    batch is not None and batch.find(tid, done=self.row_done) is not None)
+                message = ("return with no matching purchase: this transaction_id belongs to another customer"
+                           if elsewhere else
+                           "return with no matching purchase (no earlier purchase has this transaction_id)")
+                self.rejected.append(RowError(tx.source(row), int(tx.row[row]), "transaction_id", tid, message))
+                continue
+            if source is batch:
                 p_points, p_tier = int(self.row_points[batch.row[index]]), int(self.row_tier[batch.row[index]])
             else:
-                history_index = self.history.find(tid)
-                if history_index is None:
-                    self.rejected.append(RowError(tx.source(row), int(tx.row[row]), "transaction_id", tid,
-                                                  "return with no matching purchase (no earlier purchase has this "
-                                                  "transaction_id)"))
-                    continue
-                source, index = self.history, history_index
                 p_points, p_tier = int(source.points[index]), int(source.tier[index])
-            if int(source.customer[index]) != customer:
-                self.rejected.append(RowError(tx.source(row), int(tx.row[row]), "customer_id", str(self.customer_ids[customer]),
-                                              "the return's customer differs from its purchase's customer"))
-                continue
             p_amount = int(source.amount[index])
             before_amount, before_points = self.returned.get(tid, (0, 0))
             total_returned = before_amount + int(tx.amount[row])
@@ -480,11 +516,11 @@ class ReplayEngine:
 
 @dataclass
 class _PurchaseTable:
-    """Purchases with transaction ids, sorted by id, for matching returns in one vectorised lookup."""
+    """Purchases with transaction ids, sorted by id, for matching returns."""
 
-    tid: npt.NDArray[np.str_]
+    tid: npt.NDArray[np.str_]  # the ids themselves, sorted
     row: IntArray
-    customer: IntArray
+    customer_id: npt.NDArray[np.object_]
     day: IntArray
     amount: IntArray
     category: IntArray
@@ -496,32 +532,36 @@ class _PurchaseTable:
     @classmethod
     def empty(cls) -> _PurchaseTable:
         zero = np.zeros(0, dtype=np.int64)
-        return cls(np.zeros(0, dtype=str), zero, zero, zero, zero, zero, zero, zero, zero, zero)
+        none = np.zeros(0, dtype=object)
+        return cls(np.zeros(0, dtype=str), zero, none, zero, zero, zero, zero, zero, zero, zero)
 
     @classmethod
     def of(cls, tx: Transactions, category: IntArray, channel: IntArray) -> _PurchaseTable:
         assert tx.transaction_id is not None
-        ids = tx.transaction_id.astype(str)
-        rows = np.flatnonzero(~tx.is_return & (ids != ""))
-        order = rows[np.argsort(ids[rows], kind="stable")]
+        rows = np.flatnonzero(~tx.is_return & (tx.transaction_id >= 0))
+        # Codes are ranks in the sorted id table, so sorting codes sorts ids.
+        order = rows[np.argsort(tx.transaction_id[rows], kind="stable")]
         zero = np.zeros(order.size, dtype=np.int64)
-        return cls(ids[order], order, tx.customer[order], tx.day[order], tx.amount[order], category[order],
-                   channel[order], tx.quantity[order], zero, zero.copy())
+        return cls(tx.transaction_ids[tx.transaction_id[order]].astype(str), order, tx.customer_ids[tx.customer[order]],
+                   tx.day[order], tx.amount[order], category[order], channel[order], tx.quantity[order], zero,
+                   zero.copy())
 
-    def find(self, tid: str, before_row: int | None = None) -> int | None:
-        """Index of the first purchase with this id (earlier than ``before_row`` within a batch)."""
-        index = int(np.searchsorted(self.tid, tid, side="left"))
-        if index >= self.tid.size or self.tid[index] != tid:
-            return None
-        if before_row is not None and self.row[index] >= before_row:
-            return None
-        return index
+    def find(self, tid: str, customer_id: str | None = None,
+             done: npt.NDArray[np.bool_] | None = None) -> int | None:
+        """Index of the first purchase with this id (by this customer; within a batch: already replayed)."""
+        index = int(np.searchsorted(self.tid, tid, side="left")) if self.tid.size else 0
+        while index < self.tid.size and self.tid[index] == tid:
+            if (customer_id is None or self.customer_id[index] == customer_id) and (
+                    done is None or done[self.row[index]]):
+                return index
+            index += 1
+        return None
 
     @classmethod
     def merge(cls, old: _PurchaseTable, new: _PurchaseTable) -> _PurchaseTable:
         if old.tid.size == 0:
             return new
-        fields = ("tid", "row", "customer", "day", "amount", "category", "channel", "quantity", "points", "tier")
+        fields = ("tid", "row", "customer_id", "day", "amount", "category", "channel", "quantity", "points", "tier")
         joined = {name: np.concatenate((getattr(old, name), getattr(new, name))) for name in fields}
         joined["row"] = np.full(joined["row"].size, -1, dtype=np.int64)  # rows refer to their own batch only
         order = np.argsort(joined["tid"], kind="stable")

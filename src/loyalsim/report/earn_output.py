@@ -49,17 +49,22 @@ def _columns(policy: Policy) -> list[str]:
     return columns
 
 
-def month_table(policy: Policy, customer_ids: Any, rows: MonthRows) -> pa.Table:
+def month_table(policy: Policy, customer_ids: pa.Array, rows: MonthRows) -> pa.Table:
+    """One month's rows. Text columns are dictionary-encoded over shared tables (all customer
+    ids, the month, the tier ids), so no string is copied per row; CSV writers decode them."""
     decimals = policy.points.decimals
-    tiers = np.array(policy.tier_ids() or [""], dtype=object)
+    tiers = pa.array(policy.tier_ids() or [""])
+    size = rows.customer.size
     data: dict[str, pa.Array] = {
-        "customer_id": pa.array(customer_ids[rows.customer].astype(str)),
-        "month": pa.array(np.full(rows.customer.size, month_label(rows.month), dtype=object).astype(str)),
+        "customer_id": pa.DictionaryArray.from_arrays(pa.array(rows.customer.astype(np.int32)), customer_ids),
+        "month": pa.DictionaryArray.from_arrays(pa.array(np.zeros(size, dtype=np.int32)),
+                                                pa.array([month_label(rows.month)])),
         "earned": _scaled(rows.earned, decimals),
         "redeemed": _scaled(rows.redeemed, decimals),
         "expired": _scaled(rows.expired, decimals),
         "balance": _scaled(rows.balance, decimals),
-        "tier": pa.array(tiers[rows.tier].astype(str) if policy.tiers else np.full(rows.customer.size, "", dtype=object).astype(str)),
+        "tier": pa.DictionaryArray.from_arrays(
+            pa.array((rows.tier if policy.tiers else np.zeros(size, dtype=np.int64)).astype(np.int32)), tiers),
     }
     if "cashback" in _columns(policy):
         data["cashback"] = _scaled(rows.cashback, policy.minor_units)
@@ -89,11 +94,15 @@ class TableWriter:
         self.writer: Any = None
 
     def write(self, table: pa.Table) -> None:
+        if self.fmt != "parquet":
+            table = _decoded(table)
+        elif self.writer is not None and table.schema != self.writer.schema:
+            table = table.cast(self.writer.schema)
         if self.writer is None:
             if self.fmt == "parquet":
                 import pyarrow.parquet as pq
 
-                self.writer = pq.ParquetWriter(self.target, table.schema, compression="zstd")
+                self.writer = pq.ParquetWriter(self.target, table.schema, compression="snappy")
             else:
                 import pyarrow.csv as pacsv
 
@@ -105,6 +114,12 @@ class TableWriter:
             self.write(empty_schema.empty_table())
         if self.writer is not None:
             self.writer.close()
+
+
+def _decoded(table: pa.Table) -> pa.Table:
+    """Plain string columns in place of dictionary-encoded ones (for CSV)."""
+    columns = [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns]
+    return pa.table(columns, names=table.column_names)
 
 
 def number(units: int, decimals: int) -> int | str:

@@ -1,0 +1,182 @@
+"""`loyalsim earn` and `loyalsim explain` end to end through the installed command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import DATA, PROGRAMS, ROOT, run_cli
+
+CLASSIC = str(ROOT / "programs" / "classic-rewards.yaml")
+Q1 = str(DATA / "transactions" / "classic-q1.csv")
+MIXED = str(DATA / "transactions" / "mixed.csv")
+
+
+def test_classic_exercise_points_per_customer_per_month_and_in_total() -> None:
+    result = run_cli("earn", CLASSIC, Q1, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    by_customer = {c["customer_id"]: c for c in payload["customers"]}
+    # c001: Jan 120.99 → 90, 50.00 → 0; Feb 250 → 350; Mar 49.99 → 0
+    assert [(m["month"], m["earned"]) for m in by_customer["c001"]["months"]] == [
+        ("2027-01", 90), ("2027-02", 350), ("2027-03", 0)]
+    # c002: Jan 100.00 → 50, 100.60 → 50 (whole dollars); Feb 99.99 → 49; Mar 150.50 → 150
+    assert [m["earned"] for m in by_customer["c002"]["months"]] == [100, 49, 150]
+    # c003: Feb 0.01 → 0; Mar 1000 → 50 + 1800 = 1850
+    assert [m["earned"] for m in by_customer["c003"]["months"]] == [0, 1850]
+    assert by_customer["c001"]["total"] == {"earned": 440, "redeemed": 0, "expired": 0}
+    assert payload["totals"]["earned"] == 440 + 299 + 1850
+    assert payload["program"]["content_hash"] and payload["totals"]["customers"] == 3
+
+
+def test_csv_and_parquet_outputs_read_back_with_pyarrow_and_duckdb(tmp_path: Path) -> None:
+    csv_out, parquet_out = tmp_path / "out.csv", tmp_path / "out.parquet"
+    assert run_cli("earn", CLASSIC, Q1, "--out", str(csv_out)).returncode == 0
+    assert run_cli("earn", CLASSIC, Q1, "--format", "parquet", "--out", str(parquet_out)).returncode == 0
+    table = pacsv.read_csv(csv_out)
+    assert table.column_names == ["customer_id", "month", "earned", "redeemed", "expired", "balance", "tier"]
+    assert table.num_rows == 3 + 3 + 2
+    parquet = pq.read_table(parquet_out)
+    assert parquet.num_rows == 8 and parquet.column("earned").to_pylist() == table.column("earned").to_pylist()
+    total = duckdb.sql(f"select sum(earned) from read_parquet('{parquet_out}')").fetchall()[0]
+    assert total == (2589,)
+    totals = duckdb.sql(f"select customer_id, earned from read_parquet('{tmp_path / 'out.totals.parquet'}') "
+                        "order by customer_id").fetchall()
+    assert totals == [("c001", 440), ("c002", 299), ("c003", 1850)]
+    assert (tmp_path / "out.totals.csv").exists()
+
+
+def test_every_canonical_program_replays_the_mixed_file() -> None:
+    for program in PROGRAMS:
+        result = run_cli("earn", str(program), MIXED, "--format", "json")
+        assert result.returncode == 0, (program.name, result.stderr)
+        payload = json.loads(result.stdout)
+        assert payload["totals"]["customers"] == 3
+        for customer in payload["customers"]:
+            total = customer["total"]
+            last = customer["months"][-1]
+            assert total["earned"] - total["redeemed"] - total["expired"] == last["balance"]
+
+
+def test_cashback_program_reports_money_accrued() -> None:
+    result = run_cli("earn", str(ROOT / "programs" / "pharmacy-cashback.yaml"), MIXED, "--format", "json")
+    payload = json.loads(result.stdout)
+    a1 = next(c for c in payload["customers"] if c["customer_id"] == "a1")
+    # Jan: 5% of 42.50 = 2.125 → 2.12; 1% of 120.00 = 1.20 → 3.32
+    assert a1["months"][0]["cashback"] == "3.32"
+
+
+def test_tiers_and_returns_in_the_json() -> None:
+    result = run_cli("earn", str(ROOT / "programs" / "hybrid-rewards.yaml"), MIXED, "--format", "json")
+    payload = json.loads(result.stdout)
+    b2 = next(c for c in payload["customers"] if c["customer_id"] == "b2")
+    tiers = [m["tier"] for m in b2["months"]]
+    # 310 + 75 + 610 = 995 by April: silver (500) from April's month end, i.e. May onward.
+    assert tiers[:3] == ["member", "member", "member"] and "silver" in tiers
+    a1 = next(c for c in payload["customers"] if c["customer_id"] == "a1")
+    assert a1["months"][1]["earned"] == -120  # the return of x2 reversed its 120 points
+
+
+def test_column_mapping_and_unsorted_input(tmp_path: Path) -> None:
+    source = tmp_path / "export.csv"
+    lines = (DATA / "transactions" / "classic-q1.csv").read_text().splitlines()
+    header = "client,day,total,tid"
+    source.write_text("\n".join([header, *reversed(lines[1:])]) + "\n")
+    result = run_cli("earn", CLASSIC, str(source), "-f", "json", "--column", "customer_id=client",
+                     "--column", "date=day", "--column", "amount=total", "--column", "transaction_id=tid")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["totals"]["earned"] == 2589
+    bad = run_cli("earn", CLASSIC, str(source), "--column", "amount")
+    assert bad.returncode == 2 and "NAME=SOURCE" in bad.stderr
+
+
+BAD_ROWS = ("customer_id,date,amount,transaction_id,kind\n"
+            "a,2027-01-05,10.00,t1,purchase\n"
+            "b,2027-13-05,10.00,t2,purchase\n"
+            "c,2027-01-06,ten,t3,purchase\n"
+            "d,2027-01-07,-5.00,t4,purchase\n"
+            ",2027-01-08,5.00,t5,purchase\n"
+            "a,2027-01-09,3.00,nope,return\n"
+            "e,2027-01-10,7.00,t6,gift\n")
+
+
+def test_bad_rows_fail_with_row_and_column_and_write_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "bad.csv"
+    data.write_text(BAD_ROWS)
+    out = tmp_path / "out.csv"
+    result = run_cli("earn", CLASSIC, str(data), "--out", str(out))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    for expected in ("row 3, column 'date'", "row 4, column 'amount': not a number",
+                     "row 5, column 'amount': negative amount", "row 6, column 'customer_id': missing",
+                     "row 8, column 'kind'"):
+        assert expected in result.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [data]
+
+
+def test_unmatched_return_fails_and_leaves_an_existing_output_alone(tmp_path: Path) -> None:
+    data = tmp_path / "r.csv"
+    data.write_text("customer_id,date,amount,transaction_id,kind\na,2027-01-05,10,t1,purchase\n"
+                    "a,2027-01-09,3.00,nope,return\n")
+    out = tmp_path / "out.csv"
+    out.write_text("previous results\n")
+    result = run_cli("earn", CLASSIC, str(data), "--out", str(out))
+    assert result.returncode == 1 and "row 3, column 'transaction_id': return with no matching purchase" in result.stderr
+    assert out.read_text() == "previous results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "r.csv"]
+
+
+def test_skip_replays_the_rest_and_writes_every_rejected_row(tmp_path: Path) -> None:
+    data = tmp_path / "bad.csv"
+    data.write_text(BAD_ROWS)
+    out = tmp_path / "out.csv"
+    result = run_cli("earn", CLASSIC, str(data), "--on-error", "skip", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rejects = pacsv.read_csv(tmp_path / "out.rejects.csv").to_pylist()
+    assert sorted(r["row"] for r in rejects) == [3, 4, 5, 6, 7, 8]
+    assert all(r["error"] for r in rejects)
+    assert pacsv.read_csv(out).num_rows == 1
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("who,when,much\nx,2027-01-01,1\n", "missing column(s) customer_id, date, amount"),
+    ("customer_id,date,amount,kind\na,2027-01-01,5,return\n", "no transaction_id column"),
+])
+def test_unusable_files_exit_2(tmp_path: Path, content: str, message: str) -> None:
+    data = tmp_path / "f.csv"
+    data.write_text(content)
+    result = run_cli("earn", CLASSIC, str(data))
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_files_and_invalid_programs() -> None:
+    assert run_cli("earn", CLASSIC, "nowhere.csv").returncode == 2
+    invalid = run_cli("earn", str(DATA / "invalid" / "tier-order.yaml"), Q1)
+    assert invalid.returncode == 1 and "LS201" in invalid.stderr and "Traceback" not in invalid.stderr
+    assert run_cli("earn", CLASSIC, Q1, "--format", "parquet").returncode == 2
+
+
+def test_explain_reads_well_for_every_program() -> None:
+    for program in PROGRAMS:
+        text = run_cli("explain", str(program))
+        assert text.returncode == 0, text.stderr
+        data = json.loads(run_cli("explain", str(program), "--format", "json").stdout)
+        assert data["sections"], program.name
+        assert text.stdout.splitlines()[0].startswith(data["program"]["title"])
+
+
+def test_explain_numbers_come_from_the_policy() -> None:
+    data = json.loads(run_cli("explain", str(ROOT / "programs" / "coffee-stars.yaml"), "-f", "json").stdout)
+    table = {(e["amount"], e["tier"]): e["points"] for e in data["examples"]}
+    assert table[("$120.99", "green")] == 120 and table[("$120.99", "gold")] == 145
+    assert table[("$120.99", "reserve")] == 205
+    reach = {r["goal"]: r["months"] for r in data["time_to_reach"]}
+    assert reach == {"reward two-off": 1, "tier gold": 5, "tier reserve": None}
+    faster = json.loads(run_cli("explain", str(ROOT / "programs" / "coffee-stars.yaml"), "-f", "json",
+                                "--monthly-spend", "300").stdout)
+    # 300 stars a month: gold (500) in month 2; then 360 a month → 2,500 in 12 months within month 8
+    assert {r["goal"]: r["months"] for r in faster["time_to_reach"]}["tier gold"] == 2
