@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: the main job on the bundled programs and scenarios; says where the reports are.
+# make demo: the main job on the bundled programs and data; says where the results are.
 set -euo pipefail
 out=${1:-out/demo}
 bin=.venv/bin
@@ -9,4 +9,18 @@ echo "== Validating every bundled program and scenario"
 "$bin/loyalsim" validate programs scenarios --format sarif --output "$out/validate.sarif"
 "$bin/loyalsim" validate programs scenarios --format json --output "$out/validate.json"
 echo
-echo "Reports written to $out/ (validate.json, validate.sarif)"
+echo "== Explaining the coffee-stars program"
+"$bin/loyalsim" explain programs/coffee-stars.yaml | tee "$out/coffee-stars.explain.txt"
+for program in programs/*.yaml; do
+  "$bin/loyalsim" explain "$program" --format json --output "$out/$(basename "$program" .yaml).explain.json"
+done
+echo "== Replaying the CDNOW transactions (2,357 real customers, 1997-1998) through coffee-stars"
+"$bin/loyalsim" earn programs/coffee-stars.yaml tests/data/cdnow/cdnow_sample.csv \
+  --redeem auto --format parquet --out "$out/coffee-stars-cdnow.parquet"
+"$bin/loyalsim" earn programs/coffee-stars.yaml tests/data/cdnow/cdnow_sample.csv \
+  --redeem auto --out "$out/coffee-stars-cdnow.csv" 2>/dev/null
+echo
+echo "Results in $out/:"
+echo "  validate.json, validate.sarif             validation reports"
+echo "  *.explain.json, coffee-stars.explain.txt  every program explained"
+echo "  coffee-stars-cdnow.{csv,parquet}          points per customer per month (+ .totals)"
