@@ -180,6 +180,44 @@ def earn(
     raise typer.Exit(run_earn(options))
 
 
+fit_app = typer.Typer(help="Fit customer models to data: purchases (BG/NBD, Pareto/NBD, Gamma-Gamma) and "
+                      "paid-membership retention (shifted-beta-geometric).", no_args_is_help=True)
+app.add_typer(fit_app, name="fit")
+
+
+@fit_app.command("purchases")
+def fit_purchases(
+    transactions: Annotated[Path, typer.Argument(help="Transactions (CSV or Parquet).", show_default=False)],
+    calibration_end: Annotated[str | None, typer.Option(help="Last day of calibration (default: last day).")] = None,
+    holdout_end: Annotated[str | None, typer.Option(help="Last day of the holdout period.")] = None,
+    model: Annotated[str, typer.Option(help="bgnbd or pareto-nbd.")] = "bgnbd",
+    time_unit: Annotated[str, typer.Option(help="day or week (fractional).")] = "week",
+    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the fitted segment (YAML); a report "
+                                             "(.report.html) and per-customer expectations (.customers.csv) go beside it.")] = None,
+    column: Annotated[list[str] | None, typer.Option("--column", "-c", help="Map a header: NAME=SOURCE.")] = None,
+    segment_id: Annotated[str, typer.Option("--segment-id", help="The id of the written segment.")] = "fitted",
+) -> None:
+    """Fit purchase and dropout (BG/NBD or Pareto/NBD) and spend (Gamma-Gamma) by maximum likelihood."""
+    from loyalsim.cli.fit_cmd import PurchaseOptions, run_purchases
+
+    raise typer.Exit(run_purchases(PurchaseOptions(transactions, calibration_end, holdout_end, model, time_unit,
+                                                   output_format.value, out, tuple(column or ()), segment_id)))
+
+
+@fit_app.command("retention")
+def fit_retention(
+    counts: Annotated[Path, typer.Argument(help="CSV of survivor counts, period 0 first.", show_default=False)],
+    column: Annotated[str, typer.Option("--column", "-c", help="The column holding the counts.")] = "survivors",
+    periods: Annotated[int, typer.Option(min=1, max=1000, help="Periods to project the survival curve.")] = 12,
+    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+) -> None:
+    """Fit the shifted-beta-geometric retention model (alpha, beta) to a cohort's survivor counts."""
+    from loyalsim.cli.fit_cmd import run_retention
+
+    raise typer.Exit(run_retention(counts, column, periods, output_format.value))
+
+
 @app.command()
 def schema(
     name: Annotated[SchemaName, typer.Argument(help="Which schema.")] = SchemaName.program,

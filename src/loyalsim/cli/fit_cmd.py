@@ -1,0 +1,169 @@
+"""``loyalsim fit purchases`` and ``loyalsim fit retention`` (called from cli.app)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from loyalsim.errors import InputError, UsageError
+
+
+@dataclass
+class PurchaseOptions:
+    transactions: Path
+    calibration_end: str | None
+    holdout_end: str | None
+    model: str
+    time_unit: str
+    output_format: str
+    out: Path | None
+    columns: tuple[str, ...]
+    segment_id: str
+
+
+def _date(text: str | None, option: str) -> int | None:
+    from loyalsim.compile.calendar import day_number
+
+    if text is None:
+        return None
+    try:
+        return day_number(text)
+    except ValueError as exc:
+        raise UsageError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def run_purchases(options: PurchaseOptions) -> int:
+    from loyalsim.cli.earn_cmd import parse_columns
+    from loyalsim.fileio import atomic_write_text
+    from loyalsim.population.fitting import fit_purchases, fit_spend
+    from loyalsim.population.summary import FitDataError, summarise
+    from loyalsim.report import fit_report
+    from loyalsim.transactions import read_transactions
+
+    if options.model not in ("bgnbd", "pareto-nbd"):
+        raise UsageError("--model must be bgnbd or pareto-nbd")
+    tx = read_transactions(options.transactions, 2, parse_columns(options.columns))
+    if tx.rejected:
+        for error in tx.rejected[:20]:
+            sys.stderr.write(f"{error}\n")
+        raise InputError(f"{len(tx.rejected)} row(s) of {options.transactions} cannot be read; fix them first")
+    if len(tx) == 0:
+        raise FitDataError("the file has no transactions")
+    last = int(tx.day.max())
+    calibration = _date(options.calibration_end, "--calibration-end")
+    holdout = _date(options.holdout_end, "--holdout-end")
+    summary = summarise(tx, calibration if calibration is not None else last, holdout, options.time_unit, 100)
+    fit = fit_purchases(options.model, summary.x, summary.t_x, summary.T)
+    try:
+        spend = fit_spend(summary.x, summary.mean_spend)
+    except FitDataError as exc:
+        sys.stderr.write(f"loyalsim: spend model not fitted: {exc}\n")
+        spend = None
+    holdout_figures = None
+    if summary.holdout is not None:
+        expected = fit_report.conditional(fit, summary)
+        holdout_figures = {"actual": float(summary.holdout.sum()), "expected": float(expected.sum())}
+    payload: dict[str, Any] = {
+        "model": options.model,
+        "params": fit.params,
+        "log_likelihood": fit.log_likelihood,
+        "standard_errors": fit.standard_errors,
+        "converged": fit.converged,
+        "customers": summary.customers,
+        "repeat_customers": int((summary.x > 0).sum()),
+        "time_unit": options.time_unit,
+        "calibration_end": str(np.datetime64(summary.calibration_end, "D")),
+        "spend": None if spend is None else {"model": "gamma-gamma", "params": spend.params,
+                                             "log_likelihood": spend.log_likelihood,
+                                             "standard_errors": spend.standard_errors, **spend.extra},
+    }
+    if holdout_figures is not None:
+        payload["holdout"] = holdout_figures
+    if options.out is not None and fit.converged:
+        out = options.out
+        atomic_write_text(out, fit_report.segment_yaml(fit, spend, summary, source=str(options.transactions),
+                                                       segment_id=options.segment_id, time_unit=options.time_unit))
+        report = out.with_suffix(".report.html")
+        atomic_write_text(report, fit_report.html_report(fit, spend, summary, holdout_figures,
+                                                         source=str(options.transactions),
+                                                         end_day=holdout if holdout is not None else summary.calibration_end))
+        customers = out.with_suffix(".customers.csv")
+        atomic_write_text(customers, fit_report.customers_csv(fit, summary))
+        payload["files"] = {"segment": str(out), "report": str(report), "customers": str(customers)}
+    if options.output_format == "json":
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        sys.stdout.write(_text(payload))
+    if not fit.converged:
+        sys.stderr.write(f"loyalsim: the {options.model} fit did not converge: {fit.message}; nothing written\n")
+        return 1
+    return 0
+
+
+def _text(payload: dict[str, Any]) -> str:
+    lines = [f"{payload['model']} fitted to {payload['customers']:,} customers "
+             f"({payload['repeat_customers']:,} with repeat purchases), time unit {payload['time_unit']}, "
+             f"calibration to {payload['calibration_end']}",
+             f"  log-likelihood {payload['log_likelihood']:.2f}" + ("" if payload["converged"] else "  (NOT CONVERGED)")]
+    for name, value in payload["params"].items():
+        error = payload["standard_errors"][name]
+        lines.append(f"  {name:>6} = {value:10.4f}   (s.e. {error:.4f})" if error is not None else
+                     f"  {name:>6} = {value:10.4f}")
+    spend = payload.get("spend")
+    if spend:
+        lines.append(f"spend (Gamma-Gamma, {spend['customers']:,} repeat customers; log-likelihood "
+                     f"{spend['log_likelihood']:.2f})")
+        lines += [f"  {k:>6} = {v:10.4f}" for k, v in spend["params"].items()]
+    holdout = payload.get("holdout")
+    if holdout:
+        lines.append(f"holdout: {holdout['actual']:,.0f} actual repeat purchases, {holdout['expected']:,.1f} expected")
+    for kind, path in payload.get("files", {}).items():
+        lines.append(f"wrote {kind}: {path}")
+    return "\n".join(lines) + "\n"
+
+
+def run_retention(counts: Path, column: str, periods: int, output_format: str) -> int:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from loyalsim.population import models
+    from loyalsim.population.fitting import fit_retention
+
+    try:
+        table = pacsv.read_csv(counts)
+    except FileNotFoundError as exc:
+        raise InputError(f"{counts}: no such file") from exc
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"{counts}: cannot read as CSV: {str(exc).splitlines()[0]}") from exc
+    if column not in table.column_names:
+        raise InputError(f"{counts}: no column {column!r} (it has: {', '.join(table.column_names)}); "
+                         "name it with --column")
+    values = table.column(column).to_pylist()
+    for row, value in enumerate(values, start=2):
+        if not isinstance(value, int | float) or isinstance(value, bool) or value is None or value < 0:
+            raise InputError(f"{counts}: row {row}, column '{column}': survivor counts must be non-negative numbers "
+                             f"(value: {value!r})")
+    survivors = np.array(values, dtype=np.float64)
+    fit = fit_retention(survivors)
+    curve = models.sbg_survival(fit.vector, periods)
+    payload: dict[str, Any] = {"model": "sbg", "params": fit.params, "log_likelihood": fit.log_likelihood,
+               "standard_errors": fit.standard_errors, "converged": fit.converged, "periods_observed": survivors.size,
+               "survival": [{"period": t, "survival": float(v), "projected": t >= survivors.size,
+                             "members": float(v * survivors[0])} for t, v in enumerate(curve)]}
+    if output_format == "json":
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        lines = [f"shifted-beta-geometric fitted to {survivors.size} periods: alpha = {fit.params['alpha']:.4f}, "
+                 f"beta = {fit.params['beta']:.4f} (log-likelihood {fit.log_likelihood:.2f})", "period  survival  members"]
+        lines += [f"{p['period']:>6}  {p['survival']:8.4f}  {p['members']:7.1f}{'  projected' if p['projected'] else ''}"
+                  for p in payload["survival"]]
+        sys.stdout.write("\n".join(lines) + "\n")
+    if not fit.converged:
+        sys.stderr.write(f"loyalsim: the sBG fit did not converge: {fit.message}\n")
+        return 1
+    return 0

@@ -1,0 +1,146 @@
+"""Maximum-likelihood fitting of the customer-base models, with standard errors.
+
+Parameters are estimated in log space (all are positive) with L-BFGS-B, restarted from
+several points; standard errors come from a numerical Hessian of the log-likelihood and
+the delta method. Summaries are compressed to their distinct rows with weights, so a
+million customers cost little more than their distinct (x, t_x, T) combinations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import minimize
+
+from loyalsim.population import models
+from loyalsim.population.summary import FitDataError
+
+Array = npt.NDArray[np.float64]
+
+PARAMS = {
+    "bgnbd": ("r", "alpha", "a", "b"),
+    "pareto-nbd": ("r", "alpha", "s", "beta"),
+    "gamma-gamma": ("p", "q", "gamma"),
+    "sbg": ("alpha", "beta"),
+}
+
+
+@dataclass
+class Fit:
+    model: str
+    params: dict[str, float]
+    log_likelihood: float
+    standard_errors: dict[str, float | None]
+    converged: bool
+    message: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def vector(self) -> Array:
+        return np.array(list(self.params.values()), dtype=np.float64)
+
+
+def compress(*columns: Array) -> tuple[list[Array], Array]:
+    """Distinct rows of the given columns and how many times each occurs."""
+    stacked = np.column_stack(columns)
+    unique, counts = np.unique(stacked, axis=0, return_counts=True)
+    return [unique[:, i] for i in range(unique.shape[1])], counts.astype(np.float64)
+
+
+def _hessian(f: Callable[[Array], float], at: Array, step: float = 1e-4) -> Array:
+    n = at.size
+    h = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            e_i = np.zeros(n)
+            e_j = np.zeros(n)
+            e_i[i] = step
+            e_j[j] = step
+            value = (f(at + e_i + e_j) - f(at + e_i - e_j) - f(at - e_i + e_j) + f(at - e_i - e_j)) / (4 * step * step)
+            h[i, j] = h[j, i] = value
+    return h
+
+
+def maximise(model: str, loglik: Callable[[Array], float], starts: list[Array]) -> Fit:
+    """Maximise ``loglik`` over positive parameters from each start; keep the best."""
+    names = PARAMS[model]
+
+    def negative(theta: Array) -> float:
+        with np.errstate(all="ignore"):
+            value = loglik(np.exp(theta))
+        return -value if np.isfinite(value) else 1e300
+
+    def solve(start: Array) -> Any:
+        return minimize(negative, np.log(start), method="L-BFGS-B",
+                        options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8})
+
+    best = solve(starts[0])
+    if not best.success or not np.all(np.abs(best.x) < 20):
+        # A harder surface: more starts, then a derivative-free polish.
+        for start in starts[1:]:
+            result = solve(start)
+            if result.fun < best.fun:
+                best = result
+        polished = minimize(negative, best.x, method="Nelder-Mead",
+                            options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 4000, "maxfev": 8000})
+        if polished.fun <= best.fun:
+            best = polished
+    theta = best.x
+    log_likelihood = -float(best.fun)
+    converged = bool(np.isfinite(log_likelihood) and log_likelihood > -1e299 and np.all(np.abs(theta) < 20))
+    errors: dict[str, float | None] = dict.fromkeys(names)
+    message = "converged"
+    if converged:
+        hessian = _hessian(negative, theta)
+        try:
+            covariance = np.linalg.inv(hessian)
+            variances = np.diag(covariance)
+            if np.all(variances > 0) and np.all(np.isfinite(variances)):
+                errors = {n: float(np.exp(t) * np.sqrt(v)) for n, t, v in zip(names, theta, variances, strict=True)}
+            else:
+                converged, message = False, "the likelihood is flat or not at a maximum (Hessian not positive definite)"
+        except np.linalg.LinAlgError:
+            converged, message = False, "the Hessian of the likelihood is singular"
+    else:
+        message = "the optimiser did not find a finite maximum (parameters ran off to 0 or infinity)"
+    params = {n: float(v) for n, v in zip(names, np.exp(theta), strict=True)}
+    return Fit(model, params, log_likelihood, errors, converged, message)
+
+
+def fit_purchases(model: str, x: Array, t_x: Array, T: Array) -> Fit:
+    (ux, ut, uT), weights = compress(x, t_x, T)
+    starts = [np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.3, 5.0, 0.8, 2.5]), np.array([2.0, 20.0, 2.0, 20.0])]
+    if model == "bgnbd":
+        x_values, x_index = np.unique(ux, return_inverse=True)
+        return maximise(model, lambda p: float(np.dot(weights, models.bgnbd_loglik_grouped(
+            p, x_values, x_index, ux, ut, uT))), starts)
+    if model == "pareto-nbd":
+        return maximise(model, lambda p: float(np.dot(weights, models.pareto_loglik(p, ux, ut, uT))), starts)
+    raise ValueError(model)
+
+
+def fit_spend(x: Array, mean_spend: Array) -> Fit:
+    keep = (x > 0) & np.isfinite(mean_spend) & (mean_spend > 0)
+    if keep.sum() < 10:
+        raise FitDataError("fewer than 10 repeat customers with positive spend: Gamma-Gamma cannot be fitted")
+    (ux, um), weights = compress(x[keep], mean_spend[keep])
+    fit = maximise("gamma-gamma", lambda p: float(np.sum(weights * models.gamma_gamma_loglik(p, ux, um))),
+                   [np.array([1.0, 1.0, 1.0]), np.array([6.0, 4.0, 15.0]), np.array([2.0, 2.0, 50.0])])
+    fit.extra["customers"] = int(keep.sum())
+    fit.extra["excluded"] = int(((x > 0) & ~keep).sum())
+    return fit
+
+
+def fit_retention(survivors: Array) -> Fit:
+    if survivors.size < 3:
+        raise FitDataError("at least three periods of survivor counts (period 0 first) are needed")
+    if np.any(np.diff(survivors) > 0):
+        raise FitDataError("survivor counts must not increase from one period to the next")
+    if survivors[0] <= 0 or survivors[-1] == survivors[0]:
+        raise FitDataError("the cohort must start with members and lose some of them")
+    return maximise("sbg", lambda p: models.sbg_loglik(p, survivors),
+                    [np.array([1.0, 1.0]), np.array([0.5, 3.0]), np.array([3.0, 10.0])])

@@ -1,0 +1,170 @@
+"""Customer-base models: log-likelihoods and expectations, vectorised and computed in logs.
+
+Where: stage 4a (population). Used by ``loyalsim fit`` to estimate parameters and by the
+simulator to draw customers. Inputs are the usual summaries per customer: ``x`` repeat
+purchases, ``t_x`` time of the last purchase and ``T`` age, measured from the first
+purchase in the model's time unit.
+
+References:
+- BG/NBD: Fader, Hardie & Lee (2005), "Counting your customers the easy way",
+  Marketing Science 24(2); and the note "Implementing the BG/NBD model".
+- Pareto/NBD: Schmittlein, Morrison & Colombo (1987); likelihood and expectations as in
+  Fader & Hardie (2005), "A note on deriving the Pareto/NBD model and related expressions".
+- Gamma-Gamma: Fader, Hardie & Lee (2005), "RFM and CLV", J. Marketing Research 42(4).
+- Shifted-beta-geometric: Fader & Hardie (2007), "How to project customer retention",
+  J. Interactive Marketing 21(1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import betaln, gammaln, hyp2f1
+
+Array = npt.NDArray[np.float64]
+
+
+def _log_hyp2f1(a: Array | float, b: Array | float, c: Array | float, z: Array) -> Array:
+    value = np.asarray(hyp2f1(a, b, c, z), dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(value)
+
+
+# -- BG/NBD ------------------------------------------------------------------------------------
+
+def bgnbd_loglik(params: Array, x: Array, t_x: Array, T: Array) -> Array:
+    """Per-customer log-likelihood of BG/NBD with params (r, alpha, a, b)."""
+    r, alpha, a, b = params
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    beta_ab = betaln(a, b)
+    stay = betaln(a, b + x) - beta_ab - (r + x) * np.log(alpha + T)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        drop = np.where(x > 0, betaln(a + 1, np.maximum(b + x - 1, 1e-300)) - beta_ab - (r + x) * np.log(alpha + t_x),
+                        -np.inf)
+    result: Array = common + np.logaddexp(stay, drop)
+    return result
+
+
+def bgnbd_loglik_grouped(params: Array, x_values: Array, x_index: npt.NDArray[np.int64], x: Array, t_x: Array,
+                         T: Array) -> Array:
+    """As :func:`bgnbd_loglik`, with the terms that depend only on x computed once per distinct x."""
+    r, alpha, a, b = params
+    beta_ab = betaln(a, b)
+    common = (gammaln(r + x_values) - gammaln(r) + r * np.log(alpha))[x_index]
+    stay_x = (betaln(a, b + x_values) - beta_ab)[x_index]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        drop_x = np.where(x_values > 0, betaln(a + 1, np.maximum(b + x_values - 1, 1e-300)) - beta_ab, -np.inf)[x_index]
+    power = r + x
+    stay = stay_x - power * np.log(alpha + T)
+    drop = drop_x - power * np.log(alpha + t_x)
+    result: Array = common + np.logaddexp(stay, drop)
+    return result
+
+
+def bgnbd_expected(params: Array, t: Array) -> Array:
+    """E[X(t)]: expected repeat purchases in (0, t] for a customer born at 0."""
+    r, alpha, a, b = params
+    t = np.asarray(t, dtype=np.float64)
+    z = t / (alpha + t)
+    result: Array = (a + b - 1) / (a - 1) * (1 - np.exp(r * np.log(alpha / (alpha + t))
+                                                         + _log_hyp2f1(r, b, a + b - 1, z)))
+    return result
+
+
+def bgnbd_conditional(params: Array, t: float, x: Array, t_x: Array, T: Array) -> Array:
+    """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` time units for each customer."""
+    r, alpha, a, b = params
+    z = t / (alpha + T + t)
+    log_term = (r + x) * np.log((alpha + T) / (alpha + T + t)) + _log_hyp2f1(r + x, b + x, a + b + x - 1, z)
+    numerator = (a + b + x - 1) / (a - 1) * (1 - np.exp(log_term))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        odds = np.where(x > 0, a / np.maximum(b + x - 1, 1e-300) * np.exp((r + x) * np.log((alpha + T) / (alpha + t_x))),
+                        0.0)
+    result: Array = numerator / (1 + odds)
+    return result
+
+
+# -- Pareto/NBD --------------------------------------------------------------------------------
+
+def _pareto_log_a0(r: float, alpha: float, s: float, beta: float, x: Array, t_x: Array, T: Array) -> Array:
+    """log A0 of the Pareto/NBD likelihood, choosing the convergent hypergeometric form."""
+    rsx = r + s + x
+    first: Array | float
+    if alpha >= beta:
+        first, base_tx, base_T, shift = s + 1, alpha + t_x, alpha + T, alpha - beta
+    else:
+        first, base_tx, base_T, shift = r + x, beta + t_x, beta + T, beta - alpha
+    log_one = _log_hyp2f1(rsx, first, rsx + 1, shift / base_tx) - rsx * np.log(base_tx)
+    log_two = _log_hyp2f1(rsx, first, rsx + 1, shift / base_T) - rsx * np.log(base_T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result: Array = log_one + np.log1p(-np.exp(log_two - log_one))
+    return result
+
+
+def pareto_loglik(params: Array, x: Array, t_x: Array, T: Array) -> Array:
+    """Per-customer log-likelihood of Pareto/NBD with params (r, alpha, s, beta)."""
+    r, alpha, s, beta = params
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    died = np.log(s / (r + s + x)) + _pareto_log_a0(r, alpha, s, beta, x, t_x, T)
+    result: Array = common + np.logaddexp(alive, died)
+    return result
+
+
+def pareto_p_alive(params: Array, x: Array, t_x: Array, T: Array) -> Array:
+    r, alpha, s, beta = params
+    log_ratio = (np.log(s / (r + s + x)) + (r + x) * np.log(alpha + T) + s * np.log(beta + T)
+                 + _pareto_log_a0(r, alpha, s, beta, x, t_x, T))
+    result: Array = 1 / (1 + np.exp(log_ratio))
+    return result
+
+
+def pareto_expected(params: Array, t: Array) -> Array:
+    r, alpha, s, beta = params
+    t = np.asarray(t, dtype=np.float64)
+    result: Array = r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
+    return result
+
+
+def pareto_conditional(params: Array, t: float, x: Array, t_x: Array, T: Array) -> Array:
+    r, alpha, s, beta = params
+    result: Array = ((r + x) * (beta + T) / ((alpha + T) * (s - 1)) * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))
+                     * pareto_p_alive(params, x, t_x, T))
+    return result
+
+
+# -- Gamma-Gamma -------------------------------------------------------------------------------
+
+def gamma_gamma_loglik(params: Array, x: Array, mean: Array) -> Array:
+    """Log-density of each repeat customer's average spend ``mean`` over ``x`` repeat purchases."""
+    p, q, gamma = params
+    px = p * x
+    result: Array = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma) + (px - 1) * np.log(mean)
+                     + px * np.log(x) - (px + q) * np.log(gamma + mean * x))
+    return result
+
+
+def gamma_gamma_mean(params: Array) -> float:
+    """Expected spend per transaction of a random customer: p * gamma / (q - 1)."""
+    p, q, gamma = params
+    return float(p * gamma / (q - 1)) if q > 1 else float("inf")
+
+
+# -- shifted-beta-geometric ----------------------------------------------------------------------
+
+def sbg_loglik(params: Array, survivors: Array) -> float:
+    """Log-likelihood of cohort survivor counts (period 0 first) under sBG(alpha, beta)."""
+    alpha, beta = params
+    periods = np.arange(1, survivors.size)
+    lost = survivors[:-1] - survivors[1:]
+    log_p = betaln(alpha + 1, beta + periods - 1) - betaln(alpha, beta)
+    log_s = betaln(alpha, beta + periods[-1]) - betaln(alpha, beta)
+    return float(np.sum(lost * log_p) + survivors[-1] * log_s)
+
+
+def sbg_survival(params: Array, periods: int) -> Array:
+    """S(t) for t = 0..periods: the share of a cohort still a member at the start of period t."""
+    alpha, beta = params
+    t = np.arange(periods + 1, dtype=np.float64)
+    result: Array = np.exp(betaln(alpha, beta + t) - betaln(alpha, beta))
+    return result

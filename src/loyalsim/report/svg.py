@@ -1,0 +1,64 @@
+"""Small, dependency-free SVG line charts for self-contained HTML reports."""
+
+from __future__ import annotations
+
+from html import escape
+
+import numpy as np
+
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
+
+
+def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    if high <= low:
+        return [low]
+    raw = (high - low) / count
+    magnitude = 10 ** np.floor(np.log10(raw))
+    step = min((m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw), default=raw)
+    start = np.ceil(low / step) * step
+    return [float(v) for v in np.arange(start, high + step * 0.5, step)]
+
+
+def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str, x_label: str, y_label: str,
+               marker: float | None = None, marker_label: str = "", width: int = 720, height: int = 360) -> str:
+    """An SVG chart of named (x, y) series, with axes, ticks, legend and an optional vertical marker."""
+    left, right, top, bottom = 70, 20, 40, 50
+    xs = [v for x, _ in series.values() for v in x]
+    ys = [v for _, y in series.values() for v in y]
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = 0.0, max(ys) * 1.05 if ys and max(ys) > 0 else 1.0
+
+    def px(x: float) -> float:
+        return left + (x - x0) / ((x1 - x0) or 1) * (width - left - right)
+
+    def py(y: float) -> float:
+        return height - bottom - (y - y0) / ((y1 - y0) or 1) * (height - top - bottom)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(title)}" class="chart">',
+             f'<text x="{width / 2}" y="22" text-anchor="middle" font-weight="bold">{escape(title)}</text>']
+    for tick in _ticks(y0, y1):
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" font-size="11">{tick:,.0f}</text>')
+    for tick in _ticks(x0, x1, 8):
+        parts.append(f'<text x="{px(tick):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
+                     f'font-size="11">{tick:g}</text>')
+    parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{height - bottom}" stroke="#333"/>'
+                 f'<line x1="{left}" x2="{width - right}" y1="{height - bottom}" y2="{height - bottom}" stroke="#333"/>')
+    parts.append(f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle" font-size="12">{escape(x_label)}</text>'
+                 f'<text x="16" y="{height / 2}" text-anchor="middle" font-size="12" '
+                 f'transform="rotate(-90 16 {height / 2})">{escape(y_label)}</text>')
+    if marker is not None:
+        parts.append(f'<line x1="{px(marker):.1f}" x2="{px(marker):.1f}" y1="{top}" y2="{height - bottom}" '
+                     f'stroke="#888" stroke-dasharray="4 3"/><text x="{px(marker) + 4:.1f}" y="{top + 12}" '
+                     f'font-size="11" fill="#555">{escape(marker_label)}</text>')
+    for i, (name, (x, y)) in enumerate(series.items()):
+        colour = COLOURS[i % len(COLOURS)]
+        points = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in zip(x, y, strict=True))
+        dash = ' stroke-dasharray="6 3"' if i else ""
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{points}" '
+                     f'data-series="{escape(name)}"/>')
+        parts.append(f'<rect x="{left + 12}" y="{top + 8 + 18 * i}" width="14" height="3" fill="{colour}"/>'
+                     f'<text x="{left + 32}" y="{top + 13 + 18 * i}" font-size="12">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
