@@ -19,8 +19,12 @@ echo "== Replaying the CDNOW transactions (2,357 real customers, 1997-1998) thro
   --redeem auto --format parquet --out "$out/coffee-stars-cdnow.parquet"
 "$bin/loyalsim" earn programs/coffee-stars.yaml tests/data/cdnow/cdnow_sample.csv \
   --redeem auto --out "$out/coffee-stars-cdnow.csv" 2>/dev/null
+echo "== Fitting BG/NBD and Gamma-Gamma to the CDNOW sample (calibration 1997-01 to 1997-09, holdout to 1998-06)"
+"$bin/loyalsim" fit purchases tests/data/cdnow/cdnow_sample.csv --calibration-end 1997-09-30 \
+  --holdout-end 1998-06-30 --out "$out/cdnow-segment.yaml"
 echo
 echo "Results in $out/:"
 echo "  validate.json, validate.sarif             validation reports"
 echo "  *.explain.json, coffee-stars.explain.txt  every program explained"
 echo "  coffee-stars-cdnow.{csv,parquet}          points per customer per month (+ .totals)"
+echo "  cdnow-segment.{yaml,report.html}          BG/NBD + Gamma-Gamma fitted to CDNOW, with its holdout report"
