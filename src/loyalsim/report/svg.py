@@ -16,7 +16,7 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     magnitude = 10 ** np.floor(np.log10(raw))
     step = min((m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw), default=raw)
     start = np.ceil(low / step) * step
-    return [float(v) for v in np.arange(start, high + step * 0.5, step)]
+    return [float(v) for v in np.arange(start, high + step * 0.5, step) if v <= high + 1e-9]
 
 
 def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str, x_label: str, y_label: str,

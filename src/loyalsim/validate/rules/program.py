@@ -92,31 +92,35 @@ def empty_band(ctx: Context) -> Iterator[Finding]:
                               "'to' must be above 'from'")
 
 
+def _adjacent_bands(data: dict[str, Any]) -> Iterator[tuple[int, list[dict[str, Any]], int, int]]:
+    """(rule index, bands, a, b) for each pair of bands adjacent in order of 'from'."""
+    for i, bands in _bands(data):
+        order = sorted(range(len(bands)), key=lambda j: bands[j]["from"])
+        for a, b in pairwise(order):
+            yield i, bands, a, b
+
+
 @rule(P, "LS203")
 def bands_overlap(ctx: Context) -> Iterator[Finding]:
     """Bands of one rule must not overlap: an amount would earn twice."""
-    for i, bands in _bands(ctx.data):
-        order = sorted(range(len(bands)), key=lambda j: bands[j]["from"])
-        for a, b in pairwise(order):
-            end = bands[a].get("to", math.inf)
-            if end > bands[b]["from"]:
-                shown = "no upper bound" if end == math.inf else f"up to {end}"
-                yield Finding(("earn", i, "bands", b, "from"),
-                              f"band {b + 1} starts at {bands[b]['from']} but band {a + 1} runs {shown}: they overlap",
-                              "make each band's 'from' equal the previous band's 'to'")
+    for i, bands, a, b in _adjacent_bands(ctx.data):
+        end = bands[a].get("to", math.inf)
+        if end > bands[b]["from"]:
+            shown = "no upper bound" if end == math.inf else f"up to {end}"
+            yield Finding(("earn", i, "bands", b, "from"),
+                          f"band {b + 1} starts at {bands[b]['from']} but band {a + 1} runs {shown}: they overlap",
+                          "make each band's 'from' equal the previous band's 'to'")
 
 
 @rule(P, "LS204")
 def bands_gap(ctx: Context) -> Iterator[Finding]:
     """Bands that leave a gap: spend inside it earns nothing, rarely on purpose."""
-    for i, bands in _bands(ctx.data):
-        order = sorted(range(len(bands)), key=lambda j: bands[j]["from"])
-        for a, b in pairwise(order):
-            end = bands[a].get("to")
-            if end is not None and end < bands[b]["from"]:
-                yield Finding(("earn", i, "bands", b, "from"),
-                              f"amounts between {end} and {bands[b]['from']} fall in no band and earn nothing",
-                              f"start band {b + 1} at {end}, or add a band for the gap")
+    for i, bands, a, b in _adjacent_bands(ctx.data):
+        end = bands[a].get("to")
+        if end is not None and end < bands[b]["from"]:
+            yield Finding(("earn", i, "bands", b, "from"),
+                          f"amounts between {end} and {bands[b]['from']} fall in no band and earn nothing",
+                          f"start band {b + 1} at {end}, or add a band for the gap")
 
 
 @rule(P, "LS205")
