@@ -180,6 +180,46 @@ def earn(
     raise typer.Exit(run_earn(options))
 
 
+@app.command()
+def simulate(
+    program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
+    scenario: Annotated[Path, typer.Argument(help="The scenario file (customers, horizon, seed).", show_default=False)],
+    replications: Annotated[int | None, typer.Option(min=1, help="Replications (default: the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for monthly.{csv,parquet} and summary.json.")]
+    = Path("out/simulation"),
+    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+) -> None:
+    """Simulate a program on a scenario's synthetic customers, with a no-program control on the same
+    random numbers. (Preview: see docs/simulate.md for what is simulated so far.)"""
+    import json
+
+    from loyalsim.compile import load_policy
+    from loyalsim.population.scenario import load_scenario
+    from loyalsim.report.simulation_output import write
+    from loyalsim.simulate import simulate as run
+
+    policy = load_policy(program)
+    loaded = load_scenario(scenario, seed=seed, replications=replications)
+    headline = write(out, policy, loaded, run(policy, loaded))
+    if output_format is ExplainFormat.json:
+        emit(json.dumps(headline, indent=2) + "\n", None)
+        return
+    p, c = headline["program_arm"], headline["control_arm"]
+    lines = [f"{policy.title} on {loaded.name}: {loaded.replications} replication(s), {loaded.days} days, seed {loaded.seed}",
+             f"{'':24}{'program':>16}{'control':>16}",
+             f"{'customers at end':24}{p['customers_at_end']['mean']:>16,.0f}{c['customers_at_end']['mean']:>16,.0f}",
+             f"{'purchases':24}{p['purchases']['mean']:>16,.0f}{c['purchases']['mean']:>16,.0f}",
+             f"{'revenue':24}{p['revenue']['mean']:>16,.2f}{c['revenue']['mean']:>16,.2f}",
+             f"{'members at end':24}{p['members_at_end']['mean']:>16,.0f}",
+             f"{'points issued':24}{p['points_issued']['mean']:>16,.0f}",
+             f"{'points outstanding':24}{p['points_outstanding_at_end']['mean']:>16,.0f}",
+             f"incremental revenue: mean {headline['incremental_revenue']['mean']:,.2f} "
+             f"(P5 {headline['incremental_revenue']['p5']:,.2f}, P95 {headline['incremental_revenue']['p95']:,.2f})",
+             f"results written to {out}/ (monthly.csv, monthly.parquet, summary.json)"]
+    emit("\n".join(lines) + "\n", None)
+
+
 fit_app = typer.Typer(help="Fit customer models to data: purchases (BG/NBD, Pareto/NBD, Gamma-Gamma) and "
                       "paid-membership retention (shifted-beta-geometric).", no_args_is_help=True)
 app.add_typer(fit_app, name="fit")

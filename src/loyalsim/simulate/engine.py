@@ -1,0 +1,252 @@
+"""The simulator: synthetic customers on a SimPy clock, the program and a no-program control.
+
+Where: stage 4 (simulate). SimPy owns the clock: a daily process draws every alive
+customer's purchases at once (numpy arrays, one row per customer) and a month-end process
+records results between days. The program arm's purchases go through the same replay
+engine as ``loyalsim earn`` — one implementation of every rule. The control arm sees the
+same customers and the same random numbers (common random numbers): a purchase is drawn
+by inverting one shared uniform, so lifting a member's rate can only add purchases.
+
+Scope of this version (see docs/simulate.md): purchase/dropout (BG/NBD, Pareto/NBD), spend
+(Gamma-Gamma, lognormal), arrivals, enrolment and a frequency lift for members; the
+program's earning, tiers, expiry and redemption via the replay engine. Other behavioural
+responses and the mechanics that need event data (membership fees, referrals, community
+actions) are not simulated yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import simpy
+from scipy.special import gammaincinv, ndtri
+
+from loyalsim.compile.calendar import month_end, month_index
+from loyalsim.compile.policy import Policy
+from loyalsim.population.scenario import Scenario
+from loyalsim.replay.engine import MonthRows, ReplayEngine
+from loyalsim.transactions.reader import Transactions
+
+Array = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+NEVER = np.iinfo(np.int64).max // 4
+
+
+@dataclass
+class Customers:
+    """Everyone who will exist in one replication, drawn up front (initial customers and arrivals)."""
+
+    birth: IntArray  # day offset of the first purchase
+    segment: IntArray
+    rate: Array  # purchases per day
+    dropout_u: Array  # uniform behind the number of repeat purchases before dropping out (BG/NBD)
+    dropout_p: Array  # BG/NBD dropout probability after each repeat purchase (0 for Pareto/NBD)
+    death: Array  # Pareto/NBD: day offset of death (inf for BG/NBD)
+    spend_shape: Array
+    spend_scale: Array
+    lognormal: npt.NDArray[np.bool_]
+    enrol_u: Array
+
+    @property
+    def size(self) -> int:
+        return int(self.birth.size)
+
+
+def draw_customers(scenario: Scenario, rng: np.random.Generator) -> Customers:
+    """Initial customers and monthly arrivals, with their segment's heterogeneity."""
+    months = int(np.ceil(scenario.days / 30.436875))
+    arrivals = rng.poisson(scenario.arrivals_per_month, months) if scenario.arrivals_per_month else np.zeros(0, int)
+    births = [np.zeros(scenario.initial, dtype=np.int64)]
+    for m, count in enumerate(arrivals.tolist()):
+        births.append(np.minimum((m * 30.436875 + rng.uniform(0, 30.436875, count)).astype(np.int64),
+                                 scenario.days - 1))
+    birth = np.concatenate(births)
+    n = birth.size
+    shares = np.array([s.share for s in scenario.segments])
+    segment = rng.choice(len(scenario.segments), size=n, p=shares / shares.sum())
+    rate = np.zeros(n)
+    dropout_p = np.zeros(n)
+    death = np.full(n, np.inf)
+    shape, scale = np.ones(n), np.ones(n)
+    lognormal = np.zeros(n, dtype=bool)
+    for index, seg in enumerate(scenario.segments):
+        sel = segment == index
+        count = int(sel.sum())
+        if not count:
+            continue
+        r, alpha, third, fourth = seg.purchase_params
+        rate[sel] = rng.gamma(r, 1 / alpha, count) / seg.days_per_unit
+        if seg.purchase_model == "bgnbd":
+            dropout_p[sel] = rng.beta(third, fourth, count)
+        else:
+            death[sel] = rng.exponential(1 / rng.gamma(third, 1 / fourth, count)) * seg.days_per_unit
+        if seg.spend_model == "gamma_gamma":
+            p, q, gamma = seg.spend_params
+            shape[sel] = p
+            scale[sel] = rng.gamma(q, 1 / gamma, count)  # nu: each purchase ~ Gamma(p, rate nu)
+        else:
+            mean, sigma = seg.spend_params
+            lognormal[sel] = True
+            shape[sel] = np.log(mean) - sigma**2 / 2
+            scale[sel] = sigma
+    return Customers(birth, segment, rate, rng.random(n), dropout_p, death + birth, shape, scale, lognormal,
+                     rng.random(n))
+
+
+@dataclass
+class Arm:
+    """One arm's customer state: repeat purchases so far and whether each has dropped out."""
+
+    repeats: IntArray
+    gone: npt.NDArray[np.bool_]
+    allowed: IntArray  # repeat purchases before dropping out (BG/NBD), NEVER otherwise
+
+
+@dataclass
+class MonthResult:
+    month: int
+    arm: str
+    customers: int  # alive (born and not dropped out) at month end
+    members: int
+    purchases: int
+    revenue: int  # minor units
+    points_issued: int = 0
+    points_redeemed: int = 0
+    points_expired: int = 0
+    points_outstanding: int = 0
+
+
+@dataclass
+class Replication:
+    index: int
+    months: list[MonthResult] = field(default_factory=list)
+    customers: int = 0
+    repeat_purchases_control: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def _allowed(u: Array, p: Array, churn_reduction: Array) -> IntArray:
+    """Repeat purchases before dropout: Geometric(p') by inversion of one shared uniform."""
+    q = p * (1 - churn_reduction)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.ceil(np.log1p(-u) / np.log1p(-q))
+    return np.where(q > 0, np.maximum(k, 1), NEVER).astype(np.int64)
+
+
+def _poisson_inverse(u: Array, mean: Array, most: int = 6) -> IntArray:
+    """Poisson(mean) by inversion of ``u``: monotone in the mean, so arms stay coupled."""
+    term = np.exp(-mean)
+    cumulative = term.copy()
+    k = np.zeros(u.size, dtype=np.int64)
+    for i in range(1, most + 1):
+        above = u >= cumulative
+        k += above
+        term = term * mean / i
+        cumulative = cumulative + term
+    return k
+
+
+def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replication:
+    """Simulate one replication: program and control arms on common random numbers."""
+    population_seed, daily_seed = np.random.SeedSequence(scenario.seed).spawn(scenario.replications)[index].spawn(2)
+    customers = draw_customers(scenario, np.random.default_rng(population_seed))
+    daily = np.random.default_rng(daily_seed)
+    n = customers.size
+    seg_response = {name: np.array([s.responds(name) for s in scenario.segments])[customers.segment]
+                    for name in ("enrolment_rate", "frequency_lift", "churn_reduction")}
+    member = customers.enrol_u < seg_response["enrolment_rate"]
+    arms = {
+        "control": Arm(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool),
+                       _allowed(customers.dropout_u, customers.dropout_p, np.zeros(n))),
+        "program": Arm(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool),
+                       _allowed(customers.dropout_u, customers.dropout_p,
+                                np.where(member, seg_response["churn_reduction"], 0.0))),
+    }
+    lift = {"control": np.zeros(n), "program": np.where(member, seg_response["frequency_lift"], 0.0)}
+    ids = np.arange(n).astype(str).astype(object)
+    months_points: dict[int, list[int]] = {}
+
+    def collect(rows: MonthRows) -> None:
+        months_points[rows.month] = [int(rows.earned.sum()), int(rows.redeemed.sum()), int(rows.expired.sum()),
+                                     int(rows.balance.sum())]
+
+    engine = ReplayEngine(policy, ids, redeem="program", sink=collect)
+    tally = {arm: {"purchases": 0, "revenue": 0} for arm in arms}
+    result = Replication(index, customers=n)
+    unit = policy.money_unit
+
+    def spend(u: Array, who: IntArray) -> IntArray:
+        """Amounts by inversion of the shared uniform: Gamma(p, nu) or lognormal, per segment."""
+        shape, scale = customers.spend_shape[who], customers.spend_scale[who]
+        normal = customers.lognormal[who]
+        amount = np.empty(who.size)
+        amount[~normal] = gammaincinv(shape[~normal], u[~normal]) / scale[~normal]
+        amount[normal] = np.exp(shape[normal] + scale[normal] * ndtri(u[normal]))
+        return np.maximum(np.rint(amount * unit), 1).astype(np.int64)
+
+    def daily_process(env: simpy.Environment) -> Any:
+        while env.now < scenario.days:
+            day = int(env.now)
+            u_buy, u_spend = daily.random(n), daily.random(n)
+            born_today = customers.birth == day
+            for name, arm in arms.items():
+                alive = (customers.birth < day) & ~arm.gone & (day < customers.death)
+                count = np.where(alive, _poisson_inverse(u_buy, customers.rate * (1 + lift[name])), 0)
+                # Dropout after the allowed number of repeat purchases (BG/NBD): purchases beyond it never happen.
+                count = np.minimum(count, np.maximum(arm.allowed - arm.repeats, 0))
+                arm.repeats += count
+                arm.gone |= arm.repeats >= arm.allowed
+                buyers = np.flatnonzero((count > 0) | born_today)
+                units = np.where(born_today[buyers], 1, count[buyers])
+                amounts = spend(u_spend[buyers], buyers)
+                tally[name]["purchases"] += int(units.sum())
+                tally[name]["revenue"] += int((amounts * units).sum())
+                if name == "program":
+                    members = buyers[member[buyers]]
+                    if members.size:
+                        pick = member[buyers]
+                        engine._process(_day_transactions(members, scenario.start + day, amounts[pick],
+                                                          units[pick], ids))
+            yield env.timeout(1)
+
+    def month_end_process(env: simpy.Environment) -> Any:
+        day = 0
+        while day < scenario.days:
+            last = int(month_end(np.array([scenario.start + day]))[0]) - scenario.start
+            last = min(last, scenario.days - 1)
+            yield env.timeout(last + 0.5 - env.now)
+            month = int(month_index(np.array([scenario.start + last]))[0])
+            for name, arm in arms.items():
+                alive = (customers.birth <= last) & ~arm.gone & (last < customers.death)
+                record = MonthResult(month, name, int(alive.sum()), int((alive & member).sum()) if name == "program" else 0,
+                                     tally[name]["purchases"], tally[name]["revenue"])
+                result.months.append(record)
+                tally[name] = {"purchases": 0, "revenue": 0}
+            day = last + 1
+
+    env = simpy.Environment()
+    env.process(daily_process(env))
+    env.process(month_end_process(env))
+    env.run(until=scenario.days + 1)
+    engine._advance(scenario.start + scenario.days)  # close the program's last month
+    for record in result.months:
+        if record.arm == "program" and record.month in months_points:
+            issued, redeemed, expired, outstanding = months_points[record.month]
+            record.points_issued, record.points_redeemed = issued, redeemed
+            record.points_expired, record.points_outstanding = expired, outstanding
+    result.repeat_purchases_control = arms["control"].repeats
+    return result
+
+
+def _day_transactions(customers: IntArray, day: int, amounts: IntArray, units: IntArray, ids: Any) -> Transactions:
+    """One day's member purchases (a customer buying k times gets k transactions)."""
+    who = np.repeat(customers, units)
+    n = who.size
+    return Transactions(
+        customer=who, customer_ids=ids, day=np.full(n, day, dtype=np.int64), second=np.zeros(n, dtype=np.int64),
+        amount=np.repeat(amounts, units), is_return=np.zeros(n, dtype=bool), transaction_id=None, category=None,
+        channel=None, quantity=np.ones(n, dtype=np.int64), row=np.zeros(n, dtype=np.int64), file="<simulation>",
+        rejected=[],
+    )
