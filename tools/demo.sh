@@ -22,9 +22,13 @@ echo "== Replaying the CDNOW transactions (2,357 real customers, 1997-1998) thro
 echo "== Fitting BG/NBD and Gamma-Gamma to the CDNOW sample (calibration 1997-01 to 1997-09, holdout to 1998-06)"
 "$bin/loyalsim" fit purchases tests/data/cdnow/cdnow_sample.csv --calibration-end 1997-09-30 \
   --holdout-end 1998-06-30 --out "$out/cdnow-segment.yaml"
+echo "== Simulating coffee-stars on the coffee-baseline scenario (preview: see docs/simulate.md)"
+"$bin/loyalsim" simulate programs/coffee-stars.yaml scenarios/coffee-baseline.yaml --replications 3 \
+  --out "$out/simulation"
 echo
 echo "Results in $out/:"
 echo "  validate.json, validate.sarif             validation reports"
 echo "  *.explain.json, coffee-stars.explain.txt  every program explained"
 echo "  coffee-stars-cdnow.{csv,parquet}          points per customer per month (+ .totals)"
 echo "  cdnow-segment.{yaml,report.html}          BG/NBD + Gamma-Gamma fitted to CDNOW, with its holdout report"
+echo "  simulation/                               monthly results (program and control) and summary.json"

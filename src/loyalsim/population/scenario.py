@@ -20,12 +20,10 @@ from loyalsim.errors import InputError, InvalidDocumentError
 from loyalsim.issues import UNREADABLE_CODES, Severity
 from loyalsim.load import load_file
 
-# Documented defaults of the behavioural response (docs/behaviour.md gives the sources).
+# Documented defaults of the behavioural response (docs/behaviour.md gives their basis).
 RESPONSE_DEFAULTS: dict[str, float] = {
     "enrolment_rate": 0.5,
     "frequency_lift": 0.0,
-    "goal_gradient": 0.0,
-    "post_reward_lift": 0.0,
     "churn_reduction": 0.0,
     "redemption_propensity": 1.0,
 }

@@ -87,9 +87,13 @@ class ReplayEngine:
     """Stateful replay of one policy over one population of customer ids."""
 
     def __init__(self, policy: Policy, customer_ids: npt.NDArray[np.object_], redeem: str = "program",
-                 lot_capacity: int = 1024, sink: Callable[[MonthRows], None] | None = None) -> None:
+                 lot_capacity: int = 1024, sink: Callable[[MonthRows], None] | None = None,
+                 chooser: Callable[[IntArray], BoolArray] | None = None) -> None:
+        """``chooser`` (simulation): for members who chose when to redeem, decides which of the
+        customers able to afford a reward after today's purchases redeem one now."""
         self.policy = policy
         self.sink = sink
+        self.chooser = chooser
         self.customer_ids = customer_ids
         n = customer_ids.shape[0]
         self.n = n
@@ -218,6 +222,8 @@ class ReplayEngine:
         self.touched[touched] = False
         if self.redeem_auto and touched.size:
             self._auto_redeem(touched)
+        elif self.chooser is not None and touched.size:
+            self._chosen_redemptions(touched)
         if self.ledger.size:
             exempt = self._exempt if self.exempt_tiers.size else None
             who, amount = self.ledger.expire_due(day, exempt)
@@ -247,6 +253,25 @@ class ReplayEngine:
     def _exempt(self, customers: IntArray) -> BoolArray:
         result: BoolArray = np.isin(self.tier[customers], self.exempt_tiers)
         return result
+
+    def _chosen_redemptions(self, customers: IntArray) -> None:
+        """Members who can afford the reward (the default, else the cheapest) redeem one if they choose to."""
+        rewards = self.policy.rewards
+        if rewards is None:
+            return
+        reward = rewards.default_reward or min(rewards.catalog, key=lambda r: r.cost)
+        if reward.cost == 0:
+            return
+        spare = self.ledger.balance[customers] - self.ledger.debt[customers] - rewards.min_balance
+        able = customers[(spare >= reward.cost) & ((self.tier[customers] >= reward.min_tier)
+                                                   if reward.min_tier is not None else True)]
+        if able.size == 0:
+            return
+        chosen = able[self.chooser(able)] if self.chooser is not None else able
+        if chosen.size:
+            taken = self.ledger.redeem(chosen, np.full(chosen.size, reward.cost, dtype=np.int64))
+            self.m_redeemed[chosen] += taken
+            self.total_redeemed[chosen] += taken
 
     def _auto_redeem(self, customers: IntArray) -> None:
         rewards = self.policy.rewards

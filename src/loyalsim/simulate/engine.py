@@ -150,12 +150,19 @@ def _poisson_inverse(u: Array, mean: Array, most: int = 6) -> IntArray:
 
 def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replication:
     """Simulate one replication: program and control arms on common random numbers."""
-    population_seed, daily_seed = np.random.SeedSequence(scenario.seed).spawn(scenario.replications)[index].spawn(2)
+    population_seed, daily_seed, choice_seed = (
+        np.random.SeedSequence(scenario.seed).spawn(scenario.replications)[index].spawn(3))
     customers = draw_customers(scenario, np.random.default_rng(population_seed))
     daily = np.random.default_rng(daily_seed)
     n = customers.size
     seg_response = {name: np.array([s.responds(name) for s in scenario.segments])[customers.segment]
-                    for name in ("enrolment_rate", "frequency_lift", "churn_reduction")}
+                    for name in ("enrolment_rate", "frequency_lift", "churn_reduction", "redemption_propensity")}
+    choices = np.random.default_rng(choice_seed)
+
+    def chooser(able: IntArray) -> npt.NDArray[np.bool_]:
+        decided: npt.NDArray[np.bool_] = choices.random(able.size) < seg_response["redemption_propensity"][able]
+        return decided
+
     member = customers.enrol_u < seg_response["enrolment_rate"]
     arms = {
         "control": Arm(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool),
@@ -172,7 +179,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replicati
         months_points[rows.month] = [int(rows.earned.sum()), int(rows.redeemed.sum()), int(rows.expired.sum()),
                                      int(rows.balance.sum())]
 
-    engine = ReplayEngine(policy, ids, redeem="program", sink=collect)
+    engine = ReplayEngine(policy, ids, redeem="program", sink=collect, chooser=chooser)
     tally = {arm: {"purchases": 0, "revenue": 0} for arm in arms}
     result = Replication(index, customers=n)
     unit = policy.money_unit

@@ -67,3 +67,26 @@ def test_same_seed_same_results_and_replications_differ() -> None:
     # until BG/NBD dropout (which purchases bring forward) starts to bite; month 1 shows the lift.
     control = [m for m in first.months if m.arm == "control"]
     assert program[0].purchases >= control[0].purchases
+
+
+def _small(propensity: float):  # type: ignore[no-untyped-def]
+    scenario = load_scenario(ROOT / "scenarios" / "coffee-baseline.yaml", replications=1)
+    segment = scenario.segments[0]
+    response = {**segment.response, "redemption_propensity": propensity}
+    segments = (type(segment)(**{**segment.__dict__, "response": response}),)
+    return type(scenario)(**{**scenario.__dict__, "initial": 3000, "arrivals_per_month": 100, "days": 365,
+                             "segments": segments})
+
+
+def test_points_are_conserved_and_redemption_follows_the_propensity() -> None:
+    policy = load_policy(ROOT / "programs" / "coffee-stars.yaml")
+    eager = run_replication(policy, _small(1.0), 0)
+    never = run_replication(policy, _small(0.0), 0)
+    for result in (eager, never):
+        program = [m for m in result.months if m.arm == "program"]
+        outstanding = 0
+        for month in program:
+            outstanding += month.points_issued - month.points_redeemed - month.points_expired
+            assert outstanding == month.points_outstanding
+    assert sum(m.points_redeemed for m in never.months) == 0
+    assert sum(m.points_redeemed for m in eager.months) > 0
