@@ -28,6 +28,7 @@ from loyalsim.compile.calendar import month_end, month_index
 from loyalsim.compile.policy import Policy
 from loyalsim.population.scenario import Scenario
 from loyalsim.replay.engine import MonthRows, ReplayEngine
+from loyalsim.simulate import streams
 from loyalsim.transactions.reader import Transactions
 
 Array = npt.NDArray[np.float64]
@@ -98,11 +99,15 @@ def draw_customers(scenario: Scenario, rng: np.random.Generator) -> Customers:
 
 @dataclass
 class Arm:
-    """One arm's customer state: repeat purchases so far and whether each has dropped out."""
+    """One arm's customer state. Purchase k of customer i happens at birth + E_k / rate, where E_k
+    is the k-th arrival of a unit-rate Poisson process shared by both arms (common random numbers)."""
 
-    repeats: IntArray
-    gone: npt.NDArray[np.bool_]
+    rate: Array  # purchases per day in this arm
     allowed: IntArray  # repeat purchases before dropping out (BG/NBD), NEVER otherwise
+    repeats: IntArray
+    clock: Array  # E_k of the last scheduled purchase
+    gone: npt.NDArray[np.bool_]
+    schedule: dict[int, list[IntArray]] = field(default_factory=dict)
 
 
 @dataclass
@@ -135,43 +140,42 @@ def _allowed(u: Array, p: Array, churn_reduction: Array) -> IntArray:
     return np.where(q > 0, np.maximum(k, 1), NEVER).astype(np.int64)
 
 
-def _poisson_inverse(u: Array, mean: Array, most: int = 6) -> IntArray:
-    """Poisson(mean) by inversion of ``u``: monotone in the mean, so arms stay coupled."""
-    term = np.exp(-mean)
-    cumulative = term.copy()
-    k = np.zeros(u.size, dtype=np.int64)
-    for i in range(1, most + 1):
-        above = u >= cumulative
-        k += above
-        term = term * mean / i
-        cumulative = cumulative + term
-    return k
+def _group_by_day(who: IntArray, days: IntArray, schedule: dict[int, list[IntArray]]) -> None:
+    order = np.argsort(days, kind="stable")
+    who, days = who[order], days[order]
+    starts = np.flatnonzero(np.concatenate(([True], days[1:] != days[:-1])))
+    for part, day in zip(np.split(who, starts[1:]), days[starts].tolist(), strict=True):
+        schedule.setdefault(int(day), []).append(part)
 
 
 def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replication:
-    """Simulate one replication: program and control arms on common random numbers."""
-    population_seed, daily_seed, choice_seed = (
-        np.random.SeedSequence(scenario.seed).spawn(scenario.replications)[index].spawn(3))
+    """Simulate one replication: program and control arms on common random numbers.
+
+    Event-driven: a customer is touched only on the days they buy (and at month ends in
+    aggregate), so the cost grows with purchases, not with customers x days.
+    """
+    population_seed, key_seed = np.random.SeedSequence(scenario.seed).spawn(scenario.replications)[index].spawn(2)
     customers = draw_customers(scenario, np.random.default_rng(population_seed))
-    daily = np.random.default_rng(daily_seed)
+    key = int(key_seed.generate_state(1, dtype=np.uint64)[0])
     n = customers.size
     seg_response = {name: np.array([s.responds(name) for s in scenario.segments])[customers.segment]
                     for name in ("enrolment_rate", "frequency_lift", "churn_reduction", "redemption_propensity")}
-    choices = np.random.default_rng(choice_seed)
+    member = customers.enrol_u < seg_response["enrolment_rate"]
+    today = [0]
 
     def chooser(able: IntArray) -> npt.NDArray[np.bool_]:
-        decided: npt.NDArray[np.bool_] = choices.random(able.size) < seg_response["redemption_propensity"][able]
+        u = streams.uniforms(key, streams.CHOICE, able, np.full(able.size, today[0]))
+        decided: npt.NDArray[np.bool_] = u < seg_response["redemption_propensity"][able]
         return decided
 
-    member = customers.enrol_u < seg_response["enrolment_rate"]
+    lift = np.where(member, seg_response["frequency_lift"], 0.0)
+    reduction = np.where(member, seg_response["churn_reduction"], 0.0)
     arms = {
-        "control": Arm(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool),
-                       _allowed(customers.dropout_u, customers.dropout_p, np.zeros(n))),
-        "program": Arm(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool),
-                       _allowed(customers.dropout_u, customers.dropout_p,
-                                np.where(member, seg_response["churn_reduction"], 0.0))),
+        "control": Arm(customers.rate, _allowed(customers.dropout_u, customers.dropout_p, np.zeros(n)),
+                       np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool)),
+        "program": Arm(customers.rate * (1 + lift), _allowed(customers.dropout_u, customers.dropout_p, reduction),
+                       np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool)),
     }
-    lift = {"control": np.zeros(n), "program": np.where(member, seg_response["frequency_lift"], 0.0)}
     ids = np.arange(n).astype(str).astype(object)
     months_points: dict[int, list[int]] = {}
 
@@ -183,9 +187,12 @@ def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replicati
     tally = {arm: {"purchases": 0, "revenue": 0} for arm in arms}
     result = Replication(index, customers=n)
     unit = policy.money_unit
+    birth_order = np.argsort(customers.birth, kind="stable")
+    birth_edges = np.searchsorted(customers.birth[birth_order], np.arange(scenario.days + 1))
 
-    def spend(u: Array, who: IntArray) -> IntArray:
-        """Amounts by inversion of the shared uniform: Gamma(p, nu) or lognormal, per segment."""
+    def spend(who: IntArray, purchase: IntArray) -> IntArray:
+        """Amount of purchase number ``purchase`` (0 = first) of each customer: the same in both arms."""
+        u = streams.uniforms(key, streams.AMOUNT, who, purchase)
         shape, scale = customers.spend_shape[who], customers.spend_scale[who]
         normal = customers.lognormal[who]
         amount = np.empty(who.size)
@@ -193,43 +200,60 @@ def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replicati
         amount[normal] = np.exp(shape[normal] + scale[normal] * ndtri(u[normal]))
         return np.maximum(np.rint(amount * unit), 1).astype(np.int64)
 
+    def schedule_next(arm: Arm, who: IntArray) -> IntArray:
+        """Draw each customer's next repeat purchase; return those falling on ``today``."""
+        who = who[(arm.repeats[who] < arm.allowed[who]) & (arm.rate[who] > 0)]
+        if who.size == 0:
+            return who
+        arm.clock[who] += -np.log(streams.uniforms(key, streams.ARRIVAL, who, arm.repeats[who] + 1))
+        when = customers.birth[who] + arm.clock[who] / arm.rate[who]
+        alive = (when < customers.death[who]) & (when <= scenario.days - 1)
+        arm.gone[who[when >= customers.death[who]]] = True
+        who, when = who[alive], when[alive]
+        day = np.ceil(when).astype(np.int64)
+        same = day == today[0]
+        if (~same).any():
+            _group_by_day(who[~same], day[~same], arm.schedule)
+        return who[same]
+
     def daily_process(env: simpy.Environment) -> Any:
         while env.now < scenario.days:
             day = int(env.now)
-            u_buy, u_spend = daily.random(n), daily.random(n)
-            born_today = customers.birth == day
+            today[0] = day
+            born = birth_order[birth_edges[day]:birth_edges[day + 1]]
             for name, arm in arms.items():
-                alive = (customers.birth < day) & ~arm.gone & (day < customers.death)
-                count = np.where(alive, _poisson_inverse(u_buy, customers.rate * (1 + lift[name])), 0)
-                # Dropout after the allowed number of repeat purchases (BG/NBD): purchases beyond it never happen.
-                count = np.minimum(count, np.maximum(arm.allowed - arm.repeats, 0))
-                arm.repeats += count
-                arm.gone |= arm.repeats >= arm.allowed
-                buyers = np.flatnonzero((count > 0) | born_today)
-                units = np.where(born_today[buyers], 1, count[buyers])
-                amounts = spend(u_spend[buyers], buyers)
-                tally[name]["purchases"] += int(units.sum())
-                tally[name]["revenue"] += int((amounts * units).sum())
+                buyers = [born]
+                numbers = [np.zeros(born.size, dtype=np.int64)]
+                due = arm.schedule.pop(day, [])
+                due.append(schedule_next(arm, born))
+                batch = np.concatenate(due) if due else np.zeros(0, dtype=np.int64)
+                while batch.size:
+                    arm.repeats[batch] += 1
+                    buyers.append(batch)
+                    numbers.append(arm.repeats[batch].copy())
+                    arm.gone[batch[arm.repeats[batch] >= arm.allowed[batch]]] = True
+                    batch = schedule_next(arm, batch)
+                who, number = np.concatenate(buyers), np.concatenate(numbers)
+                amounts = spend(who, number)
+                tally[name]["purchases"] += int(who.size)
+                tally[name]["revenue"] += int(amounts.sum())
                 if name == "program":
-                    members = buyers[member[buyers]]
-                    if members.size:
-                        pick = member[buyers]
-                        engine._process(_day_transactions(members, scenario.start + day, amounts[pick],
-                                                          units[pick], ids))
+                    pick = member[who]
+                    if pick.any():
+                        engine._process(_day_transactions(who[pick], scenario.start + day, amounts[pick], ids))
             yield env.timeout(1)
 
     def month_end_process(env: simpy.Environment) -> Any:
         day = 0
         while day < scenario.days:
-            last = int(month_end(np.array([scenario.start + day]))[0]) - scenario.start
-            last = min(last, scenario.days - 1)
+            last = min(int(month_end(np.array([scenario.start + day]))[0]) - scenario.start, scenario.days - 1)
             yield env.timeout(last + 0.5 - env.now)
             month = int(month_index(np.array([scenario.start + last]))[0])
             for name, arm in arms.items():
                 alive = (customers.birth <= last) & ~arm.gone & (last < customers.death)
-                record = MonthResult(month, name, int(alive.sum()), int((alive & member).sum()) if name == "program" else 0,
-                                     tally[name]["purchases"], tally[name]["revenue"])
-                result.months.append(record)
+                members = int((alive & member).sum()) if name == "program" else 0
+                result.months.append(MonthResult(month, name, int(alive.sum()), members,
+                                                 tally[name]["purchases"], tally[name]["revenue"]))
                 tally[name] = {"purchases": 0, "revenue": 0}
             day = last + 1
 
@@ -247,13 +271,12 @@ def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replicati
     return result
 
 
-def _day_transactions(customers: IntArray, day: int, amounts: IntArray, units: IntArray, ids: Any) -> Transactions:
-    """One day's member purchases (a customer buying k times gets k transactions)."""
-    who = np.repeat(customers, units)
+def _day_transactions(who: IntArray, day: int, amounts: IntArray, ids: Any) -> Transactions:
+    """One day's member purchases, one transaction each."""
     n = who.size
     return Transactions(
         customer=who, customer_ids=ids, day=np.full(n, day, dtype=np.int64), second=np.zeros(n, dtype=np.int64),
-        amount=np.repeat(amounts, units), is_return=np.zeros(n, dtype=bool), transaction_id=None, category=None,
+        amount=amounts, is_return=np.zeros(n, dtype=bool), transaction_id=None, category=None,
         channel=None, quantity=np.ones(n, dtype=np.int64), row=np.zeros(n, dtype=np.int64), file="<simulation>",
         rejected=[],
     )
