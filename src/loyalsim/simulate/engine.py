@@ -214,7 +214,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replicati
         same = day == today[0]
         if (~same).any():
             _group_by_day(who[~same], day[~same], arm.schedule)
-        return who[same]
+        due_today: IntArray = who[same]
+        return due_today
 
     def daily_process(env: simpy.Environment) -> Any:
         while env.now < scenario.days:
