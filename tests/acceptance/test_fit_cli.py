@@ -35,6 +35,15 @@ def test_fit_purchases_json_and_segment_that_drops_into_a_scenario(tmp_path: Pat
     target.write_text(yaml.safe_dump(scenario))
     check = run_cli("validate", str(target))
     assert check.returncode == 0, check.stdout
+    # ... and runs: a small simulation on the fitted customers.
+    scenario["population"]["initial"], scenario["population"]["arrivals_per_month"] = 500, 0
+    scenario["horizon"] = "3 months"
+    scenario.pop("guardrails")
+    target.write_text(yaml.safe_dump(scenario))
+    run = run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(target), "--replications", "1",
+                  "--out", str(tmp_path / "sim"), "--format", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["control_arm"]["purchases"]["mean"] > 500
     report = (tmp_path / "cdnow.report.html").read_text()
     assert "<svg" in report and 'data-series="actual"' in report and "end of calibration" in report
     lines = (tmp_path / "cdnow.customers.csv").read_text().splitlines()

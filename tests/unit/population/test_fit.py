@@ -117,3 +117,11 @@ def test_grouped_bgnbd_likelihood_equals_the_plain_one() -> None:
     values, index = np.unique(x, return_inverse=True)
     grouped = models.bgnbd_loglik_grouped(params, values, index, x, t_x, T)
     assert np.allclose(grouped, models.bgnbd_loglik(params, x, t_x, T), rtol=1e-12, atol=1e-9)
+
+
+def test_a_fit_that_runs_off_to_infinity_is_reported_as_not_converged() -> None:
+    from loyalsim.population.fitting import maximise
+
+    # The likelihood keeps growing as the parameters grow: there is no maximum to find.
+    fit = maximise("sbg", lambda p: float(np.log(p).sum()), [np.array([1.0, 1.0])])
+    assert not fit.converged and "did not find a finite maximum" in fit.message
