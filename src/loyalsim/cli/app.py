@@ -220,6 +220,20 @@ def simulate(
     emit("\n".join(lines) + "\n", None)
 
 
+@app.command()
+def account(
+    ledger: Annotated[Path, typer.Argument(help="CSV: period, sales, points_issued, points_redeemed, "
+                                           "expected_redemption_rate, point_value.", show_default=False)],
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text, csv or json.")] = "text",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """IFRS 15 / ASC 606 accounting for points on your own figures: allocation by relative stand-alone
+    selling price, revenue as points are redeemed, cumulative catch-up, contract liability."""
+    from loyalsim.cli.account_cmd import run_account
+
+    raise typer.Exit(run_account(ledger, output_format, output))
+
+
 fit_app = typer.Typer(help="Fit customer models to data: purchases (BG/NBD, Pareto/NBD, Gamma-Gamma) and "
                       "paid-membership retention (shifted-beta-geometric).", no_args_is_help=True)
 app.add_typer(fit_app, name="fit")

@@ -1,0 +1,95 @@
+"""``loyalsim account LEDGER.csv``: IFRS 15 accounting for points on finance's own figures."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from loyalsim.errors import InputError, InvalidDocumentError, UsageError
+from loyalsim.finance.ifrs15 import METHOD, PeriodInput, PeriodResult, account
+
+COLUMNS = ("period", "sales", "points_issued", "points_redeemed", "expected_redemption_rate", "point_value")
+OUTPUT = ("period", "sales", "allocated_to_points", "allocated_to_goods", "points_revenue", "contract_liability",
+          "cumulative_allocated_to_points", "cumulative_points_revenue", "cumulative_points_issued",
+          "cumulative_points_redeemed", "expected_points_redeemed", "redeemed_share")
+
+
+def read_ledger(path: Path) -> list[PeriodInput]:
+    """Read and check the ledger; every problem names its row and column."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+            header = list(rows[0].keys()) if rows else []
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot read as CSV: {exc}") from exc
+    if not rows:
+        raise InputError(f"{path}: no periods (the file needs a header and one row per period)")
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
+    problems: list[str] = []
+    periods = []
+    for number, row in enumerate(rows, start=2):
+        values: dict[str, Decimal] = {}
+        for column in COLUMNS[1:]:
+            text = (row.get(column) or "").strip()
+            try:
+                value = Decimal(text)
+                if not value.is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                problems.append(f"{path}: row {number}, column '{column}': not a number ({text!r})")
+                continue
+            if value < 0:
+                problems.append(f"{path}: row {number}, column '{column}': must not be negative ({text})")
+            if column == "expected_redemption_rate" and not 0 < value <= 1:
+                problems.append(f"{path}: row {number}, column '{column}': a share between 0 (excluded) and 1 ({text})")
+            values[column] = value
+        period = (row.get("period") or "").strip()
+        if not period:
+            problems.append(f"{path}: row {number}, column 'period': missing")
+        if len(values) == len(COLUMNS) - 1:
+            periods.append(PeriodInput(period, **values))
+    if problems:
+        raise InvalidDocumentError("\n".join(problems[:50]) + (f"\n... and {len(problems) - 50} more"
+                                                                 if len(problems) > 50 else ""))
+    return periods
+
+
+def _table(results: list[PeriodResult]) -> str:
+    shown = ("period", "sales", "allocated_to_points", "allocated_to_goods", "points_revenue", "contract_liability")
+    rows = [list(shown)] + [[str(r.as_dict()[c]) for c in shown] for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(shown))]
+    lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+             for row in rows]
+    return "\n".join(lines)
+
+
+def run_account(path: Path, output_format: str, output: Path | None) -> int:
+    from loyalsim.fileio import atomic_write_text
+
+    if output_format not in ("text", "csv", "json"):
+        raise UsageError("--format takes text, csv or json")
+    results = account(read_ledger(path))
+    if output_format == "json":
+        text = json.dumps({"method": METHOD, "periods": [r.as_dict() for r in results]}, indent=2) + "\n"
+    elif output_format == "csv":
+        lines = [",".join(OUTPUT)] + [",".join(str(r.as_dict()[c]) for c in OUTPUT) for r in results]
+        text = "\n".join(lines) + "\n"
+    else:
+        text = _table(results) + "\n\nMethod: " + METHOD + "\n"
+    for r in results:
+        if r.capped:
+            sys.stderr.write(f"loyalsim: period {r.period}: more points redeemed ({r.cumulative_points_redeemed}) than "
+                             f"expected ({r.expected_points_redeemed}); revenue is capped at the amount allocated — "
+                             "the expected redemption rate looks too low\n")
+    if output is not None:
+        atomic_write_text(output, text)
+    else:
+        sys.stdout.write(text)
+    return 0

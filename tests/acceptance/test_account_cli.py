@@ -1,0 +1,37 @@
+"""`loyalsim account` end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+LEDGER = ("period,sales,points_issued,points_redeemed,expected_redemption_rate,point_value\n"
+          "2027-Q1,1000,1000,200,0.8,0.01\n2027-Q2,500,500,400,0.6,0.01\n2027-Q3,0,0,100,0.9,0.01\n")
+
+
+def test_account_json_csv_and_text(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(LEDGER)
+    payload = json.loads(run_cli("account", str(ledger), "--format", "json").stdout)
+    assert "stand-alone selling prices" in payload["method"]
+    keys = {"period", "allocated_to_points", "allocated_to_goods", "points_revenue", "contract_liability",
+            "cumulative_points_revenue"}
+    assert all(keys <= set(p) for p in payload["periods"])
+    assert [p["points_revenue"] for p in payload["periods"]] == ["1.98", "5.30", "-1.62"]
+    csv_text = run_cli("account", str(ledger), "--format", "csv").stdout.splitlines()
+    assert csv_text[0].startswith("period,sales,allocated_to_points") and len(csv_text) == 4
+    text = run_cli("account", str(ledger)).stdout
+    assert "2027-Q2" in text and "Method:" in text
+
+
+def test_account_bad_rows_are_located(tmp_path: Path) -> None:
+    ledger = tmp_path / "bad.csv"
+    ledger.write_text(LEDGER.replace("2027-Q2,500,500,400,0.6", "2027-Q2,five,500,-4,1.6"))
+    result = run_cli("account", str(ledger))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    for expected in ("row 3, column 'sales': not a number", "row 3, column 'points_redeemed': must not be negative",
+                     "row 3, column 'expected_redemption_rate'"):
+        assert expected in result.stderr
+    assert run_cli("account", str(tmp_path / "missing.csv")).returncode == 2
