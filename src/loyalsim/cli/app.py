@@ -214,6 +214,10 @@ def simulate(
              f"{'members at end':24}{p['members_at_end']['mean']:>16,.0f}",
              f"{'points issued':24}{p['points_issued']['mean']:>16,.0f}",
              f"{'points outstanding':24}{p['points_outstanding_at_end']['mean']:>16,.0f}",
+             *([f"liability at cost, month {k.split('_')[1]}: mean {v['liability_at_cost']['mean']:,.2f} "
+                f"(P5 {v['liability_at_cost']['p5']:,.2f}, P95 {v['liability_at_cost']['p95']:,.2f}); deferred revenue "
+                f"{v['contract_liability']['mean']:,.2f}; breakage {v['breakage']['mean']:.1%}"
+                for k, v in headline["finance"].items() if k.startswith("month_")]),
              f"incremental revenue: mean {headline['incremental_revenue']['mean']:,.2f} "
              f"(P5 {headline['incremental_revenue']['p5']:,.2f}, P95 {headline['incremental_revenue']['p95']:,.2f})",
              f"results written to {out}/ (monthly.csv, monthly.parquet, summary.json)"]

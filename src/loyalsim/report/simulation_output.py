@@ -3,7 +3,9 @@
 Monthly columns: ``replication``, ``month`` (YYYY-MM), ``arm`` (program or control),
 ``customers`` (alive at month end), ``members``, ``purchases``, ``revenue`` (currency),
 ``points_issued``, ``points_redeemed``, ``points_expired``, ``points_outstanding``
-(program arm; points). Every output carries the program and scenario content hashes, the
+(program arm; points); ``expected_redemption_rate``, ``breakage``, ``liability_at_cost``,
+``contract_liability`` and ``points_revenue`` (program arm; currency; see
+:mod:`loyalsim.finance.forecast`). Every output carries the program and scenario content hashes, the
 seed and the loyalsim version.
 """
 
@@ -24,12 +26,25 @@ from loyalsim.population.scenario import Scenario
 from loyalsim.simulate import Replication
 
 
-def monthly_table(policy: Policy, replications: list[Replication]) -> pa.Table:
-    rows = [(r.index, month_label(m.month), m.arm, m.customers, m.members, m.purchases, m.revenue / policy.money_unit,
-             m.points_issued / policy.scale, m.points_redeemed / policy.scale, m.points_expired / policy.scale,
-             m.points_outstanding / policy.scale) for r in replications for m in r.months]
+def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replication]) -> pa.Table:
+    from loyalsim.finance.forecast import forecast
+
+    cost_ratio = scenario.economics.get("reward_cost_ratio", 1.0)
+    rows = []
+    for r in replications:
+        finance = {f.month: f for f in forecast(policy, r.months, cost_ratio)}
+        for m in r.months:
+            f = finance.get(m.month) if m.arm == "program" else None
+            rows.append((r.index, month_label(m.month), m.arm, m.customers, m.members, m.purchases,
+                         m.revenue / policy.money_unit, m.points_issued / policy.scale,
+                         m.points_redeemed / policy.scale, m.points_expired / policy.scale,
+                         m.points_outstanding / policy.scale,
+                         f.expected_redemption_rate if f else None, f.breakage if f else None,
+                         f.liability_at_cost if f else None, f.contract_liability if f else None,
+                         f.points_revenue if f else None))
     names = ["replication", "month", "arm", "customers", "members", "purchases", "revenue", "points_issued",
-             "points_redeemed", "points_expired", "points_outstanding"]
+             "points_redeemed", "points_expired", "points_outstanding", "expected_redemption_rate", "breakage",
+             "liability_at_cost", "contract_liability", "points_revenue"]
     return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
 
 
@@ -62,7 +77,21 @@ def summary(policy: Policy, scenario: Scenario, table: pa.Table) -> dict[str, An
                 "p50": float(np.percentile(array, 50)), "p95": float(np.percentile(array, 95))}
 
     incremental = np.array(arms["program"]["revenue"]) - np.array(arms["control"]["revenue"])
-    return {**stamp(policy, scenario), "horizon_days": scenario.days, "last_month": last,
+    months = sorted({m for m, a in zip(data["month"], data["arm"], strict=True) if a == "program"})
+    finance: dict[str, Any] = {}
+    for number in (12, 24, 36):
+        if number <= len(months):
+            label = months[number - 1]
+            finance[f"month_{number}"] = {
+                metric: stats([v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
+                               if a == "program" and m == label])
+                for metric in ("liability_at_cost", "contract_liability", "breakage", "points_outstanding")}
+            finance[f"month_{number}"]["month"] = label
+    if last is not None:
+        finance["end"] = {metric: stats([v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
+                                         if a == "program" and m == last])
+                          for metric in ("liability_at_cost", "contract_liability", "breakage")}
+    return {**stamp(policy, scenario), "horizon_days": scenario.days, "last_month": last, "finance": finance,
             "program_arm": {k: stats(v) for k, v in arms["program"].items()},
             "control_arm": {k: stats(v) for k, v in arms["control"].items() if not k.startswith("points")},
             "incremental_revenue": stats(list(incremental))}
@@ -72,7 +101,7 @@ def write(out: Path, policy: Policy, scenario: Scenario, replications: list[Repl
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    table = monthly_table(policy, replications)
+    table = monthly_table(policy, scenario, replications)
     metadata = {b"loyalsim": json.dumps(stamp(policy, scenario)).encode()}
     table = table.replace_schema_metadata(metadata)
     out.mkdir(parents=True, exist_ok=True)

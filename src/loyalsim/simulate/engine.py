@@ -122,6 +122,7 @@ class MonthResult:
     points_redeemed: int = 0
     points_expired: int = 0
     points_outstanding: int = 0
+    member_revenue: int = 0  # minor units: sales to members, which grant points
 
 
 @dataclass
@@ -184,7 +185,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replicati
                                      int(rows.balance.sum())]
 
     engine = ReplayEngine(policy, ids, redeem="program", sink=collect, chooser=chooser)
-    tally = {arm: {"purchases": 0, "revenue": 0} for arm in arms}
+    tally = {arm: {"purchases": 0, "revenue": 0, "member_revenue": 0} for arm in arms}
     result = Replication(index, customers=n)
     unit = policy.money_unit
     birth_order = np.argsort(customers.birth, kind="stable")
@@ -240,6 +241,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replicati
                 tally[name]["revenue"] += int(amounts.sum())
                 if name == "program":
                     pick = member[who]
+                    tally[name]["member_revenue"] += int(amounts[pick].sum())
                     if pick.any():
                         engine._process(_day_transactions(who[pick], scenario.start + day, amounts[pick], ids))
             yield env.timeout(1)
@@ -254,8 +256,9 @@ def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replicati
                 alive = (customers.birth <= last) & ~arm.gone & (last < customers.death)
                 members = int((alive & member).sum()) if name == "program" else 0
                 result.months.append(MonthResult(month, name, int(alive.sum()), members,
-                                                 tally[name]["purchases"], tally[name]["revenue"]))
-                tally[name] = {"purchases": 0, "revenue": 0}
+                                                 tally[name]["purchases"], tally[name]["revenue"],
+                                                 member_revenue=tally[name]["member_revenue"]))
+                tally[name] = {"purchases": 0, "revenue": 0, "member_revenue": 0}
             day = last + 1
 
     env = simpy.Environment()
