@@ -38,3 +38,20 @@ def test_simulate_writes_monthly_results_and_a_stamped_summary(tmp_path: Path) -
                     "--out", str(tmp_path / "again"), "--format", "json")
     assert (tmp_path / "again" / "monthly.csv").read_text() == (out / "monthly.csv").read_text()
     assert again.returncode == 0
+
+
+def test_trace_tells_a_members_story() -> None:
+    program, scenario = str(ROOT / "programs" / "coffee-stars.yaml"), str(ROOT / "scenarios" / "coffee-baseline.yaml")
+    result = run_cli("trace", program, scenario, "--customer", "2", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    events = json.loads(result.stdout)["events"]
+    profile = events[0]
+    assert profile["event"] == "profile" and profile["member"] is True
+    kinds = {e["event"] for e in events}
+    assert {"purchase", "points", "statement"} <= kinds
+    # Both arms see the same first purchase (common random numbers).
+    firsts = [e for e in events if e["event"] == "purchase" and e["number"] == 0]
+    assert {e["arm"] for e in firsts} == {"program", "control"} and len({e["amount"] for e in firsts}) == 1
+    text = run_cli("trace", program, scenario, "--customer", "2").stdout
+    assert "a program member" in text and "statement" in text and "no change" in text
+    assert run_cli("trace", program, scenario, "--customer", "99999999").returncode == 2

@@ -238,6 +238,39 @@ def account(
     raise typer.Exit(run_account(ledger, output_format, output))
 
 
+@app.command()
+def trace(
+    program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
+    scenario: Annotated[Path, typer.Argument(help="The scenario file.", show_default=False)],
+    customer: Annotated[int, typer.Option("--customer", "-c", min=0, help="Which synthetic customer (0, 1, ...).")] = 0,
+    replication: Annotated[int, typer.Option(min=0, help="Which replication.")] = 0,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
+    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+) -> None:
+    """Tell one synthetic customer's story event by event: purchases with and without the program,
+    points, tiers, monthly statements, dropout."""
+    import json
+
+    from loyalsim.compile import load_policy
+    from loyalsim.population.scenario import load_scenario
+    from loyalsim.report.trace import render
+    from loyalsim.simulate import run_replication
+
+    policy = load_policy(program)
+    loaded = load_scenario(scenario, seed=seed)
+    if replication >= loaded.replications:
+        raise UsageError(f"--replication {replication}: the scenario has {loaded.replications} replication(s)")
+    if customer >= loaded.initial:
+        raise UsageError(f"--customer {customer}: choose one of the {loaded.initial:,} initial customers (0 to "
+                         f"{loaded.initial - 1})")
+    result = run_replication(policy, loaded, replication, watch=customer)
+    if output_format is ExplainFormat.json:
+        emit(json.dumps({"customer": customer, "replication": replication, "events": result.story}, indent=2) + "\n",
+             None)
+    else:
+        emit(render(result.story, policy, loaded.start, customer), None)
+
+
 fit_app = typer.Typer(help="Fit customer models to data: purchases (BG/NBD, Pareto/NBD, Gamma-Gamma) and "
                       "paid-membership retention (shifted-beta-geometric).", no_args_is_help=True)
 app.add_typer(fit_app, name="fit")

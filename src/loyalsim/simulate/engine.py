@@ -131,6 +131,7 @@ class Replication:
     months: list[MonthResult] = field(default_factory=list)
     customers: int = 0
     repeat_purchases_control: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    story: list[dict[str, Any]] = field(default_factory=list)  # events of the watched customer, if any
 
 
 def _allowed(u: Array, p: Array, churn_reduction: Array) -> IntArray:
@@ -149,8 +150,11 @@ def _group_by_day(who: IntArray, days: IntArray, schedule: dict[int, list[IntArr
         schedule.setdefault(int(day), []).append(part)
 
 
-def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replication:
+def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int | None = None) -> Replication:
     """Simulate one replication: program and control arms on common random numbers.
+
+    ``watch`` records one customer's story (purchases in both arms, points, tiers, month-end
+    statements, dropout) in ``Replication.story``.
 
     Event-driven: a customer is touched only on the days they buy (and at month ends in
     aggregate), so the cost grows with purchases, not with customers x days.
@@ -180,9 +184,19 @@ def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replicati
     ids = np.arange(n).astype(str).astype(object)
     months_points: dict[int, list[int]] = {}
 
+    story: list[dict[str, Any]] = []
+
     def collect(rows: MonthRows) -> None:
         months_points[rows.month] = [int(rows.earned.sum()), int(rows.redeemed.sum()), int(rows.expired.sum()),
                                      int(rows.balance.sum())]
+        if watch is not None:
+            hit = np.flatnonzero(rows.customer == watch)
+            if hit.size:
+                i = int(hit[0])
+                story.append({"day": int(month_end(np.array([int(_month_first(rows.month))]))[0]) - scenario.start,
+                              "event": "statement", "month": rows.month, "earned": int(rows.earned[i]),
+                              "redeemed": int(rows.redeemed[i]), "expired": int(rows.expired[i]),
+                              "balance": int(rows.balance[i]), "tier": int(rows.tier[i])})
 
     engine = ReplayEngine(policy, ids, redeem="program", sink=collect, chooser=chooser)
     tally = {arm: {"purchases": 0, "revenue": 0, "member_revenue": 0} for arm in arms}
@@ -237,13 +251,22 @@ def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replicati
                     batch = schedule_next(arm, batch)
                 who, number = np.concatenate(buyers), np.concatenate(numbers)
                 amounts = spend(who, number)
+                if watch is not None:
+                    for amount, k in zip(amounts[who == watch].tolist(), number[who == watch].tolist(), strict=True):
+                        story.append({"day": day, "event": "purchase", "arm": name, "number": k, "amount": amount})
+                    if arm.gone[watch] and not any(e["event"] == "dropout" and e["arm"] == name for e in story):
+                        story.append({"day": day, "event": "dropout", "arm": name, "after": int(arm.repeats[watch])})
                 tally[name]["purchases"] += int(who.size)
                 tally[name]["revenue"] += int(amounts.sum())
                 if name == "program":
                     pick = member[who]
                     tally[name]["member_revenue"] += int(amounts[pick].sum())
                     if pick.any():
+                        before = int(engine.total_earned[watch]) if watch is not None else 0
                         engine._process(_day_transactions(who[pick], scenario.start + day, amounts[pick], ids))
+                        if watch is not None and (who[pick] == watch).any():
+                            story.append({"day": day, "event": "points", "earned": int(engine.total_earned[watch]) - before,
+                                          "tier": int(engine.tier[watch])})
             yield env.timeout(1)
 
     def month_end_process(env: simpy.Environment) -> Any:
@@ -272,7 +295,22 @@ def run_replication(policy: Policy, scenario: Scenario, index: int) -> Replicati
             record.points_issued, record.points_redeemed = issued, redeemed
             record.points_expired, record.points_outstanding = expired, outstanding
     result.repeat_purchases_control = arms["control"].repeats
+    if watch is not None:
+        order = {"purchase": 0, "points": 1, "dropout": 2, "statement": 3}
+        result.story = sorted(story, key=lambda e: (e["day"], order[e["event"]], e.get("arm", "")))
+        result.story.insert(0, {"day": int(customers.birth[watch]), "event": "profile",
+                                "segment": scenario.segments[int(customers.segment[watch])].id,
+                                "member": bool(member[watch]), "rate_per_week": float(customers.rate[watch] * 7),
+                                "program_rate_per_week": float(arms["program"].rate[watch] * 7),
+                                "repeat_purchases_allowed": int(arms["control"].allowed[watch])
+                                if arms["control"].allowed[watch] < NEVER else None})
     return result
+
+
+def _month_first(month: int) -> int:
+    from loyalsim.compile.calendar import month_start
+
+    return int(month_start(np.array([month]))[0])
 
 
 def _day_transactions(who: IntArray, day: int, amounts: IntArray, ids: Any) -> Transactions:
