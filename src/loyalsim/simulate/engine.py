@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import simpy
-from scipy.special import gammaincinv, ndtri
+from scipy.special import ndtri
 
 from loyalsim.compile.calendar import month_end, month_index
 from loyalsim.compile.policy import Policy
 from loyalsim.population.scenario import Scenario
 from loyalsim.replay.engine import MonthRows, ReplayEngine
 from loyalsim.simulate import streams
+from loyalsim.simulate.quantiles import gamma_quantile
 from loyalsim.transactions.reader import Transactions
 
 Array = npt.NDArray[np.float64]
@@ -211,7 +212,11 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         shape, scale = customers.spend_shape[who], customers.spend_scale[who]
         normal = customers.lognormal[who]
         amount = np.empty(who.size)
-        amount[~normal] = gammaincinv(shape[~normal], u[~normal]) / scale[~normal]
+        gamma = ~normal
+        if gamma.any():
+            for value in np.unique(shape[gamma]).tolist():  # one shape per segment
+                sel = gamma & (shape == value)
+                amount[sel] = gamma_quantile(value, u[sel]) / scale[sel]
         amount[normal] = np.exp(shape[normal] + scale[normal] * ndtri(u[normal]))
         return np.maximum(np.rint(amount * unit), 1).astype(np.int64)
 
