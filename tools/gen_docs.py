@@ -28,7 +28,7 @@ Codes LS001-LS004 mean the file could not be read at all: exit code 2.
 """
 
 GROUPS = [("LS0", "Reading the file"), ("LS1", "Schema"), ("LS2", "Program rules"),
-          ("LS3", "Scenario rules"), ("LS9", "Suppressions")]
+          ("LS3", "Scenario rules"), ("LS5", "Forecast guardrails"), ("LS9", "Suppressions")]
 
 
 def render() -> str:

@@ -7,6 +7,7 @@ Where: shared by the loader, the validator, the reporters (SARIF rule metadata) 
 - LS1xx: the document does not match the published schema
 - LS2xx: semantic rules on programs (LS24x: found while compiling)
 - LS3xx: semantic rules on scenarios
+- LS5xx: forecast guardrails (``loyalsim check``)
 - LS9xx: about the checking itself (suppressions)
 """
 
@@ -92,6 +93,9 @@ _ENTRIES = [
     ("LS305", "guardrail-month", E, "A guardrail's month is beyond the horizon."),
     ("LS306", "basket-shares", W, "Basket category or channel shares do not add up to 1."),
     ("LS307", "duplicate-segment", E, "Two segments share an id."),
+    ("LS500", "guardrail-failed", E, "A forecast guardrail failed (loyalsim check)."),
+    ("LS501", "guardrail-passed", N, "A forecast guardrail passed (loyalsim check)."),
+    ("LS502", "guardrail-unavailable", E, "A guardrail's metric or month cannot be measured by this version."),
     ("LS900", "suppression-ignored", W, "A suppression names an error; errors cannot be suppressed."),
 ]
 

@@ -239,6 +239,30 @@ def account(
 
 
 @app.command()
+def check(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario files, folders or globs.", show_default=False)],
+    replications: Annotated[int | None, typer.Option(min=1, help="Replications (default: each scenario's).")] = None,
+    output_format: Annotated[IssueFormat | None, typer.Option(
+        "--format", "-f", help="Output format. Default: github under GitHub Actions, else text.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+) -> None:
+    """Simulate each scenario and check its guardrails (forecast assertions for CI).
+
+    Exit code 0 when every guardrail passes, 1 when one fails or cannot be measured, 2 when a
+    file cannot be read.
+    """
+    from loyalsim.cli.check_cmd import check as run_check
+    from loyalsim.report.issues import RENDERERS, render_text
+
+    report = run_check(scenarios, replications)
+    chosen = output_format.value if output_format else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    text = render_text(report, colour=output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ) \
+        if chosen == "text" else RENDERERS[chosen](report)
+    emit(text, output)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
 def trace(
     program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
     scenario: Annotated[Path, typer.Argument(help="The scenario file.", show_default=False)],
