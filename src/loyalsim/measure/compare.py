@@ -1,0 +1,64 @@
+"""Comparing two programs on the same customers and random numbers.
+
+Where: stage 7 (measure), behind ``loyalsim compare``. Replication i of each program uses
+the same seed, hence the same customers, purchases before any program effect, and the same
+control arm, so differences are paired: B - A is computed per replication and summarised
+as mean and P5/P95 across replications.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+HEADLINES = {
+    # name: (column, arm, kind) — flows are totalled over the horizon, stocks taken at the end
+    "revenue": ("revenue", "program", "flow"),
+    "purchases": ("purchases", "program", "flow"),
+    "incremental_revenue": ("revenue", "difference", "flow"),
+    "points_issued": ("points_issued", "program", "flow"),
+    "points_redeemed": ("points_redeemed", "program", "flow"),
+    "points_expired": ("points_expired", "program", "flow"),
+    "liability_at_end": ("liability_at_cost", "program", "stock"),
+    "deferred_revenue_at_end": ("contract_liability", "program", "stock"),
+    "breakage_at_end": ("breakage", "program", "stock"),
+    "members_at_end": ("members", "program", "stock"),
+    "customers_at_end": ("customers", "program", "stock"),
+}
+
+
+def headline_values(table: pa.Table) -> dict[str, npt.NDArray[np.float64]]:
+    """Per replication, each headline figure of one program's monthly table."""
+    data = table.to_pydict()
+    last = max(data["month"])
+    out: dict[str, dict[int, float]] = {name: {} for name in HEADLINES}
+    for i, rep in enumerate(data["replication"]):
+        arm, month = data["arm"][i], data["month"][i]
+        for name, (column, wanted, kind) in HEADLINES.items():
+            value = data[column][i]
+            if value is None:
+                continue
+            sign = 1.0
+            if wanted == "difference":
+                sign = 1.0 if arm == "program" else -1.0
+            elif arm != wanted:
+                continue
+            if kind == "flow":
+                out[name][rep] = out[name].get(rep, 0.0) + sign * float(value)
+            elif month == last:
+                out[name][rep] = float(value)
+    return {name: np.array([values[k] for k in sorted(values)]) for name, values in out.items()}
+
+
+def summarise(a: pa.Table, b: pa.Table) -> dict[str, Any]:
+    first, second = headline_values(a), headline_values(b)
+
+    def stats(values: npt.NDArray[np.float64]) -> dict[str, float]:
+        return {"mean": float(values.mean()), "p5": float(np.percentile(values, 5)),
+                "p95": float(np.percentile(values, 95))}
+
+    return {name: {"a": stats(first[name]), "b": stats(second[name]), "b_minus_a": stats(second[name] - first[name])}
+            for name in HEADLINES if first[name].size and first[name].size == second[name].size}
