@@ -288,6 +288,24 @@ def compare(
 
 
 @app.command()
+def sweep(
+    program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
+    scenario: Annotated[Path, typer.Argument(help="The scenario file.", show_default=False)],
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="PATH=V1,V2,... over the program (earn[0].rate=1,1.5) or the scenario "
+        "(population.segments[0].response.redemption_propensity=0.6,0.9). Repeatable: the grid is their product.")]
+    = None,
+    replications: Annotated[int | None, typer.Option(min=1, help="Replications per point.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for sweep.{csv,parquet,json}.")] = Path("out/sweep"),
+    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+) -> None:
+    """Simulate a grid of program or scenario parameters; one tidy table of headline results."""
+    from loyalsim.cli.sweep_cmd import run_sweep
+
+    raise typer.Exit(run_sweep(program, scenario, list(set_ or []), replications, out, output_format.value))
+
+
+@app.command()
 def check(
     scenarios: Annotated[list[str], typer.Argument(help="Scenario files, folders or globs.", show_default=False)],
     replications: Annotated[int | None, typer.Option(min=1, help="Replications (default: each scenario's).")] = None,

@@ -77,23 +77,30 @@ def _segment(data: dict[str, Any]) -> Segment:
 
 def load_scenario(path: Path | str, *, seed: int | None = None, replications: int | None = None) -> Scenario:
     """Load, validate and compile a scenario file and the programs it names."""
-    from loyalsim.compile.build import content_hash
-    from loyalsim.validate import validate_document
-
     name = str(path)
     loaded = load_file(Path(path), name)
     if loaded.document is None:
         unreadable = any(i.code in UNREADABLE_CODES for i in loaded.issues)
         raise (InputError if unreadable else InvalidDocumentError)(f"cannot load {name}", loaded.issues)
-    kind, issues = validate_document(loaded.document)
+    return scenario_from_document(loaded.document, Path(path).parent, seed=seed, replications=replications)
+
+
+def scenario_from_document(document: Any, base: Path, *, seed: int | None = None, replications: int | None = None,
+                           programs: tuple[Policy, ...] | None = None) -> Scenario:
+    """Validate and compile a loaded scenario document; ``programs`` replaces the files it names."""
+    from loyalsim.compile.build import content_hash
+    from loyalsim.validate import validate_document
+
+    name = document.file
+    kind, issues = validate_document(document)
     errors = [i for i in issues if i.severity is Severity.ERROR]
     if errors:
         raise InvalidDocumentError(f"{name} is not a valid scenario ({len(errors)} error(s))", errors)
     if kind != "Scenario":
         raise InvalidDocumentError(f"{name} is a {kind}, not a Scenario")
-    data = loaded.document.data
-    base = Path(path).parent
-    programs = tuple(load_policy(base / program) for program in data["programs"])
+    data = document.data
+    if programs is None:
+        programs = tuple(load_policy(base / program) for program in data["programs"])
     start = day_number(data["start"])
     end = int(add_duration(np.array([start]), parse_duration(data["horizon"]))[0])
     population = data["population"]

@@ -1,0 +1,1 @@
+"""Stage 8 — run: replications and sweeps; seeding; (later) local processes and Dask."""

@@ -1,0 +1,106 @@
+"""Sweeps: a grid over program or scenario parameters, addressed by path.
+
+Where: stage 8 (run), behind ``loyalsim sweep``. ``--set earn[0].rate=1,1.5,2`` changes
+the program; ``--set population.segments[0].response.redemption_propensity=0.6,0.9``
+changes the scenario. A path goes to the program when its first key is a program section
+(or is prefixed ``program.``), otherwise to the scenario (or ``scenario.``). Values are
+read as YAML 1.2 scalars. Every point is validated before anything is simulated. Every
+point uses the scenario's seed, so points are compared on the same customers and random
+numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from loyalsim.errors import InvalidDocumentError, UsageError
+from loyalsim.issues import Issue, Severity
+from loyalsim.load import LoadedDocument, load_text
+
+PROGRAM_KEYS = frozenset({"metadata", "type", "points", "earn", "tiers", "rewards", "expiry", "membership", "cashback",
+                          "value", "community", "referral", "campaigns", "reminders"})
+_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Axis:
+    target: str  # program or scenario
+    path: tuple[str | int, ...]
+    text: str  # as the user wrote it
+    values: tuple[Any, ...]
+
+
+def parse_path(text: str) -> tuple[str, tuple[str | int, ...]]:
+    parts: list[str | int] = []
+    position = 0
+    for match in _TOKEN.finditer(text):
+        if match.start() != position and text[position:match.start()] != ".":
+            raise UsageError(f"--set {text}: cannot read the path near {text[position:]!r}; write e.g. earn[0].rate")
+        parts.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
+        position = match.end()
+    if position != len(text) or not parts or not isinstance(parts[0], str):
+        raise UsageError(f"--set {text}: not a path such as earn[0].rate or population.segments[0].share")
+    if parts[0] in ("program", "scenario"):
+        return str(parts[0]), tuple(parts[1:])
+    return ("program" if parts[0] in PROGRAM_KEYS else "scenario"), tuple(parts)
+
+
+def parse_axis(option: str) -> Axis:
+    path_text, sep, values_text = option.partition("=")
+    if not sep or not values_text.strip():
+        raise UsageError(f"--set {option!r}: write PATH=V1,V2,... e.g. earn[0].rate=1,1.5,2")
+    target, path = parse_path(path_text.strip())
+    values = []
+    for item in values_text.split(","):
+        loaded = load_text(f"v: {item.strip()}\n", "--set")
+        if loaded.document is None:
+            raise UsageError(f"--set {option!r}: cannot read the value {item.strip()!r}")
+        values.append(loaded.document.data["v"])
+    return Axis(target, path, path_text.strip(), tuple(values))
+
+
+def assign(document: dict[str, Any], path: tuple[str | int, ...], value: Any, label: str) -> None:
+    node: Any = document
+    for i, part in enumerate(path[:-1]):
+        following = path[i + 1]
+        try:
+            if isinstance(node, dict) and part not in node:
+                node[part] = [] if isinstance(following, int) else {}
+            node = node[part]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise UsageError(f"--set {label}: there is no {part!r} at this point of the document") from exc
+    last = path[-1]
+    try:
+        node[last] = value
+    except (IndexError, TypeError) as exc:
+        raise UsageError(f"--set {label}: cannot set {last!r} here (the list is shorter, or this is not a "
+                         "mapping)") from exc
+
+
+def points(axes: list[Axis]) -> list[tuple[Any, ...]]:
+    return list(itertools.product(*(axis.values for axis in axes)))
+
+
+def apply(base: LoadedDocument, axes: list[Axis], target: str, point: tuple[Any, ...], name: str) -> LoadedDocument:
+    """The base document with this point's values set, re-loaded so it can be validated."""
+    document = copy.deepcopy(base.data)
+    for axis, value in zip(axes, point, strict=True):
+        if axis.target == target:
+            assign(document, axis.path, value, axis.text)
+    loaded = load_text(json.dumps(document), name)
+    assert loaded.document is not None
+    return loaded.document
+
+
+def describe(axes: list[Axis], point: tuple[Any, ...]) -> str:
+    return ", ".join(f"{axis.text}={value}" for axis, value in zip(axes, point, strict=True))
+
+
+def invalid(point_text: str, error: InvalidDocumentError) -> list[Issue]:
+    return [Issue(i.code, Severity.ERROR, f"at {point_text}: {i.message}", i.file, i.line, i.column, i.path)
+            for i in error.issues] or [Issue("LS100", Severity.ERROR, f"at {point_text}: {error}", "sweep", 0, 0)]
