@@ -220,7 +220,7 @@ def simulate(
                 for k, v in headline["finance"].items() if k.startswith("month_")]),
              f"incremental revenue: mean {headline['incremental_revenue']['mean']:,.2f} "
              f"(P5 {headline['incremental_revenue']['p5']:,.2f}, P95 {headline['incremental_revenue']['p95']:,.2f})",
-             f"results written to {out}/ (monthly.csv, monthly.parquet, summary.json)"]
+             f"results written to {out}/ (monthly.csv, monthly.parquet, summary.json, report.html)"]
     emit("\n".join(lines) + "\n", None)
 
 
@@ -285,6 +285,16 @@ def compare(
     if out is not None:
         lines.append(f"results written to {out}/ (a/, b/, compare.json)")
     emit("\n".join(lines) + "\n", None)
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="A `loyalsim simulate --out` folder.", show_default=False)],
+) -> None:
+    """Re-render report.html from a simulation's saved results."""
+    from loyalsim.report.simulation_output import rerender
+
+    emit(f"report written to {rerender(folder)}\n", None)
 
 
 @app.command()

@@ -111,4 +111,24 @@ def write(out: Path, policy: Policy, scenario: Scenario, replications: list[Repl
         pacsv.write_csv(table, temporary)
     headline = summary(policy, scenario, table)
     atomic_write_text(out / "summary.json", json.dumps(headline, indent=2) + "\n")
+    from loyalsim.report.simulation_html import render
+
+    atomic_write_text(out / "report.html", render(table, headline))
     return headline
+
+
+def rerender(folder: Path) -> Path:
+    """Write ``report.html`` again from the saved ``monthly.parquet`` and ``summary.json``."""
+    import pyarrow.parquet as pq
+
+    from loyalsim.errors import InputError
+    from loyalsim.report.simulation_html import render
+
+    try:
+        table = pq.read_table(folder / "monthly.parquet")
+        headline = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{folder}: not a simulation results folder (monthly.parquet and summary.json): {exc}") from exc
+    target = folder / "report.html"
+    atomic_write_text(target, render(table, headline))
+    return target

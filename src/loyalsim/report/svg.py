@@ -20,11 +20,18 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str, x_label: str, y_label: str,
-               marker: float | None = None, marker_label: str = "", width: int = 720, height: int = 360) -> str:
-    """An SVG chart of named (x, y) series, with axes, ticks, legend and an optional vertical marker."""
-    left, right, top, bottom = 70, 20, 40, 50
+               marker: float | None = None, marker_label: str = "", width: int = 720, height: int = 360,
+               bands: dict[str, tuple[list[float], list[float]]] | None = None,
+               x_labels: list[str] | None = None) -> str:
+    """An SVG chart of named (x, y) series, with axes, ticks, legend and an optional vertical marker.
+
+    ``bands`` maps a series name to (low, high) values drawn as a shaded band behind it;
+    ``x_labels`` replaces numeric x ticks by labels (e.g. months).
+    """
+    left, right, top, bottom = 80, 20, 40, 50
+    bands = bands or {}
     xs = [v for x, _ in series.values() for v in x]
-    ys = [v for _, y in series.values() for v in y]
+    ys = [v for _, y in series.values() for v in y] + [v for _, high in bands.values() for v in high]
     x0, x1 = min(xs), max(xs)
     y0, y1 = 0.0, max(ys) * 1.05 if ys and max(ys) > 0 else 1.0
 
@@ -40,9 +47,15 @@ def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str
     for tick in _ticks(y0, y1):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="#ddd"/>'
                      f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" font-size="11">{tick:,.0f}</text>')
-    for tick in _ticks(x0, x1, 8):
-        parts.append(f'<text x="{px(tick):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
-                     f'font-size="11">{tick:g}</text>')
+    if x_labels:
+        step = max(1, len(x_labels) // 8)
+        for i in range(0, len(x_labels), step):
+            parts.append(f'<text x="{px(x0 + i):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
+                         f'font-size="11">{escape(x_labels[i])}</text>')
+    else:
+        for tick in _ticks(x0, x1, 8):
+            parts.append(f'<text x="{px(tick):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
+                         f'font-size="11">{tick:g}</text>')
     parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{height - bottom}" stroke="#333"/>'
                  f'<line x1="{left}" x2="{width - right}" y1="{height - bottom}" y2="{height - bottom}" stroke="#333"/>')
     parts.append(f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle" font-size="12">{escape(x_label)}</text>'
@@ -52,6 +65,13 @@ def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str
         parts.append(f'<line x1="{px(marker):.1f}" x2="{px(marker):.1f}" y1="{top}" y2="{height - bottom}" '
                      f'stroke="#888" stroke-dasharray="4 3"/><text x="{px(marker) + 4:.1f}" y="{top + 12}" '
                      f'font-size="11" fill="#555">{escape(marker_label)}</text>')
+    for i, (name, (x, _)) in enumerate(series.items()):
+        if name in bands:
+            low, high = bands[name]
+            outline = [f"{px(a):.1f},{py(b):.1f}" for a, b in zip(x, high, strict=True)]
+            outline += [f"{px(a):.1f},{py(b):.1f}" for a, b in zip(reversed(x), reversed(low), strict=True)]
+            parts.append(f'<polygon points="{" ".join(outline)}" fill="{COLOURS[i % len(COLOURS)]}" '
+                         f'fill-opacity="0.18" stroke="none" data-band="{escape(name)}"/>')
     for i, (name, (x, y)) in enumerate(series.items()):
         colour = COLOURS[i % len(COLOURS)]
         points = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in zip(x, y, strict=True))

@@ -1,0 +1,122 @@
+"""``report.html`` for a simulation: one self-contained file (inline SVG, no scripts, no network).
+
+Key figures up top; then charts with their P5-P95 bands across replications, each with a
+one-line reading computed from the results: liability at cost, deferred revenue, active
+customers program vs control, members, points flows, breakage, revenue program vs control.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from loyalsim import __version__
+from loyalsim.report.svg import line_chart
+
+
+def _series(table: pa.Table, column: str, arm: str) -> tuple[list[str], list[float], list[float], list[float]]:
+    data = table.to_pydict()
+    months = sorted(set(data["month"]))
+    by_month: dict[str, list[float]] = {m: [] for m in months}
+    for m, a, v in zip(data["month"], data["arm"], data[column], strict=True):
+        if a == arm and v is not None:
+            by_month[m].append(float(v))
+    mean = [float(np.mean(by_month[m])) if by_month[m] else 0.0 for m in months]
+    low = [float(np.percentile(by_month[m], 5)) if by_month[m] else 0.0 for m in months]
+    high = [float(np.percentile(by_month[m], 95)) if by_month[m] else 0.0 for m in months]
+    return months, mean, low, high
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def render(table: pa.Table, summary: dict[str, Any]) -> str:
+    charts: list[tuple[str, str, str]] = []  # (id, svg, reading)
+
+    def chart(chart_id: str, title: str, y_label: str, lines: dict[str, tuple[str, str]], reading: str,
+              banded: tuple[str, ...] = ()) -> None:
+        series, bands = {}, {}
+        months: list[str] = []
+        for label, (column, arm) in lines.items():
+            months, mean, low, high = _series(table, column, arm)
+            x = [float(i) for i in range(len(months))]
+            series[label] = (x, mean)
+            if label in banded:
+                bands[label] = (low, high)
+        svg = line_chart(series, title=title, x_label="month", y_label=y_label, bands=bands, x_labels=months)
+        charts.append((chart_id, svg.replace('class="chart"', f'class="chart" id="{chart_id}"'), reading))
+
+    months, liability, liability_low, liability_high = _series(table, "liability_at_cost", "program")
+    _, deferred, _, _ = _series(table, "contract_liability", "program")
+    _, breakage, _, _ = _series(table, "breakage", "program")
+    _, active_p, _, _ = _series(table, "customers", "program")
+    _, active_c, _, _ = _series(table, "customers", "control")
+    _, revenue_p, _, _ = _series(table, "revenue", "program")
+    _, revenue_c, _, _ = _series(table, "revenue", "control")
+    _, issued, _, _ = _series(table, "points_issued", "program")
+    _, redeemed, _, _ = _series(table, "points_redeemed", "program")
+    _, expired, _, _ = _series(table, "points_expired", "program")
+    last = months[-1] if months else "-"
+    chart("liability", "Liability at cost (P5-P95 band)", "currency",
+          {"liability at cost": ("liability_at_cost", "program")},
+          f"The liability at cost reaches {_money(liability[-1])} by {last} "
+          f"(P5-P95 {_money(liability_low[-1])} to {_money(liability_high[-1])}).", ("liability at cost",))
+    chart("deferred", "Deferred revenue: IFRS 15 contract liability (P5-P95 band)", "currency",
+          {"contract liability": ("contract_liability", "program")},
+          f"Revenue deferred for unredeemed points stands at {_money(deferred[-1])} at the end of {last}.",
+          ("contract liability",))
+    chart("customers", "Active customers: program vs control", "customers",
+          {"program": ("customers", "program"), "control": ("customers", "control")},
+          f"At the end, {active_p[-1]:,.0f} customers are active with the program and {active_c[-1]:,.0f} without it "
+          f"({active_p[-1] - active_c[-1]:+,.0f}).", ("program",))
+    chart("members", "Program members", "members", {"members": ("members", "program")},
+          f"{_series(table, 'members', 'program')[1][-1]:,.0f} active members at the end.", ("members",))
+    chart("points", "Points issued, redeemed and expired per month", "points",
+          {"issued": ("points_issued", "program"), "redeemed": ("points_redeemed", "program"),
+           "expired": ("points_expired", "program")},
+          f"Over the horizon, {sum(redeemed) / max(sum(issued), 1):.0%} of the points issued were redeemed and "
+          f"{sum(expired) / max(sum(issued), 1):.0%} expired.")
+    chart("breakage", "Expected breakage (share of resolved points that expired)", "share",
+          {"breakage": ("breakage", "program")},
+          f"Breakage settles at {breakage[-1]:.1%} of the points whose fate is known.", ("breakage",))
+    chart("revenue", "Revenue per month: program vs control", "currency",
+          {"program": ("revenue", "program"), "control": ("revenue", "control")},
+          f"The program adds {_money(sum(revenue_p) - sum(revenue_c))} of revenue over the horizon "
+          f"({(sum(revenue_p) / max(sum(revenue_c), 1) - 1):+.2%}).", ("program",))
+    finance = summary.get("finance", {})
+    figures = []
+    for key in ("month_12", "month_24", "month_36"):
+        if key in finance:
+            block = finance[key]
+            figures.append((f"Liability at cost, {block['month']}",
+                            f"{_money(block['liability_at_cost']['mean'])} (P5-P95 "
+                            f"{_money(block['liability_at_cost']['p5'])} to {_money(block['liability_at_cost']['p95'])})"))
+    end = finance.get("end", {})
+    if end:
+        figures.append(("Deferred revenue at the end", _money(end["contract_liability"]["mean"])))
+        figures.append(("Breakage at the end", f"{end['breakage']['mean']:.1%}"))
+    incremental = summary.get("incremental_revenue", {})
+    if incremental:
+        figures.append(("Incremental revenue vs control", f"{_money(incremental['mean'])} (P5-P95 "
+                                                          f"{_money(incremental['p5'])} to {_money(incremental['p95'])})"))
+    rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in figures)
+    body = "".join(f'<section><p class="reading">{escape(reading)}</p>{svg}</section>' for _, svg, reading in charts)
+    program, scenario = summary.get("program", {}), summary.get("scenario", {})
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>loyalsim forecast: {escape(program.get('name', ''))}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:780px;margin:2em auto;color:#222}}
+table{{border-collapse:collapse;margin-bottom:1.5em}}th,td{{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}}
+.reading{{margin:1.5em 0 .3em}}.meta{{color:#777;font-size:12px}}</style></head>
+<body><h1>Forecast: {escape(program.get('name', ''))} on {escape(scenario.get('name', ''))}</h1>
+<p>{summary.get('replications', '?')} replication(s), seed {summary.get('seed', '?')}; a no-program control on the same
+customers and random numbers. Bands show P5 to P95 across replications.</p>
+<table>{rows}</table>
+{body}
+<p class="meta">loyalsim {escape(str(summary.get('loyalsim', __version__)))}; program {escape(program.get('content_hash', '')[:12])},
+scenario {escape(scenario.get('content_hash', '')[:12])}. Preview of the simulator: see docs/simulate.md for what is modelled.</p>
+</body></html>
+"""

@@ -1,0 +1,62 @@
+"""The simulation report opened in a real headless Chromium: it renders, with every chart and
+no console errors; `loyalsim report DIR` re-renders it from the saved results."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, run_cli
+
+CHARTS = ("liability", "deferred", "customers", "members", "points", "breakage", "revenue")
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (.ci/run installs it)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return found
+
+
+def open_in_browser(page: Path, profile: Path) -> tuple[str, str]:
+    result = subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+         "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=90, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout, result.stderr
+
+
+def test_report_renders_in_chromium_with_every_chart(tmp_path: Path) -> None:
+    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
+    scenario["population"]["initial"], scenario["population"]["arrivals_per_month"] = 1500, 30
+    scenario["horizon"] = "12 months"
+    scenario["programs"] = [str(ROOT / "programs" / "coffee-stars.yaml")]
+    scenario.pop("guardrails")
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    out = tmp_path / "sim"
+    assert run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(path), "--replications", "3",
+                   "--out", str(out)).returncode == 0
+    page = out / "report.html"
+    text = page.read_text()
+    assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "") and "<script" not in text
+    dom, log = open_in_browser(page, tmp_path / "profile")
+    for chart in CHARTS:
+        assert f'id="{chart}"' in dom, chart
+    assert dom.count("<polyline") >= len(CHARTS) and "Liability at cost, 2027-12" in dom
+    console = [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert console == []
+    page.unlink()
+    again = run_cli("report", str(out))
+    assert again.returncode == 0 and page.exists()
+    assert run_cli("report", str(tmp_path / "nothing")).returncode == 2
