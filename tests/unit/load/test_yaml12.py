@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from loyalsim.load import Limits, load_bytes, load_text
@@ -74,19 +72,18 @@ def test_non_core_tags_are_refused_not_constructed(text: str) -> None:
     assert issue.code == "LS012"
 
 
-def test_alias_bomb_is_refused_in_milliseconds() -> None:
+def test_alias_bomb_is_refused_before_it_is_expanded() -> None:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     previous = "a"
     for name in "bcdefghi":
         lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
         previous = name
-    started = time.perf_counter()
     issue = problem("\n".join(lines) + "\n")
-    elapsed = time.perf_counter() - started
     assert issue.code == "LS013"
-    # Not a timing assertion on speed targets: a guard that the refusal does not expand the bomb
-    # (expanding it would take minutes and gigabytes).
-    assert elapsed < 5
+    # Refused at the first alias whose expansion passes the 200,000-value limit: anchor f on
+    # line 6 (about 9**6 values), long before the 9**9 the file describes. (Its speed, about
+    # 40 ms, is recorded in docs/loader.md, not asserted here.)
+    assert issue.line == 6
 
 
 def test_too_many_aliases() -> None:
