@@ -79,3 +79,25 @@ def monthly(result: ReplayResult, customer: str) -> list[dict[str, Any]]:
                         "balance": int(rows.balance[i]) // scale,
                         "tier": result.policy.tier_name(int(rows.tier[i])) if result.policy.tiers else None})
     return out
+
+
+def small_scenario(folder: Any, *, initial: int = 2000, arrivals: int = 50, horizon: str = "6 months",
+                   guardrails: list[dict[str, Any]] | None = None, replications: int | None = None) -> Any:
+    """The canonical coffee scenario, shrunk for tests, written to ``folder/s.yaml``; returns its path."""
+    import yaml
+
+    from tests.conftest import ROOT
+
+    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
+    scenario["population"]["initial"], scenario["population"]["arrivals_per_month"] = initial, arrivals
+    scenario["horizon"] = horizon
+    scenario["programs"] = [str(ROOT / "programs" / "coffee-stars.yaml")]
+    if guardrails is None:
+        scenario.pop("guardrails")
+    else:
+        scenario["guardrails"] = guardrails
+    if replications is not None:
+        scenario["replications"] = replications
+    path = folder / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
+    return path

@@ -8,24 +8,17 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import jsonschema
-import yaml
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import run_cli
+from tests.helpers import small_scenario
 
 
-def small_scenario(tmp_path: Path, guardrails: list[dict]) -> Path:  # type: ignore[type-arg]
-    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
-    scenario["population"]["initial"], scenario["population"]["arrivals_per_month"] = 2000, 50
-    scenario["horizon"], scenario["replications"] = "12 months", 3
-    scenario["programs"] = [str(ROOT / "programs" / "coffee-stars.yaml")]
-    scenario["guardrails"] = guardrails
-    path = tmp_path / "scenario.yaml"
-    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
-    return path
+def small(tmp_path: Path, guardrails: list[dict]) -> Path:  # type: ignore[type-arg]
+    return small_scenario(tmp_path, horizon="12 months", replications=3, guardrails=guardrails)
 
 
 def test_passing_and_failing_guardrails(tmp_path: Path) -> None:
-    path = small_scenario(tmp_path, [
+    path = small(tmp_path, [
         {"id": "generous", "metric": "liability", "stat": "p95", "month": 12, "max": 1_000_000},
         {"id": "impossible", "metric": "members", "stat": "mean", "min": 10_000_000},
         {"id": "no-roi-yet", "metric": "roi", "stat": "mean", "min": 1.2},
@@ -41,7 +34,7 @@ def test_passing_and_failing_guardrails(tmp_path: Path) -> None:
 
 
 def test_all_passing_exits_zero_and_ci_formats_parse(tmp_path: Path) -> None:
-    path = small_scenario(tmp_path, [{"id": "ok", "metric": "revenue", "stat": "mean", "min": 0}])
+    path = small(tmp_path, [{"id": "ok", "metric": "revenue", "stat": "mean", "min": 0}])
     assert run_cli("check", str(path)).returncode == 0
     junit = run_cli("check", str(path), "--format", "junit").stdout
     assert ET.fromstring(junit.split("?>", 1)[1]).find("testsuite") is not None
@@ -53,7 +46,7 @@ def test_all_passing_exits_zero_and_ci_formats_parse(tmp_path: Path) -> None:
 
 
 def test_invalid_or_missing_scenarios(tmp_path: Path) -> None:
-    bad = small_scenario(tmp_path, [{"id": "x", "metric": "liabilty", "stat": "mean", "max": 1}])
+    bad = small(tmp_path, [{"id": "x", "metric": "liabilty", "stat": "mean", "max": 1}])
     result = run_cli("check", str(bad))
     assert result.returncode == 1 and "LS304" in result.stdout and "did you mean 'liability'" in result.stdout
     assert run_cli("check", str(tmp_path / "nope.yaml")).returncode == 2

@@ -9,9 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.conftest import ROOT, run_cli
+from tests.helpers import small_scenario
 
 CHARTS = ("liability", "deferred", "customers", "members", "points", "breakage", "revenue")
 
@@ -37,13 +37,7 @@ def open_in_browser(page: Path, profile: Path) -> tuple[str, str]:
 
 
 def test_report_renders_in_chromium_with_every_chart(tmp_path: Path) -> None:
-    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
-    scenario["population"]["initial"], scenario["population"]["arrivals_per_month"] = 1500, 30
-    scenario["horizon"] = "12 months"
-    scenario["programs"] = [str(ROOT / "programs" / "coffee-stars.yaml")]
-    scenario.pop("guardrails")
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(scenario))
+    path = small_scenario(tmp_path, initial=1500, arrivals=30, horizon="12 months")
     out = tmp_path / "sim"
     assert run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(path), "--replications", "3",
                    "--out", str(out)).returncode == 0

@@ -7,20 +7,13 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
-import yaml
 
 from tests.conftest import ROOT, run_cli
+from tests.helpers import small_scenario
 
 
 def test_simulate_writes_monthly_results_and_a_stamped_summary(tmp_path: Path) -> None:
-    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
-    scenario["population"]["initial"] = 3000
-    scenario["population"]["arrivals_per_month"] = 100
-    scenario["horizon"] = "6 months"
-    scenario["programs"] = [str(ROOT / "programs" / "coffee-stars.yaml")]
-    scenario.pop("guardrails")
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(scenario))
+    path = small_scenario(tmp_path, initial=3000, arrivals=100)
     out = tmp_path / "sim"
     result = run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(path), "--replications", "2",
                      "--out", str(out), "--format", "json")
@@ -58,13 +51,7 @@ def test_trace_tells_a_members_story() -> None:
 
 
 def test_compare_pairs_two_programs_on_the_same_customers(tmp_path: Path) -> None:
-    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
-    scenario["population"]["initial"], scenario["population"]["arrivals_per_month"] = 2000, 50
-    scenario["horizon"] = "6 months"
-    scenario["programs"] = [str(ROOT / "programs" / "coffee-stars.yaml")]
-    scenario.pop("guardrails")
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(scenario))
+    path = small_scenario(tmp_path)
     out = tmp_path / "cmp"
     result = run_cli("compare", str(ROOT / "programs" / "coffee-stars.yaml"),
                      str(ROOT / "programs" / "hybrid-rewards.yaml"), str(path), "--replications", "3",

@@ -6,22 +6,15 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import yaml
 
 from tests.conftest import ROOT, run_cli
+from tests.helpers import small_scenario
 
 PROGRAM = str(ROOT / "programs" / "coffee-stars.yaml")
 
 
 def small(tmp_path: Path) -> str:
-    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
-    scenario["population"]["initial"], scenario["population"]["arrivals_per_month"] = 1500, 30
-    scenario["horizon"] = "6 months"
-    scenario["programs"] = [PROGRAM]
-    scenario.pop("guardrails")
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(scenario))
-    return str(path)
+    return str(small_scenario(tmp_path, initial=1500, arrivals=30))
 
 
 def test_grid_over_program_and_scenario(tmp_path: Path) -> None:
