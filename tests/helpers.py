@@ -101,3 +101,13 @@ def small_scenario(folder: Any, *, initial: int = 2000, arrivals: int = 50, hori
     path = folder / "s.yaml"
     path.write_text(yaml.safe_dump(scenario, sort_keys=False))
     return path
+
+
+def alias_bomb(levels: int) -> str:
+    """A "billion laughs" YAML: each of ``levels`` anchors aliases the previous one nine times."""
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    previous = "a"
+    for name in "bcdefghijklmnop"[: levels - 1]:
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+        previous = name
+    return "\n".join(lines) + "\n"

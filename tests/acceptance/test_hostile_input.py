@@ -8,19 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-
-
-def _bomb() -> bytes:
-    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    previous = "a"
-    for name in "bcdefghij":
-        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
-        previous = name
-    return ("\n".join(lines) + "\n").encode()
-
+from tests.helpers import alias_bomb
 
 CASES = {
-    "alias-bomb": (_bomb(), "LS013", 1),
+    "alias-bomb": (alias_bomb(10).encode(), "LS013", 1),
     "deep-flow": (b"[" * 200_000, "LS014", 1),
     "deep-block": ("".join("  " * i + f"k{i}:\n" for i in range(100)).encode(), "LS014", 1),
     "huge-file": (b"# padding\n" * 120_000, "LS002", 2),

@@ -167,8 +167,7 @@ def earn(
         "--redeem", help="program: as the program says (auto-redemption or none); auto: redeem the default reward "
         "whenever possible; none: never redeem.")] = Redeem.program,
 ) -> None:
-    """Replay real transactions through a program: points earned, redeemed, expired, balance and
-    tier per customer per month.
+    """Replay real transactions through a program: points and tier per customer per month.
 
     Columns: customer_id, date, amount; optional transaction_id, category, channel, kind
     (purchase/return), quantity. Exit code 1 when rows are rejected (with --on-error fail).
@@ -190,8 +189,10 @@ def simulate(
     = Path("out/simulation"),
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
 ) -> None:
-    """Simulate a program on a scenario's synthetic customers, with a no-program control on the same
-    random numbers. (Preview: see docs/simulate.md for what is simulated so far.)"""
+    """Simulate a program on a scenario's customers, with a no-program control (preview).
+
+    The control runs on the same customers and random numbers; docs/simulate.md lists what is simulated so far.
+    """
     import json
 
     from loyalsim.compile import load_policy
@@ -231,8 +232,11 @@ def account(
     output_format: Annotated[str, typer.Option("--format", "-f", help="text, csv or json.")] = "text",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
-    """IFRS 15 / ASC 606 accounting for points on your own figures: allocation by relative stand-alone
-    selling price, revenue as points are redeemed, cumulative catch-up, contract liability."""
+    """IFRS 15 / ASC 606 accounting for points on your own figures.
+
+    Allocation by relative stand-alone selling price, revenue as points are redeemed, cumulative catch-up,
+    contract liability.
+    """
     from loyalsim.cli.account_cmd import run_account
 
     raise typer.Exit(run_account(ledger, output_format, output))
@@ -249,8 +253,7 @@ def compare(
     = None,
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
 ) -> None:
-    """Compare two programs on the same customers and random numbers: paired differences (B - A) in
-    revenue, liability, deferred revenue, breakage, points and members, with intervals."""
+    """Compare two programs on the same customers and random numbers (paired B - A, with intervals)."""
     import json
 
     from loyalsim.compile import load_policy
@@ -348,8 +351,10 @@ def trace(
     seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
 ) -> None:
-    """Tell one synthetic customer's story event by event: purchases with and without the program,
-    points, tiers, monthly statements, dropout."""
+    """Tell one synthetic customer's story, event by event.
+
+    Purchases with and without the program, points, tiers, monthly statements, dropout.
+    """
     import json
 
     from loyalsim.compile import load_policy

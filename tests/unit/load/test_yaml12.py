@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from loyalsim.load import Limits, load_bytes, load_text
+from tests.helpers import alias_bomb
 
 
 def data(text: str):
@@ -73,12 +74,7 @@ def test_non_core_tags_are_refused_not_constructed(text: str) -> None:
 
 
 def test_alias_bomb_is_refused_before_it_is_expanded() -> None:
-    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    previous = "a"
-    for name in "bcdefghi":
-        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
-        previous = name
-    issue = problem("\n".join(lines) + "\n")
+    issue = problem(alias_bomb(9))
     assert issue.code == "LS013"
     # Refused at the first alias whose expansion passes the 200,000-value limit: anchor f on
     # line 6 (about 9**6 values), long before the 9**9 the file describes. (Its speed, about
