@@ -195,14 +195,20 @@ def simulate(
     """
     import json
 
+    from loyalsim.cli.progress import progress, wanted
     from loyalsim.compile import load_policy
     from loyalsim.population.scenario import load_scenario
     from loyalsim.report.simulation_output import write
-    from loyalsim.simulate import simulate as run
+    from loyalsim.simulate import run_replication
 
     policy = load_policy(program)
     loaded = load_scenario(scenario, seed=seed, replications=replications)
-    headline = write(out, policy, loaded, run(policy, loaded))
+    with progress(loaded.replications, "simulate", "replications", enabled=wanted(output_format.value)) as advance:
+        results = []
+        for index in range(loaded.replications):
+            results.append(run_replication(policy, loaded, index))
+            advance()
+    headline = write(out, policy, loaded, results)
     if output_format is ExplainFormat.json:
         emit(json.dumps(headline, indent=2) + "\n", None)
         return

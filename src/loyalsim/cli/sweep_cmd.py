@@ -10,6 +10,20 @@ from typing import Any
 from loyalsim.errors import InputError, InvalidDocumentError, UsageError
 
 
+def _point_row(index: int, axes: list[Any], point: tuple[Any, ...], headline: dict[str, Any]) -> dict[str, Any]:
+    """One tidy row: the point's parameter values and its headline figures (mean, P5, P95)."""
+    row: dict[str, Any] = {"point": index}
+    row.update({axis.text: value for axis, value in zip(axes, point, strict=True)})
+    for metric, stats in headline["program_arm"].items():
+        row[f"{metric}_mean"] = stats["mean"]
+        row[f"{metric}_p5"], row[f"{metric}_p95"] = stats["p5"], stats["p95"]
+    row["incremental_revenue_mean"] = headline["incremental_revenue"]["mean"]
+    for metric, stats in headline["finance"].get("end", {}).items():
+        row[f"{metric}_end_mean"] = stats["mean"]
+        row[f"{metric}_end_p5"], row[f"{metric}_end_p95"] = stats["p5"], stats["p95"]
+    return row
+
+
 def run_sweep(program: Path, scenario: Path, settings: list[str], replications: int | None, out: Path,
               output_format: str) -> int:
     import pyarrow as pa
@@ -51,22 +65,14 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
             sys.stderr.write(f"{where}: {issue.severity.value} {issue.code} {issue.message}\n")
         sys.stderr.write(f"loyalsim: {len(problems)} problem(s) in the sweep's points; nothing simulated\n")
         return 1
+    from loyalsim.cli.progress import progress, wanted
+
     rows: list[dict[str, Any]] = []
-    for index, (point, policy, compiled) in enumerate(prepared):
-        headline = summary(policy, compiled, monthly_table(policy, compiled, simulate(policy, compiled)))
-        row: dict[str, Any] = {"point": index}
-        row.update({axis.text: value for axis, value in zip(axes, point, strict=True)})
-        for arm in ("program_arm",):
-            for metric, stats in headline[arm].items():
-                row[f"{metric}_mean"] = stats["mean"]
-                row[f"{metric}_p5"], row[f"{metric}_p95"] = stats["p5"], stats["p95"]
-        row["incremental_revenue_mean"] = headline["incremental_revenue"]["mean"]
-        end = headline["finance"].get("end", {})
-        for metric, stats in end.items():
-            row[f"{metric}_end_mean"] = stats["mean"]
-            row[f"{metric}_end_p5"], row[f"{metric}_end_p95"] = stats["p5"], stats["p95"]
-        rows.append(row)
-        sys.stderr.write(f"point {index + 1}/{len(prepared)} done: {describe(axes, point)}\n")
+    with progress(len(prepared), "sweep", "points", enabled=wanted(output_format)) as advance:
+        for index, (point, policy, compiled) in enumerate(prepared):
+            rows.append(_point_row(index, axes, point, summary(policy, compiled, monthly_table(
+                policy, compiled, simulate(policy, compiled)))))
+            advance()
     table = pa.Table.from_pylist([{k: (str(v) if k in {a.text for a in axes} else v) for k, v in r.items()}
                                   for r in rows])
     out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,45 @@
+"""Progress for long runs: a live bar with completed/total and ETA on stderr when it is a terminal
+(never in CI logs or under --format json), and a closing line with wall time and throughput."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+def wanted(output_format: str) -> bool:
+    return output_format != "json" and sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextmanager
+def progress(total: int, label: str, unit: str, *, enabled: bool) -> Iterator[Any]:
+    """Yield ``advance(n=1)``; on exit, print '<label>: N units in S s (R per second)' to stderr."""
+    started = time.perf_counter()
+    done = [0]
+    bar: Any = None
+    task: Any = None
+    if enabled:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                       transient=True, console=None)
+        bar.start()
+        task = bar.add_task(label, total=total)
+
+    def advance(n: int = 1) -> None:
+        done[0] += n
+        if bar is not None:
+            bar.advance(task, n)
+
+    try:
+        yield advance
+    finally:
+        if bar is not None:
+            bar.stop()
+        wall = time.perf_counter() - started
+        if done[0]:
+            sys.stderr.write(f"{label}: {done[0]:,} {unit} in {wall:.1f} s ({done[0] / max(wall, 1e-9):,.2f} per second)\n")
