@@ -46,10 +46,6 @@ class Conditions:
             ok &= np.isin(tier, list(self.tiers))
         return ok
 
-    @property
-    def empty(self) -> bool:
-        return self == Conditions()
-
 
 @dataclass(frozen=True)
 class PeriodCap:
@@ -283,10 +279,6 @@ class Grant:
     credit: int = 0  # minor units
     discount_rate: Ratio | None = None
 
-    @property
-    def empty(self) -> bool:
-        return not self.points and not self.credit and self.discount_rate is None
-
 
 @dataclass(frozen=True)
 class Referral:
@@ -374,10 +366,3 @@ class Vocabulary:
         mapping = np.append(mapping, -1)  # code -1 (empty) → index -1 → -1
         result: IntArray = mapping[codes]
         return result
-
-
-@dataclass(frozen=True)
-class Sources:
-    """Where each compiled part came from (JSON paths), for messages and explanations."""
-
-    paths: dict[str, tuple[str | int, ...]] = field(default_factory=dict)

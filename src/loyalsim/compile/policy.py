@@ -7,7 +7,6 @@ numbers), tiers and amounts as numpy arrays of many transactions or members at o
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,12 +145,3 @@ class Policy:
         if mode == "exact":
             return divide(numerator * self.scale, denominator, "half_even")
         return divide(numerator, denominator, mode) * self.scale
-
-    def max_spend_rate(self) -> float:
-        """Most points per currency unit any spend rule gives (with the best tier), for explanations."""
-        best = 0.0
-        top = max((float(level.multiplier) for level in self.tiers.levels), default=1.0) if self.tiers else 1.0
-        for rule in self.earn:
-            if rule.kind == "spend" and rule.bands:
-                best = max(best, max(float(band.rate) for band in rule.bands) * top)
-        return best if math.isfinite(best) else 0.0

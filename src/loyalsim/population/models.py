@@ -144,12 +144,6 @@ def gamma_gamma_loglik(params: Array, x: Array, mean: Array) -> Array:
     return result
 
 
-def gamma_gamma_mean(params: Array) -> float:
-    """Expected spend per transaction of a random customer: p * gamma / (q - 1)."""
-    p, q, gamma = params
-    return float(p * gamma / (q - 1)) if q > 1 else float("inf")
-
-
 # -- shifted-beta-geometric ----------------------------------------------------------------------
 
 def sbg_loglik(params: Array, survivors: Array) -> float:

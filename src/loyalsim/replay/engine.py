@@ -101,7 +101,6 @@ class ReplayEngine:
             redeem == "program" and policy.rewards is not None and policy.rewards.policy == "auto")
         self.ledger = LotLedger(n, lot_capacity)
         self.started = np.zeros(n, dtype=bool)
-        self.first_day = np.full(n, NEVER, dtype=np.int64)
         self.tier = np.zeros(n, dtype=np.int64)
         tiers = policy.tiers
         self.window_months = tiers.window_months if tiers and tiers.window == "rolling" else 0
@@ -220,10 +219,8 @@ class ReplayEngine:
     def _end_of_day(self, day: int) -> None:
         touched = np.flatnonzero(self.touched)
         self.touched[touched] = False
-        if self.redeem_auto and touched.size:
-            self._auto_redeem(touched)
-        elif self.chooser is not None and touched.size:
-            self._chosen_redemptions(touched)
+        if touched.size and (self.redeem_auto or self.chooser is not None):
+            self._redeem(touched, auto=self.redeem_auto)
         if self.ledger.size:
             exempt = self._exempt if self.exempt_tiers.size else None
             who, amount = self.ledger.expire_due(day, exempt)
@@ -254,34 +251,29 @@ class ReplayEngine:
         result: BoolArray = np.isin(self.tier[customers], self.exempt_tiers)
         return result
 
-    def _chosen_redemptions(self, customers: IntArray) -> None:
-        """Members who can afford the reward (the default, else the cheapest) redeem one if they choose to."""
+    def _redeem(self, customers: IntArray, *, auto: bool) -> None:
+        """Redeem for customers whose balance allows it, after today's purchases.
+
+        auto: the default reward, as many times as the balance allows. Otherwise (members
+        choose): the default reward, else the cheapest, once, for those ``chooser`` picks.
+        """
         rewards = self.policy.rewards
         if rewards is None:
             return
-        reward = rewards.default_reward or min(rewards.catalog, key=lambda r: r.cost)
-        if reward.cost == 0:
-            return
-        spare = self.ledger.balance[customers] - self.ledger.debt[customers] - rewards.min_balance
-        able = customers[(spare >= reward.cost) & ((self.tier[customers] >= reward.min_tier)
-                                                   if reward.min_tier is not None else True)]
-        if able.size == 0:
-            return
-        chosen = able[self.chooser(able)] if self.chooser is not None else able
-        if chosen.size:
-            taken = self.ledger.redeem(chosen, np.full(chosen.size, reward.cost, dtype=np.int64))
-            self.m_redeemed[chosen] += taken
-            self.total_redeemed[chosen] += taken
-
-    def _auto_redeem(self, customers: IntArray) -> None:
-        rewards = self.policy.rewards
-        reward = rewards.default_reward if rewards else None
-        if rewards is None or reward is None or reward.cost == 0:
+        reward = rewards.default_reward
+        if reward is None and not auto:
+            reward = min(rewards.catalog, key=lambda r: r.cost)
+        if reward is None or reward.cost == 0:
             return
         spare = self.ledger.balance[customers] - self.ledger.debt[customers] - rewards.min_balance
         count = np.maximum(spare, 0) // reward.cost
         if reward.min_tier is not None:
             count = np.where(self.tier[customers] >= reward.min_tier, count, 0)
+        if not auto:
+            count = np.minimum(count, 1)
+            able = count > 0
+            if able.any() and self.chooser is not None:
+                count[able] = self.chooser(customers[able]).astype(np.int64)
         hit = count > 0
         if hit.any():
             taken = self.ledger.redeem(customers[hit], count[hit] * reward.cost)
@@ -419,7 +411,6 @@ class ReplayEngine:
         fresh = customers[~self.started[customers]]
         if fresh.size:
             self.started[fresh] = True
-            self.first_day[fresh] = day
             self.anniversary[fresh] = add_duration(np.full(fresh.size, day, dtype=np.int64), _YEAR)
         buy = ~tx.is_return[rows]
         if buy.any():

@@ -15,7 +15,6 @@ only when the replay succeeded, so a failed run never leaves a partial file.
 from __future__ import annotations
 
 import json
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -181,7 +180,3 @@ def render_json(result: ReplayResult, *, program_file: str, transactions: list[s
         },
     }
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
-
-
-def stdout_binary() -> IO[bytes]:
-    return sys.stdout.buffer

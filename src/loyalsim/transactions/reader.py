@@ -26,7 +26,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loyalsim.errors import InputError, UsageError
-from loyalsim.issues import Issue, Severity
 
 REQUIRED = ("customer_id", "date", "amount")
 OPTIONAL = ("transaction_id", "category", "channel", "kind", "quantity")
@@ -34,7 +33,6 @@ IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
 
 _AMOUNT = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
-_EPOCH_S = np.datetime64("1970-01-01T00:00:00", "s")
 
 
 @dataclass(frozen=True)
@@ -50,10 +48,6 @@ class RowError:
     def __str__(self) -> str:
         shown = self.value if len(self.value) <= 40 else self.value[:37] + "..."
         return f"{self.file}: row {self.row}, column '{self.column}': {self.message} (value: {shown!r})"
-
-    def to_issue(self) -> Issue:
-        return Issue("LS401", Severity.ERROR, f"row {self.row}, column '{self.column}': {self.message}",
-                     self.file, self.row, 1, (self.column,))
 
 
 @dataclass
