@@ -124,11 +124,14 @@ def rerender(folder: Path) -> Path:
     from loyalsim.errors import InputError
     from loyalsim.report.simulation_html import render
 
+    missing = [name for name in ("monthly.parquet", "summary.json") if not (folder / name).is_file()]
+    if missing:
+        raise InputError(f"{folder}: not a `loyalsim simulate --out` folder: no {' or '.join(missing)}")
     try:
         table = pq.read_table(folder / "monthly.parquet")
         headline = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"{folder}: not a simulation results folder (monthly.parquet and summary.json): {exc}") from exc
+        raise InputError(f"{folder}: cannot read the saved results: {str(exc).splitlines()[0]}") from exc
     target = folder / "report.html"
     atomic_write_text(target, render(table, headline))
     return target

@@ -65,21 +65,26 @@ def parse_axis(option: str) -> Axis:
 
 
 def assign(document: dict[str, Any], path: tuple[str | int, ...], value: Any, label: str) -> None:
+    """Set ``value`` at ``path``, creating missing mapping keys; list positions must exist."""
+    from loyalsim.issues import format_path
+
     node: Any = document
-    for i, part in enumerate(path[:-1]):
-        following = path[i + 1]
-        try:
-            if isinstance(node, dict) and part not in node:
-                node[part] = [] if isinstance(following, int) else {}
+    for depth, part in enumerate(path):
+        where = format_path(path[:depth]) if depth else "the document"
+        last = depth == len(path) - 1
+        if isinstance(part, int):
+            if not isinstance(node, list):
+                raise UsageError(f"--set {label}: {where} is not a list, so [{part}] does not apply")
+            if part >= len(node):
+                raise UsageError(f"--set {label}: {where} has {len(node)} item(s), so [{part}] does not exist")
+        elif not isinstance(node, dict):
+            raise UsageError(f"--set {label}: {where} is not a mapping, so '{part}' does not apply")
+        elif not last and part not in node:
+            node[part] = [] if isinstance(path[depth + 1], int) else {}
+        if last:
+            node[part] = value
+        else:
             node = node[part]
-        except (KeyError, IndexError, TypeError) as exc:
-            raise UsageError(f"--set {label}: there is no {part!r} at this point of the document") from exc
-    last = path[-1]
-    try:
-        node[last] = value
-    except (IndexError, TypeError) as exc:
-        raise UsageError(f"--set {label}: cannot set {last!r} here (the list is shorter, or this is not a "
-                         "mapping)") from exc
 
 
 def points(axes: list[Axis]) -> list[tuple[Any, ...]]:
