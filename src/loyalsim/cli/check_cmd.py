@@ -10,7 +10,6 @@ from loyalsim.validate import FileResult, ValidationReport
 
 def check(paths: list[str], replications: int | None) -> ValidationReport:
     from loyalsim.errors import LoyalsimError
-    from loyalsim.load import load_file
     from loyalsim.measure.guardrails import evaluate
     from loyalsim.population.scenario import load_scenario
     from loyalsim.report.simulation_output import monthly_table
@@ -26,9 +25,8 @@ def check(paths: list[str], replications: int | None) -> ValidationReport:
             issues = exc.issues or [Issue("LS030", Severity.ERROR, str(exc), name, 1, 1)]
             results.append(FileResult(name, None, list(issues)))
             continue
-        loaded = load_file(Path(name), name)
-        assert loaded.document is not None
-        source = loaded.document.source
+        source = scenario.source
+        assert source is not None
         issues = []
         if not scenario.guardrails:
             issues.append(Issue("LS502", Severity.WARNING, "the scenario has no guardrails to check", name, 1, 1,

@@ -18,7 +18,7 @@ from loyalsim.compile.calendar import add_duration, day_number
 from loyalsim.durations import parse_duration
 from loyalsim.errors import InputError, InvalidDocumentError
 from loyalsim.issues import UNREADABLE_CODES, Severity
-from loyalsim.load import load_file
+from loyalsim.load import SourceMap, load_file
 
 # Documented defaults of the behavioural response (docs/behaviour.md gives their basis).
 RESPONSE_DEFAULTS: dict[str, float] = {
@@ -59,6 +59,7 @@ class Scenario:
     economics: dict[str, float]
     content_hash: str
     guardrails: tuple[dict[str, Any], ...] = ()
+    source: SourceMap | None = None  # where each value came from in the file (for located messages)
 
 
 def _segment(data: dict[str, Any]) -> Segment:
@@ -111,5 +112,5 @@ def scenario_from_document(document: Any, base: Path, *, seed: int | None = None
         initial=int(population["initial"]), arrivals_per_month=float(population.get("arrivals_per_month", 0)),
         segments=tuple(_segment(s) for s in population["segments"]),
         economics={k: float(v) for k, v in data["economics"].items()},
-        content_hash=content_hash(data), guardrails=tuple(data.get("guardrails", [])),
+        content_hash=content_hash(data), guardrails=tuple(data.get("guardrails", [])), source=document.source,
     )
