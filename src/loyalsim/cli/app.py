@@ -69,6 +69,13 @@ class SchemaName(str, Enum):
     scenario = "scenario"
 
 
+Workers = Annotated[int | None, typer.Option(
+    "--workers", "-w", min=1, help="Run replications in N local worker processes (same results, bit for bit).")]
+Cluster = Annotated[str | None, typer.Option(
+    "--cluster", help="Run on Dask: 'local' starts a LocalCluster of --workers processes (default 2), or give a "
+    "scheduler address such as tcp://10.0.0.5:8786. Needs loyalsim[cluster].")]
+
+
 def emit(text: str, output: Path | None) -> None:
     """Print to stdout, or write atomically to ``output``."""
     if output is None:
@@ -188,27 +195,29 @@ def simulate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for monthly.{csv,parquet} and summary.json.")]
     = Path("out/simulation"),
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    workers: Workers = None,
+    cluster: Cluster = None,
 ) -> None:
     """Simulate a program on a scenario's customers, with a no-program control (preview).
 
     The control runs on the same customers and random numbers; docs/simulate.md lists what is simulated so far.
+    Each finished replication is saved under OUT/.loyalsim-parts at once: the same command after a crash or
+    Ctrl-C resumes where it stopped.
     """
     import json
 
-    from loyalsim.cli.progress import progress, wanted
+    from loyalsim.cli.progress import run_replications
     from loyalsim.compile import load_policy
     from loyalsim.population.scenario import load_scenario
     from loyalsim.report.simulation_output import write
-    from loyalsim.simulate import run_replication
+    from loyalsim.run.runner import Checkpoints, Task
 
     policy = load_policy(program)
     loaded = load_scenario(scenario, seed=seed, replications=replications)
-    with progress(loaded.replications, "simulate", "replications", enabled=wanted(output_format.value)) as advance:
-        results = []
-        for index in range(loaded.replications):
-            results.append(run_replication(policy, loaded, index))
-            advance()
+    results = run_replications([Task(policy, loaded, i) for i in range(loaded.replications)], workers=workers,
+                               cluster=cluster, folder=out, output_format=output_format.value, label="simulate")
     headline = write(out, policy, loaded, results)
+    Checkpoints(out).clear()
     if output_format is ExplainFormat.json:
         emit(json.dumps(headline, indent=2) + "\n", None)
         return
@@ -258,29 +267,35 @@ def compare(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for both monthly tables and compare.json.")]
     = None,
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    workers: Workers = None,
+    cluster: Cluster = None,
 ) -> None:
     """Compare two programs on the same customers and random numbers (paired B - A, with intervals)."""
     import json
 
+    from loyalsim.cli.progress import run_replications
     from loyalsim.compile import load_policy
     from loyalsim.measure.compare import summarise
     from loyalsim.population.scenario import load_scenario
     from loyalsim.report.simulation_output import monthly_table, stamp, write
-    from loyalsim.simulate import simulate as run
+    from loyalsim.run.runner import Checkpoints, Task
 
     first, second = load_policy(program_a), load_policy(program_b)
     loaded = load_scenario(scenario, seed=seed, replications=replications)
+    count = loaded.replications
+    reps = run_replications([Task(p, loaded, i) for p in (first, second) for i in range(count)], workers=workers,
+                            cluster=cluster, folder=out, output_format=output_format.value, label="compare")
     tables = []
-    for label, policy in (("a", first), ("b", second)):
-        reps = run(policy, loaded)
-        tables.append(monthly_table(policy, loaded, reps))
+    for label, policy, part in (("a", first, reps[:count]), ("b", second, reps[count:])):
+        tables.append(monthly_table(policy, loaded, part))
         if out is not None:
-            write(out / label, policy, loaded, reps)
+            write(out / label, policy, loaded, part)
     result = {"a": stamp(first, loaded), "b": stamp(second, loaded), "figures": summarise(*tables)}
     if out is not None:
         from loyalsim.fileio import atomic_write_text
 
         atomic_write_text(out / "compare.json", json.dumps(result, indent=2) + "\n")
+        Checkpoints(out).clear()
     if output_format is ExplainFormat.json:
         emit(json.dumps(result, indent=2) + "\n", None)
         return
@@ -317,11 +332,18 @@ def sweep(
     replications: Annotated[int | None, typer.Option(min=1, help="Replications per point.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for sweep.{csv,parquet,json}.")] = Path("out/sweep"),
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    workers: Workers = None,
+    cluster: Cluster = None,
 ) -> None:
-    """Simulate a grid of program or scenario parameters; one tidy table of headline results."""
+    """Simulate a grid of program or scenario parameters; one tidy table of headline results.
+
+    Each finished replication of each point is saved under OUT/.loyalsim-parts: the same command after a crash
+    or Ctrl-C resumes where it stopped.
+    """
     from loyalsim.cli.sweep_cmd import run_sweep
 
-    raise typer.Exit(run_sweep(program, scenario, list(set_ or []), replications, out, output_format.value))
+    raise typer.Exit(run_sweep(program, scenario, list(set_ or []), replications, out, output_format.value,
+                               workers, cluster))
 
 
 @app.command()
@@ -331,6 +353,8 @@ def check(
     output_format: Annotated[IssueFormat | None, typer.Option(
         "--format", "-f", help="Output format. Default: github under GitHub Actions, else text.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    workers: Workers = None,
+    cluster: Cluster = None,
 ) -> None:
     """Simulate each scenario and check its guardrails (forecast assertions for CI).
 
@@ -340,7 +364,7 @@ def check(
     from loyalsim.cli.check_cmd import check as run_check
     from loyalsim.report.issues import RENDERERS, render_text
 
-    report = run_check(scenarios, replications)
+    report = run_check(scenarios, replications, workers, cluster)
     chosen = output_format.value if output_format else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     text = render_text(report, colour=output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ) \
         if chosen == "text" else RENDERERS[chosen](report)

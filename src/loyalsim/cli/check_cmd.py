@@ -8,14 +8,16 @@ from loyalsim.issues import Issue, Severity, sort_issues
 from loyalsim.validate import FileResult, ValidationReport
 
 
-def check(paths: list[str], replications: int | None) -> ValidationReport:
+def check(paths: list[str], replications: int | None, workers: int | None = None,
+          cluster: str | None = None) -> ValidationReport:
     from loyalsim.errors import LoyalsimError
     from loyalsim.measure.guardrails import evaluate
     from loyalsim.population.scenario import load_scenario
     from loyalsim.report.simulation_output import monthly_table
-    from loyalsim.simulate import simulate
+    from loyalsim.run.runner import Backend, Checkpoints, Task, run
     from loyalsim.validate import expand_paths
 
+    backend = Backend.choose(workers, cluster)
     files, missing = expand_paths(paths)
     results = [FileResult(issue.file, None, [issue]) for issue in missing]
     for name in files:
@@ -32,7 +34,8 @@ def check(paths: list[str], replications: int | None) -> ValidationReport:
             issues.append(Issue("LS502", Severity.WARNING, "the scenario has no guardrails to check", name, 1, 1,
                                 hint="add `guardrails:` to the scenario"))
         for policy in scenario.programs:
-            table = monthly_table(policy, scenario, simulate(policy, scenario))
+            reps = run([Task(policy, scenario, i) for i in range(scenario.replications)], backend, Checkpoints(None))
+            table = monthly_table(policy, scenario, reps)
             for outcome in evaluate(scenario.guardrails, table):
                 path = ("guardrails", outcome.index)
                 line, column = source.locate(path)

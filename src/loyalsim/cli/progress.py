@@ -43,3 +43,38 @@ def progress(total: int, label: str, unit: str, *, enabled: bool) -> Iterator[An
         wall = time.perf_counter() - started
         if done[0]:
             sys.stderr.write(f"{label}: {done[0]:,} {unit} in {wall:.1f} s ({done[0] / max(wall, 1e-9):,.2f} per second)\n")
+
+
+def run_replications(tasks: list[Any], *, workers: int | None, cluster: str | None, folder: Any,
+                     output_format: str, label: str) -> list[Any]:
+    """Run simulation tasks on the chosen backend with checkpoints in ``folder`` and a progress bar.
+
+    Says on stderr when a previous, interrupted run's finished replications are reused.
+    """
+    from loyalsim.run.runner import Backend, Checkpoints, run
+
+    backend = Backend.choose(workers, cluster)
+    checkpoints = Checkpoints(folder)
+    first = [True]
+    with progress(len(tasks), label, "replications", enabled=wanted(output_format)) as advance:
+
+        def done(n: int) -> None:
+            if first[0]:
+                first[0] = False
+                if n:
+                    sys.stderr.write(f"{label}: resuming; {n} of {len(tasks)} replication(s) were already done\n")
+            if n:
+                advance(n)
+
+        try:
+            return run(tasks, backend, checkpoints, done)
+        except KeyboardInterrupt:
+            where = f"; they are saved in {checkpoints.folder}, run the same command to resume" \
+                if checkpoints.folder is not None else ""
+            sys.stderr.write(f"{label}: interrupted; {_saved(checkpoints)} replication(s) finished{where}\n")
+            raise
+
+
+def _saved(checkpoints: Any) -> int:
+    folder = checkpoints.folder
+    return len(list(folder.glob("*.json"))) if folder is not None and folder.is_dir() else 0

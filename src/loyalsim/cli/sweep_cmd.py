@@ -25,7 +25,7 @@ def _point_row(index: int, axes: list[Any], point: tuple[Any, ...], headline: di
 
 
 def run_sweep(program: Path, scenario: Path, settings: list[str], replications: int | None, out: Path,
-              output_format: str) -> int:
+              output_format: str, workers: int | None = None, cluster: str | None = None) -> int:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -36,7 +36,6 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
     from loyalsim.population.scenario import scenario_from_document
     from loyalsim.report.simulation_output import monthly_table, summary
     from loyalsim.run.sweep import apply, describe, invalid, parse_axis, points
-    from loyalsim.simulate import simulate
 
     if not settings:
         raise UsageError("give at least one --set PATH=V1,V2,...")
@@ -65,14 +64,18 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
             sys.stderr.write(f"{where}: {issue.severity.value} {issue.code} {issue.message}\n")
         sys.stderr.write(f"loyalsim: {len(problems)} problem(s) in the sweep's points; nothing simulated\n")
         return 1
-    from loyalsim.cli.progress import progress, wanted
+    from loyalsim.cli.progress import run_replications
+    from loyalsim.run.runner import Checkpoints, Task
 
+    tasks = [Task(policy, compiled, i) for _, policy, compiled in prepared for i in range(compiled.replications)]
+    reps = run_replications(tasks, workers=workers, cluster=cluster, folder=out, output_format=output_format,
+                            label="sweep")
     rows: list[dict[str, Any]] = []
-    with progress(len(prepared), "sweep", "points", enabled=wanted(output_format)) as advance:
-        for index, (point, policy, compiled) in enumerate(prepared):
-            rows.append(_point_row(index, axes, point, summary(policy, compiled, monthly_table(
-                policy, compiled, simulate(policy, compiled)))))
-            advance()
+    start = 0
+    for index, (point, policy, compiled) in enumerate(prepared):
+        part = reps[start:start + compiled.replications]
+        start += compiled.replications
+        rows.append(_point_row(index, axes, point, summary(policy, compiled, monthly_table(policy, compiled, part))))
     table = pa.Table.from_pylist([{k: (str(v) if k in {a.text for a in axes} else v) for k, v in r.items()}
                                   for r in rows])
     out.mkdir(parents=True, exist_ok=True)
@@ -83,6 +86,7 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
     atomic_write_text(out / "sweep.json", json.dumps({"axes": [{"path": a.text, "target": a.target,
                                                                  "values": list(a.values)} for a in axes],
                                                        "points": rows}, indent=2, default=str) + "\n")
+    Checkpoints(out).clear()
     if output_format == "json":
         sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
         return 0

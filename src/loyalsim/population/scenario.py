@@ -58,6 +58,7 @@ class Scenario:
     segments: tuple[Segment, ...]
     economics: dict[str, float]
     content_hash: str
+    simulation_hash: str = ""  # of what the simulated months depend on (not economics, guardrails, metadata)
     guardrails: tuple[dict[str, Any], ...] = ()
     source: SourceMap | None = None  # where each value came from in the file (for located messages)
 
@@ -112,5 +113,9 @@ def scenario_from_document(document: Any, base: Path, *, seed: int | None = None
         initial=int(population["initial"]), arrivals_per_month=float(population.get("arrivals_per_month", 0)),
         segments=tuple(_segment(s) for s in population["segments"]),
         economics={k: float(v) for k, v in data["economics"].items()},
-        content_hash=content_hash(data), guardrails=tuple(data.get("guardrails", [])), source=document.source,
+        content_hash=content_hash(data),
+        simulation_hash=content_hash({k: v for k, v in data.items()
+                                      if k not in ("economics", "guardrails", "metadata", "replications", "seed",
+                                                   "programs")}),
+        guardrails=tuple(data.get("guardrails", [])), source=document.source,
     )

@@ -1,0 +1,241 @@
+"""One runner for every multi-replication job, with three backends and checkpoints.
+
+Where: stage 8 (run), behind ``simulate``, ``compare``, ``sweep``, ``sensitivity`` and
+``check``. A job is a list of :class:`Task` (a compiled program, a scenario, a replication
+index). The backend decides only *where* a task runs:
+
+- ``inline``: in this process, one after another (the default);
+- ``processes``: ``--workers N`` local worker processes (``concurrent.futures``, spawn);
+- ``dask``: ``--cluster tcp://HOST:PORT`` (an existing ``dask.distributed`` scheduler) or
+  ``--cluster local`` (a ``LocalCluster`` of ``--workers`` processes, default 2).
+
+Results are identical bit for bit whatever the backend: a task's random numbers come from
+the scenario's seed and the replication index alone (``SeedSequence(seed).spawn``), never
+from a worker's identity or the order of completion, and results are put back in task
+order.
+
+Checkpoints: with a folder, each finished replication is written there at once (atomic
+JSON, named by a hash of the loyalsim version, the program, what the simulation depends
+on in the scenario, the seed and the index). A re-run of the same command loads those and
+computes only what is missing, so a crash, a killed worker or Ctrl-C loses at most the
+replications that were running. Identical tasks (e.g. sweep points that differ only in
+economics) share one checkpoint and are simulated once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from loyalsim import __version__
+from loyalsim.compile.policy import Policy
+from loyalsim.errors import UsageError
+from loyalsim.population.scenario import Scenario
+from loyalsim.simulate.engine import MonthResult, Replication
+
+PARTS = ".loyalsim-parts"
+RESTARTS = 3  # a broken worker pool is restarted this many times before giving up
+
+
+@dataclass(frozen=True)
+class Task:
+    policy: Policy
+    scenario: Scenario
+    index: int
+    version: str = __version__  # of the process that made the task; a remote worker must match it
+
+    @property
+    def key(self) -> str:
+        text = "|".join((__version__, self.policy.content_hash, self.scenario.simulation_hash,
+                         str(self.scenario.seed), str(self.index)))
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where tasks run: ``inline``, ``processes`` (``workers``) or ``dask`` (``cluster``)."""
+
+    kind: str = "inline"
+    workers: int = 1
+    cluster: str | None = None
+
+    @classmethod
+    def choose(cls, workers: int | None, cluster: str | None) -> Backend:
+        if cluster:
+            if not (cluster == "local" or cluster.startswith(("tcp://", "tls://", "ucx://", "inproc://"))):
+                raise UsageError(f"--cluster {cluster!r}: give 'local' or a scheduler address such as "
+                                 "tcp://10.0.0.5:8786")
+            return cls("dask", workers or 2, cluster)
+        if workers and workers > 1:
+            return cls("processes", workers)
+        return cls()
+
+    def describe(self) -> str:
+        if self.kind == "dask":
+            return f"dask {self.cluster}" + (f" ({self.workers} workers)" if self.cluster == "local" else "")
+        return f"{self.workers} worker processes" if self.kind == "processes" else "in-process"
+
+
+def encode(replication: Replication) -> dict[str, Any]:
+    return {"index": replication.index, "customers": replication.customers,
+            "months": [asdict(m) for m in replication.months]}
+
+
+def decode(data: dict[str, Any]) -> Replication:
+    return Replication(int(data["index"]), [MonthResult(**m) for m in data["months"]], int(data["customers"]))
+
+
+class Checkpoints:
+    """Finished replications on disk under ``folder/.loyalsim-parts`` (or nowhere, without a folder)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder / PARTS if folder is not None else None
+
+    def _file(self, key: str) -> Path | None:
+        return self.folder / f"{key}.json" if self.folder is not None else None
+
+    def load(self, key: str) -> Replication | None:
+        path = self._file(key)
+        if path is None or not path.is_file():
+            return None
+        try:
+            return decode(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # a damaged part is recomputed, never trusted
+
+    def save(self, key: str, replication: Replication) -> None:
+        path = self._file(key)
+        if path is not None:
+            from loyalsim.fileio import atomic_write_text
+
+            atomic_write_text(path, json.dumps(encode(replication), separators=(",", ":")))
+
+    def clear(self) -> None:
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for path in self.folder.glob("*.json"):
+            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # another run's temporary files are still there: leave the folder
+            self.folder.rmdir()
+
+
+def run_task(task: Task) -> Replication:
+    """Run one task anywhere (a worker process or a Dask worker): the replication, without per-customer detail."""
+    from loyalsim.simulate.engine import run_replication
+
+    if __version__ != task.version:
+        raise RuntimeError(f"this worker has loyalsim {__version__}, the job was made by {task.version}; "
+                           "install the same version on every worker")
+    result = run_replication(task.policy, task.scenario, task.index)
+    return Replication(result.index, result.months, result.customers)
+
+
+def _ignore_interrupt() -> None:
+    # Ctrl-C reaches the whole process group; the parent alone decides what to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run(tasks: Sequence[Task], backend: Backend, checkpoints: Checkpoints,
+        done: Callable[[int], None] = lambda n: None) -> list[Replication]:
+    """Every task's replication, in task order; ``done(n)`` is called as tasks finish (or load)."""
+    results: dict[str, Replication] = {}
+    todo: dict[str, Task] = {}
+    for task in tasks:
+        key = task.key
+        if key in results or key in todo:
+            continue
+        saved = checkpoints.load(key)
+        if saved is not None:
+            results[key] = saved
+        else:
+            todo[key] = task
+    done(sum(1 for t in tasks if t.key in results))
+
+    def finished(key: str, replication: Replication) -> None:
+        results[key] = replication
+        checkpoints.save(key, replication)
+        done(sum(1 for t in tasks if t.key == key))
+
+    if todo:
+        if backend.kind == "inline":
+            for key, task in todo.items():
+                finished(key, run_task(task))
+        elif backend.kind == "processes":
+            _run_processes(todo, backend.workers, finished)
+        else:
+            _run_dask(todo, backend, finished)
+    return [results[task.key] for task in tasks]
+
+
+def _run_processes(todo: dict[str, Task], workers: int, finished: Callable[[str, Replication], None]) -> None:
+    import multiprocessing
+
+    pending = dict(todo)
+    for attempt in range(RESTARTS + 1):
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)),
+                                   mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupt)
+        futures: dict[Future[Replication], str] = {pool.submit(run_task, task): key for key, task in pending.items()}
+        try:
+            while futures:
+                ready, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in ready:
+                    key = futures.pop(future)
+                    finished(key, future.result())
+                    pending.pop(key)
+            pool.shutdown()
+            return
+        except BrokenProcessPool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            if attempt == RESTARTS:
+                raise RuntimeError(f"worker processes kept dying ({RESTARTS + 1} times); "
+                                   "look for out-of-memory kills (dmesg) and try fewer --workers") from None
+        except BaseException:
+            _terminate(pool)
+            raise
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now (Ctrl-C or an error): cancel what has not started and end the workers."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGTERM)
+
+
+def _run_dask(todo: dict[str, Task], backend: Backend, finished: Callable[[str, Replication], None]) -> None:
+    import importlib
+
+    try:
+        dask: Any = importlib.import_module("distributed")  # untyped library: used through Any
+    except ImportError:
+        raise UsageError("--cluster needs dask.distributed: pip install 'loyalsim[cluster]'") from None
+    cluster: Any = None
+    try:
+        if backend.cluster == "local":
+            cluster = dask.LocalCluster(n_workers=backend.workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
+            client = dask.Client(cluster)
+        else:
+            client = dask.Client(backend.cluster, timeout="20s")
+    except OSError as exc:
+        raise UsageError(f"--cluster {backend.cluster}: cannot reach the scheduler ({exc})") from None
+    try:
+        # retries: a task on a worker that dies is run again elsewhere (the scheduler notices the loss).
+        futures = {client.submit(run_task, task, key=f"loyalsim-{key}", pure=False, retries=3): key
+                   for key, task in todo.items()}
+        for future in dask.as_completed(futures):
+            finished(futures[future], future.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,81 @@
+"""One runner, three backends: identical results bit for bit, and a killed run resumes to the same answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import ROOT, loyalsim_executable, run_cli
+from tests.helpers import small_scenario
+
+PROGRAM = str(ROOT / "programs" / "coffee-stars.yaml")
+SWEEP = ["--set", "earn[0].rate=1,2", "--set", "population.segments[0].response.redemption_propensity=0.3,0.9"]
+
+
+def sweep(tmp_path: Path, name: str, *extra: str) -> tuple[bytes, bytes]:
+    scenario = small_scenario(tmp_path, initial=1200, arrivals=20, horizon="4 months")
+    out = tmp_path / name
+    result = run_cli("sweep", PROGRAM, str(scenario), *SWEEP, "--replications", "3", "--out", str(out), *extra,
+                     timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert not (out / ".loyalsim-parts").exists()  # checkpoints are removed once the results are written
+    return (out / "sweep.csv").read_bytes(), (out / "sweep.json").read_bytes()
+
+
+def test_sweep_is_identical_in_process_on_workers_and_on_a_two_worker_local_cluster(tmp_path: Path) -> None:
+    inline = sweep(tmp_path, "inline")
+    assert sweep(tmp_path, "workers", "--workers", "2") == inline
+    assert sweep(tmp_path, "dask", "--cluster", "local", "--workers", "2") == inline
+    rows = json.loads(inline[1])["points"]
+    assert len(rows) == 4 and len({r["points_issued_mean"] for r in rows}) > 1
+
+
+def test_a_bad_cluster_address_is_a_usage_error(tmp_path: Path) -> None:
+    scenario = small_scenario(tmp_path, initial=100, arrivals=0, horizon="1 month")
+    result = run_cli("simulate", PROGRAM, str(scenario), "--cluster", "http://nowhere", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "--cluster" in result.stderr and "Traceback" not in result.stderr
+
+
+def simulate_command(scenario: Path, out: Path, *extra: str) -> list[str]:
+    return [loyalsim_executable(), "simulate", PROGRAM, str(scenario), "--replications", "10", "--out", str(out),
+            "--format", "json", *extra]
+
+
+@pytest.mark.parametrize(("how", "extra"), [("sigkill", ()), ("sigint", ("--workers", "2"))])
+def test_a_killed_run_resumes_and_gives_the_same_answer(tmp_path: Path, how: str, extra: tuple[str, ...]) -> None:
+    scenario = small_scenario(tmp_path, initial=12000, arrivals=100, horizon="8 months")
+    reference = tmp_path / "reference"
+    whole = subprocess.run(simulate_command(scenario, reference), capture_output=True, timeout=600, check=False)
+    assert whole.returncode == 0, whole.stderr
+    out = tmp_path / "interrupted"
+    parts = out / ".loyalsim-parts"
+    process = subprocess.Popen(simulate_command(scenario, out, *extra), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list(parts.glob("*.json"))) < 3 and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the run finished before it could be interrupted"
+    if how == "sigkill":  # a crash: the whole process group dies at once
+        os.killpg(process.pid, signal.SIGKILL)
+    else:  # Ctrl-C on a terminal: SIGINT to the whole process group
+        os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == (-signal.SIGKILL if how == "sigkill" else 130), stderr
+    assert b"Traceback" not in stderr
+    if how == "sigint":
+        assert b"run the same command to resume" in stderr
+    saved = len(list(parts.glob("*.json")))
+    assert 3 <= saved < 10 and not (out / "monthly.csv").exists()
+    resumed = subprocess.run(simulate_command(scenario, out, *extra), capture_output=True, timeout=600, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming; {saved} of 10 replication(s) were already done".encode() in resumed.stderr
+    assert (out / "monthly.csv").read_bytes() == (reference / "monthly.csv").read_bytes()
+    assert resumed.stdout == whole.stdout  # summary.json as printed
+    assert pq.read_table(out / "monthly.parquet").equals(pq.read_table(reference / "monthly.parquet"))
