@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import ROOT, run_cli
 from tests.helpers import small_scenario
 
-CHARTS = ("liability", "deferred", "customers", "members", "points", "breakage", "revenue")
+CHARTS = ("liability", "deferred", "customers", "members", "points", "breakage", "revenue", "economics", "flows",
+          "cohorts")
 
 
 def chromium() -> str:
@@ -48,9 +49,11 @@ def test_report_renders_in_chromium_with_every_chart(tmp_path: Path) -> None:
     for chart in CHARTS:
         assert f'id="{chart}"' in dom, chart
     assert dom.count("<polyline") >= len(CHARTS) and "Liability at cost, 2027-12" in dom
+    for figure in ("Program cost (accrual)", "Incremental gross margin vs control", "ROI", "NPV of the net benefit"):
+        assert figure in dom, figure
     console = [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert console == []
     page.unlink()
     again = run_cli("report", str(out))
-    assert again.returncode == 0 and page.exists()
+    assert again.returncode == 0 and page.read_text() == text  # re-rendered from the saved results, identically
     assert run_cli("report", str(tmp_path / "nothing")).returncode == 2

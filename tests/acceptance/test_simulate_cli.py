@@ -27,6 +27,19 @@ def test_simulate_writes_monthly_results_and_a_stamped_summary(tmp_path: Path) -
     rows = duckdb.sql(f"select arm, sum(purchases) from read_parquet('{out / 'monthly.parquet'}') group by arm "
                       "order by arm").fetchall()
     assert [arm for arm, _ in rows] == ["control", "program"] and all(total > 0 for _, total in rows)
+    # Conservation per earn cohort, at every month end, read back with duckdb from cohorts.parquet.
+    cohorts = f"read_parquet('{out / 'cohorts.parquet'}')"
+    assert duckdb.sql(f"select count(*) from {cohorts} where abs(issued - redeemed - expired - outstanding) > 1e-9"
+                      ).fetchall() == [(0,)]
+    # The cohorts' outstanding points add up to the month's outstanding points in the monthly table.
+    joined = duckdb.sql(f"select m.points_outstanding, c.total from read_parquet('{out / 'monthly.parquet'}') m join "
+                        f"(select replication, month, sum(outstanding) total from {cohorts} group by all) c "
+                        "using (replication, month) where m.arm = 'program'").fetchall()
+    assert len(joined) == 2 * 6 and all(abs(a - b) < 1e-9 for a, b in joined)
+    economics = summary["economics"]
+    assert economics["program_cost"]["mean"] > 0 and "npv" in economics and "roi" in economics
+    month = next(r for r in pq.read_table(out / "monthly.parquet").to_pylist() if r["arm"] == "program")
+    assert month["net_benefit"] == month["incremental_gross_margin"] - month["program_cost"]
     again = run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(path), "--replications", "2",
                     "--out", str(tmp_path / "again"), "--format", "json")
     assert (tmp_path / "again" / "monthly.csv").read_text() == (out / "monthly.csv").read_text()

@@ -1,15 +1,28 @@
-"""Finance figures from a simulated replication: liability at cost and IFRS 15 deferral.
+"""Finance figures from a simulated replication: liability, IFRS 15 deferral, payables, cost and return.
 
-Where: stage 6 (finance), applied to the simulator's monthly results.
+Where: stage 6 (finance), applied to the simulator's monthly results (program and control
+arms of one replication). Every figure is in the program's currency, per month.
 
-- Expected redemption rate (ERR), month by month: of the points whose fate is known so far
-  (redeemed or expired), the share redeemed — the simulation's own experience, as an
-  actuary would estimate it; 1 (no breakage assumed) until any point is resolved.
-  Breakage is 1 − ERR.
-- Liability at cost = outstanding points × value per point × cost of a reward per unit of
-  face value (``economics.reward_cost_ratio``, default 1) × ERR.
-- Deferred revenue: :func:`loyalsim.finance.ifrs15.account` with each month's sales to
-  members, points issued and redeemed, the month's ERR and the program's point value.
+- Expected redemption rate (ERR): from the simulation's own cohort run-off
+  (:mod:`loyalsim.finance.cohorts`, chain-ladder); breakage = 1 − ERR.
+- Liability at cost = outstanding points × value per point × ``reward_cost_ratio`` × ERR.
+- IFRS 15: :func:`loyalsim.finance.ifrs15.account` with each month's sales to members,
+  points issued and redeemed, that month's ERR and the point value → revenue allocated to
+  points (deferred), points revenue recognised, contract liability.
+- Cashback: accrued on members' purchases; payable until paid out at the end of each
+  payout period (monthly, quarterly or annually, as the program's ``cashback.schedule``;
+  ``on_request`` stays payable). Approximation: a payout threshold is not applied per
+  member — every accrued amount is paid at the period end.
+- Dividends: accrued on eligible spend through a calendar year and paid in the program's
+  ``paid_in_month`` of the next year; payable until then.
+- Reward cost = points redeemed × value per point × ``reward_cost_ratio`` (cash basis).
+- Program cost (accrual basis) = reward cost + change in liability at cost + cashback and
+  dividends accrued + ``fixed_costs_per_month``: over the horizon it totals what was spent
+  on rewards plus what is still owed at cost at the end.
+- Incremental gross margin = (program-arm revenue − control revenue) × ``gross_margin``.
+- Net benefit = incremental gross margin − program cost. ROI (over a horizon) = total net
+  benefit / total program cost. Present values discount month m (1 = first) by
+  (1 + ``discount_rate``)^(−m/12), i.e. at the month's end.
 """
 
 from __future__ import annotations
@@ -18,8 +31,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from loyalsim.compile.policy import Policy
+from loyalsim.finance.cohorts import Row, expected_redemption_rates
 from loyalsim.finance.ifrs15 import PeriodInput, account
 from loyalsim.simulate import MonthResult
+
+# Months between cashback payouts; 0: paid only when a member asks, which this forecast does not model,
+# so on_request cashback stays payable (the prudent reading for a liability).
+_PAYOUT_MONTHS = {"monthly": 1, "quarterly": 3, "annually": 12, "on_request": 0}
 
 
 @dataclass(frozen=True)
@@ -27,39 +45,90 @@ class FinanceMonth:
     month: int
     expected_redemption_rate: float
     breakage: float
-    liability_at_cost: float  # currency
-    contract_liability: float  # currency
-    points_revenue: float  # currency, recognised this month
-    allocated_to_points: float  # currency, deferred this month
+    liability_at_cost: float
+    contract_liability: float
+    points_revenue: float  # recognised this month
+    allocated_to_points: float  # deferred this month
+    cashback_accrued: float
+    cashback_paid: float
+    cashback_payable: float
+    dividend_accrued: float
+    dividend_paid: float
+    dividend_payable: float
+    reward_cost: float
+    fixed_costs: float
+    program_cost: float
+    incremental_revenue: float
+    incremental_gross_margin: float
+    net_benefit: float
+    discount_factor: float
 
 
-def forecast(policy: Policy, months: list[MonthResult], reward_cost_ratio: float = 1.0) -> list[FinanceMonth]:
+def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, float] | None = None,
+             cohorts: list[Row] | None = None) -> list[FinanceMonth]:
     """Finance figures for one replication's program arm, month by month."""
+    economics = economics or {}
+    cost_ratio = economics.get("reward_cost_ratio", 1.0)
+    margin = economics.get("gross_margin", 0.0)
+    fixed = economics.get("fixed_costs_per_month", 0.0)
+    discount = economics.get("discount_rate", 0.0)
     program = [m for m in months if m.arm == "program"]
+    control = {m.month: m for m in months if m.arm == "control"}
     value = policy.points.value.decimal
     scale = Decimal(policy.scale)
+    unit = policy.money_unit
+    rates = _rates(program, cohorts)
+    accounted = account([
+        PeriodInput(str(m.month), Decimal(m.member_revenue) / unit, Decimal(max(m.points_issued, 0)) / scale,
+                    Decimal(m.points_redeemed) / scale, Decimal(str(max(rate, 1e-6))), value)
+        for m, rate in zip(program, rates, strict=True)]) if value > 0 else []
+    payout_every = _PAYOUT_MONTHS.get(policy.cashback.schedule, 1) if policy.cashback is not None else 1
+    dividend_month = policy.value.dividend.paid_in_month if policy.value and policy.value.dividend else 3
+    cashback_payable = dividend_payable = 0.0
+    dividend_by_year: dict[int, float] = {}
+    previous_liability = 0.0
+    out = []
+    for i, (m, rate) in enumerate(zip(program, rates, strict=True)):
+        liability = float(Decimal(m.points_outstanding) / scale * value) * cost_ratio * rate
+        booked = accounted[i] if accounted else None
+        year, month_of_year = divmod(m.month, 12)  # month index counts from year 0, January = 0
+        cashback_accrued = m.cashback_accrued / unit
+        cashback_payable += cashback_accrued
+        cashback_paid = 0.0
+        if payout_every and (month_of_year + 1) % payout_every == 0:
+            cashback_paid, cashback_payable = cashback_payable, 0.0
+        dividend_accrued = m.dividend_accrued / unit
+        dividend_by_year[year] = dividend_by_year.get(year, 0.0) + dividend_accrued
+        dividend_payable += dividend_accrued
+        dividend_paid = 0.0
+        if month_of_year + 1 == dividend_month:
+            dividend_paid = dividend_by_year.pop(year - 1, 0.0)
+            dividend_payable -= dividend_paid
+        reward_cost = float(Decimal(m.points_redeemed) / scale * value) * cost_ratio
+        cost = reward_cost + (liability - previous_liability) + cashback_accrued + dividend_accrued + fixed
+        previous_liability = liability
+        incremental = (m.revenue - control[m.month].revenue) / unit if m.month in control else 0.0
+        out.append(FinanceMonth(
+            m.month, rate, 1 - rate, liability,
+            float(booked.contract_liability) if booked else 0.0,
+            float(booked.points_revenue) if booked else 0.0,
+            float(booked.allocated_to_points) if booked else 0.0,
+            cashback_accrued, cashback_paid, cashback_payable, dividend_accrued, dividend_paid, dividend_payable,
+            reward_cost, fixed, cost, incremental, incremental * margin, incremental * margin - cost,
+            (1 + discount) ** (-(i + 1) / 12),
+        ))
+    return out
+
+
+def _rates(program: list[MonthResult], cohorts: list[Row] | None) -> list[float]:
+    """ERR per month: chain-ladder on the cohort run-off when recorded, else the resolved share."""
+    if cohorts:
+        return expected_redemption_rates(cohorts, [m.month for m in program])
     redeemed = expired = 0
     rates = []
     for m in program:
         redeemed += m.points_redeemed
         expired += m.points_expired
         rates.append(redeemed / (redeemed + expired) if (redeemed + expired) else 1.0)
-    if value > 0:
-        periods = [PeriodInput(str(m.month), Decimal(m.member_revenue) / policy.money_unit,
-                               Decimal(max(m.points_issued, 0)) / scale, Decimal(m.points_redeemed) / scale,
-                               Decimal(str(max(rate, 1e-6))), value)
-                   for m, rate in zip(program, rates, strict=True)]
-        accounted = account(periods)
-    else:
-        accounted = []
-    out = []
-    for i, (m, rate) in enumerate(zip(program, rates, strict=True)):
-        liability = float(Decimal(m.points_outstanding) / scale * value) * reward_cost_ratio * rate
-        booked = accounted[i] if accounted else None
-        out.append(FinanceMonth(
-            m.month, rate, 1 - rate, liability,
-            float(booked.contract_liability) if booked else 0.0,
-            float(booked.points_revenue) if booked else 0.0,
-            float(booked.allocated_to_points) if booked else 0.0,
-        ))
-    return out
+    return rates
+

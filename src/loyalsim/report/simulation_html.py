@@ -34,7 +34,31 @@ def _money(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def render(table: pa.Table, summary: dict[str, Any]) -> str:
+def _cohort_curves(cohorts: pa.Table | None, every: int = 6) -> tuple[dict[str, tuple[list[float], list[float]]], str]:
+    """Mean cumulative redemption share by age for every ``every``-th cohort, and a reading."""
+    if cohorts is None or cohorts.num_rows == 0:
+        return {}, "No points were issued, so there is no redemption curve."
+    data = cohorts.to_pydict()
+    final: dict[tuple[int, str], float] = {}
+    for rep, cohort, issued in zip(data["replication"], data["cohort"], data["issued"], strict=True):
+        final[(rep, cohort)] = issued  # rows run in month order: the last one is the cohort's total
+    share: dict[str, dict[int, list[float]]] = {}
+    for rep, cohort, age, redeemed in zip(data["replication"], data["cohort"], data["age_months"], data["redeemed"],
+                                          strict=True):
+        if final[(rep, cohort)] > 0:
+            share.setdefault(cohort, {}).setdefault(age, []).append(redeemed / final[(rep, cohort)])
+    names = sorted(share)[::every]
+    series = {name: ([float(a) for a in sorted(share[name])], [float(np.mean(share[name][a])) for a in sorted(share[name])])
+              for name in names}
+    first = names[0]
+    ages, values = series[first]
+    at = min(6, int(ages[-1]))
+    reading = (f"The {first} cohort had redeemed {values[at]:.0%} of its points {at} months after earning them "
+               f"and {values[-1]:.0%} by the end of the horizon.")
+    return series, reading
+
+
+def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = None) -> str:
     charts: list[tuple[str, str, str]] = []  # (id, svg, reading)
 
     def chart(chart_id: str, title: str, y_label: str, lines: dict[str, tuple[str, str]], reading: str,
@@ -87,6 +111,30 @@ def render(table: pa.Table, summary: dict[str, Any]) -> str:
           {"program": ("revenue", "program"), "control": ("revenue", "control")},
           f"The program adds {_money(sum(revenue_p) - sum(revenue_c))} of revenue over the horizon "
           f"({(sum(revenue_p) / max(sum(revenue_c), 1) - 1):+.2%}).", ("program",))
+    _, cost, _, _ = _series(table, "program_cost", "program")
+    _, margin, _, _ = _series(table, "incremental_gross_margin", "program")
+    economics = summary.get("economics", {})
+    roi = economics.get("roi", {})
+    chart("economics", "Program cost vs incremental gross margin per month (P5-P95 band)", "currency",
+          {"program cost": ("program_cost", "program"), "incremental gross margin": ("incremental_gross_margin", "program")},
+          f"Over the horizon the program costs {_money(sum(cost))} and adds {_money(sum(margin))} of gross margin "
+          f"against the control" + (f"; ROI {roi['mean']:+.0%} (P5-P95 {roi['p5']:+.0%} to {roi['p95']:+.0%})." if roi
+                                    else "."), ("program cost", "incremental gross margin"))
+    _, cashback, _, _ = _series(table, "cashback_accrued", "program")
+    _, dividend, _, _ = _series(table, "dividend_accrued", "program")
+    _, payable, _, _ = _series(table, "cashback_payable", "program")
+    chart("flows", "Cashback and dividends: accrued, paid and payable", "currency",
+          {"cashback accrued": ("cashback_accrued", "program"), "cashback paid": ("cashback_paid", "program"),
+           "cashback payable": ("cashback_payable", "program"), "dividend accrued": ("dividend_accrued", "program"),
+           "dividend payable": ("dividend_payable", "program")},
+          (f"Members earn {_money(sum(cashback))} of cashback and {_money(sum(dividend))} of dividends over the horizon; "
+           f"{_money(payable[-1])} of cashback is payable at the end." if sum(cashback) + sum(dividend) > 0 else
+           "This program pays no cashback or dividends. Paid-membership fees are not simulated yet (docs/simulate.md)."))
+    curves, curve_reading = _cohort_curves(cohorts)
+    if curves:
+        svg = line_chart(curves, title="Redemption curves: cumulative share of a cohort's points redeemed",
+                         x_label="months since earning", y_label="share redeemed")
+        charts.append(("cohorts", svg.replace('class="chart"', 'class="chart" id="cohorts"'), curve_reading))
     finance = summary.get("finance", {})
     figures = []
     for key in ("month_12", "month_24", "month_36"):
@@ -99,6 +147,12 @@ def render(table: pa.Table, summary: dict[str, Any]) -> str:
     if end:
         figures.append(("Deferred revenue at the end", _money(end["contract_liability"]["mean"])))
         figures.append(("Breakage at the end", f"{end['breakage']['mean']:.1%}"))
+    for key, label in (("program_cost", "Program cost (accrual)"), ("incremental_gross_margin",
+                       "Incremental gross margin vs control"), ("roi", "ROI"), ("npv", "NPV of the net benefit")):
+        if key in economics:
+            block = economics[key]
+            show = (lambda v: f"{v:+.1%}") if key == "roi" else _money
+            figures.append((label, f"{show(block['mean'])} (P5-P95 {show(block['p5'])} to {show(block['p95'])})"))
     incremental = summary.get("incremental_revenue", {})
     if incremental:
         figures.append(("Incremental revenue vs control", f"{_money(incremental['mean'])} (P5-P95 "

@@ -1,12 +1,11 @@
 """Outputs of ``loyalsim simulate``: monthly results (CSV, Parquet) and summary.json.
 
-Monthly columns: ``replication``, ``month`` (YYYY-MM), ``arm`` (program or control),
-``customers`` (alive at month end), ``members``, ``purchases``, ``revenue`` (currency),
-``points_issued``, ``points_redeemed``, ``points_expired``, ``points_outstanding``
-(program arm; points); ``expected_redemption_rate``, ``breakage``, ``liability_at_cost``,
-``contract_liability`` and ``points_revenue`` (program arm; currency; see
-:mod:`loyalsim.finance.forecast`). Every output carries the program and scenario content hashes, the
-seed and the loyalsim version.
+Monthly columns (docs/finance.md documents each with its unit): ``replication``, ``month``
+(YYYY-MM), ``arm`` (program or control), ``customers`` (alive at month end), ``members``,
+``purchases``, ``revenue`` (currency), ``points_*`` (program arm; points), then the finance
+columns of the program arm (:data:`FINANCE_COLUMNS`, :mod:`loyalsim.finance.forecast`).
+``cohorts.{csv,parquet}`` hold the points run-off by earn cohort. Every output carries the
+program and scenario content hashes, the seed and the loyalsim version.
 """
 
 from __future__ import annotations
@@ -25,27 +24,42 @@ from loyalsim.fileio import atomic_path, atomic_write_text
 from loyalsim.population.scenario import Scenario
 from loyalsim.simulate import Replication
 
+FINANCE_COLUMNS = ("expected_redemption_rate", "breakage", "liability_at_cost", "contract_liability",
+                   "points_revenue", "allocated_to_points", "cashback_accrued", "cashback_paid", "cashback_payable",
+                   "dividend_accrued", "dividend_paid", "dividend_payable", "reward_cost", "fixed_costs",
+                   "program_cost", "incremental_revenue", "incremental_gross_margin", "net_benefit",
+                   "discount_factor")
+
 
 def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replication]) -> pa.Table:
     from loyalsim.finance.forecast import forecast
 
-    cost_ratio = scenario.economics.get("reward_cost_ratio", 1.0)
     rows = []
     for r in replications:
-        finance = {f.month: f for f in forecast(policy, r.months, cost_ratio)}
+        finance = {f.month: f for f in forecast(policy, r.months, scenario.economics, r.cohorts)}
         for m in r.months:
             f = finance.get(m.month) if m.arm == "program" else None
             rows.append((r.index, month_label(m.month), m.arm, m.customers, m.members, m.purchases,
                          m.revenue / policy.money_unit, m.points_issued / policy.scale,
                          m.points_redeemed / policy.scale, m.points_expired / policy.scale,
                          m.points_outstanding / policy.scale,
-                         f.expected_redemption_rate if f else None, f.breakage if f else None,
-                         f.liability_at_cost if f else None, f.contract_liability if f else None,
-                         f.points_revenue if f else None))
+                         *(getattr(f, name) if f else None for name in FINANCE_COLUMNS)))
     names = ["replication", "month", "arm", "customers", "members", "purchases", "revenue", "points_issued",
-             "points_redeemed", "points_expired", "points_outstanding", "expected_redemption_rate", "breakage",
-             "liability_at_cost", "contract_liability", "points_revenue"]
+             "points_redeemed", "points_expired", "points_outstanding", *FINANCE_COLUMNS]
     return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
+
+
+def cohort_table(policy: Policy, replications: list[Replication]) -> pa.Table:
+    """The points run-off by earn cohort: one row per replication, cohort and month end (cumulative)."""
+    rows = [(r.index, month_label(cohort), month_label(month), month - cohort, issued / policy.scale,
+             redeemed / policy.scale, expired / policy.scale, (issued - redeemed - expired) / policy.scale)
+            for r in replications for month, cohort, issued, redeemed, expired in r.cohorts]
+    names = ["replication", "cohort", "month", "age_months", "issued", "redeemed", "expired", "outstanding"]
+    return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)},
+                    schema=pa.schema([("replication", pa.int64()), ("cohort", pa.string()), ("month", pa.string()),
+                                      ("age_months", pa.int64()), ("issued", pa.float64()),
+                                      ("redeemed", pa.float64()), ("expired", pa.float64()),
+                                      ("outstanding", pa.float64())]))
 
 
 def stamp(policy: Policy, scenario: Scenario) -> dict[str, Any]:
@@ -87,33 +101,66 @@ def summary(policy: Policy, scenario: Scenario, table: pa.Table) -> dict[str, An
                                if a == "program" and m == label])
                 for metric in ("liability_at_cost", "contract_liability", "breakage", "points_outstanding")}
             finance[f"month_{number}"]["month"] = label
+    stocks = ("liability_at_cost", "contract_liability", "breakage", "points_outstanding", "cashback_payable",
+              "dividend_payable", "expected_redemption_rate")
+    for number in (12, 24, 36):
+        if f"month_{number}" in finance:
+            label = finance[f"month_{number}"]["month"]
+            finance[f"month_{number}"].update({
+                metric: stats([v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
+                               if a == "program" and m == label]) for metric in stocks})
     if last is not None:
         finance["end"] = {metric: stats([v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
                                          if a == "program" and m == last])
-                          for metric in ("liability_at_cost", "contract_liability", "breakage")}
+                          for metric in stocks}
+    economics = {name: stats(values) for name, values in _economics(data).items()}
     return {**stamp(policy, scenario), "horizon_days": scenario.days, "last_month": last, "finance": finance,
             "program_arm": {k: stats(v) for k, v in arms["program"].items()},
             "control_arm": {k: stats(v) for k, v in arms["control"].items() if not k.startswith("points")},
-            "incremental_revenue": stats(list(incremental))}
+            "incremental_revenue": stats(list(incremental)), "economics": economics}
+
+
+def _economics(data: dict[str, list[Any]]) -> dict[str, list[float]]:
+    """Per replication, horizon totals: program cost, incremental gross margin, net benefit, ROI, NPV."""
+    per: dict[int, dict[str, float]] = {}
+    for i, rep in enumerate(data["replication"]):
+        if data["arm"][i] != "program":
+            continue
+        row = per.setdefault(rep, {})
+        factor = data["discount_factor"][i]
+        for name in ("program_cost", "incremental_gross_margin", "net_benefit", "reward_cost", "fixed_costs",
+                     "cashback_accrued", "dividend_accrued", "allocated_to_points", "points_revenue"):
+            row[name] = row.get(name, 0.0) + data[name][i]
+        for name in ("program_cost", "incremental_gross_margin", "net_benefit"):
+            row[f"{name}_pv"] = row.get(f"{name}_pv", 0.0) + data[name][i] * factor
+    out: dict[str, list[float]] = {}
+    for row in per.values():
+        if row["program_cost"] > 0:  # no ROI for a program that costs nothing
+            row["roi"] = row["net_benefit"] / row["program_cost"]
+        row["npv"] = row.pop("net_benefit_pv")
+        for name, value in row.items():
+            out.setdefault(name, []).append(value)
+    return out
 
 
 def write(out: Path, policy: Policy, scenario: Scenario, replications: list[Replication]) -> dict[str, Any]:
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    table = monthly_table(policy, scenario, replications)
     metadata = {b"loyalsim": json.dumps(stamp(policy, scenario)).encode()}
-    table = table.replace_schema_metadata(metadata)
+    table = monthly_table(policy, scenario, replications).replace_schema_metadata(metadata)
+    cohorts = cohort_table(policy, replications).replace_schema_metadata(metadata)
     out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "monthly.parquet") as temporary:
-        pq.write_table(table, temporary)
-    with atomic_path(out / "monthly.csv") as temporary:
-        pacsv.write_csv(table, temporary)
+    for name, data in (("monthly", table), ("cohorts", cohorts)):
+        with atomic_path(out / f"{name}.parquet") as temporary:
+            pq.write_table(data, temporary)
+        with atomic_path(out / f"{name}.csv") as temporary:
+            pacsv.write_csv(data, temporary)
     headline = summary(policy, scenario, table)
     atomic_write_text(out / "summary.json", json.dumps(headline, indent=2) + "\n")
     from loyalsim.report.simulation_html import render
 
-    atomic_write_text(out / "report.html", render(table, headline))
+    atomic_write_text(out / "report.html", render(table, headline, cohorts))
     return headline
 
 
@@ -129,9 +176,10 @@ def rerender(folder: Path) -> Path:
         raise InputError(f"{folder}: not a `loyalsim simulate --out` folder: no {' or '.join(missing)}")
     try:
         table = pq.read_table(folder / "monthly.parquet")
+        cohorts = pq.read_table(folder / "cohorts.parquet") if (folder / "cohorts.parquet").is_file() else None
         headline = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"{folder}: cannot read the saved results: {str(exc).splitlines()[0]}") from exc
     target = folder / "report.html"
-    atomic_write_text(target, render(table, headline))
+    atomic_write_text(target, render(table, headline, cohorts))
     return target

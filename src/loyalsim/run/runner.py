@@ -87,11 +87,12 @@ class Backend:
 
 def encode(replication: Replication) -> dict[str, Any]:
     return {"index": replication.index, "customers": replication.customers,
-            "months": [asdict(m) for m in replication.months]}
+            "months": [asdict(m) for m in replication.months], "cohorts": replication.cohorts}
 
 
 def decode(data: dict[str, Any]) -> Replication:
-    return Replication(int(data["index"]), [MonthResult(**m) for m in data["months"]], int(data["customers"]))
+    return Replication(int(data["index"]), [MonthResult(**m) for m in data["months"]], int(data["customers"]),
+                       cohorts=[tuple(row) for row in data["cohorts"]])
 
 
 class Checkpoints:
@@ -136,7 +137,7 @@ def run_task(task: Task) -> Replication:
         raise RuntimeError(f"this worker has loyalsim {__version__}, the job was made by {task.version}; "
                            "install the same version on every worker")
     result = run_replication(task.policy, task.scenario, task.index)
-    return Replication(result.index, result.months, result.customers)
+    return Replication(result.index, result.months, result.customers, cohorts=result.cohorts)
 
 
 def _ignore_interrupt() -> None:

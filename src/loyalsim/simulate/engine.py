@@ -124,6 +124,8 @@ class MonthResult:
     points_expired: int = 0
     points_outstanding: int = 0
     member_revenue: int = 0  # minor units: sales to members, which grant points
+    cashback_accrued: int = 0  # minor units earned by members this month
+    dividend_accrued: int = 0  # minor units of dividend earned on this month's eligible spend
 
 
 @dataclass
@@ -133,6 +135,8 @@ class Replication:
     customers: int = 0
     repeat_purchases_control: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     story: list[dict[str, Any]] = field(default_factory=list)  # events of the watched customer, if any
+    # Cumulative points per earn cohort at each month end: (month, cohort, issued, redeemed, expired).
+    cohorts: list[tuple[int, int, int, int, int]] = field(default_factory=list)
 
 
 def _allowed(u: Array, p: Array, churn_reduction: Array) -> IntArray:
@@ -184,12 +188,16 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     }
     ids = np.arange(n).astype(str).astype(object)
     months_points: dict[int, list[int]] = {}
+    cohort_rows: list[tuple[int, int, int, int, int]] = []
 
     story: list[dict[str, Any]] = []
 
     def collect(rows: MonthRows) -> None:
         months_points[rows.month] = [int(rows.earned.sum()), int(rows.redeemed.sum()), int(rows.expired.sum()),
-                                     int(rows.balance.sum())]
+                                     int(rows.balance.sum()), int(rows.cashback.sum()), int(rows.dividend.sum())]
+        totals = engine.ledger.cohorts
+        cohort_rows.extend((rows.month, cohort, issued, totals.redeemed.get(cohort, 0), totals.expired.get(cohort, 0))
+                           for cohort, issued in sorted(totals.issued.items()))
         if watch is not None:
             hit = np.flatnonzero(rows.customer == watch)
             if hit.size:
@@ -296,9 +304,11 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     engine._advance(scenario.start + scenario.days)  # close the program's last month
     for record in result.months:
         if record.arm == "program" and record.month in months_points:
-            issued, redeemed, expired, outstanding = months_points[record.month]
+            issued, redeemed, expired, outstanding, cashback, dividend = months_points[record.month]
             record.points_issued, record.points_redeemed = issued, redeemed
             record.points_expired, record.points_outstanding = expired, outstanding
+            record.cashback_accrued, record.dividend_accrued = cashback, dividend
+    result.cohorts = cohort_rows
     result.repeat_purchases_control = arms["control"].repeats
     if watch is not None:
         order = {"purchase": 0, "points": 1, "dropout": 2, "statement": 3}
