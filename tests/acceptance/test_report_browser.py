@@ -57,3 +57,18 @@ def test_report_renders_in_chromium_with_every_chart(tmp_path: Path) -> None:
     again = run_cli("report", str(out))
     assert again.returncode == 0 and page.read_text() == text  # re-rendered from the saved results, identically
     assert run_cli("report", str(tmp_path / "nothing")).returncode == 2
+
+
+def test_compare_report_renders_side_by_side_in_chromium(tmp_path: Path) -> None:
+    path = small_scenario(tmp_path, initial=1200, arrivals=20, horizon="6 months")
+    out = tmp_path / "cmp"
+    result = run_cli("compare", str(ROOT / "programs" / "coffee-stars.yaml"),
+                     str(ROOT / "programs" / "classic-rewards.yaml"), str(path), "--replications", "2", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    dom, log = open_in_browser(out / "compare.html", tmp_path / "profile")
+    for chart in ("figures", "liability", "customers", "net-benefit"):
+        assert f'id="{chart}"' in dom, chart
+    for label in ("Program cost", "Incremental gross margin", "ROI", "NPV of net benefit",
+                  "Active customers vs control, end"):
+        assert f"<th>{label}</th>" in dom, label
+    assert [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []

@@ -293,8 +293,10 @@ def compare(
     result = {"a": stamp(first, loaded), "b": stamp(second, loaded), "figures": summarise(*tables)}
     if out is not None:
         from loyalsim.fileio import atomic_write_text
+        from loyalsim.report.compare_html import render
 
         atomic_write_text(out / "compare.json", json.dumps(result, indent=2) + "\n")
+        atomic_write_text(out / "compare.html", render(tables[0], tables[1], result))
         Checkpoints(out).clear()
     if output_format is ExplainFormat.json:
         emit(json.dumps(result, indent=2) + "\n", None)
@@ -307,7 +309,7 @@ def compare(
         lines.append(f"{name:26}{figure['a']['mean']:>16,.2f}{figure['b']['mean']:>16,.2f}{d['mean']:>16,.2f}"
                      f"{d['p5']:>15,.2f} to {d['p95']:,.2f}")
     if out is not None:
-        lines.append(f"results written to {out}/ (a/, b/, compare.json)")
+        lines.append(f"results written to {out}/ (compare.html, compare.json, a/, b/)")
     emit("\n".join(lines) + "\n", None)
 
 

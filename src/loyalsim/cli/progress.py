@@ -17,9 +17,13 @@ def wanted(output_format: str) -> bool:
 
 @contextmanager
 def progress(total: int, label: str, unit: str, *, enabled: bool) -> Iterator[Any]:
-    """Yield ``advance(n=1)``; on exit, print '<label>: N units in S s (R per second)' to stderr."""
+    """Yield ``advance(n=1, reused=False)``; on exit, print '<label>: N units in S s (R per second)' to stderr.
+
+    Units reused from an earlier run (``reused=True``) move the bar but not the throughput.
+    """
     started = time.perf_counter()
     done = [0]
+    reused_total = [0]
     bar: Any = None
     task: Any = None
     if enabled:
@@ -30,8 +34,11 @@ def progress(total: int, label: str, unit: str, *, enabled: bool) -> Iterator[An
         bar.start()
         task = bar.add_task(label, total=total)
 
-    def advance(n: int = 1) -> None:
-        done[0] += n
+    def advance(n: int = 1, reused: bool = False) -> None:
+        if reused:
+            reused_total[0] += n
+        else:
+            done[0] += n
         if bar is not None:
             bar.advance(task, n)
 
@@ -41,8 +48,12 @@ def progress(total: int, label: str, unit: str, *, enabled: bool) -> Iterator[An
         if bar is not None:
             bar.stop()
         wall = time.perf_counter() - started
+        again = f"; {reused_total[0]:,} reused from an earlier run" if reused_total[0] else ""
         if done[0]:
-            sys.stderr.write(f"{label}: {done[0]:,} {unit} in {wall:.1f} s ({done[0] / max(wall, 1e-9):,.2f} per second)\n")
+            sys.stderr.write(f"{label}: {done[0]:,} {unit} in {wall:.1f} s ({done[0] / max(wall, 1e-9):,.2f} per second)"
+                             f"{again}\n")
+        elif again:
+            sys.stderr.write(f"{label}: nothing to compute{again}\n")
 
 
 def run_replications(tasks: list[Any], *, workers: int | None, cluster: str | None, folder: Any,
@@ -59,11 +70,12 @@ def run_replications(tasks: list[Any], *, workers: int | None, cluster: str | No
     with progress(len(tasks), label, "replications", enabled=wanted(output_format)) as advance:
 
         def done(n: int) -> None:
-            if first[0]:
+            if first[0]:  # the runner reports what it loaded from checkpoints first
                 first[0] = False
                 if n:
                     sys.stderr.write(f"{label}: resuming; {n} of {len(tasks)} replication(s) were already done\n")
-            if n:
+                    advance(n, reused=True)
+            elif n:
                 advance(n)
 
         try:

@@ -27,6 +27,11 @@ HEADLINES = {
     "breakage_at_end": ("breakage", "program", "stock"),
     "members_at_end": ("members", "program", "stock"),
     "customers_at_end": ("customers", "program", "stock"),
+    "retention_lift_at_end": ("customers", "difference", "stock"),  # active customers, program - control
+    "program_cost": ("program_cost", "program", "flow"),
+    "incremental_gross_margin": ("incremental_gross_margin", "program", "flow"),
+    "net_benefit": ("net_benefit", "program", "flow"),
+    "npv": ("net_benefit", "program", "discounted"),
 }
 
 
@@ -48,9 +53,15 @@ def headline_values(table: pa.Table) -> dict[str, npt.NDArray[np.float64]]:
                 continue
             if kind == "flow":
                 out[name][rep] = out[name].get(rep, 0.0) + sign * float(value)
+            elif kind == "discounted":
+                out[name][rep] = out[name].get(rep, 0.0) + float(value) * data["discount_factor"][i]
             elif month == last:
-                out[name][rep] = float(value)
-    return {name: np.array([values[k] for k in sorted(values)]) for name, values in out.items()}
+                out[name][rep] = out[name].get(rep, 0.0) + sign * float(value)
+    result = {name: np.array([values[k] for k in sorted(values)]) for name, values in out.items()}
+    cost = result["program_cost"]
+    if cost.size and (cost > 0).all():  # ROI only where every replication has a cost
+        result["roi"] = result["net_benefit"] / cost
+    return result
 
 
 def summarise(a: pa.Table, b: pa.Table) -> dict[str, Any]:
@@ -61,4 +72,4 @@ def summarise(a: pa.Table, b: pa.Table) -> dict[str, Any]:
                 "p95": float(np.percentile(values, 95))}
 
     return {name: {"a": stats(first[name]), "b": stats(second[name]), "b_minus_a": stats(second[name] - first[name])}
-            for name in HEADLINES if first[name].size and first[name].size == second[name].size}
+            for name in first if name in second and first[name].size and first[name].size == second[name].size}

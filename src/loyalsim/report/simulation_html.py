@@ -17,7 +17,7 @@ from loyalsim import __version__
 from loyalsim.report.svg import line_chart
 
 
-def _series(table: pa.Table, column: str, arm: str) -> tuple[list[str], list[float], list[float], list[float]]:
+def series(table: pa.Table, column: str, arm: str) -> tuple[list[str], list[float], list[float], list[float]]:
     data = table.to_pydict()
     months = sorted(set(data["month"]))
     by_month: dict[str, list[float]] = {m: [] for m in months}
@@ -48,14 +48,14 @@ def _cohort_curves(cohorts: pa.Table | None, every: int = 6) -> tuple[dict[str, 
         if final[(rep, cohort)] > 0:
             share.setdefault(cohort, {}).setdefault(age, []).append(redeemed / final[(rep, cohort)])
     names = sorted(share)[::every]
-    series = {name: ([float(a) for a in sorted(share[name])], [float(np.mean(share[name][a])) for a in sorted(share[name])])
+    curves = {name: ([float(a) for a in sorted(share[name])], [float(np.mean(share[name][a])) for a in sorted(share[name])])
               for name in names}
     first = names[0]
-    ages, values = series[first]
+    ages, values = curves[first]
     at = min(6, int(ages[-1]))
     reading = (f"The {first} cohort had redeemed {values[at]:.0%} of its points {at} months after earning them "
                f"and {values[-1]:.0%} by the end of the horizon.")
-    return series, reading
+    return curves, reading
 
 
 def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = None) -> str:
@@ -63,27 +63,27 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
 
     def chart(chart_id: str, title: str, y_label: str, lines: dict[str, tuple[str, str]], reading: str,
               banded: tuple[str, ...] = ()) -> None:
-        series, bands = {}, {}
+        drawn, bands = {}, {}
         months: list[str] = []
         for label, (column, arm) in lines.items():
-            months, mean, low, high = _series(table, column, arm)
+            months, mean, low, high = series(table, column, arm)
             x = [float(i) for i in range(len(months))]
-            series[label] = (x, mean)
+            drawn[label] = (x, mean)
             if label in banded:
                 bands[label] = (low, high)
-        svg = line_chart(series, title=title, x_label="month", y_label=y_label, bands=bands, x_labels=months)
+        svg = line_chart(drawn, title=title, x_label="month", y_label=y_label, bands=bands, x_labels=months)
         charts.append((chart_id, svg.replace('class="chart"', f'class="chart" id="{chart_id}"'), reading))
 
-    months, liability, liability_low, liability_high = _series(table, "liability_at_cost", "program")
-    _, deferred, _, _ = _series(table, "contract_liability", "program")
-    _, breakage, _, _ = _series(table, "breakage", "program")
-    _, active_p, _, _ = _series(table, "customers", "program")
-    _, active_c, _, _ = _series(table, "customers", "control")
-    _, revenue_p, _, _ = _series(table, "revenue", "program")
-    _, revenue_c, _, _ = _series(table, "revenue", "control")
-    _, issued, _, _ = _series(table, "points_issued", "program")
-    _, redeemed, _, _ = _series(table, "points_redeemed", "program")
-    _, expired, _, _ = _series(table, "points_expired", "program")
+    months, liability, liability_low, liability_high = series(table, "liability_at_cost", "program")
+    _, deferred, _, _ = series(table, "contract_liability", "program")
+    _, breakage, _, _ = series(table, "breakage", "program")
+    _, active_p, _, _ = series(table, "customers", "program")
+    _, active_c, _, _ = series(table, "customers", "control")
+    _, revenue_p, _, _ = series(table, "revenue", "program")
+    _, revenue_c, _, _ = series(table, "revenue", "control")
+    _, issued, _, _ = series(table, "points_issued", "program")
+    _, redeemed, _, _ = series(table, "points_redeemed", "program")
+    _, expired, _, _ = series(table, "points_expired", "program")
     last = months[-1] if months else "-"
     chart("liability", "Liability at cost (P5-P95 band)", "currency",
           {"liability at cost": ("liability_at_cost", "program")},
@@ -98,7 +98,7 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
           f"At the end, {active_p[-1]:,.0f} customers are active with the program and {active_c[-1]:,.0f} without it "
           f"({active_p[-1] - active_c[-1]:+,.0f}).", ("program",))
     chart("members", "Program members", "members", {"members": ("members", "program")},
-          f"{_series(table, 'members', 'program')[1][-1]:,.0f} active members at the end.", ("members",))
+          f"{series(table, 'members', 'program')[1][-1]:,.0f} active members at the end.", ("members",))
     chart("points", "Points issued, redeemed and expired per month", "points",
           {"issued": ("points_issued", "program"), "redeemed": ("points_redeemed", "program"),
            "expired": ("points_expired", "program")},
@@ -111,8 +111,8 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
           {"program": ("revenue", "program"), "control": ("revenue", "control")},
           f"The program adds {_money(sum(revenue_p) - sum(revenue_c))} of revenue over the horizon "
           f"({(sum(revenue_p) / max(sum(revenue_c), 1) - 1):+.2%}).", ("program",))
-    _, cost, _, _ = _series(table, "program_cost", "program")
-    _, margin, _, _ = _series(table, "incremental_gross_margin", "program")
+    _, cost, _, _ = series(table, "program_cost", "program")
+    _, margin, _, _ = series(table, "incremental_gross_margin", "program")
     economics = summary.get("economics", {})
     roi = economics.get("roi", {})
     chart("economics", "Program cost vs incremental gross margin per month (P5-P95 band)", "currency",
@@ -120,9 +120,9 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
           f"Over the horizon the program costs {_money(sum(cost))} and adds {_money(sum(margin))} of gross margin "
           f"against the control" + (f"; ROI {roi['mean']:+.0%} (P5-P95 {roi['p5']:+.0%} to {roi['p95']:+.0%})." if roi
                                     else "."), ("program cost", "incremental gross margin"))
-    _, cashback, _, _ = _series(table, "cashback_accrued", "program")
-    _, dividend, _, _ = _series(table, "dividend_accrued", "program")
-    _, payable, _, _ = _series(table, "cashback_payable", "program")
+    _, cashback, _, _ = series(table, "cashback_accrued", "program")
+    _, dividend, _, _ = series(table, "dividend_accrued", "program")
+    _, payable, _, _ = series(table, "cashback_payable", "program")
     chart("flows", "Cashback and dividends: accrued, paid and payable", "currency",
           {"cashback accrued": ("cashback_accrued", "program"), "cashback paid": ("cashback_paid", "program"),
            "cashback payable": ("cashback_payable", "program"), "dividend accrued": ("dividend_accrued", "program"),

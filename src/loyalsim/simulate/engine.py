@@ -108,6 +108,7 @@ class Arm:
     repeats: IntArray
     clock: Array  # E_k of the last scheduled purchase
     gone: npt.NDArray[np.bool_]
+    death: Array  # day offset after which the customer buys no more (inf until known under BG/NBD)
     schedule: dict[int, list[IntArray]] = field(default_factory=dict)
 
 
@@ -182,9 +183,9 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     reduction = np.where(member, seg_response["churn_reduction"], 0.0)
     arms = {
         "control": Arm(customers.rate, _allowed(customers.dropout_u, customers.dropout_p, np.zeros(n)),
-                       np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool)),
+                       np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy()),
         "program": Arm(customers.rate * (1 + lift), _allowed(customers.dropout_u, customers.dropout_p, reduction),
-                       np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool)),
+                       np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy()),
     }
     ids = np.arange(n).astype(str).astype(object)
     months_points: dict[int, list[int]] = {}
@@ -230,13 +231,13 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
 
     def schedule_next(arm: Arm, who: IntArray) -> IntArray:
         """Draw each customer's next repeat purchase; return those falling on ``today``."""
-        who = who[(arm.repeats[who] < arm.allowed[who]) & (arm.rate[who] > 0)]
+        who = who[~arm.gone[who] & (arm.rate[who] > 0)]
         if who.size == 0:
             return who
         arm.clock[who] += -np.log(streams.uniforms(key, streams.ARRIVAL, who, arm.repeats[who] + 1))
         when = customers.birth[who] + arm.clock[who] / arm.rate[who]
-        alive = (when < customers.death[who]) & (when <= scenario.days - 1)
-        arm.gone[who[when >= customers.death[who]]] = True
+        alive = (when < arm.death[who]) & (when <= scenario.days - 1)
+        arm.gone[who[when >= arm.death[who]]] = True
         who, when = who[alive], when[alive]
         day = np.ceil(when).astype(np.int64)
         same = day == today[0]
@@ -260,7 +261,13 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                     arm.repeats[batch] += 1
                     buyers.append(batch)
                     numbers.append(arm.repeats[batch].copy())
-                    arm.gone[batch[arm.repeats[batch] >= arm.allowed[batch]]] = True
+                    last = batch[arm.repeats[batch] == arm.allowed[batch]]
+                    if last.size:
+                        # BG/NBD dropout ends the customer's lifetime at the time their allowed-th repeat
+                        # purchase would fall at the base rate: a frequency lift adds purchases within the
+                        # lifetime and cannot shorten it (the control arm, at base rate, stops right here).
+                        arm.death[last] = np.minimum(arm.death[last],
+                                                     customers.birth[last] + arm.clock[last] / customers.rate[last])
                     batch = schedule_next(arm, batch)
                 who, number = np.concatenate(buyers), np.concatenate(numbers)
                 amounts = spend(who, number)
@@ -289,7 +296,9 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             yield env.timeout(last + 0.5 - env.now)
             month = int(month_index(np.array([scenario.start + last]))[0])
             for name, arm in arms.items():
-                alive = (customers.birth <= last) & ~arm.gone & (last < customers.death)
+                # Alive until the lifetime ends (not until the last purchase before it: a member who buys
+                # faster makes their last purchase earlier but lives just as long).
+                alive = (customers.birth <= last) & (last < arm.death)
                 members = int((alive & member).sum()) if name == "program" else 0
                 result.months.append(MonthResult(month, name, int(alive.sum()), members,
                                                  tally[name]["purchases"], tally[name]["revenue"],

@@ -84,7 +84,7 @@ def test_dividends_accrue_over_the_year_and_are_paid_in_the_payout_month_of_the_
     policy = load_policy(ROOT / "programs" / "coop-dividend.yaml")  # paid in March
     months = months_with({month: 1000 for month in range(600, 615)}, "dividend_accrued")  # 2020-01 .. 2021-03
     result = forecast(policy, months)
-    march = [f for f in result if f.month == 614][0]
+    march = next(f for f in result if f.month == 614)
     assert march.dividend_paid == pytest.approx(120.0)  # 12 months of 2020 at $10
     assert march.dividend_payable == pytest.approx(30.0)  # January to March 2021 still owed
     assert sum(f.dividend_paid for f in result) == pytest.approx(120.0)
