@@ -624,6 +624,12 @@ def scenario_schema() -> Schema:
         "max": prop(NUMBER, "Upper bound (inclusive)."),
         "min": prop(NUMBER, "Lower bound (inclusive)."),
     }, ["id", "metric", "stat"], anyOf=[{"required": ["max"]}, {"required": ["min"]}])
+    sensitivity_range = obj({
+        "path": prop({"type": "string", "minLength": 1, "x-hint": "e.g. population.segments[0].response.frequency_lift"},
+                     "The assumption, addressed like `loyalsim sweep --set` paths."),
+        "low": prop(NUMBER, "Low value for the one-at-a-time run."),
+        "high": prop(NUMBER, "High value for the one-at-a-time run."),
+    }, ["path", "low", "high"])
     top = obj({
         "$schema": prop({"type": "string"}, "The JSON Schema this file follows (for editors)."),
         "apiVersion": prop({"const": "loyalsim/v1"}, "Language version: loyalsim/v1."),
@@ -649,6 +655,9 @@ def scenario_schema() -> Schema:
             "discount_rate": prop({"type": "number", "minimum": 0, "maximum": 1}, "Annual discount rate for NPV."),
         }, ["gross_margin"]), "What the company earns and pays."),
         "guardrails": prop(array(guardrail), "Assertions on the forecast for `loyalsim check`."),
+        "sensitivity": prop(obj({
+            "ranges": prop(array(sensitivity_range), "Low/high values replacing the documented default ranges."),
+        }), "Ranges for `loyalsim sensitivity`."),
     }, ["apiVersion", "kind", "metadata", "programs", "start", "horizon", "population", "economics"])
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -349,6 +349,27 @@ def sweep(
 
 
 @app.command()
+def sensitivity(
+    program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
+    scenario: Annotated[Path, typer.Argument(help="The scenario file.", show_default=False)],
+    replications: Annotated[int | None, typer.Option(min=1, help="Replications per run.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for sensitivity.{html,csv,parquet,json}.")]
+    = Path("out/sensitivity"),
+    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    workers: Workers = None,
+    cluster: Cluster = None,
+) -> None:
+    """Which assumption moves liability, cost and ROI most: one-at-a-time low/high runs, tornado charts.
+
+    Every behavioural response per segment and every economic parameter, over the scenario's
+    sensitivity.ranges or the documented default ranges (docs/check.md). Resumable like sweep.
+    """
+    from loyalsim.cli.sensitivity_cmd import run_sensitivity
+
+    raise typer.Exit(run_sensitivity(program, scenario, replications, out, output_format.value, workers, cluster))
+
+
+@app.command()
 def check(
     scenarios: Annotated[list[str], typer.Argument(help="Scenario files, folders or globs.", show_default=False)],
     replications: Annotated[int | None, typer.Option(min=1, help="Replications (default: each scenario's).")] = None,

@@ -115,7 +115,7 @@ def scenario_from_document(document: Any, base: Path, *, seed: int | None = None
         economics={k: float(v) for k, v in data["economics"].items()},
         content_hash=content_hash(data),
         simulation_hash=content_hash({k: v for k, v in data.items()
-                                      if k not in ("economics", "guardrails", "metadata", "replications", "seed",
+                                      if k not in ("economics", "guardrails", "sensitivity", "metadata", "replications", "seed",
                                                    "programs")}),
         guardrails=tuple(data.get("guardrails", [])), source=document.source,
     )

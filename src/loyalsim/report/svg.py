@@ -33,7 +33,10 @@ def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str
     xs = [v for x, _ in series.values() for v in x]
     ys = [v for _, y in series.values() for v in y] + [v for _, high in bands.values() for v in high]
     x0, x1 = min(xs), max(xs)
-    y0, y1 = 0.0, max(ys) * 1.05 if ys and max(ys) > 0 else 1.0
+    lows = [v for low, _ in bands.values() for v in low]
+    # Zero stays on the axis; negative values (a net benefit, a catch-up) get room below it.
+    y0 = min([0.0, *ys, *lows]) * 1.05
+    y1 = max(ys) * 1.05 if ys and max(ys) > 0 else (0.0 if y0 < 0 else 1.0)
 
     def px(x: float) -> float:
         return left + (x - x0) / ((x1 - x0) or 1) * (width - left - right)

@@ -1,0 +1,92 @@
+"""``sensitivity.html``: tornado charts of one-at-a-time sensitivity (self-contained, inline SVG).
+
+Where: stage 9 (report), written by ``loyalsim sensitivity``. One chart per metric: a bar
+per assumption from the metric at the assumption's low value to its value at the high
+value, around the base run's value; assumptions sorted by the size of their swing.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from loyalsim.run.sensitivity import METRICS
+
+
+def tornado(chart_id: str, title: str, base: float, bars: list[tuple[str, float, float]], *, percent: bool = False,
+            width: int = 760) -> str:
+    """An SVG tornado chart: ``bars`` are (label, value at low, value at high), drawn largest swing first."""
+    bars = sorted(bars, key=lambda b: -abs(b[2] - b[1]))
+    left, right, top, row = 330, 30, 44, 26
+    height = top + row * len(bars) + 40
+    values = [base] + [v for _, low, high in bars for v in (low, high)]
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or abs(base) or 1.0
+    lo, hi = lo - span * 0.05, hi + span * 0.05
+
+    def px(value: float) -> float:
+        return left + (value - lo) / (hi - lo) * (width - left - right)
+
+    def show(value: float) -> str:
+        return f"{value:+.1%}" if percent else f"{value:,.0f}"
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" class="chart" '
+             f'id="{chart_id}" aria-label="{escape(title)}">',
+             f'<text x="{width / 2}" y="20" text-anchor="middle" font-weight="bold">{escape(title)}</text>']
+    for i, (label, low, high) in enumerate(bars):
+        y = top + i * row
+        for value, colour, side in ((low, "#1f77b4", "low"), (high, "#d62728", "high")):
+            x0, x1 = sorted((px(base), px(value)))
+            parts.append(f'<rect x="{x0:.1f}" y="{y:.1f}" width="{max(x1 - x0, 0.5):.1f}" height="{row - 8}" '
+                         f'fill="{colour}" fill-opacity="0.75" data-side="{side}"><title>{escape(label)} at {side}: '
+                         f'{show(value)}</title></rect>')
+        parts.append(f'<text x="{left - 8}" y="{y + row / 2:.1f}" text-anchor="end" font-size="11">{escape(label)}'
+                     "</text>")
+    parts.append(f'<line x1="{px(base):.1f}" x2="{px(base):.1f}" y1="{top - 6}" y2="{height - 34}" stroke="#333"/>'
+                 f'<text x="{px(base):.1f}" y="{height - 20}" text-anchor="middle" font-size="11">base {show(base)}'
+                 "</text>"
+                 f'<rect x="{left}" y="{height - 14}" width="10" height="8" fill="#1f77b4"/>'
+                 f'<text x="{left + 14}" y="{height - 7}" font-size="11">low value</text>'
+                 f'<rect x="{left + 90}" y="{height - 14}" width="10" height="8" fill="#d62728"/>'
+                 f'<text x="{left + 104}" y="{height - 7}" font-size="11">high value</text></svg>')
+    return "".join(parts)
+
+
+def render(document: dict[str, Any]) -> str:
+    rows = document["assumptions"]
+    sections = []
+    for metric, (_, _, label) in METRICS.items():
+        base = document["base"].get(metric)
+        bars = [(f"{r['assumption']} ({r['low_value']:g} to {r['high_value']:g})", r[f"{metric}_at_low"],
+                 r[f"{metric}_at_high"]) for r in rows if r[f"{metric}_at_low"] is not None
+                and r[f"{metric}_at_high"] is not None]
+        if base is None or not bars:
+            sections.append(f"<section><p class=\"reading\">{escape(label)}: not defined for this program "
+                            "(e.g. no cost, so no ROI).</p></section>")
+            continue
+        top = max(rows, key=lambda r: abs(r[f"{metric}_swing"] or 0.0))
+        percent = metric == "roi"
+        swing = top[f"{metric}_swing"] or 0.0
+        reading = (f"{label} moves most with {top['assumption']}: "
+                   + (f"{swing:+.1%}" if percent else f"{swing:+,.0f}")
+                   + f" from its low ({top['low_value']:g}) to its high ({top['high_value']:g}) value.")
+        sections.append(f'<section><p class="reading">{escape(reading)}</p>'
+                        f"{tornado(f'tornado-{metric}', f'{label}: low and high values around the base run', base, bars, percent=percent)}"
+                        "</section>")
+    table = "".join(f"<tr><td>{escape(r['assumption'])}</td><td>{r['base_value']:g}</td><td>{r['low_value']:g}</td>"
+                    f"<td>{r['high_value']:g}</td><td>{escape(r['range_from'])}</td></tr>" for r in rows)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>loyalsim sensitivity: {escape(document['program']['name'])}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:820px;margin:2em auto;color:#222}}
+table{{border-collapse:collapse;margin-bottom:1.5em}}th,td{{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}}
+.reading{{margin:1.5em 0 .3em}}.meta{{color:#777;font-size:12px}}</style></head>
+<body><h1>Sensitivity: {escape(document['program']['name'])} on {escape(document['scenario']['name'])}</h1>
+<p>Each assumption is set to its low and then its high value, everything else at the scenario's values;
+{document['replications']} replication(s) per run, all on the same customers and random numbers (seed {document['seed']}).
+Means across replications.</p>
+{''.join(sections)}
+<table id="ranges"><tr><th>assumption</th><th>base</th><th>low</th><th>high</th><th>range from</th></tr>{table}</table>
+<p class="meta">program {escape(document['program']['content_hash'][:12])}, scenario
+{escape(document['scenario']['content_hash'][:12])}.</p>
+</body></html>
+"""

@@ -1,0 +1,107 @@
+"""One-at-a-time sensitivity: which assumption moves liability, cost and ROI most.
+
+Where: stage 8 (run), behind ``loyalsim sensitivity``. The assumptions are every
+behavioural response the simulator uses, per segment, and every economic parameter. Each
+is set to its low and then its high value with everything else at the scenario's values;
+the swing of a metric is its value at high minus its value at low. Ranges come from the
+scenario's ``sensitivity.ranges`` when given, else from the documented defaults below
+(docs/check.md). All runs share the scenario's seed (common random numbers), so a swing is
+the assumption's effect, not noise; runs that differ only in economics share their
+simulations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from loyalsim.population.scenario import RESPONSE_DEFAULTS
+
+Bounds = tuple[float, float]
+
+
+def _relative(low: float, high: float, floor: float = 0.0, ceiling: float | None = None,
+              if_zero: Bounds | None = None) -> Callable[[float], Bounds]:
+    """A range of base × ``low`` .. base × ``high`` within [floor, ceiling]; ``if_zero`` when the base is 0."""
+    def make(base: float) -> Bounds:
+        if base == 0 and if_zero is not None:
+            return if_zero
+        a, b = base * low, base * high
+        if ceiling is not None:
+            a, b = min(a, ceiling), min(b, ceiling)
+        return max(a, floor), max(b, floor)
+    return make
+
+
+# Documented default ranges (docs/check.md): wide enough to matter, inside each parameter's domain.
+DEFAULT_RANGES: dict[str, Callable[[float], Bounds]] = {
+    "enrolment_rate": _relative(0.5, 1.5, ceiling=1.0),
+    "frequency_lift": _relative(0.0, 2.0, if_zero=(0.0, 0.10)),
+    "churn_reduction": _relative(0.0, 2.0, ceiling=1.0, if_zero=(0.0, 0.20)),
+    "redemption_propensity": _relative(0.5, 1.5, ceiling=1.0),
+    "gross_margin": _relative(0.75, 1.25, ceiling=1.0),
+    "reward_cost_ratio": _relative(0.75, 1.25, ceiling=1.0, if_zero=(0.0, 0.5)),
+    "fixed_costs_per_month": _relative(0.75, 1.25),
+    "discount_rate": _relative(0.5, 1.5, ceiling=1.0, if_zero=(0.0, 0.10)),
+}
+ECONOMICS_DEFAULTS = {"gross_margin": 0.0, "reward_cost_ratio": 1.0, "fixed_costs_per_month": 0.0,
+                      "discount_rate": 0.0}
+
+
+@dataclass(frozen=True)
+class Assumption:
+    path: str  # as a sweep path: population.segments[0].response.frequency_lift
+    base: float
+    low: float
+    high: float
+    source: str  # "scenario" (sensitivity.ranges) or "default"
+
+
+def assumptions(data: dict[str, Any]) -> list[Assumption]:
+    """Every assumption of a scenario document with its base value and range."""
+    given = {r["path"]: (float(r["low"]), float(r["high"])) for r in data.get("sensitivity", {}).get("ranges", [])}
+    out = []
+    for index, segment in enumerate(data["population"]["segments"]):
+        response = segment.get("response", {})
+        for name in RESPONSE_DEFAULTS:
+            path = f"population.segments[{index}].response.{name}"
+            out.append(_assumption(path, float(response.get(name, RESPONSE_DEFAULTS[name])), name, given))
+    for name, default in ECONOMICS_DEFAULTS.items():
+        out.append(_assumption(f"economics.{name}", float(data["economics"].get(name, default)), name, given))
+    return [a for a in out if a.low != a.high]
+
+
+def _assumption(path: str, base: float, name: str, given: dict[str, Bounds]) -> Assumption:
+    if path in given:
+        low, high = given[path]
+        return Assumption(path, base, low, high, "scenario")
+    low, high = DEFAULT_RANGES[name](base)
+    return Assumption(path, base, low, high, "default")
+
+
+def unknown_ranges(data: dict[str, Any]) -> list[tuple[int, str]]:
+    """Positions and paths of ``sensitivity.ranges`` entries that name no assumption."""
+    known = {a.path for a in assumptions({**data, "sensitivity": {}})} | {
+        f"population.segments[{i}].response.{name}" for i in range(len(data["population"]["segments"]))
+        for name in RESPONSE_DEFAULTS} | {f"economics.{name}" for name in ECONOMICS_DEFAULTS}
+    return [(i, r["path"]) for i, r in enumerate(data.get("sensitivity", {}).get("ranges", []))
+            if r["path"] not in known]
+
+
+METRICS = {
+    # name: (summary.json block, key, label)
+    "liability_at_end": ("end", "liability_at_cost", "Liability at cost, end"),
+    "program_cost": ("economics", "program_cost", "Program cost"),
+    "roi": ("economics", "roi", "ROI"),
+    "npv": ("economics", "npv", "NPV of net benefit"),
+}
+
+
+def metric_values(headline: dict[str, Any]) -> dict[str, float | None]:
+    """The mean of each sensitivity metric in a simulation's summary."""
+    out: dict[str, float | None] = {}
+    for name, (block, key, _) in METRICS.items():
+        source = headline["finance"].get("end", {}) if block == "end" else headline.get("economics", {})
+        out[name] = source[key]["mean"] if key in source else None
+    return out
