@@ -3,9 +3,11 @@
 Where: stage 7 (measure), behind ``loyalsim check``. A guardrail names a metric, a
 statistic across replications (``mean`` or ``pNN``), optionally a month (1 = the first
 month of the horizon), and bounds (``min``/``max``, inclusive). Without a month, flows
-(revenue, purchases, points issued/redeemed/expired, incremental revenue) are totalled
-over the horizon and stocks (liability, deferred revenue, breakage, members, customers,
-points outstanding) are taken at the end.
+(revenue, purchases, points issued/redeemed/expired, incremental revenue, program cost,
+incremental gross margin, net benefit) are totalled over the horizon and stocks (liability,
+deferred revenue, breakage, members, customers, points outstanding, cashback and dividends
+payable) are taken at the end. ``roi`` and ``npv`` cover the horizon, or its first
+``month`` months.
 """
 
 from __future__ import annotations
@@ -31,6 +33,17 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "points_redeemed": ("points_redeemed", "program", "flow"),
     "points_expired": ("points_expired", "program", "flow"),
     "incremental_revenue": ("revenue", "difference", "flow"),
+    "program_cost": ("program_cost", "program", "flow"),
+    "incremental_gross_margin": ("incremental_gross_margin", "program", "flow"),
+    "incremental_margin": ("incremental_gross_margin", "program", "flow"),
+    "reward_cost": ("reward_cost", "program", "flow"),
+    "retention_lift": ("customers", "difference", "stock"),  # active customers, program - control
+    "net_benefit": ("net_benefit", "program", "flow"),
+    "cashback_payable": ("cashback_payable", "program", "stock"),
+    "dividend_payable": ("dividend_payable", "program", "stock"),
+    # Over the horizon, or from the first month to ``month`` when one is given:
+    "roi": ("net_benefit", "program", "roi"),  # net benefit / program cost
+    "npv": ("net_benefit", "program", "npv"),  # net benefit discounted at the scenario's rate
 }
 
 
@@ -52,6 +65,18 @@ def _per_replication(table: pa.Table, metric: str, month: int | None) -> npt.NDA
     months = sorted(set(data["month"]))
     chosen = None if month is None else months[month - 1]
     values: dict[int, float] = {}
+
+    if kind in ("roi", "npv"):
+        net: dict[int, float] = {}
+        cost: dict[int, float] = {}
+        for i, (rep, m, a) in enumerate(zip(data["replication"], data["month"], data["arm"], strict=True)):
+            if a == "program" and (chosen is None or m <= chosen):
+                factor = data["discount_factor"][i] if kind == "npv" else 1.0
+                net[rep] = net.get(rep, 0.0) + data["net_benefit"][i] * factor
+                cost[rep] = cost.get(rep, 0.0) + data["program_cost"][i]
+        if kind == "npv":
+            return np.array([net[k] for k in sorted(net)], dtype=float)
+        return np.array([net[k] / cost[k] for k in sorted(net) if cost[k] > 0], dtype=float)
 
     def pick(wanted_arm: str) -> dict[int, float]:
         picked: dict[int, float] = {}
@@ -91,6 +116,11 @@ def evaluate(guardrails: tuple[dict[str, Any], ...], table: pa.Table) -> list[Ou
                                     f"guardrail '{guard['id']}': month {month} is beyond the {months} simulated months"))
             continue
         values = _per_replication(table, metric, month)
+        if values.size == 0:
+            outcomes.append(Outcome(guard, index, None, None, None, None, 0,
+                                    f"guardrail '{guard['id']}': {metric} is not defined here (a program that costs "
+                                    "nothing has no ROI)"))
+            continue
         value = float(values.mean()) if stat == "mean" else float(np.percentile(values, int(stat[1:])))
         low, high = float(np.percentile(values, 5)), float(np.percentile(values, 95))
         passed = ("min" not in guard or value >= guard["min"]) and ("max" not in guard or value <= guard["max"])
