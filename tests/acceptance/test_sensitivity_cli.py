@@ -34,7 +34,8 @@ def test_sensitivity_ranks_assumptions_and_draws_tornado_charts(tmp_path: Path) 
     document = json.loads(result.stdout)
     rows = {r["assumption"]: r for r in document["assumptions"]}
     assert set(rows) == {f"population.segments[0].response.{n}" for n in
-                         ("enrolment_rate", "frequency_lift", "churn_reduction", "redemption_propensity")} | {
+                         ("enrolment_rate", "frequency_lift", "churn_reduction", "redemption_propensity",
+                          "goal_gradient", "post_reward_lift")} | {
         f"economics.{n}" for n in ("gross_margin", "reward_cost_ratio", "fixed_costs_per_month", "discount_rate")}
     lift = rows["population.segments[0].response.frequency_lift"]
     assert (lift["range_from"], lift["low_value"], lift["high_value"]) == ("scenario", 0.0, 0.3)
@@ -51,14 +52,14 @@ def test_sensitivity_ranks_assumptions_and_draws_tornado_charts(tmp_path: Path) 
     fixed = rows["economics.fixed_costs_per_month"]
     assert fixed["program_cost_swing"] == pytest.approx(2 * 0.25 * 5000 * 6)
     ranks = sorted(r["liability_at_end_rank"] for r in document["assumptions"])
-    assert ranks == list(range(1, 9))
+    assert ranks == list(range(1, 11))
     top = min(document["assumptions"], key=lambda r: r["liability_at_end_rank"])
     assert abs(top["liability_at_end_swing"]) == max(abs(r["liability_at_end_swing"]) for r in document["assumptions"])
-    assert pq.read_table(out / "sensitivity.parquet").num_rows == 8
+    assert pq.read_table(out / "sensitivity.parquet").num_rows == 10
     dom, log = open_in_browser(out / "sensitivity.html", tmp_path / "profile")
     for metric in ("liability_at_end", "program_cost", "roi", "npv"):
         assert f'id="tornado-{metric}"' in dom, metric
-    assert dom.count('data-side="low"') >= 8 and "moves most with" in dom
+    assert dom.count('data-side="low"') >= 10 and "moves most with" in dom
     assert [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []
 
 

@@ -25,7 +25,7 @@ def run_sensitivity(program: Path, scenario: Path, replications: int | None, out
     from loyalsim.report.sensitivity_html import render
     from loyalsim.report.simulation_output import monthly_table, summary
     from loyalsim.run.runner import Checkpoints, Task
-    from loyalsim.run.sensitivity import METRICS, assumptions, metric_values, unknown_ranges
+    from loyalsim.run.sensitivity import METRICS, assumptions, metric_values, relevant, unknown_ranges
     from loyalsim.run.sweep import apply, parse_axis
 
     policy = load_policy(program)
@@ -39,7 +39,7 @@ def run_sensitivity(program: Path, scenario: Path, replications: int | None, out
         raise UsageError(f"{scenario}:{line}:{column}: sensitivity.ranges[{index}].path {path!r} is not an "
                          "assumption loyalsim varies; use population.segments[N].response.NAME or economics.NAME "
                          "(docs/check.md lists them)")
-    listed = assumptions(base_doc.data)
+    listed = assumptions(base_doc.data, relevant(policy))
     variants: list[tuple[str, str, Any]] = [("base", "base", base)]
     for assumption in listed:
         for side, value in (("low", assumption.low), ("high", assumption.high)):

@@ -19,7 +19,10 @@ arms of one replication). Every figure is in the program's currency, per month.
 - Program cost (accrual basis) = reward cost + change in liability at cost + cashback and
   dividends accrued + ``fixed_costs_per_month``: over the horizon it totals what was spent
   on rewards plus what is still owed at cost at the end.
-- Incremental gross margin = (program-arm revenue − control revenue) × ``gross_margin``.
+- Membership fees: billed at the start of each paid period; recognised evenly over the
+  period (:mod:`loyalsim.simulate.membership`); deferred fee revenue = billed − recognised.
+- Incremental gross margin = (program-arm revenue − control revenue) × ``gross_margin``
+  + membership fee revenue recognised.
 - Net benefit = incremental gross margin − program cost. ROI (over a horizon) = total net
   benefit / total program cost. Present values discount month m (1 = first) by
   (1 + ``discount_rate``)^(−m/12), i.e. at the month's end.
@@ -55,6 +58,9 @@ class FinanceMonth:
     dividend_accrued: float
     dividend_paid: float
     dividend_payable: float
+    fees_billed: float
+    fee_revenue: float  # membership fees recognised this month (over each paid period)
+    deferred_fee_revenue: float  # billed, not yet recognised, at month end
     reward_cost: float
     fixed_costs: float
     program_cost: float
@@ -84,7 +90,7 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
         for m, rate in zip(program, rates, strict=True)]) if value > 0 else []
     payout_every = _PAYOUT_MONTHS.get(policy.cashback.schedule, 1) if policy.cashback is not None else 1
     dividend_month = policy.value.dividend.paid_in_month if policy.value and policy.value.dividend else 3
-    cashback_payable = dividend_payable = 0.0
+    cashback_payable = dividend_payable = deferred_fees = 0.0
     dividend_by_year: dict[int, float] = {}
     previous_liability = 0.0
     out = []
@@ -104,6 +110,8 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
         if month_of_year + 1 == dividend_month:
             dividend_paid = dividend_by_year.pop(year - 1, 0.0)
             dividend_payable -= dividend_paid
+        fees_billed, fee_revenue = m.fees_billed / unit, m.fees_recognised / unit
+        deferred_fees += fees_billed - fee_revenue
         reward_cost = float(Decimal(m.points_redeemed) / scale * value) * cost_ratio
         cost = reward_cost + (liability - previous_liability) + cashback_accrued + dividend_accrued + fixed
         previous_liability = liability
@@ -114,7 +122,9 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
             float(booked.points_revenue) if booked else 0.0,
             float(booked.allocated_to_points) if booked else 0.0,
             cashback_accrued, cashback_paid, cashback_payable, dividend_accrued, dividend_paid, dividend_payable,
-            reward_cost, fixed, cost, incremental, incremental * margin, incremental * margin - cost,
+            fees_billed, fee_revenue, deferred_fees,
+            reward_cost, fixed, cost, incremental, incremental * margin + fee_revenue,
+            incremental * margin + fee_revenue - cost,
             (1 + discount) ** (-(i + 1) / 12),
         ))
     return out

@@ -40,6 +40,9 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "retention_lift": ("customers", "difference", "stock"),  # active customers, program - control
     "net_benefit": ("net_benefit", "program", "flow"),
     "cashback_payable": ("cashback_payable", "program", "stock"),
+    "fee_revenue": ("fee_revenue", "program", "flow"),
+    "deferred_fee_revenue": ("deferred_fee_revenue", "program", "stock"),
+    "subscribers": ("subscribers", "program", "stock"),
     "dividend_payable": ("dividend_payable", "program", "stock"),
     # Over the horizon, or from the first month to ``month`` when one is given:
     "roi": ("net_benefit", "program", "roi"),  # net benefit / program cost

@@ -26,7 +26,13 @@ RESPONSE_DEFAULTS: dict[str, float] = {
     "frequency_lift": 0.0,
     "churn_reduction": 0.0,
     "redemption_propensity": 1.0,
+    "goal_gradient": 0.0,
+    "post_reward_lift": 0.0,
+    "membership_take_up": 1.0,
+    "trial_conversion": 0.5,
 }
+# sBG renewal (alpha, beta): Fader & Hardie (2007)'s "regular" cohort, reproduced by `loyalsim fit retention`.
+RENEWAL_DEFAULT = (0.668, 3.806)
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class Segment:
     spend_model: str  # gamma_gamma, lognormal
     spend_params: tuple[float, ...]
     response: dict[str, float] = field(default_factory=dict)
+    renewal: tuple[float, float] = RENEWAL_DEFAULT
 
     def responds(self, name: str) -> float:
         return self.response.get(name, RESPONSE_DEFAULTS.get(name, 0.0))
@@ -74,6 +81,8 @@ def _segment(data: dict[str, Any]) -> Segment:
         days_per_unit=7.0 if purchase["time_unit"] == "week" else 1.0, spend_model=spend["model"],
         spend_params=tuple(float(spend["params"][k]) for k in spend_keys),
         response={k: float(v) for k, v in data.get("response", {}).items() if isinstance(v, int | float)},
+        renewal=(float(data["response"]["renewal"]["alpha"]), float(data["response"]["renewal"]["beta"]))
+        if "renewal" in data.get("response", {}) else RENEWAL_DEFAULT,
     )
 
 

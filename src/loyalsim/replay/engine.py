@@ -125,6 +125,7 @@ class ReplayEngine:
         self.total_earned = np.zeros(n, dtype=np.int64)
         self.total_redeemed = np.zeros(n, dtype=np.int64)
         self.total_expired = np.zeros(n, dtype=np.int64)
+        self.last_reward_day = np.full(n, -(2**40), dtype=np.int64)  # day of the latest redemption (simulation)
         self.first_month: int | None = None
         self.last_month: int | None = None
         self.months: list[MonthRows] = []
@@ -220,7 +221,7 @@ class ReplayEngine:
         touched = np.flatnonzero(self.touched)
         self.touched[touched] = False
         if touched.size and (self.redeem_auto or self.chooser is not None):
-            self._redeem(touched, auto=self.redeem_auto)
+            self._redeem(touched, day, auto=self.redeem_auto)
         if self.ledger.size:
             exempt = self._exempt if self.exempt_tiers.size else None
             who, amount = self.ledger.expire_due(day, exempt)
@@ -251,7 +252,7 @@ class ReplayEngine:
         result: BoolArray = np.isin(self.tier[customers], self.exempt_tiers)
         return result
 
-    def _redeem(self, customers: IntArray, *, auto: bool) -> None:
+    def _redeem(self, customers: IntArray, day: int, *, auto: bool) -> None:
         """Redeem for customers whose balance allows it, after today's purchases.
 
         auto: the default reward, as many times as the balance allows. Otherwise (members
@@ -279,6 +280,7 @@ class ReplayEngine:
             taken = self.ledger.redeem(customers[hit], count[hit] * reward.cost)
             self.m_redeemed[customers[hit]] += taken
             self.total_redeemed[customers[hit]] += taken
+            self.last_reward_day[customers[hit]] = day
 
     # -- tiers ---------------------------------------------------------------------------------
     def _pending_downgrades(self, day: int) -> None:

@@ -123,13 +123,20 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
     _, cashback, _, _ = series(table, "cashback_accrued", "program")
     _, dividend, _, _ = series(table, "dividend_accrued", "program")
     _, payable, _, _ = series(table, "cashback_payable", "program")
-    chart("flows", "Cashback and dividends: accrued, paid and payable", "currency",
-          {"cashback accrued": ("cashback_accrued", "program"), "cashback paid": ("cashback_paid", "program"),
-           "cashback payable": ("cashback_payable", "program"), "dividend accrued": ("dividend_accrued", "program"),
-           "dividend payable": ("dividend_payable", "program")},
-          (f"Members earn {_money(sum(cashback))} of cashback and {_money(sum(dividend))} of dividends over the horizon; "
-           f"{_money(payable[-1])} of cashback is payable at the end." if sum(cashback) + sum(dividend) > 0 else
-           "This program pays no cashback or dividends. Paid-membership fees are not simulated yet (docs/simulate.md)."))
+    _, fees, _, _ = series(table, "fee_revenue", "program")
+    _, deferred_fees, _, _ = series(table, "deferred_fee_revenue", "program")
+    readings = []
+    if sum(fees) > 0:
+        readings.append(f"Membership fees earn {_money(sum(fees))} of revenue over the horizon; "
+                        f"{_money(deferred_fees[-1])} is billed but deferred at the end.")
+    if sum(cashback) + sum(dividend) > 0:
+        readings.append(f"Members earn {_money(sum(cashback))} of cashback and {_money(sum(dividend))} of dividends; "
+                        f"{_money(payable[-1])} of cashback is payable at the end.")
+    chart("flows", "Fees, cashback and dividends per month", "currency",
+          {"fee revenue": ("fee_revenue", "program"), "deferred fees": ("deferred_fee_revenue", "program"),
+           "cashback accrued": ("cashback_accrued", "program"), "cashback payable": ("cashback_payable", "program"),
+           "dividend accrued": ("dividend_accrued", "program"), "dividend payable": ("dividend_payable", "program")},
+          " ".join(readings) or "This program has no membership fees, cashback or dividends.")
     curves, curve_reading = _cohort_curves(cohorts)
     if curves:
         svg = line_chart(curves, title="Redemption curves: cumulative share of a cohort's points redeemed",

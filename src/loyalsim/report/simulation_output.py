@@ -26,7 +26,8 @@ from loyalsim.simulate import Replication
 
 FINANCE_COLUMNS = ("expected_redemption_rate", "breakage", "liability_at_cost", "contract_liability",
                    "points_revenue", "allocated_to_points", "cashback_accrued", "cashback_paid", "cashback_payable",
-                   "dividend_accrued", "dividend_paid", "dividend_payable", "reward_cost", "fixed_costs",
+                   "dividend_accrued", "dividend_paid", "dividend_payable", "fees_billed", "fee_revenue",
+                   "deferred_fee_revenue", "reward_cost", "fixed_costs",
                    "program_cost", "incremental_revenue", "incremental_gross_margin", "net_benefit",
                    "discount_factor")
 
@@ -39,12 +40,14 @@ def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replica
         finance = {f.month: f for f in forecast(policy, r.months, scenario.economics, r.cohorts)}
         for m in r.months:
             f = finance.get(m.month) if m.arm == "program" else None
-            rows.append((r.index, month_label(m.month), m.arm, m.customers, m.members, m.purchases,
+            rows.append((r.index, month_label(m.month), m.arm, m.customers, m.members, m.subscribers,
+                         m.memberships_started, m.memberships_cancelled, m.purchases,
                          m.revenue / policy.money_unit, m.points_issued / policy.scale,
                          m.points_redeemed / policy.scale, m.points_expired / policy.scale,
                          m.points_outstanding / policy.scale,
                          *(getattr(f, name) if f else None for name in FINANCE_COLUMNS)))
-    names = ["replication", "month", "arm", "customers", "members", "purchases", "revenue", "points_issued",
+    names = ["replication", "month", "arm", "customers", "members", "subscribers", "memberships_started",
+             "memberships_cancelled", "purchases", "revenue", "points_issued",
              "points_redeemed", "points_expired", "points_outstanding", *FINANCE_COLUMNS]
     return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
 
@@ -102,7 +105,7 @@ def summary(policy: Policy, scenario: Scenario, table: pa.Table) -> dict[str, An
                 for metric in ("liability_at_cost", "contract_liability", "breakage", "points_outstanding")}
             finance[f"month_{number}"]["month"] = label
     stocks = ("liability_at_cost", "contract_liability", "breakage", "points_outstanding", "cashback_payable",
-              "dividend_payable", "expected_redemption_rate")
+              "dividend_payable", "deferred_fee_revenue", "subscribers", "expected_redemption_rate")
     for number in (12, 24, 36):
         if f"month_{number}" in finance:
             label = finance[f"month_{number}"]["month"]
@@ -129,7 +132,8 @@ def _economics(data: dict[str, list[Any]]) -> dict[str, list[float]]:
         row = per.setdefault(rep, {})
         factor = data["discount_factor"][i]
         for name in ("program_cost", "incremental_gross_margin", "net_benefit", "reward_cost", "fixed_costs",
-                     "cashback_accrued", "dividend_accrued", "allocated_to_points", "points_revenue"):
+                     "cashback_accrued", "dividend_accrued", "allocated_to_points", "points_revenue", "fees_billed",
+                     "fee_revenue"):
             row[name] = row.get(name, 0.0) + data[name][i]
         for name in ("program_cost", "incremental_gross_margin", "net_benefit"):
             row[f"{name}_pv"] = row.get(f"{name}_pv", 0.0) + data[name][i] * factor

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from loyalsim.compile.policy import Policy
 from loyalsim.population.scenario import RESPONSE_DEFAULTS
 
 Bounds = tuple[float, float]
@@ -40,6 +41,10 @@ DEFAULT_RANGES: dict[str, Callable[[float], Bounds]] = {
     "frequency_lift": _relative(0.0, 2.0, if_zero=(0.0, 0.10)),
     "churn_reduction": _relative(0.0, 2.0, ceiling=1.0, if_zero=(0.0, 0.20)),
     "redemption_propensity": _relative(0.5, 1.5, ceiling=1.0),
+    "goal_gradient": _relative(0.0, 2.0, if_zero=(0.0, 0.20)),
+    "post_reward_lift": _relative(0.0, 2.0, if_zero=(0.0, 0.20)),
+    "membership_take_up": _relative(0.5, 1.5, ceiling=1.0),
+    "trial_conversion": _relative(0.5, 1.5, ceiling=1.0),
     "gross_margin": _relative(0.75, 1.25, ceiling=1.0),
     "reward_cost_ratio": _relative(0.75, 1.25, ceiling=1.0, if_zero=(0.0, 0.5)),
     "fixed_costs_per_month": _relative(0.75, 1.25),
@@ -58,13 +63,23 @@ class Assumption:
     source: str  # "scenario" (sensitivity.ranges) or "default"
 
 
-def assumptions(data: dict[str, Any]) -> list[Assumption]:
-    """Every assumption of a scenario document with its base value and range."""
+def relevant(policy: Policy) -> frozenset[str]:
+    """The behavioural responses that can change this program's results."""
+    names = {"enrolment_rate", "frequency_lift", "churn_reduction"}
+    if policy.rewards is not None:
+        names |= {"redemption_propensity", "goal_gradient", "post_reward_lift"}
+    if policy.membership is not None:
+        names |= {"membership_take_up"} | ({"trial_conversion"} if policy.membership.trial is not None else set())
+    return frozenset(names)
+
+
+def assumptions(data: dict[str, Any], responses: frozenset[str] = frozenset(RESPONSE_DEFAULTS)) -> list[Assumption]:
+    """Every assumption of a scenario document (the ``responses`` that matter) with its base value and range."""
     given = {r["path"]: (float(r["low"]), float(r["high"])) for r in data.get("sensitivity", {}).get("ranges", [])}
     out = []
     for index, segment in enumerate(data["population"]["segments"]):
         response = segment.get("response", {})
-        for name in RESPONSE_DEFAULTS:
+        for name in (n for n in RESPONSE_DEFAULTS if n in responses):
             path = f"population.segments[{index}].response.{name}"
             out.append(_assumption(path, float(response.get(name, RESPONSE_DEFAULTS[name])), name, given))
     for name, default in ECONOMICS_DEFAULTS.items():

@@ -26,9 +26,10 @@ from scipy.special import ndtri
 
 from loyalsim.compile.calendar import month_end, month_index
 from loyalsim.compile.policy import Policy
-from loyalsim.population.scenario import Scenario
+from loyalsim.population.scenario import RESPONSE_DEFAULTS, Scenario
 from loyalsim.replay.engine import MonthRows, ReplayEngine
 from loyalsim.simulate import streams
+from loyalsim.simulate.membership import TRIAL, Memberships
 from loyalsim.simulate.quantiles import gamma_quantile
 from loyalsim.transactions.reader import Transactions
 
@@ -109,6 +110,7 @@ class Arm:
     clock: Array  # E_k of the last scheduled purchase
     gone: npt.NDArray[np.bool_]
     death: Array  # day offset after which the customer buys no more (inf until known under BG/NBD)
+    last_time: Array  # time (day offset) of the last scheduled purchase
     schedule: dict[int, list[IntArray]] = field(default_factory=dict)
 
 
@@ -127,6 +129,12 @@ class MonthResult:
     member_revenue: int = 0  # minor units: sales to members, which grant points
     cashback_accrued: int = 0  # minor units earned by members this month
     dividend_accrued: int = 0  # minor units of dividend earned on this month's eligible spend
+    subscribers: int = 0  # paid memberships (trial included) active at month end
+    trials: int = 0
+    fees_billed: int = 0  # minor units
+    fees_recognised: int = 0  # minor units of fee revenue earned this month (over each paid period)
+    memberships_started: int = 0
+    memberships_cancelled: int = 0
 
 
 @dataclass
@@ -156,21 +164,26 @@ def _group_by_day(who: IntArray, days: IntArray, schedule: dict[int, list[IntArr
         schedule.setdefault(int(day), []).append(part)
 
 
+POST_REWARD_DAYS = 30  # how long a post-reward lift lasts (docs/behaviour.md)
+
+
 def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int | None = None) -> Replication:
     """Simulate one replication: program and control arms on common random numbers.
 
     ``watch`` records one customer's story (purchases in both arms, points, tiers, month-end
-    statements, dropout) in ``Replication.story``.
+    statements, membership, dropout) in ``Replication.story``.
 
-    Event-driven: a customer is touched only on the days they buy (and at month ends in
-    aggregate), so the cost grows with purchases, not with customers x days.
+    Event-driven: a customer is touched only on the days they buy or have a membership event
+    (and at month ends in aggregate), so the cost grows with events, not with customers x days.
+    The rate in force after a purchase (the member's state then: lift, progress towards a
+    reward, a reward just taken, an active paid membership) sets the gap to the next purchase.
     """
     population_seed, key_seed = np.random.SeedSequence(scenario.seed).spawn(scenario.replications)[index].spawn(2)
     customers = draw_customers(scenario, np.random.default_rng(population_seed))
     key = int(key_seed.generate_state(1, dtype=np.uint64)[0])
     n = customers.size
     seg_response = {name: np.array([s.responds(name) for s in scenario.segments])[customers.segment]
-                    for name in ("enrolment_rate", "frequency_lift", "churn_reduction", "redemption_propensity")}
+                    for name in RESPONSE_DEFAULTS}
     member = customers.enrol_u < seg_response["enrolment_rate"]
     today = [0]
 
@@ -179,18 +192,27 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         decided: npt.NDArray[np.bool_] = u < seg_response["redemption_propensity"][able]
         return decided
 
-    lift = np.where(member, seg_response["frequency_lift"], 0.0)
+    memberships = None
+    if policy.membership is not None:
+        renewal = np.array([s.renewal for s in scenario.segments])[customers.segment]
+        memberships = Memberships(policy.membership, scenario.start, key, seg_response["membership_take_up"],
+                                  seg_response["trial_conversion"], (renewal[:, 0], renewal[:, 1]))
+    lift = seg_response["frequency_lift"]
+    goal_gradient = np.where(member, seg_response["goal_gradient"], 0.0)
+    post_reward = np.where(member, seg_response["post_reward_lift"], 0.0)
+    reward = _reference_reward(policy)
     reduction = np.where(member, seg_response["churn_reduction"], 0.0)
     arms = {
         "control": Arm(customers.rate, _allowed(customers.dropout_u, customers.dropout_p, np.zeros(n)),
-                       np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy()),
-        "program": Arm(customers.rate * (1 + lift), _allowed(customers.dropout_u, customers.dropout_p, reduction),
-                       np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy()),
+                       np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy(),
+                       customers.birth.astype(float)),
+        "program": Arm(customers.rate, _allowed(customers.dropout_u, customers.dropout_p, reduction),
+                       np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy(),
+                       customers.birth.astype(float)),
     }
     ids = np.arange(n).astype(str).astype(object)
     months_points: dict[int, list[int]] = {}
     cohort_rows: list[tuple[int, int, int, int, int]] = []
-
     story: list[dict[str, Any]] = []
 
     def collect(rows: MonthRows) -> None:
@@ -215,6 +237,31 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     birth_order = np.argsort(customers.birth, kind="stable")
     birth_edges = np.searchsorted(customers.birth[birth_order], np.arange(scenario.days + 1))
 
+    def enrolled(who: IntArray) -> npt.NDArray[np.bool_]:
+        """Who the program treats as a member now: enrolled, and subscribed when membership is paid."""
+        if memberships is None:
+            active: npt.NDArray[np.bool_] = member[who]
+            return active
+        subscribed: npt.NDArray[np.bool_] = member[who] & memberships.active[who]
+        return subscribed
+
+    def rate_now(name: str, who: IntArray) -> Array:
+        """Purchases per day from now on: the base rate, lifted for members by their state."""
+        base = customers.rate[who]
+        if name == "control":
+            return base
+        factor = 1 + np.where(enrolled(who), lift[who], 0.0)
+        if reward is not None and (goal_gradient[who].any() or post_reward[who].any()):
+            spare = np.maximum(engine.ledger.balance[who] - engine.ledger.debt[who] - reward[1], 0)
+            if engine.redeem_auto:  # tonight's redemption leaves the remainder to work towards
+                progress, rewarded = (spare % reward[0]) / reward[0], spare >= reward[0]
+            else:
+                progress, rewarded = np.minimum(spare / reward[0], 1.0), np.zeros(who.size, dtype=bool)
+            rewarded |= today[0] - engine.last_reward_day[who] <= POST_REWARD_DAYS
+            factor = factor * (1 + goal_gradient[who] * progress) * (1 + np.where(rewarded, post_reward[who], 0.0))
+        rate: Array = base * factor
+        return rate
+
     def spend(who: IntArray, purchase: IntArray) -> IntArray:
         """Amount of purchase number ``purchase`` (0 = first) of each customer: the same in both arms."""
         u = streams.uniforms(key, streams.AMOUNT, who, purchase)
@@ -229,16 +276,18 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         amount[normal] = np.exp(shape[normal] + scale[normal] * ndtri(u[normal]))
         return np.maximum(np.rint(amount * unit), 1).astype(np.int64)
 
-    def schedule_next(arm: Arm, who: IntArray) -> IntArray:
+    def schedule_next(name: str, arm: Arm, who: IntArray) -> IntArray:
         """Draw each customer's next repeat purchase; return those falling on ``today``."""
-        who = who[~arm.gone[who] & (arm.rate[who] > 0)]
+        who = who[~arm.gone[who] & (customers.rate[who] > 0)]
         if who.size == 0:
             return who
-        arm.clock[who] += -np.log(streams.uniforms(key, streams.ARRIVAL, who, arm.repeats[who] + 1))
-        when = customers.birth[who] + arm.clock[who] / arm.rate[who]
+        gap = -np.log(streams.uniforms(key, streams.ARRIVAL, who, arm.repeats[who] + 1))
+        arm.clock[who] += gap
+        when = arm.last_time[who] + gap / rate_now(name, who)
         alive = (when < arm.death[who]) & (when <= scenario.days - 1)
         arm.gone[who[when >= arm.death[who]]] = True
         who, when = who[alive], when[alive]
+        arm.last_time[who] = when
         day = np.ceil(when).astype(np.int64)
         same = day == today[0]
         if (~same).any():
@@ -246,47 +295,58 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         due_today: IntArray = who[same]
         return due_today
 
+    def repeat(arm: Arm, batch: IntArray) -> IntArray:
+        """Count today's repeat purchases of ``batch``; end BG/NBD lifetimes reached; their purchase numbers."""
+        arm.repeats[batch] += 1
+        last = batch[arm.repeats[batch] == arm.allowed[batch]]
+        if last.size:
+            # BG/NBD dropout ends the customer's lifetime at the time their allowed-th repeat
+            # purchase would fall at the base rate: a frequency lift adds purchases within the
+            # lifetime and cannot shorten it (the control arm, at base rate, stops right here).
+            arm.death[last] = np.minimum(arm.death[last], customers.birth[last] + arm.clock[last] / customers.rate[last])
+        numbers: IntArray = arm.repeats[batch].copy()
+        return numbers
+
     def daily_process(env: simpy.Environment) -> Any:
         while env.now < scenario.days:
             day = int(env.now)
             today[0] = day
             born = birth_order[birth_edges[day]:birth_edges[day + 1]]
+            if memberships is not None:
+                before = memberships.state[watch] if watch is not None else 0
+                memberships.events(day, day < arms["program"].death)
+                memberships.join(born[member[born]], day)
+                if watch is not None and memberships.state[watch] != before:
+                    story.append({"day": day, "event": "membership",
+                                  "state": ("none", "trial", "paid", "ended")[int(memberships.state[watch])]})
             for name, arm in arms.items():
-                buyers = [born]
-                numbers = [np.zeros(born.size, dtype=np.int64)]
                 due = arm.schedule.pop(day, [])
-                due.append(schedule_next(arm, born))
-                batch = np.concatenate(due) if due else np.zeros(0, dtype=np.int64)
-                while batch.size:
-                    arm.repeats[batch] += 1
-                    buyers.append(batch)
-                    numbers.append(arm.repeats[batch].copy())
-                    last = batch[arm.repeats[batch] == arm.allowed[batch]]
-                    if last.size:
-                        # BG/NBD dropout ends the customer's lifetime at the time their allowed-th repeat
-                        # purchase would fall at the base rate: a frequency lift adds purchases within the
-                        # lifetime and cannot shorten it (the control arm, at base rate, stops right here).
-                        arm.death[last] = np.minimum(arm.death[last],
-                                                     customers.birth[last] + arm.clock[last] / customers.rate[last])
-                    batch = schedule_next(arm, batch)
-                who, number = np.concatenate(buyers), np.concatenate(numbers)
-                amounts = spend(who, number)
-                if watch is not None:
-                    for amount, k in zip(amounts[who == watch].tolist(), number[who == watch].tolist(), strict=True):
-                        story.append({"day": day, "event": "purchase", "arm": name, "number": k, "amount": amount})
-                    if arm.gone[watch] and not any(e["event"] == "dropout" and e["arm"] == name for e in story):
-                        story.append({"day": day, "event": "dropout", "arm": name, "after": int(arm.repeats[watch])})
-                tally[name]["purchases"] += int(who.size)
-                tally[name]["revenue"] += int(amounts.sum())
-                if name == "program":
-                    pick = member[who]
-                    tally[name]["member_revenue"] += int(amounts[pick].sum())
-                    if pick.any():
-                        before = int(engine.total_earned[watch]) if watch is not None else 0
-                        engine._process(_day_transactions(who[pick], scenario.start + day, amounts[pick], ids))
-                        if watch is not None and (who[pick] == watch).any():
-                            story.append({"day": day, "event": "points", "earned": int(engine.total_earned[watch]) - before,
-                                          "tier": int(engine.tier[watch])})
+                repeats = np.concatenate(due) if due else np.zeros(0, dtype=np.int64)
+                who = np.concatenate((born, repeats))
+                number = np.concatenate((np.zeros(born.size, dtype=np.int64), repeat(arm, repeats)))
+                while who.size:  # waves: purchases today, then the same-day purchases they lead to
+                    amounts = spend(who, number)
+                    if watch is not None:
+                        for amount, k in zip(amounts[who == watch].tolist(), number[who == watch].tolist(),
+                                             strict=True):
+                            story.append({"day": day, "event": "purchase", "arm": name, "number": k, "amount": amount})
+                    tally[name]["purchases"] += int(who.size)
+                    tally[name]["revenue"] += int(amounts.sum())
+                    if name == "program":
+                        pick = enrolled(who)
+                        tally[name]["member_revenue"] += int(amounts[pick].sum())
+                        if pick.any():
+                            earned_before = int(engine.total_earned[watch]) if watch is not None else 0
+                            engine._process(_day_transactions(who[pick], scenario.start + day, amounts[pick], ids))
+                            if watch is not None and (who[pick] == watch).any():
+                                story.append({"day": day, "event": "points",
+                                              "earned": int(engine.total_earned[watch]) - earned_before,
+                                              "tier": int(engine.tier[watch])})
+                    who = schedule_next(name, arm, who)
+                    number = repeat(arm, who)
+                if watch is not None and arm.gone[watch] and not any(
+                        e["event"] == "dropout" and e["arm"] == name for e in story):
+                    story.append({"day": day, "event": "dropout", "arm": name, "after": int(arm.repeats[watch])})
             yield env.timeout(1)
 
     def month_end_process(env: simpy.Environment) -> Any:
@@ -299,10 +359,18 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 # Alive until the lifetime ends (not until the last purchase before it: a member who buys
                 # faster makes their last purchase earlier but lives just as long).
                 alive = (customers.birth <= last) & (last < arm.death)
-                members = int((alive & member).sum()) if name == "program" else 0
-                result.months.append(MonthResult(month, name, int(alive.sum()), members,
-                                                 tally[name]["purchases"], tally[name]["revenue"],
-                                                 member_revenue=tally[name]["member_revenue"]))
+                record = MonthResult(month, name, int(alive.sum()), 0, tally[name]["purchases"], tally[name]["revenue"],
+                                     member_revenue=tally[name]["member_revenue"])
+                if name == "program":
+                    record.members = int((alive & member).sum())
+                    if memberships is not None:
+                        record.subscribers = int((memberships.active & (customers.birth <= last)).sum())
+                        record.trials = int((memberships.state == TRIAL).sum())
+                        record.fees_billed = memberships.billed.get(month, 0)
+                        record.fees_recognised = memberships.recognised.get(month, 0)
+                        record.memberships_started = memberships.started.get(month, 0)
+                        record.memberships_cancelled = memberships.cancelled.get(month, 0)
+                result.months.append(record)
                 tally[name] = {"purchases": 0, "revenue": 0, "member_revenue": 0}
             day = last + 1
 
@@ -320,15 +388,25 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     result.cohorts = cohort_rows
     result.repeat_purchases_control = arms["control"].repeats
     if watch is not None:
-        order = {"purchase": 0, "points": 1, "dropout": 2, "statement": 3}
+        order = {"membership": 0, "purchase": 1, "points": 2, "dropout": 3, "statement": 4}
         result.story = sorted(story, key=lambda e: (e["day"], order[e["event"]], e.get("arm", "")))
         result.story.insert(0, {"day": int(customers.birth[watch]), "event": "profile",
                                 "segment": scenario.segments[int(customers.segment[watch])].id,
                                 "member": bool(member[watch]), "rate_per_week": float(customers.rate[watch] * 7),
-                                "program_rate_per_week": float(arms["program"].rate[watch] * 7),
+                                "program_rate_per_week": float(customers.rate[watch] * 7 * (1 + lift[watch])
+                                                               if member[watch] else customers.rate[watch] * 7),
                                 "repeat_purchases_allowed": int(arms["control"].allowed[watch])
                                 if arms["control"].allowed[watch] < NEVER else None})
     return result
+
+
+def _reference_reward(policy: Policy) -> tuple[int, int] | None:
+    """(cost, minimum balance kept) of the reward members work towards: the default, else the cheapest."""
+    rewards = policy.rewards
+    if rewards is None or not rewards.catalog:
+        return None
+    chosen = rewards.default_reward or min(rewards.catalog, key=lambda r: r.cost)
+    return (chosen.cost, rewards.min_balance) if chosen.cost > 0 else None
 
 
 def _month_first(month: int) -> int:

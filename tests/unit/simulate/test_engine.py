@@ -69,10 +69,10 @@ def test_same_seed_same_results_and_replications_differ() -> None:
     assert program[0].purchases >= control[0].purchases
 
 
-def _small(propensity: float):  # type: ignore[no-untyped-def]
+def _small(propensity: float, **extra: float):  # type: ignore[no-untyped-def]
     scenario = load_scenario(ROOT / "scenarios" / "coffee-baseline.yaml", replications=1)
     segment = scenario.segments[0]
-    response = {**segment.response, "redemption_propensity": propensity}
+    response = {**segment.response, "redemption_propensity": propensity, **extra}
     segments = (type(segment)(**{**segment.__dict__, "response": response}),)
     return type(scenario)(**{**scenario.__dict__, "initial": 3000, "arrivals_per_month": 100, "days": 365,
                              "segments": segments})
@@ -90,3 +90,34 @@ def test_points_are_conserved_and_redemption_follows_the_propensity() -> None:
             assert outstanding == month.points_outstanding
     assert sum(m.points_redeemed for m in never.months) == 0
     assert sum(m.points_redeemed for m in eager.months) > 0
+
+
+def _arm(result, arm: str, field: str) -> int:  # type: ignore[no-untyped-def]
+    return sum(getattr(m, field) for m in result.months if m.arm == arm)
+
+
+@pytest.mark.parametrize("response", ["goal_gradient", "post_reward_lift"])
+def test_reward_driven_lifts_add_program_purchases_and_leave_the_control_alone(response: str) -> None:
+    policy = load_policy(ROOT / "programs" / "classic-rewards.yaml")  # auto-redemption of 500-point rewards
+    plain = run_replication(policy, _small(1.0), 0)
+    lifted = run_replication(policy, _small(1.0, **{response: 0.5}), 0)
+    assert _arm(lifted, "control", "purchases") == _arm(plain, "control", "purchases")
+    assert _arm(lifted, "program", "purchases") > _arm(plain, "program", "purchases")
+    # Same customers, same lifetimes: a lift cannot make anyone leave earlier.
+    for a, b in zip(plain.months, lifted.months, strict=True):
+        assert b.customers == a.customers
+
+
+def test_paid_membership_bills_fees_and_counts_subscribers() -> None:
+    policy = load_policy(ROOT / "programs" / "paid-membership.yaml")  # $14.99 a month after a 30-day trial
+    result = run_replication(policy, _small(1.0, membership_take_up=0.5, trial_conversion=0.4), 0)
+    program = [m for m in result.months if m.arm == "program"]
+    assert all(m.fees_billed % 1499 == 0 for m in program)  # whole monthly fees, in cents
+    # 30-day trials: only the initial customers' (started 1 January) end in January, on the 31st; each fee
+    # then covers 31 January to 28 February, so January recognises 1 day in 28 of it.
+    january = program[0]
+    assert january.fees_billed > 0 and january.fees_recognised == (january.fees_billed * 2 + 28) // 56
+    assert sum(m.fees_recognised for m in program) < sum(m.fees_billed for m in program)  # some still deferred
+    members = program[-1].members
+    assert 0 < program[-1].subscribers < members
+    assert all(m.subscribers == 0 and m.fees_billed == 0 for m in result.months if m.arm == "control")

@@ -16,7 +16,8 @@ GUARDRAIL_METRICS = frozenset({
     "members", "active_customers", "purchases", "revenue", "points_issued", "points_redeemed",
     "points_expired", "points_outstanding", "liability", "deferred_revenue", "breakage", "program_cost",
     "reward_cost", "fee_revenue", "cashback_payable", "donations", "referrals", "incremental_revenue",
-    "incremental_margin", "incremental_gross_margin", "net_benefit", "dividend_payable", "roi", "retention_lift",
+    "incremental_margin", "incremental_gross_margin", "net_benefit", "dividend_payable", "deferred_fee_revenue",
+    "subscribers", "roi", "retention_lift",
     "npv",
 })
 
