@@ -111,7 +111,16 @@ class Arm:
     gone: npt.NDArray[np.bool_]
     death: Array  # day offset after which the customer buys no more (inf until known under BG/NBD)
     last_time: Array  # time (day offset) of the last scheduled purchase
-    schedule: dict[int, list[IntArray]] = field(default_factory=dict)
+    next_day: npt.NDArray[np.int32] = field(init=False)  # day of the next scheduled purchase (-1: none)
+
+    def __post_init__(self) -> None:
+        self.next_day = np.full(self.rate.size, -1, dtype=np.int32)
+
+    def due(self, day: int) -> IntArray:
+        # One vectorised scan a day: cheaper than keeping per-day lists once customers number
+        # in the hundreds of thousands (no Python work per distinct day).
+        found: IntArray = np.flatnonzero(self.next_day == day)
+        return found
 
 
 @dataclass
@@ -154,14 +163,6 @@ def _allowed(u: Array, p: Array, churn_reduction: Array) -> IntArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         k = np.ceil(np.log1p(-u) / np.log1p(-q))
     return np.where(q > 0, np.maximum(k, 1), NEVER).astype(np.int64)
-
-
-def _group_by_day(who: IntArray, days: IntArray, schedule: dict[int, list[IntArray]]) -> None:
-    order = np.argsort(days, kind="stable")
-    who, days = who[order], days[order]
-    starts = np.flatnonzero(np.concatenate(([True], days[1:] != days[:-1])))
-    for part, day in zip(np.split(who, starts[1:]), days[starts].tolist(), strict=True):
-        schedule.setdefault(int(day), []).append(part)
 
 
 POST_REWARD_DAYS = 30  # how long a post-reward lift lasts (docs/behaviour.md)
@@ -290,8 +291,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         arm.last_time[who] = when
         day = np.ceil(when).astype(np.int64)
         same = day == today[0]
-        if (~same).any():
-            _group_by_day(who[~same], day[~same], arm.schedule)
+        arm.next_day[who[~same]] = day[~same]
         due_today: IntArray = who[same]
         return due_today
 
@@ -307,6 +307,24 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         numbers: IntArray = arm.repeats[batch].copy()
         return numbers
 
+    # Rates that depend on points (goal gradient, post-reward lift) need each purchase's points
+    # before the next gap is drawn; otherwise a day's purchases go through the program at once.
+    stateful = reward is not None and bool(goal_gradient.any() or post_reward.any())
+
+    def credit(day: int, bought: list[tuple[IntArray, IntArray]]) -> None:
+        """Members' purchases of the day (or of one wave) through the program."""
+        who = np.concatenate([b[0] for b in bought])
+        amounts = np.concatenate([b[1] for b in bought])
+        pick = enrolled(who)
+        tally["program"]["member_revenue"] += int(amounts[pick].sum())
+        if not pick.any():
+            return
+        earned_before = int(engine.total_earned[watch]) if watch is not None else 0
+        engine._process(_day_transactions(who[pick], scenario.start + day, amounts[pick], ids))
+        if watch is not None and (who[pick] == watch).any():
+            story.append({"day": day, "event": "points", "earned": int(engine.total_earned[watch]) - earned_before,
+                          "tier": int(engine.tier[watch])})
+
     def daily_process(env: simpy.Environment) -> Any:
         while env.now < scenario.days:
             day = int(env.now)
@@ -320,10 +338,10 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                     story.append({"day": day, "event": "membership",
                                   "state": ("none", "trial", "paid", "ended")[int(memberships.state[watch])]})
             for name, arm in arms.items():
-                due = arm.schedule.pop(day, [])
-                repeats = np.concatenate(due) if due else np.zeros(0, dtype=np.int64)
+                repeats = arm.due(day)
                 who = np.concatenate((born, repeats))
                 number = np.concatenate((np.zeros(born.size, dtype=np.int64), repeat(arm, repeats)))
+                bought: list[tuple[IntArray, IntArray]] = []
                 while who.size:  # waves: purchases today, then the same-day purchases they lead to
                     amounts = spend(who, number)
                     if watch is not None:
@@ -333,17 +351,14 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                     tally[name]["purchases"] += int(who.size)
                     tally[name]["revenue"] += int(amounts.sum())
                     if name == "program":
-                        pick = enrolled(who)
-                        tally[name]["member_revenue"] += int(amounts[pick].sum())
-                        if pick.any():
-                            earned_before = int(engine.total_earned[watch]) if watch is not None else 0
-                            engine._process(_day_transactions(who[pick], scenario.start + day, amounts[pick], ids))
-                            if watch is not None and (who[pick] == watch).any():
-                                story.append({"day": day, "event": "points",
-                                              "earned": int(engine.total_earned[watch]) - earned_before,
-                                              "tier": int(engine.tier[watch])})
+                        bought.append((who, amounts))
+                        if stateful:  # the next gap depends on the points of this purchase
+                            credit(day, bought)
+                            bought = []
                     who = schedule_next(name, arm, who)
                     number = repeat(arm, who)
+                if bought:  # one pass through the program for the whole day
+                    credit(day, bought)
                 if watch is not None and arm.gone[watch] and not any(
                         e["event"] == "dropout" and e["arm"] == name for e in story):
                     story.append({"day": day, "event": "dropout", "arm": name, "after": int(arm.repeats[watch])})
