@@ -13,8 +13,8 @@ import pytest
 from tests.conftest import ROOT, run_cli
 from tests.helpers import small_scenario
 
-CHARTS = ("liability", "deferred", "customers", "members", "points", "breakage", "revenue", "economics", "flows",
-          "cohorts")
+CHARTS = ("liability", "deferred", "customers", "members", "tiers", "points", "breakage", "revenue", "economics",
+          "flows", "cohorts")
 
 
 def chromium() -> str:
@@ -71,4 +71,19 @@ def test_compare_report_renders_side_by_side_in_chromium(tmp_path: Path) -> None
     for label in ("Program cost", "Incremental gross margin", "ROI", "NPV of net benefit",
                   "Active customers vs control, end"):
         assert f"<th>{label}</th>" in dom, label
+    assert [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []
+
+
+def test_sweep_report_renders_in_chromium(tmp_path: Path) -> None:
+    path = small_scenario(tmp_path, initial=1000, arrivals=10, horizon="4 months")
+    out = tmp_path / "sweep"
+    result = run_cli("sweep", str(ROOT / "programs" / "coffee-stars.yaml"), str(path), "--set", "earn[0].rate=1,2,3",
+                     "--set", "economics.fixed_costs_per_month=0,5000", "--replications", "2", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    dom, log = open_in_browser(out / "sweep.html", tmp_path / "profile")
+    assert dom.count("<tr>") == 1 + 6  # header and six points
+    for metric in ("liability_at_cost_end", "incremental_revenue", "program_cost", "roi", "npv"):
+        assert f'id="sweep-{metric}"' in dom, metric
+    # One line per value of the second axis, across the three values of the first.
+    assert 'data-series="economics.fixed_costs_per_month=0"' in dom and "is highest" in dom
     assert [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []

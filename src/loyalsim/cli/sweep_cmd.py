@@ -21,6 +21,11 @@ def _point_row(index: int, axes: list[Any], point: tuple[Any, ...], headline: di
     for metric, stats in headline["finance"].get("end", {}).items():
         row[f"{metric}_end_mean"] = stats["mean"]
         row[f"{metric}_end_p5"], row[f"{metric}_end_p95"] = stats["p5"], stats["p95"]
+    for metric in ("program_cost", "incremental_gross_margin", "net_benefit", "roi", "npv", "fee_revenue"):
+        stats = headline.get("economics", {}).get(metric)
+        if stats is not None:
+            row[f"{metric}_mean"] = stats["mean"]
+            row[f"{metric}_p5"], row[f"{metric}_p95"] = stats["p5"], stats["p95"]
     return row
 
 
@@ -86,16 +91,20 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
     atomic_write_text(out / "sweep.json", json.dumps({"axes": [{"path": a.text, "target": a.target,
                                                                  "values": list(a.values)} for a in axes],
                                                        "points": rows}, indent=2, default=str) + "\n")
+    from loyalsim.report.sweep_html import render
+
+    atomic_write_text(out / "sweep.html", render(axes, rows, policy_name=prepared[0][1].title,
+                                                 scenario_name=prepared[0][2].name))
     Checkpoints(out).clear()
     if output_format == "json":
         sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
         return 0
-    shown = ["incremental_revenue_mean", "points_issued_mean", "liability_at_cost_end_mean", "breakage_end_mean"]
+    shown = ["incremental_revenue_mean", "liability_at_cost_end_mean", "program_cost_mean", "roi_mean"]
     header = [a.text for a in axes] + shown
     lines = ["  ".join(f"{h:>24}" for h in header)]
     for row in rows:
         cells = [f"{row[a.text]!s:>24}" for a in axes] + [f"{row.get(k, float('nan')):>24,.2f}" for k in shown]
         lines.append("  ".join(cells))
-    lines.append(f"results written to {out}/ (sweep.csv, sweep.parquet, sweep.json)")
+    lines.append(f"results written to {out}/ (sweep.html, sweep.csv, sweep.parquet, sweep.json)")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0

@@ -48,8 +48,7 @@ def render(a: pa.Table, b: pa.Table, result: dict[str, Any]) -> str:
               reading: str) -> None:
         x = [float(i) for i in range(len(months))]
         svg = line_chart({label: (x, values) for label, values in lines.items()}, title=title, x_label="month",
-                         y_label=y_label, x_labels=months)
-        svg = svg.replace('class="chart"', f'class="chart" id="{chart_id}"', 1)
+                         y_label=y_label, x_labels=months, chart_id=chart_id)
         charts.append(f'<section><p class="reading">{escape(reading)}</p>{svg}</section>')
 
     months, liability_a, _, _ = series(a, "liability_at_cost", "program")

@@ -71,8 +71,9 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
             drawn[label] = (x, mean)
             if label in banded:
                 bands[label] = (low, high)
-        svg = line_chart(drawn, title=title, x_label="month", y_label=y_label, bands=bands, x_labels=months)
-        charts.append((chart_id, svg.replace('class="chart"', f'class="chart" id="{chart_id}"'), reading))
+        svg = line_chart(drawn, title=title, x_label="month", y_label=y_label, bands=bands, x_labels=months,
+                         chart_id=chart_id)
+        charts.append((chart_id, svg, reading))
 
     months, liability, liability_low, liability_high = series(table, "liability_at_cost", "program")
     _, deferred, _, _ = series(table, "contract_liability", "program")
@@ -99,6 +100,14 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
           f"({active_p[-1] - active_c[-1]:+,.0f}).", ("program",))
     chart("members", "Program members", "members", {"members": ("members", "program")},
           f"{series(table, 'members', 'program')[1][-1]:,.0f} active members at the end.", ("members",))
+    tier_columns = [name for name in table.column_names if name.startswith("tier_")]
+    if tier_columns:
+        ends = {name: series(table, name, "program")[1][-1] for name in tier_columns}
+        total = sum(ends.values()) or 1.0
+        chart("tiers", "Tier mix: active members by tier at month end", "members",
+              {name.removeprefix("tier_"): (name, "program") for name in tier_columns},
+              "At the end: " + ", ".join(f"{name.removeprefix('tier_')} {value / total:.0%}"
+                                         for name, value in ends.items()) + " of active members.")
     chart("points", "Points issued, redeemed and expired per month", "points",
           {"issued": ("points_issued", "program"), "redeemed": ("points_redeemed", "program"),
            "expired": ("points_expired", "program")},
@@ -140,8 +149,8 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
     curves, curve_reading = _cohort_curves(cohorts)
     if curves:
         svg = line_chart(curves, title="Redemption curves: cumulative share of a cohort's points redeemed",
-                         x_label="months since earning", y_label="share redeemed")
-        charts.append(("cohorts", svg.replace('class="chart"', 'class="chart" id="cohorts"'), curve_reading))
+                         x_label="months since earning", y_label="share redeemed", chart_id="cohorts")
+        charts.append(("cohorts", svg, curve_reading))
     finance = summary.get("finance", {})
     figures = []
     for key in ("month_12", "month_24", "month_36"):

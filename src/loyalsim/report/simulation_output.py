@@ -35,6 +35,7 @@ FINANCE_COLUMNS = ("expected_redemption_rate", "breakage", "liability_at_cost", 
 def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replication]) -> pa.Table:
     from loyalsim.finance.forecast import forecast
 
+    levels = policy.tiers.levels if policy.tiers is not None else ()
     rows = []
     for r in replications:
         finance = {f.month: f for f in forecast(policy, r.months, scenario.economics, r.cohorts)}
@@ -45,10 +46,13 @@ def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replica
                          m.revenue / policy.money_unit, m.points_issued / policy.scale,
                          m.points_redeemed / policy.scale, m.points_expired / policy.scale,
                          m.points_outstanding / policy.scale,
-                         *(getattr(f, name) if f else None for name in FINANCE_COLUMNS)))
+                         *(getattr(f, name) if f else None for name in FINANCE_COLUMNS),
+                         *((m.tier_counts[i] if m.arm == "program" and m.tier_counts else None) for i in range(
+                             len(levels)))))
     names = ["replication", "month", "arm", "customers", "members", "subscribers", "memberships_started",
              "memberships_cancelled", "purchases", "revenue", "points_issued",
-             "points_redeemed", "points_expired", "points_outstanding", *FINANCE_COLUMNS]
+             "points_redeemed", "points_expired", "points_outstanding", *FINANCE_COLUMNS,
+             *(f"tier_{level.id}" for level in levels)]
     return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
 
 

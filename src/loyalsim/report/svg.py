@@ -22,11 +22,11 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
 def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str, x_label: str, y_label: str,
                marker: float | None = None, marker_label: str = "", width: int = 720, height: int = 360,
                bands: dict[str, tuple[list[float], list[float]]] | None = None,
-               x_labels: list[str] | None = None) -> str:
+               x_labels: list[str] | None = None, chart_id: str | None = None) -> str:
     """An SVG chart of named (x, y) series, with axes, ticks, legend and an optional vertical marker.
 
     ``bands`` maps a series name to (low, high) values drawn as a shaded band behind it;
-    ``x_labels`` replaces numeric x ticks by labels (e.g. months).
+    ``x_labels`` replaces numeric x ticks by labels (e.g. months); ``chart_id`` becomes the SVG's id.
     """
     left, right, top, bottom = 80, 20, 40, 50
     bands = bands or {}
@@ -44,8 +44,9 @@ def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str
     def py(y: float) -> float:
         return height - bottom - (y - y0) / ((y1 - y0) or 1) * (height - top - bottom)
 
+    identity = f' id="{escape(chart_id)}"' if chart_id else ""
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(title)}" class="chart">',
+             f'aria-label="{escape(title)}" class="chart"{identity}>',
              f'<text x="{width / 2}" y="22" text-anchor="middle" font-weight="bold">{escape(title)}</text>']
     for tick in _ticks(y0, y1):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="#ddd"/>'

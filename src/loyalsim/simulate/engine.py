@@ -144,6 +144,7 @@ class MonthResult:
     fees_recognised: int = 0  # minor units of fee revenue earned this month (over each paid period)
     memberships_started: int = 0
     memberships_cancelled: int = 0
+    tier_counts: list[int] = field(default_factory=list)  # active members by tier level at month end
 
 
 @dataclass
@@ -214,11 +215,17 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     ids = np.arange(n).astype(str).astype(object)
     months_points: dict[int, list[int]] = {}
     cohort_rows: list[tuple[int, int, int, int, int]] = []
+    tier_counts: dict[int, list[int]] = {}
     story: list[dict[str, Any]] = []
 
     def collect(rows: MonthRows) -> None:
         months_points[rows.month] = [int(rows.earned.sum()), int(rows.redeemed.sum()), int(rows.expired.sum()),
                                      int(rows.balance.sum()), int(rows.cashback.sum()), int(rows.dividend.sum())]
+        if policy.tiers is not None:
+            last_day = int(month_end(np.array([int(_month_first(rows.month))]))[0]) - scenario.start
+            active = member[rows.customer] & (arms["program"].death[rows.customer] > last_day) & (
+                customers.birth[rows.customer] <= last_day)
+            tier_counts[rows.month] = np.bincount(rows.tier[active], minlength=len(policy.tiers.levels)).tolist()
         totals = engine.ledger.cohorts
         cohort_rows.extend((rows.month, cohort, issued, totals.redeemed.get(cohort, 0), totals.expired.get(cohort, 0))
                            for cohort, issued in sorted(totals.issued.items()))
@@ -400,6 +407,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             record.points_issued, record.points_redeemed = issued, redeemed
             record.points_expired, record.points_outstanding = expired, outstanding
             record.cashback_accrued, record.dividend_accrued = cashback, dividend
+            record.tier_counts = tier_counts.get(record.month, [])
     result.cohorts = cohort_rows
     result.repeat_purchases_control = arms["control"].repeats
     if watch is not None:
