@@ -21,7 +21,7 @@ def test_passing_and_failing_guardrails(tmp_path: Path) -> None:
     path = small(tmp_path, [
         {"id": "generous", "metric": "liability", "stat": "p95", "month": 12, "max": 1_000_000},
         {"id": "impossible", "metric": "members", "stat": "mean", "min": 10_000_000},
-        {"id": "not-yet", "metric": "referrals", "stat": "mean", "min": 1},
+        {"id": "not-yet", "metric": "donations", "stat": "mean", "min": 1},
         {"id": "roi", "metric": "roi", "stat": "mean", "min": 1.2},
         {"id": "npv", "metric": "npv", "stat": "p5", "max": 0},
     ])

@@ -17,7 +17,7 @@ arms of one replication). Every figure is in the program's currency, per month.
   ``paid_in_month`` of the next year; payable until then.
 - Reward cost = points redeemed × value per point × ``reward_cost_ratio`` (cash basis).
 - Program cost (accrual basis) = reward cost + change in liability at cost + cashback and
-  dividends accrued + ``fixed_costs_per_month``: over the horizon it totals what was spent
+  dividends accrued + referral credits and discounts + ``fixed_costs_per_month``: over the horizon it totals what was spent
   on rewards plus what is still owed at cost at the end.
 - Membership fees: billed at the start of each paid period; recognised evenly over the
   period (:mod:`loyalsim.simulate.membership`); deferred fee revenue = billed − recognised.
@@ -62,6 +62,7 @@ class FinanceMonth:
     fee_revenue: float  # membership fees recognised this month (over each paid period)
     deferred_fee_revenue: float  # billed, not yet recognised, at month end
     reward_cost: float
+    referral_cost: float
     fixed_costs: float
     program_cost: float
     incremental_revenue: float
@@ -113,7 +114,9 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
         fees_billed, fee_revenue = m.fees_billed / unit, m.fees_recognised / unit
         deferred_fees += fees_billed - fee_revenue
         reward_cost = float(Decimal(m.points_redeemed) / scale * value) * cost_ratio
-        cost = reward_cost + (liability - previous_liability) + cashback_accrued + dividend_accrued + fixed
+        referral_cost = m.referral_cost / unit
+        cost = reward_cost + (liability - previous_liability) + cashback_accrued + dividend_accrued + referral_cost \
+            + fixed
         previous_liability = liability
         incremental = (m.revenue - control[m.month].revenue) / unit if m.month in control else 0.0
         out.append(FinanceMonth(
@@ -123,7 +126,7 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
             float(booked.allocated_to_points) if booked else 0.0,
             cashback_accrued, cashback_paid, cashback_payable, dividend_accrued, dividend_paid, dividend_payable,
             fees_billed, fee_revenue, deferred_fees,
-            reward_cost, fixed, cost, incremental, incremental * margin + fee_revenue,
+            reward_cost, referral_cost, fixed, cost, incremental, incremental * margin + fee_revenue,
             incremental * margin + fee_revenue - cost,
             (1 + discount) ** (-(i + 1) / 12),
         ))

@@ -30,6 +30,8 @@ RESPONSE_DEFAULTS: dict[str, float] = {
     "post_reward_lift": 0.0,
     "membership_take_up": 1.0,
     "trial_conversion": 0.5,
+    "referral_rate": 0.0,
+    "referee_conversion": 0.25,
 }
 # sBG renewal (alpha, beta): Fader & Hardie (2007)'s "regular" cohort, reproduced by `loyalsim fit retention`.
 RENEWAL_DEFAULT = (0.668, 3.806)

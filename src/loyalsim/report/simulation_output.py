@@ -27,7 +27,7 @@ from loyalsim.simulate import Replication
 FINANCE_COLUMNS = ("expected_redemption_rate", "breakage", "liability_at_cost", "contract_liability",
                    "points_revenue", "allocated_to_points", "cashback_accrued", "cashback_paid", "cashback_payable",
                    "dividend_accrued", "dividend_paid", "dividend_payable", "fees_billed", "fee_revenue",
-                   "deferred_fee_revenue", "reward_cost", "fixed_costs",
+                   "deferred_fee_revenue", "reward_cost", "referral_cost", "fixed_costs",
                    "program_cost", "incremental_revenue", "incremental_gross_margin", "net_benefit",
                    "discount_factor")
 
@@ -42,7 +42,7 @@ def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replica
         for m in r.months:
             f = finance.get(m.month) if m.arm == "program" else None
             rows.append((r.index, month_label(m.month), m.arm, m.customers, m.members, m.subscribers,
-                         m.memberships_started, m.memberships_cancelled, m.purchases,
+                         m.memberships_started, m.memberships_cancelled, m.referrals, m.purchases,
                          m.revenue / policy.money_unit, m.points_issued / policy.scale,
                          m.points_redeemed / policy.scale, m.points_expired / policy.scale,
                          m.points_outstanding / policy.scale,
@@ -50,7 +50,7 @@ def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replica
                          *((m.tier_counts[i] if m.arm == "program" and m.tier_counts else None) for i in range(
                              len(levels)))))
     names = ["replication", "month", "arm", "customers", "members", "subscribers", "memberships_started",
-             "memberships_cancelled", "purchases", "revenue", "points_issued",
+             "memberships_cancelled", "referrals", "purchases", "revenue", "points_issued",
              "points_redeemed", "points_expired", "points_outstanding", *FINANCE_COLUMNS,
              *(f"tier_{level.id}" for level in levels)]
     return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
@@ -79,7 +79,7 @@ def summary(policy: Policy, scenario: Scenario, table: pa.Table) -> dict[str, An
     """Headline figures over the horizon, mean and P5/P50/P95 across replications."""
     data = table.to_pydict()
     arms: dict[str, dict[str, list[float]]] = {}
-    for metric in ("purchases", "revenue", "points_issued", "points_redeemed", "points_expired"):
+    for metric in ("purchases", "revenue", "points_issued", "points_redeemed", "points_expired", "referrals"):
         for arm in ("program", "control"):
             per_rep: dict[int, float] = {}
             for rep, a, value in zip(data["replication"], data["arm"], data[metric], strict=True):
@@ -137,7 +137,7 @@ def _economics(data: dict[str, list[Any]]) -> dict[str, list[float]]:
         factor = data["discount_factor"][i]
         for name in ("program_cost", "incremental_gross_margin", "net_benefit", "reward_cost", "fixed_costs",
                      "cashback_accrued", "dividend_accrued", "allocated_to_points", "points_revenue", "fees_billed",
-                     "fee_revenue"):
+                     "fee_revenue", "referral_cost"):
             row[name] = row.get(name, 0.0) + data[name][i]
         for name in ("program_cost", "incremental_gross_margin", "net_benefit"):
             row[f"{name}_pv"] = row.get(f"{name}_pv", 0.0) + data[name][i] * factor

@@ -45,6 +45,8 @@ DEFAULT_RANGES: dict[str, Callable[[float], Bounds]] = {
     "post_reward_lift": _relative(0.0, 2.0, if_zero=(0.0, 0.20)),
     "membership_take_up": _relative(0.5, 1.5, ceiling=1.0),
     "trial_conversion": _relative(0.5, 1.5, ceiling=1.0),
+    "referral_rate": _relative(0.0, 2.0, if_zero=(0.0, 1.0)),
+    "referee_conversion": _relative(0.5, 1.5, ceiling=1.0),
     "gross_margin": _relative(0.75, 1.25, ceiling=1.0),
     "reward_cost_ratio": _relative(0.75, 1.25, ceiling=1.0, if_zero=(0.0, 0.5)),
     "fixed_costs_per_month": _relative(0.75, 1.25),
@@ -68,6 +70,8 @@ def relevant(policy: Policy) -> frozenset[str]:
     names = {"enrolment_rate", "frequency_lift", "churn_reduction"}
     if policy.rewards is not None:
         names |= {"redemption_propensity", "goal_gradient", "post_reward_lift"}
+    if policy.referral is not None:
+        names |= {"referral_rate", "referee_conversion"}
     if policy.membership is not None:
         names |= {"membership_take_up"} | ({"trial_conversion"} if policy.membership.trial is not None else set())
     return frozenset(names)

@@ -31,11 +31,13 @@ from loyalsim.replay.engine import MonthRows, ReplayEngine
 from loyalsim.simulate import streams
 from loyalsim.simulate.membership import TRIAL, Memberships
 from loyalsim.simulate.quantiles import gamma_quantile
+from loyalsim.simulate.referrals import Referrals, pool_size
 from loyalsim.transactions.reader import Transactions
 
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 NEVER = np.iinfo(np.int64).max // 4
+UNBORN = 2**40  # birth day of a referee-to-be who has not been referred (beyond any horizon)
 
 
 @dataclass
@@ -57,6 +59,12 @@ class Customers:
     def size(self) -> int:
         return int(self.birth.size)
 
+    def extended(self, other: Customers) -> Customers:
+        """These customers followed by ``other``'s."""
+        return Customers(*(np.concatenate((getattr(self, f), getattr(other, f))) for f in (
+            "birth", "segment", "rate", "dropout_u", "dropout_p", "death", "spend_shape", "spend_scale", "lognormal",
+            "enrol_u")))
+
 
 def draw_customers(scenario: Scenario, rng: np.random.Generator) -> Customers:
     """Initial customers and monthly arrivals, with their segment's heterogeneity."""
@@ -66,7 +74,11 @@ def draw_customers(scenario: Scenario, rng: np.random.Generator) -> Customers:
     for m, count in enumerate(arrivals.tolist()):
         births.append(np.minimum((m * 30.436875 + rng.uniform(0, 30.436875, count)).astype(np.int64),
                                  scenario.days - 1))
-    birth = np.concatenate(births)
+    return draw_population(scenario, rng, np.concatenate(births))
+
+
+def draw_population(scenario: Scenario, rng: np.random.Generator, birth: IntArray) -> Customers:
+    """Customers born on ``birth`` (day offsets), each with a segment and that segment's heterogeneity."""
     n = birth.size
     shares = np.array([s.share for s in scenario.segments])
     segment = rng.choice(len(scenario.segments), size=n, p=shares / shares.sum())
@@ -111,6 +123,7 @@ class Arm:
     gone: npt.NDArray[np.bool_]
     death: Array  # day offset after which the customer buys no more (inf until known under BG/NBD)
     last_time: Array  # time (day offset) of the last scheduled purchase
+    birth: Array  # day offset of the first purchase in this arm (referees: only in the program arm)
     next_day: npt.NDArray[np.int32] = field(init=False)  # day of the next scheduled purchase (-1: none)
 
     def __post_init__(self) -> None:
@@ -144,6 +157,8 @@ class MonthResult:
     fees_recognised: int = 0  # minor units of fee revenue earned this month (over each paid period)
     memberships_started: int = 0
     memberships_cancelled: int = 0
+    referrals: int = 0  # new customers brought in by members this month (program arm)
+    referral_cost: int = 0  # minor units: credits and discounts given for referrals
     tier_counts: list[int] = field(default_factory=list)  # active members by tier level at month end
 
 
@@ -180,13 +195,32 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     The rate in force after a purchase (the member's state then: lift, progress towards a
     reward, a reward just taken, an active paid membership) sets the gap to the next purchase.
     """
-    population_seed, key_seed = np.random.SeedSequence(scenario.seed).spawn(scenario.replications)[index].spawn(2)
+    population_seed, key_seed, pool_seed = np.random.SeedSequence(scenario.seed).spawn(
+        scenario.replications)[index].spawn(3)
     customers = draw_customers(scenario, np.random.default_rng(population_seed))
     key = int(key_seed.generate_state(1, dtype=np.uint64)[0])
+    enrolment = np.array([s.responds("enrolment_rate") for s in scenario.segments])
+    member = customers.enrol_u < enrolment[customers.segment]
+    main = customers.size
+    referral_rates = np.array([s.responds("referral_rate") for s in scenario.segments])
+    lifetimes = np.zeros(0)
+    if policy.referral is not None and referral_rates.max() > 0:
+        conversions = np.array([s.responds("referee_conversion") for s in scenario.segments])
+        size = pool_size(int(member.sum()), float(referral_rates.max()), float(conversions.max()), scenario.days, main)
+        # Referees-to-be come from their own stream: adding referrals changes no other customer.
+        pool = draw_population(scenario, np.random.default_rng(pool_seed), np.zeros(size, dtype=np.int64))
+        lifetimes = pool.death.copy()
+        pool.birth[:] = UNBORN
+        customers = customers.extended(pool)
+        member = np.concatenate((member, np.ones(size, dtype=bool)))  # a referee joins the program
     n = customers.size
     seg_response = {name: np.array([s.responds(name) for s in scenario.segments])[customers.segment]
                     for name in RESPONSE_DEFAULTS}
-    member = customers.enrol_u < seg_response["enrolment_rate"]
+    referrals = None
+    if lifetimes.size:
+        assert policy.referral is not None
+        referrals = Referrals(policy.referral, main, lifetimes.size, seg_response["referral_rate"],
+                              seg_response["referee_conversion"], key, scenario.days)
     today = [0]
 
     def chooser(able: IntArray) -> npt.NDArray[np.bool_]:
@@ -207,10 +241,10 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     arms = {
         "control": Arm(customers.rate, _allowed(customers.dropout_u, customers.dropout_p, np.zeros(n)),
                        np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy(),
-                       customers.birth.astype(float)),
+                       customers.birth.astype(float), customers.birth.astype(float)),
         "program": Arm(customers.rate, _allowed(customers.dropout_u, customers.dropout_p, reduction),
                        np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy(),
-                       customers.birth.astype(float)),
+                       customers.birth.astype(float), customers.birth.astype(float)),
     }
     ids = np.arange(n).astype(str).astype(object)
     months_points: dict[int, list[int]] = {}
@@ -224,7 +258,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         if policy.tiers is not None:
             last_day = int(month_end(np.array([int(_month_first(rows.month))]))[0]) - scenario.start
             active = member[rows.customer] & (arms["program"].death[rows.customer] > last_day) & (
-                customers.birth[rows.customer] <= last_day)
+                arms["program"].birth[rows.customer] <= last_day)
             tier_counts[rows.month] = np.bincount(rows.tier[active], minlength=len(policy.tiers.levels)).tolist()
         totals = engine.ledger.cohorts
         cohort_rows.extend((rows.month, cohort, issued, totals.redeemed.get(cohort, 0), totals.expired.get(cohort, 0))
@@ -240,7 +274,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
 
     engine = ReplayEngine(policy, ids, redeem="program", sink=collect, chooser=chooser)
     tally = {arm: {"purchases": 0, "revenue": 0, "member_revenue": 0} for arm in arms}
-    result = Replication(index, customers=n)
+    result = Replication(index, customers=main)
     unit = policy.money_unit
     birth_order = np.argsort(customers.birth, kind="stable")
     birth_edges = np.searchsorted(customers.birth[birth_order], np.arange(scenario.days + 1))
@@ -310,7 +344,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             # BG/NBD dropout ends the customer's lifetime at the time their allowed-th repeat
             # purchase would fall at the base rate: a frequency lift adds purchases within the
             # lifetime and cannot shorten it (the control arm, at base rate, stops right here).
-            arm.death[last] = np.minimum(arm.death[last], customers.birth[last] + arm.clock[last] / customers.rate[last])
+            arm.death[last] = np.minimum(arm.death[last], arm.birth[last] + arm.clock[last] / customers.rate[last])
         numbers: IntArray = arm.repeats[batch].copy()
         return numbers
 
@@ -337,17 +371,23 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             day = int(env.now)
             today[0] = day
             born = birth_order[birth_edges[day]:birth_edges[day + 1]]
+            referees = referrals.born_on(day) if referrals is not None else born[:0]
+            if referees.size:
+                program = arms["program"]
+                program.birth[referees] = program.last_time[referees] = day
+                program.death[referees] = lifetimes[referees - main] + day
             if memberships is not None:
                 before = memberships.state[watch] if watch is not None else 0
                 memberships.events(day, day < arms["program"].death)
-                memberships.join(born[member[born]], day)
+                memberships.join(np.concatenate((born[member[born]], referees)), day)
                 if watch is not None and memberships.state[watch] != before:
                     story.append({"day": day, "event": "membership",
                                   "state": ("none", "trial", "paid", "ended")[int(memberships.state[watch])]})
             for name, arm in arms.items():
+                first = born if name == "control" else np.concatenate((born, referees))
                 repeats = arm.due(day)
-                who = np.concatenate((born, repeats))
-                number = np.concatenate((np.zeros(born.size, dtype=np.int64), repeat(arm, repeats)))
+                who = np.concatenate((first, repeats))
+                number = np.concatenate((np.zeros(first.size, dtype=np.int64), repeat(arm, repeats)))
                 bought: list[tuple[IntArray, IntArray]] = []
                 while who.size:  # waves: purchases today, then the same-day purchases they lead to
                     amounts = spend(who, number)
@@ -366,6 +406,10 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                     number = repeat(arm, who)
                 if bought:  # one pass through the program for the whole day
                     credit(day, bought)
+                if name == "program" and referrals is not None and referees.size:
+                    engine._advance(scenario.start + day)
+                    referrals.grant(scenario.start + day, int(month_index(np.array([scenario.start + day]))[0]),
+                                    referees, spend(referees, np.zeros(referees.size, dtype=np.int64)), engine)
                 if watch is not None and arm.gone[watch] and not any(
                         e["event"] == "dropout" and e["arm"] == name for e in story):
                     story.append({"day": day, "event": "dropout", "arm": name, "after": int(arm.repeats[watch])})
@@ -380,13 +424,17 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             for name, arm in arms.items():
                 # Alive until the lifetime ends (not until the last purchase before it: a member who buys
                 # faster makes their last purchase earlier but lives just as long).
-                alive = (customers.birth <= last) & (last < arm.death)
+                alive = (arm.birth <= last) & (last < arm.death)
                 record = MonthResult(month, name, int(alive.sum()), 0, tally[name]["purchases"], tally[name]["revenue"],
                                      member_revenue=tally[name]["member_revenue"])
                 if name == "program":
                     record.members = int((alive & member).sum())
+                    if referrals is not None:
+                        referrals.refer(month, last, np.flatnonzero(alive & member))
+                        record.referrals = referrals.born.get(month, 0)
+                        record.referral_cost = referrals.cost.get(month, 0)
                     if memberships is not None:
-                        record.subscribers = int((memberships.active & (customers.birth <= last)).sum())
+                        record.subscribers = int((memberships.active & (arm.birth <= last)).sum())
                         record.trials = int((memberships.state == TRIAL).sum())
                         record.fees_billed = memberships.billed.get(month, 0)
                         record.fees_recognised = memberships.recognised.get(month, 0)
@@ -409,7 +457,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             record.cashback_accrued, record.dividend_accrued = cashback, dividend
             record.tier_counts = tier_counts.get(record.month, [])
     result.cohorts = cohort_rows
-    result.repeat_purchases_control = arms["control"].repeats
+    result.customers = main + (sum(referrals.born.values()) if referrals is not None else 0)
+    result.repeat_purchases_control = arms["control"].repeats[:main]
     if watch is not None:
         order = {"membership": 0, "purchase": 1, "points": 2, "dropout": 3, "statement": 4}
         result.story = sorted(story, key=lambda e: (e["day"], order[e["event"]], e.get("arm", "")))

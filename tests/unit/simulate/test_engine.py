@@ -121,3 +121,25 @@ def test_paid_membership_bills_fees_and_counts_subscribers() -> None:
     members = program[-1].members
     assert 0 < program[-1].subscribers < members
     assert all(m.subscribers == 0 and m.fees_billed == 0 for m in result.months if m.arm == "control")
+
+
+def test_referrals_bring_customers_into_the_program_arm_only() -> None:
+    policy = load_policy(ROOT / "programs" / "refer-a-friend.yaml")  # referrer $20 credit, referee 20% off
+    rate, conversion = 2.0, 0.5
+    plain = run_replication(policy, _small(1.0), 0)
+    referred = run_replication(policy, _small(1.0, referral_rate=rate, referee_conversion=conversion), 0)
+    # The control arm is untouched: referees come from their own random stream and never reach it.
+    assert [m for m in referred.months if m.arm == "control"] == [m for m in plain.months if m.arm == "control"]
+    program = [m for m in referred.months if m.arm == "program"]
+    control = [m for m in referred.months if m.arm == "control"]
+    born = sum(m.referrals for m in program)
+    assert referred.customers == plain.customers + born
+    # Referrals made at each month end are born in the next month: their expected number is the members
+    # active at each month end but the last, times rate / 12, times the conversion.
+    expected = sum(m.members for m in program[:-1]) * rate / 12 * conversion
+    assert born == pytest.approx(expected, abs=4 * np.sqrt(expected))
+    assert program[-1].customers > control[-1].customers
+    # A qualifying referee (first purchase of $50 or more) earns their referrer a $20 credit and gets 20% off
+    # that purchase, so each costs at least $30; no referee costs more than $20 + 20% of their first purchase.
+    cost = sum(m.referral_cost for m in program)
+    assert cost >= 3000
