@@ -32,6 +32,8 @@ RESPONSE_DEFAULTS: dict[str, float] = {
     "trial_conversion": 0.5,
     "referral_rate": 0.0,
     "referee_conversion": 0.25,
+    "cashback_lift": 0.0,
+    "value_affinity": 0.0,
 }
 # sBG renewal (alpha, beta): Fader & Hardie (2007)'s "regular" cohort, reproduced by `loyalsim fit retention`.
 RENEWAL_DEFAULT = (0.668, 3.806)
@@ -48,6 +50,8 @@ class Segment:
     spend_params: tuple[float, ...]
     response: dict[str, float] = field(default_factory=dict)
     renewal: tuple[float, float] = RENEWAL_DEFAULT
+    basket_category: tuple[tuple[str, float], ...] = ()  # (category, share of purchases)
+    basket_channel: tuple[tuple[str, float], ...] = ()
 
     def responds(self, name: str) -> float:
         return self.response.get(name, RESPONSE_DEFAULTS.get(name, 0.0))
@@ -85,6 +89,8 @@ def _segment(data: dict[str, Any]) -> Segment:
         response={k: float(v) for k, v in data.get("response", {}).items() if isinstance(v, int | float)},
         renewal=(float(data["response"]["renewal"]["alpha"]), float(data["response"]["renewal"]["beta"]))
         if "renewal" in data.get("response", {}) else RENEWAL_DEFAULT,
+        basket_category=tuple((str(k), float(v)) for k, v in data.get("basket", {}).get("category", {}).items()),
+        basket_channel=tuple((str(k), float(v)) for k, v in data.get("basket", {}).get("channel", {}).items()),
     )
 
 

@@ -47,6 +47,8 @@ DEFAULT_RANGES: dict[str, Callable[[float], Bounds]] = {
     "trial_conversion": _relative(0.5, 1.5, ceiling=1.0),
     "referral_rate": _relative(0.0, 2.0, if_zero=(0.0, 1.0)),
     "referee_conversion": _relative(0.5, 1.5, ceiling=1.0),
+    "cashback_lift": _relative(0.0, 2.0, if_zero=(0.0, 0.10)),
+    "value_affinity": _relative(0.0, 2.0, ceiling=1.0, if_zero=(0.0, 0.10)),
     "gross_margin": _relative(0.75, 1.25, ceiling=1.0),
     "reward_cost_ratio": _relative(0.75, 1.25, ceiling=1.0, if_zero=(0.0, 0.5)),
     "fixed_costs_per_month": _relative(0.75, 1.25),
@@ -70,6 +72,10 @@ def relevant(policy: Policy) -> frozenset[str]:
     names = {"enrolment_rate", "frequency_lift", "churn_reduction"}
     if policy.rewards is not None:
         names |= {"redemption_propensity", "goal_gradient", "post_reward_lift"}
+    if policy.cashback is not None:
+        names.add("cashback_lift")
+    if policy.value is not None and (policy.value.dividend is not None or policy.value.donations is not None):
+        names.add("value_affinity")
     if policy.referral is not None:
         names |= {"referral_rate", "referee_conversion"}
     if policy.membership is not None:

@@ -234,6 +234,12 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         memberships = Memberships(policy.membership, scenario.start, key, seg_response["membership_take_up"],
                                   seg_response["trial_conversion"], (renewal[:, 0], renewal[:, 1]))
     lift = seg_response["frequency_lift"]
+    # Responses to a program's money back: cashback, and value-based rewards (dividends, donations).
+    mechanic_lift = np.zeros(n)
+    if policy.cashback is not None:
+        mechanic_lift += seg_response["cashback_lift"]
+    if policy.value is not None and (policy.value.dividend is not None or policy.value.donations is not None):
+        mechanic_lift += seg_response["value_affinity"]
     goal_gradient = np.where(member, seg_response["goal_gradient"], 0.0)
     post_reward = np.where(member, seg_response["post_reward_lift"], 0.0)
     reward = _reference_reward(policy)
@@ -292,7 +298,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         base = customers.rate[who]
         if name == "control":
             return base
-        factor = 1 + np.where(enrolled(who), lift[who], 0.0)
+        factor = 1 + np.where(enrolled(who), lift[who] + mechanic_lift[who], 0.0)
         if reward is not None and (goal_gradient[who].any() or post_reward[who].any()):
             spare = np.maximum(engine.ledger.balance[who] - engine.ledger.debt[who] - reward[1], 0)
             if engine.redeem_auto:  # tonight's redemption leaves the remainder to work towards
@@ -351,17 +357,23 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     # Rates that depend on points (goal gradient, post-reward lift) need each purchase's points
     # before the next gap is drawn; otherwise a day's purchases go through the program at once.
     stateful = reward is not None and bool(goal_gradient.any() or post_reward.any())
+    basket = Basket.of(scenario)
 
-    def credit(day: int, bought: list[tuple[IntArray, IntArray]]) -> None:
+    def credit(day: int, bought: list[tuple[IntArray, IntArray, IntArray]]) -> None:
         """Members' purchases of the day (or of one wave) through the program."""
         who = np.concatenate([b[0] for b in bought])
         amounts = np.concatenate([b[1] for b in bought])
+        numbers = np.concatenate([b[2] for b in bought])
         pick = enrolled(who)
         tally["program"]["member_revenue"] += int(amounts[pick].sum())
         if not pick.any():
             return
         earned_before = int(engine.total_earned[watch]) if watch is not None else 0
-        engine._process(_day_transactions(who[pick], scenario.start + day, amounts[pick], ids))
+        mix = None
+        if basket is not None:
+            category, channel = basket.draw(key, customers.segment[who[pick]], who[pick], numbers[pick])
+            mix = (category, channel, basket)
+        engine._process(_day_transactions(who[pick], scenario.start + day, amounts[pick], ids, mix))
         if watch is not None and (who[pick] == watch).any():
             story.append({"day": day, "event": "points", "earned": int(engine.total_earned[watch]) - earned_before,
                           "tier": int(engine.tier[watch])})
@@ -388,7 +400,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 repeats = arm.due(day)
                 who = np.concatenate((first, repeats))
                 number = np.concatenate((np.zeros(first.size, dtype=np.int64), repeat(arm, repeats)))
-                bought: list[tuple[IntArray, IntArray]] = []
+                bought: list[tuple[IntArray, IntArray, IntArray]] = []
                 while who.size:  # waves: purchases today, then the same-day purchases they lead to
                     amounts = spend(who, number)
                     if watch is not None:
@@ -398,7 +410,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                     tally[name]["purchases"] += int(who.size)
                     tally[name]["revenue"] += int(amounts.sum())
                     if name == "program":
-                        bought.append((who, amounts))
+                        bought.append((who, amounts, number))
                         if stateful:  # the next gap depends on the points of this purchase
                             credit(day, bought)
                             bought = []
@@ -487,12 +499,56 @@ def _month_first(month: int) -> int:
     return int(month_start(np.array([month]))[0])
 
 
-def _day_transactions(who: IntArray, day: int, amounts: IntArray, ids: Any) -> Transactions:
-    """One day's member purchases, one transaction each."""
+def _day_transactions(who: IntArray, day: int, amounts: IntArray, ids: Any,
+                      basket: tuple[IntArray, IntArray, Basket] | None = None) -> Transactions:
+    """One day's member purchases, one transaction each (with their category and channel, given a basket)."""
     n = who.size
+    category, channel, mix = basket if basket is not None else (None, None, None)
     return Transactions(
         customer=who, customer_ids=ids, day=np.full(n, day, dtype=np.int64), second=np.zeros(n, dtype=np.int64),
-        amount=amounts, is_return=np.zeros(n, dtype=bool), transaction_id=None, category=None,
-        channel=None, quantity=np.ones(n, dtype=np.int64), row=np.zeros(n, dtype=np.int64), file="<simulation>",
-        rejected=[],
+        amount=amounts, is_return=np.zeros(n, dtype=bool), transaction_id=None, category=category,
+        channel=channel, quantity=np.ones(n, dtype=np.int64), row=np.zeros(n, dtype=np.int64), file="<simulation>",
+        rejected=[], categories=mix.categories if mix else np.zeros(0, dtype=object),
+        channels=mix.channels if mix else np.zeros(0, dtype=object),
     )
+
+
+@dataclass(frozen=True)
+class Basket:
+    """Each segment's mix of categories and channels, as cumulative shares over shared code tables."""
+
+    categories: npt.NDArray[np.object_]
+    channels: npt.NDArray[np.object_]
+    category_cdf: Array  # [segment, category]
+    channel_cdf: Array
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Basket | None:
+        if not any(s.basket_category or s.basket_channel for s in scenario.segments):
+            return None
+        categories = sorted({name for s in scenario.segments for name, _ in s.basket_category})
+        channels = sorted({name for s in scenario.segments for name, _ in s.basket_channel})
+
+        def cdf(table: list[str], mixes: list[tuple[tuple[str, float], ...]]) -> Array:
+            out = np.zeros((len(mixes), max(len(table), 1)))  # a row of zeros: no mix, code -1
+            for row, mix in enumerate(mixes):
+                shares = np.array([dict(mix).get(name, 0.0) for name in table])
+                if shares.sum() > 0:
+                    out[row] = np.cumsum(shares) / shares.sum()
+            return out
+
+        return cls(np.array(categories, dtype=object), np.array(channels, dtype=object),
+                   cdf(categories, [s.basket_category for s in scenario.segments]),
+                   cdf(channels, [s.basket_channel for s in scenario.segments]))
+
+    def draw(self, key: int, segment: IntArray, who: IntArray, number: IntArray) -> tuple[IntArray, IntArray]:
+        """Category and channel codes of purchase ``number`` of each customer (-1: the segment has no mix)."""
+        codes = []
+        for stream, table, cdf in ((streams.CATEGORY, self.categories, self.category_cdf),
+                                   (streams.CHANNEL, self.channels, self.channel_cdf)):
+            u = streams.uniforms(key, stream, who, number)
+            rows = cdf[segment]
+            code = (u[:, None] > rows).sum(axis=1)
+            has_mix = rows[:, -1] > 0 if table.size else np.zeros(who.size, dtype=bool)
+            codes.append(np.where(has_mix, np.minimum(code, max(table.size - 1, 0)), -1).astype(np.int64))
+        return codes[0], codes[1]

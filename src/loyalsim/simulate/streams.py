@@ -15,7 +15,7 @@ import numpy.typing as npt
 U64 = npt.NDArray[np.uint64]
 Array = npt.NDArray[np.float64]
 
-ARRIVAL, AMOUNT, DROPOUT, CHOICE, TAKE_UP, TRIAL, RENEWAL = 1, 2, 3, 4, 5, 6, 7
+ARRIVAL, AMOUNT, DROPOUT, CHOICE, TAKE_UP, TRIAL, RENEWAL, CATEGORY, CHANNEL = 1, 2, 3, 4, 5, 6, 7, 8, 9
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)

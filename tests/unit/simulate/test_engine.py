@@ -143,3 +143,25 @@ def test_referrals_bring_customers_into_the_program_arm_only() -> None:
     # that purchase, so each costs at least $30; no referee costs more than $20 + 20% of their first purchase.
     cost = sum(m.referral_cost for m in program)
     assert cost >= 3000
+
+
+def test_a_basket_mix_drives_category_rules_and_cashback_lifts_purchases() -> None:
+    from dataclasses import replace
+
+    policy = load_policy(ROOT / "programs" / "pharmacy-cashback.yaml")  # 5% on own brand, 1% on most else
+    base = _small(1.0)
+    segment = replace(base.segments[0], basket_category=(("own_brand", 0.3), ("prescriptions", 0.2),
+                                                         ("other", 0.5)))
+    mixed = replace(base, segments=(segment,))
+    result = run_replication(policy, mixed, 0)
+    program = [m for m in result.months if m.arm == "program"]
+    share = sum(m.cashback_accrued for m in program) / sum(m.member_revenue for m in program)
+    # 0.3 x 5% + 0.2 x 0 (prescriptions excluded) + 0.5 x 1% = 2.0%, less rounding down to the cent.
+    assert 0.0195 < share <= 0.0200
+    without_mix = run_replication(policy, base, 0)  # no categories: only the 1% rate applies
+    plain = [m for m in without_mix.months if m.arm == "program"]
+    assert 0.0095 < sum(m.cashback_accrued for m in plain) / sum(m.member_revenue for m in plain) <= 0.0100
+    lifted = run_replication(policy, replace(mixed, segments=(replace(
+        segment, response={**segment.response, "cashback_lift": 0.2}),)), 0)
+    assert _arm(lifted, "control", "purchases") == _arm(result, "control", "purchases")
+    assert _arm(lifted, "program", "purchases") > _arm(result, "program", "purchases")
