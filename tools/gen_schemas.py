@@ -594,6 +594,7 @@ def scenario_schema() -> Schema:
         "churn_reduction": prop({"type": "number", "minimum": 0, "maximum": 1}, "Relative reduction in dropout from accrued value and status."),
         "redemption_propensity": prop({"type": "number", "minimum": 0, "maximum": 1}, "Probability a member redeems when able (drives breakage)."),
         "action_rates": prop({"type": "object", "additionalProperties": NONNEG}, "Community actions per member per month, by action id."),
+        "community_retention": prop({"type": "number", "minimum": 0, "maximum": 1}, "Relative reduction in dropout for a member who took a community action in the month."),
         "referral_rate": prop(NONNEG, "Referrals per member per year."),
         "referee_conversion": prop({"type": "number", "minimum": 0, "maximum": 1}, "Share of referees who qualify."),
         "membership_take_up": prop({"type": "number", "minimum": 0, "maximum": 1}, "Share of customers who start a paid membership or trial."),

@@ -33,6 +33,7 @@ RESPONSE_DEFAULTS: dict[str, float] = {
     "referral_rate": 0.0,
     "referee_conversion": 0.25,
     "cashback_lift": 0.0,
+    "community_retention": 0.0,
     "value_affinity": 0.0,
 }
 # sBG renewal (alpha, beta): Fader & Hardie (2007)'s "regular" cohort, reproduced by `loyalsim fit retention`.
@@ -52,6 +53,7 @@ class Segment:
     renewal: tuple[float, float] = RENEWAL_DEFAULT
     basket_category: tuple[tuple[str, float], ...] = ()  # (category, share of purchases)
     basket_channel: tuple[tuple[str, float], ...] = ()
+    action_rates: tuple[tuple[str, float], ...] = ()  # (community action id, actions per member per month)
 
     def responds(self, name: str) -> float:
         return self.response.get(name, RESPONSE_DEFAULTS.get(name, 0.0))
@@ -91,6 +93,7 @@ def _segment(data: dict[str, Any]) -> Segment:
         if "renewal" in data.get("response", {}) else RENEWAL_DEFAULT,
         basket_category=tuple((str(k), float(v)) for k, v in data.get("basket", {}).get("category", {}).items()),
         basket_channel=tuple((str(k), float(v)) for k, v in data.get("basket", {}).get("channel", {}).items()),
+        action_rates=tuple((str(k), float(v)) for k, v in data.get("response", {}).get("action_rates", {}).items()),
     )
 
 

@@ -42,7 +42,7 @@ def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replica
         for m in r.months:
             f = finance.get(m.month) if m.arm == "program" else None
             rows.append((r.index, month_label(m.month), m.arm, m.customers, m.members, m.subscribers,
-                         m.memberships_started, m.memberships_cancelled, m.referrals, m.purchases,
+                         m.memberships_started, m.memberships_cancelled, m.referrals, m.community_actions, m.purchases,
                          m.revenue / policy.money_unit, m.points_issued / policy.scale,
                          m.points_redeemed / policy.scale, m.points_expired / policy.scale,
                          m.points_outstanding / policy.scale,
@@ -50,7 +50,7 @@ def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replica
                          *((m.tier_counts[i] if m.arm == "program" and m.tier_counts else None) for i in range(
                              len(levels)))))
     names = ["replication", "month", "arm", "customers", "members", "subscribers", "memberships_started",
-             "memberships_cancelled", "referrals", "purchases", "revenue", "points_issued",
+             "memberships_cancelled", "referrals", "community_actions", "purchases", "revenue", "points_issued",
              "points_redeemed", "points_expired", "points_outstanding", *FINANCE_COLUMNS,
              *(f"tier_{level.id}" for level in levels)]
     return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})

@@ -29,6 +29,7 @@ from loyalsim.compile.policy import Policy
 from loyalsim.population.scenario import RESPONSE_DEFAULTS, Scenario
 from loyalsim.replay.engine import MonthRows, ReplayEngine
 from loyalsim.simulate import streams
+from loyalsim.simulate.community import Community
 from loyalsim.simulate.membership import TRIAL, Memberships
 from loyalsim.simulate.quantiles import gamma_quantile
 from loyalsim.simulate.referrals import Referrals, pool_size
@@ -159,6 +160,7 @@ class MonthResult:
     memberships_cancelled: int = 0
     referrals: int = 0  # new customers brought in by members this month (program arm)
     referral_cost: int = 0  # minor units: credits and discounts given for referrals
+    community_actions: int = 0  # community actions taken by members this month (program arm)
     tier_counts: list[int] = field(default_factory=list)  # active members by tier level at month end
 
 
@@ -358,6 +360,17 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     # before the next gap is drawn; otherwise a day's purchases go through the program at once.
     stateful = reward is not None and bool(goal_gradient.any() or post_reward.any())
     basket = Basket.of(scenario)
+    community = None
+    if policy.community and any(s.action_rates for s in scenario.segments):
+        ids_index = {action.id: i for i, action in enumerate(policy.community)}
+        per_segment = np.zeros((len(scenario.segments), len(policy.community)))
+        for row, seg in enumerate(scenario.segments):
+            for action_id, rate in seg.action_rates:
+                if action_id in ids_index:
+                    per_segment[row, ids_index[action_id]] = rate
+        community = Community(policy.community, per_segment[customers.segment], key)
+    community_retention = np.where(member, seg_response["community_retention"], 0.0)
+    first_month = int(month_index(np.array([scenario.start]))[0])
 
     def credit(day: int, bought: list[tuple[IntArray, IntArray, IntArray]]) -> None:
         """Members' purchases of the day (or of one wave) through the program."""
@@ -427,6 +440,20 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                     story.append({"day": day, "event": "dropout", "arm": name, "after": int(arm.repeats[watch])})
             yield env.timeout(1)
 
+    def act(month: int, last: int, who: IntArray) -> None:
+        """Community actions of active enrolled members this month: points, and the retention effect."""
+        assert community is not None
+        who, points, engaged = community.month_end(month, month - first_month, who)
+        engine._advance(scenario.start + last)
+        engine._credit(who, points, scenario.start + last)
+        program = arms["program"]
+        keep = who[engaged & (customers.dropout_p[who] > 0) & np.isinf(program.death[who])
+                   & (community_retention[who] > 0)]
+        if keep.size:  # memoryless: redraw the rest of the lifetime with the lower dropout probability
+            u = streams.uniforms(key, streams.COMMUNITY, keep, np.full(keep.size, month))
+            base = customers.dropout_p[keep] * (1 - reduction[keep])
+            program.allowed[keep] = program.repeats[keep] + _allowed(u, base, community_retention[keep])
+
     def month_end_process(env: simpy.Environment) -> Any:
         day = 0
         while day < scenario.days:
@@ -441,6 +468,10 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                                      member_revenue=tally[name]["member_revenue"])
                 if name == "program":
                     record.members = int((alive & member).sum())
+                    if community is not None:
+                        active_now = np.flatnonzero(alive)
+                        act(month, last, active_now[enrolled(active_now)])
+                        record.community_actions = community.counts.get(month, 0)
                     if referrals is not None:
                         referrals.refer(month, last, np.flatnonzero(alive & member))
                         record.referrals = referrals.born.get(month, 0)

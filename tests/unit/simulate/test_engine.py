@@ -165,3 +165,32 @@ def test_a_basket_mix_drives_category_rules_and_cashback_lifts_purchases() -> No
         segment, response={**segment.response, "cashback_lift": 0.2}),)), 0)
     assert _arm(lifted, "control", "purchases") == _arm(result, "control", "purchases")
     assert _arm(lifted, "program", "purchases") > _arm(result, "program", "purchases")
+
+
+def test_community_actions_earn_points_within_limits_and_keep_members() -> None:
+    from dataclasses import replace
+
+    from scipy.stats import poisson
+
+    policy = load_policy(ROOT / "programs" / "community-club.yaml")  # review: 50 points, at most 5 a month
+    base = _small(1.0)
+    segment = base.segments[0]
+
+    def with_response(**response: object):  # type: ignore[no-untyped-def]
+        return replace(base, segments=(replace(segment, action_rates=(("review", 2.0),),
+                                               response={**segment.response, **response}),))
+
+    plain = run_replication(policy, base, 0)
+    acting = run_replication(policy, with_response(), 0)
+    program = [m for m in acting.months if m.arm == "program"]
+    actions = sum(m.community_actions for m in program)
+    # Purchases are untouched without a retention effect; every extra point issued is 50 per review.
+    assert _arm(acting, "program", "purchases") == _arm(plain, "program", "purchases")
+    assert _arm(acting, "program", "points_issued") - _arm(plain, "program", "points_issued") == 50 * actions
+    # E[min(Poisson(2), 5)] reviews per active member-month.
+    per_member = sum(poisson.sf(k, 2.0) for k in range(5))
+    expected = sum(m.members for m in program) * per_member
+    assert actions == pytest.approx(expected, abs=4 * np.sqrt(expected * 2))
+    kept = run_replication(policy, with_response(community_retention=0.5), 0)
+    assert _arm(kept, "control", "customers") == _arm(plain, "control", "customers")
+    assert [m.customers for m in kept.months if m.arm == "program"][-1] > program[-1].customers
