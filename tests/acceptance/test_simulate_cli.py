@@ -33,7 +33,7 @@ def test_simulate_writes_monthly_results_and_a_stamped_summary(tmp_path: Path) -
                       ).fetchall() == [(0,)]
     # The cohorts' outstanding points add up to the month's outstanding points in the monthly table.
     joined = duckdb.sql(f"select m.points_outstanding, c.total from read_parquet('{out / 'monthly.parquet'}') m join "
-                        f"(select replication, month, sum(outstanding) total from {cohorts} group by all) c "
+                        f"(select replication, month, sum(outstanding) total from {cohorts} where kind = 'points' group by all) c "
                         "using (replication, month) where m.arm = 'program'").fetchall()
     assert len(joined) == 2 * 6 and all(abs(a - b) < 1e-9 for a, b in joined)
     economics = summary["economics"]

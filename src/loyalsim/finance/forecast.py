@@ -9,15 +9,12 @@ arms of one replication). Every figure is in the program's currency, per month.
 - IFRS 15: :func:`loyalsim.finance.ifrs15.account` with each month's sales to members,
   points issued and redeemed, that month's ERR and the point value → revenue allocated to
   points (deferred), points revenue recognised, contract liability.
-- Cashback: accrued on members' purchases; payable until paid out at the end of each
-  payout period (monthly, quarterly or annually, as the program's ``cashback.schedule``;
-  ``on_request`` stays payable). Approximation: a payout threshold is not applied per
-  member — every accrued amount is paid at the period end.
-- Dividends: accrued on eligible spend through a calendar year and paid in the program's
-  ``paid_in_month`` of the next year; payable until then.
+- Cashback and dividends: accrued, paid, expired and payable as the simulator's ledgers
+  record them per member and accrual month (:mod:`loyalsim.simulate.cashback`: payout
+  schedules and thresholds, claims on request, expiry of what is unpaid).
 - Reward cost = points redeemed × value per point × ``reward_cost_ratio`` (cash basis).
-- Program cost (accrual basis) = reward cost + change in liability at cost + cashback and
-  dividends accrued + referral credits and discounts + ``fixed_costs_per_month``: over the horizon it totals what was spent
+- Program cost (accrual basis) = reward cost + change in liability at cost + cashback
+  accrued less cashback expired + dividends accrued + referral credits and discounts + ``fixed_costs_per_month``: over the horizon it totals what was spent
   on rewards plus what is still owed at cost at the end.
 - Membership fees: billed at the start of each paid period; recognised evenly over the
   period (:mod:`loyalsim.simulate.membership`); deferred fee revenue = billed − recognised.
@@ -38,10 +35,6 @@ from loyalsim.finance.cohorts import Row, expected_redemption_rates
 from loyalsim.finance.ifrs15 import PeriodInput, account
 from loyalsim.simulate import MonthResult
 
-# Months between cashback payouts; 0: paid only when a member asks, which this forecast does not model,
-# so on_request cashback stays payable (the prudent reading for a liability).
-_PAYOUT_MONTHS = {"monthly": 1, "quarterly": 3, "annually": 12, "on_request": 0}
-
 
 @dataclass(frozen=True)
 class FinanceMonth:
@@ -53,6 +46,7 @@ class FinanceMonth:
     points_revenue: float  # recognised this month
     allocated_to_points: float  # deferred this month
     cashback_accrued: float
+    cashback_expired: float
     cashback_paid: float
     cashback_payable: float
     dividend_accrued: float
@@ -89,34 +83,20 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
         PeriodInput(str(m.month), Decimal(m.member_revenue) / unit, Decimal(max(m.points_issued, 0)) / scale,
                     Decimal(m.points_redeemed) / scale, Decimal(str(max(rate, 1e-6))), value)
         for m, rate in zip(program, rates, strict=True)]) if value > 0 else []
-    payout_every = _PAYOUT_MONTHS.get(policy.cashback.schedule, 1) if policy.cashback is not None else 1
-    dividend_month = policy.value.dividend.paid_in_month if policy.value and policy.value.dividend else 3
-    cashback_payable = dividend_payable = deferred_fees = 0.0
-    dividend_by_year: dict[int, float] = {}
+    deferred_fees = 0.0
     previous_liability = 0.0
     out = []
     for i, (m, rate) in enumerate(zip(program, rates, strict=True)):
         liability = float(Decimal(m.points_outstanding) / scale * value) * cost_ratio * rate
         booked = accounted[i] if accounted else None
-        year, month_of_year = divmod(m.month, 12)  # month index counts from year 0, January = 0
-        cashback_accrued = m.cashback_accrued / unit
-        cashback_payable += cashback_accrued
-        cashback_paid = 0.0
-        if payout_every and (month_of_year + 1) % payout_every == 0:
-            cashback_paid, cashback_payable = cashback_payable, 0.0
+        cashback_accrued, cashback_expired = m.cashback_accrued / unit, m.cashback_expired / unit
         dividend_accrued = m.dividend_accrued / unit
-        dividend_by_year[year] = dividend_by_year.get(year, 0.0) + dividend_accrued
-        dividend_payable += dividend_accrued
-        dividend_paid = 0.0
-        if month_of_year + 1 == dividend_month:
-            dividend_paid = dividend_by_year.pop(year - 1, 0.0)
-            dividend_payable -= dividend_paid
         fees_billed, fee_revenue = m.fees_billed / unit, m.fees_recognised / unit
         deferred_fees += fees_billed - fee_revenue
         reward_cost = float(Decimal(m.points_redeemed) / scale * value) * cost_ratio
         referral_cost = m.referral_cost / unit
-        cost = reward_cost + (liability - previous_liability) + cashback_accrued + dividend_accrued + referral_cost \
-            + fixed
+        cost = reward_cost + (liability - previous_liability) + cashback_accrued - cashback_expired \
+            + dividend_accrued + referral_cost + fixed
         previous_liability = liability
         incremental = (m.revenue - control[m.month].revenue) / unit if m.month in control else 0.0
         out.append(FinanceMonth(
@@ -124,7 +104,8 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
             float(booked.contract_liability) if booked else 0.0,
             float(booked.points_revenue) if booked else 0.0,
             float(booked.allocated_to_points) if booked else 0.0,
-            cashback_accrued, cashback_paid, cashback_payable, dividend_accrued, dividend_paid, dividend_payable,
+            cashback_accrued, cashback_expired, m.cashback_paid / unit, m.cashback_payable / unit, dividend_accrued,
+            m.dividend_paid / unit, m.dividend_payable / unit,
             fees_billed, fee_revenue, deferred_fees,
             reward_cost, referral_cost, fixed, cost, incremental, incremental * margin + fee_revenue,
             incremental * margin + fee_revenue - cost,

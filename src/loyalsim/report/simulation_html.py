@@ -36,6 +36,10 @@ def _money(value: float) -> str:
 
 def _cohort_curves(cohorts: pa.Table | None, every: int = 6) -> tuple[dict[str, tuple[list[float], list[float]]], str]:
     """Mean cumulative redemption share by age for every ``every``-th cohort, and a reading."""
+    if cohorts is not None and "kind" in cohorts.column_names:
+        import pyarrow.compute as pc
+
+        cohorts = cohorts.filter(pc.equal(cohorts["kind"], "points"))
     if cohorts is None or cohorts.num_rows == 0:
         return {}, "No points were issued, so there is no redemption curve."
     data = cohorts.to_pydict()

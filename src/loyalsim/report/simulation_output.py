@@ -25,7 +25,8 @@ from loyalsim.population.scenario import Scenario
 from loyalsim.simulate import Replication
 
 FINANCE_COLUMNS = ("expected_redemption_rate", "breakage", "liability_at_cost", "contract_liability",
-                   "points_revenue", "allocated_to_points", "cashback_accrued", "cashback_paid", "cashback_payable",
+                   "points_revenue", "allocated_to_points", "cashback_accrued", "cashback_expired", "cashback_paid",
+                   "cashback_payable",
                    "dividend_accrued", "dividend_paid", "dividend_payable", "fees_billed", "fee_revenue",
                    "deferred_fee_revenue", "reward_cost", "referral_cost", "fixed_costs",
                    "program_cost", "incremental_revenue", "incremental_gross_margin", "net_benefit",
@@ -57,14 +58,23 @@ def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replica
 
 
 def cohort_table(policy: Policy, replications: list[Replication]) -> pa.Table:
-    """The points run-off by earn cohort: one row per replication, cohort and month end (cumulative)."""
-    rows = [(r.index, month_label(cohort), month_label(month), month - cohort, issued / policy.scale,
-             redeemed / policy.scale, expired / policy.scale, (issued - redeemed - expired) / policy.scale)
-            for r in replications for month, cohort, issued, redeemed, expired in r.cohorts]
-    names = ["replication", "cohort", "month", "age_months", "issued", "redeemed", "expired", "outstanding"]
+    """Run-off by earn cohort: one row per replication, kind, cohort and month end (cumulative figures).
+
+    ``kind`` is ``points`` (in points: issued, redeemed, expired), ``cashback`` or ``dividend``
+    (in currency: accrued as issued, paid as redeemed, expired).
+    """
+    rows: list[tuple[Any, ...]] = []
+    for r in replications:
+        for kind, entries, scale in (("points", r.cohorts, policy.scale), ("cashback", r.cashback_cohorts,
+                                                                           policy.money_unit),
+                                     ("dividend", r.dividend_cohorts, policy.money_unit)):
+            rows.extend((r.index, kind, month_label(cohort), month_label(month), month - cohort, issued / scale,
+                         redeemed / scale, expired / scale, (issued - redeemed - expired) / scale)
+                        for month, cohort, issued, redeemed, expired in entries)
+    names = ["replication", "kind", "cohort", "month", "age_months", "issued", "redeemed", "expired", "outstanding"]
     return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)},
-                    schema=pa.schema([("replication", pa.int64()), ("cohort", pa.string()), ("month", pa.string()),
-                                      ("age_months", pa.int64()), ("issued", pa.float64()),
+                    schema=pa.schema([("replication", pa.int64()), ("kind", pa.string()), ("cohort", pa.string()),
+                                      ("month", pa.string()), ("age_months", pa.int64()), ("issued", pa.float64()),
                                       ("redeemed", pa.float64()), ("expired", pa.float64()),
                                       ("outstanding", pa.float64())]))
 

@@ -87,12 +87,15 @@ class Backend:
 
 def encode(replication: Replication) -> dict[str, Any]:
     return {"index": replication.index, "customers": replication.customers,
-            "months": [asdict(m) for m in replication.months], "cohorts": replication.cohorts}
+            "months": [asdict(m) for m in replication.months], "cohorts": replication.cohorts,
+            "cashback_cohorts": replication.cashback_cohorts, "dividend_cohorts": replication.dividend_cohorts}
 
 
 def decode(data: dict[str, Any]) -> Replication:
     return Replication(int(data["index"]), [MonthResult(**m) for m in data["months"]], int(data["customers"]),
-                       cohorts=[tuple(row) for row in data["cohorts"]])
+                       cohorts=[tuple(row) for row in data["cohorts"]],
+                       cashback_cohorts=[tuple(row) for row in data["cashback_cohorts"]],
+                       dividend_cohorts=[tuple(row) for row in data["dividend_cohorts"]])
 
 
 class Checkpoints:
@@ -137,7 +140,8 @@ def run_task(task: Task) -> Replication:
         raise RuntimeError(f"this worker has loyalsim {__version__}, the job was made by {task.version}; "
                            "install the same version on every worker")
     result = run_replication(task.policy, task.scenario, task.index)
-    return Replication(result.index, result.months, result.customers, cohorts=result.cohorts)
+    return Replication(result.index, result.months, result.customers, cohorts=result.cohorts,
+                       cashback_cohorts=result.cashback_cohorts, dividend_cohorts=result.dividend_cohorts)
 
 
 def _ignore_interrupt() -> None:

@@ -29,6 +29,7 @@ from loyalsim.compile.policy import Policy
 from loyalsim.population.scenario import RESPONSE_DEFAULTS, Scenario
 from loyalsim.replay.engine import MonthRows, ReplayEngine
 from loyalsim.simulate import streams
+from loyalsim.simulate.cashback import CashbackLedger, DividendLedger
 from loyalsim.simulate.community import Community
 from loyalsim.simulate.membership import TRIAL, Memberships
 from loyalsim.simulate.quantiles import gamma_quantile
@@ -152,6 +153,11 @@ class MonthResult:
     member_revenue: int = 0  # minor units: sales to members, which grant points
     cashback_accrued: int = 0  # minor units earned by members this month
     dividend_accrued: int = 0  # minor units of dividend earned on this month's eligible spend
+    cashback_paid: int = 0  # minor units paid out (schedule) or claimed (on request) this month
+    cashback_expired: int = 0  # minor units of unpaid cashback that expired this month
+    cashback_payable: int = 0  # minor units owed to members at month end
+    dividend_paid: int = 0
+    dividend_payable: int = 0
     subscribers: int = 0  # paid memberships (trial included) active at month end
     trials: int = 0
     fees_billed: int = 0  # minor units
@@ -173,6 +179,9 @@ class Replication:
     story: list[dict[str, Any]] = field(default_factory=list)  # events of the watched customer, if any
     # Cumulative points per earn cohort at each month end: (month, cohort, issued, redeemed, expired).
     cohorts: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    # The same for cashback and dividends, in minor units: (month, cohort, accrued, paid, expired).
+    cashback_cohorts: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    dividend_cohorts: list[tuple[int, int, int, int, int]] = field(default_factory=list)
 
 
 def _allowed(u: Array, p: Array, churn_reduction: Array) -> IntArray:
@@ -256,6 +265,10 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     }
     ids = np.arange(n).astype(str).astype(object)
     months_points: dict[int, list[int]] = {}
+    cashback = CashbackLedger(policy.cashback, seg_response["redemption_propensity"], key) \
+        if policy.cashback is not None else None
+    dividends = DividendLedger(policy.value.dividend.paid_in_month) \
+        if policy.value is not None and policy.value.dividend is not None else None
     cohort_rows: list[tuple[int, int, int, int, int]] = []
     tier_counts: dict[int, list[int]] = {}
     story: list[dict[str, Any]] = []
@@ -263,6 +276,11 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     def collect(rows: MonthRows) -> None:
         months_points[rows.month] = [int(rows.earned.sum()), int(rows.redeemed.sum()), int(rows.expired.sum()),
                                      int(rows.balance.sum()), int(rows.cashback.sum()), int(rows.dividend.sum())]
+        if cashback is not None:
+            paid, expired = cashback.month_end(rows.month, rows.customer, rows.cashback)
+            months_points[rows.month] += [paid, expired, cashback.payable()]
+        if dividends is not None:
+            months_points[rows.month] += list(dividends.month_end(rows.month, int(rows.dividend.sum())))
         if policy.tiers is not None:
             last_day = int(month_end(np.array([int(_month_first(rows.month))]))[0]) - scenario.start
             active = member[rows.customer] & (arms["program"].death[rows.customer] > last_day) & (
@@ -494,12 +512,19 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     engine._advance(scenario.start + scenario.days)  # close the program's last month
     for record in result.months:
         if record.arm == "program" and record.month in months_points:
-            issued, redeemed, expired, outstanding, cashback, dividend = months_points[record.month]
+            issued, redeemed, expired, outstanding, accrued, dividend, *money = months_points[record.month]
             record.points_issued, record.points_redeemed = issued, redeemed
             record.points_expired, record.points_outstanding = expired, outstanding
-            record.cashback_accrued, record.dividend_accrued = cashback, dividend
+            record.cashback_accrued, record.dividend_accrued = accrued, dividend
+            if cashback is not None:
+                record.cashback_paid, record.cashback_expired, record.cashback_payable = money[:3]
+                money = money[3:]
+            if dividends is not None:
+                record.dividend_paid, record.dividend_payable = money[:2]
             record.tier_counts = tier_counts.get(record.month, [])
     result.cohorts = cohort_rows
+    result.cashback_cohorts = cashback.rows if cashback is not None else []
+    result.dividend_cohorts = dividends.rows if dividends is not None else []
     result.customers = main + (sum(referrals.born.values()) if referrals is not None else 0)
     result.repeat_purchases_control = arms["control"].repeats[:main]
     if watch is not None:

@@ -58,33 +58,12 @@ def test_cost_margin_and_discounting_by_hand() -> None:
         1.12 ** (-2 / 12))
 
 
-def months_with(accrual: dict[int, int], field: str) -> list[MonthResult]:
-    return [MonthResult(month, "program", 1, 1, 1, 100, **{field: accrual.get(month, 0)}) for month in range(
-        min(accrual), max(accrual) + 1)]
-
-
-def test_cashback_is_payable_until_the_period_payout_and_on_request_stays_payable() -> None:
-    from dataclasses import replace
-
-    policy = load_policy(ROOT / "programs" / "pharmacy-cashback.yaml")  # on_request
-    assert policy.cashback is not None
-    months = months_with({600: 150, 601: 250, 602: 100, 603: 300}, "cashback_accrued")  # 2020-01 .. 2020-04, cents
-    stays = forecast(policy, months)
-    assert [f.cashback_payable for f in stays] == pytest.approx([1.5, 4.0, 5.0, 8.0])
-    assert all(f.cashback_paid == 0 for f in stays)
-    quarterly = replace(policy, cashback=replace(policy.cashback, schedule="quarterly"))
-    paid = forecast(quarterly, months)
-    # Quarter end is March (month 602): 1.50 + 2.50 + 1.00 = 5.00 paid, then April starts again.
-    assert [f.cashback_paid for f in paid] == pytest.approx([0, 0, 5.0, 0])
-    assert [f.cashback_payable for f in paid] == pytest.approx([1.5, 4.0, 0.0, 3.0])
-    assert [f.program_cost for f in paid] == pytest.approx([1.5, 2.5, 1.0, 3.0])  # accrual basis
-
-
-def test_dividends_accrue_over_the_year_and_are_paid_in_the_payout_month_of_the_next() -> None:
-    policy = load_policy(ROOT / "programs" / "coop-dividend.yaml")  # paid in March
-    months = months_with({month: 1000 for month in range(600, 615)}, "dividend_accrued")  # 2020-01 .. 2021-03
-    result = forecast(policy, months)
-    march = next(f for f in result if f.month == 614)
-    assert march.dividend_paid == pytest.approx(120.0)  # 12 months of 2020 at $10
-    assert march.dividend_payable == pytest.approx(30.0)  # January to March 2021 still owed
-    assert sum(f.dividend_paid for f in result) == pytest.approx(120.0)
+def test_cashback_and_dividends_come_from_the_simulated_ledgers_and_expiry_reverses_cost() -> None:
+    policy = load_policy(ROOT / "programs" / "pharmacy-cashback.yaml")
+    months = [MonthResult(600, "program", 1, 1, 1, 100, cashback_accrued=500, cashback_payable=500),
+              MonthResult(601, "program", 1, 1, 1, 100, cashback_accrued=300, cashback_paid=600,
+                          cashback_expired=100, cashback_payable=100)]
+    first, second = forecast(policy, months)
+    assert (first.cashback_accrued, first.cashback_payable, first.program_cost) == (5.0, 5.0, 5.0)
+    assert (second.cashback_paid, second.cashback_expired, second.cashback_payable) == (6.0, 1.0, 1.0)
+    assert second.program_cost == pytest.approx(3.0 - 1.0)  # accrued less what expired unpaid
