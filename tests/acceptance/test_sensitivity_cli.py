@@ -35,7 +35,7 @@ def test_sensitivity_ranks_assumptions_and_draws_tornado_charts(tmp_path: Path) 
     rows = {r["assumption"]: r for r in document["assumptions"]}
     assert set(rows) == {f"population.segments[0].response.{n}" for n in
                          ("enrolment_rate", "frequency_lift", "churn_reduction", "redemption_propensity",
-                          "goal_gradient", "post_reward_lift")} | {
+                          "goal_gradient", "post_reward_lift", "reminder_response")} | {
         f"economics.{n}" for n in ("gross_margin", "reward_cost_ratio", "fixed_costs_per_month", "discount_rate")}
     lift = rows["population.segments[0].response.frequency_lift"]
     assert (lift["range_from"], lift["low_value"], lift["high_value"]) == ("scenario", 0.0, 0.3)
@@ -52,14 +52,14 @@ def test_sensitivity_ranks_assumptions_and_draws_tornado_charts(tmp_path: Path) 
     fixed = rows["economics.fixed_costs_per_month"]
     assert fixed["program_cost_swing"] == pytest.approx(2 * 0.25 * 5000 * 6)
     ranks = sorted(r["liability_at_end_rank"] for r in document["assumptions"])
-    assert ranks == list(range(1, 11))
+    assert ranks == list(range(1, 12))
     top = min(document["assumptions"], key=lambda r: r["liability_at_end_rank"])
     assert abs(top["liability_at_end_swing"]) == max(abs(r["liability_at_end_swing"]) for r in document["assumptions"])
-    assert pq.read_table(out / "sensitivity.parquet").num_rows == 10
+    assert pq.read_table(out / "sensitivity.parquet").num_rows == 11
     dom, log = open_in_browser(out / "sensitivity.html", tmp_path / "profile")
     for metric in ("liability_at_end", "program_cost", "roi", "npv"):
         assert f'id="tornado-{metric}"' in dom, metric
-    assert dom.count('data-side="low"') >= 10 and "moves most with" in dom
+    assert dom.count('data-side="low"') >= 11 and "moves most with" in dom
     assert [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []
 
 

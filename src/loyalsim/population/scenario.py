@@ -34,6 +34,7 @@ RESPONSE_DEFAULTS: dict[str, float] = {
     "referee_conversion": 0.25,
     "cashback_lift": 0.0,
     "community_retention": 0.0,
+    "reminder_response": 0.0,
     "value_affinity": 0.0,
 }
 # sBG renewal (alpha, beta): Fader & Hardie (2007)'s "regular" cohort, reproduced by `loyalsim fit retention`.

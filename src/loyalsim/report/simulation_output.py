@@ -28,7 +28,7 @@ FINANCE_COLUMNS = ("expected_redemption_rate", "breakage", "liability_at_cost", 
                    "points_revenue", "allocated_to_points", "cashback_accrued", "cashback_expired", "cashback_paid",
                    "cashback_payable",
                    "dividend_accrued", "dividend_paid", "dividend_payable", "fees_billed", "fee_revenue",
-                   "deferred_fee_revenue", "reward_cost", "referral_cost", "fixed_costs",
+                   "deferred_fee_revenue", "reward_cost", "referral_cost", "reminder_cost", "fixed_costs",
                    "program_cost", "incremental_revenue", "incremental_gross_margin", "net_benefit",
                    "discount_factor")
 
@@ -43,7 +43,8 @@ def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replica
         for m in r.months:
             f = finance.get(m.month) if m.arm == "program" else None
             rows.append((r.index, month_label(m.month), m.arm, m.customers, m.members, m.subscribers,
-                         m.memberships_started, m.memberships_cancelled, m.referrals, m.community_actions, m.purchases,
+                         m.memberships_started, m.memberships_cancelled, m.referrals, m.community_actions,
+                         m.reminders_sent, m.prompted, m.purchases,
                          m.revenue / policy.money_unit, m.points_issued / policy.scale,
                          m.points_redeemed / policy.scale, m.points_expired / policy.scale,
                          m.points_outstanding / policy.scale,
@@ -51,7 +52,8 @@ def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replica
                          *((m.tier_counts[i] if m.arm == "program" and m.tier_counts else None) for i in range(
                              len(levels)))))
     names = ["replication", "month", "arm", "customers", "members", "subscribers", "memberships_started",
-             "memberships_cancelled", "referrals", "community_actions", "purchases", "revenue", "points_issued",
+             "memberships_cancelled", "referrals", "community_actions", "reminders_sent", "prompted", "purchases",
+             "revenue", "points_issued",
              "points_redeemed", "points_expired", "points_outstanding", *FINANCE_COLUMNS,
              *(f"tier_{level.id}" for level in levels)]
     return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})

@@ -49,6 +49,7 @@ DEFAULT_RANGES: dict[str, Callable[[float], Bounds]] = {
     "referee_conversion": _relative(0.5, 1.5, ceiling=1.0),
     "cashback_lift": _relative(0.0, 2.0, if_zero=(0.0, 0.10)),
     "community_retention": _relative(0.0, 2.0, ceiling=1.0, if_zero=(0.0, 0.20)),
+    "reminder_response": _relative(0.0, 2.0, ceiling=1.0, if_zero=(0.0, 0.20)),
     "value_affinity": _relative(0.0, 2.0, ceiling=1.0, if_zero=(0.0, 0.10)),
     "gross_margin": _relative(0.75, 1.25, ceiling=1.0),
     "reward_cost_ratio": _relative(0.75, 1.25, ceiling=1.0, if_zero=(0.0, 0.5)),
@@ -77,6 +78,8 @@ def relevant(policy: Policy) -> frozenset[str]:
         names.add("cashback_lift")
     if policy.community:
         names.add("community_retention")
+    if policy.reminders:
+        names.add("reminder_response")
     if policy.value is not None and (policy.value.dividend is not None or policy.value.donations is not None):
         names.add("value_affinity")
     if policy.referral is not None:

@@ -39,6 +39,7 @@ from loyalsim.transactions.reader import Transactions
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 NEVER = np.iinfo(np.int64).max // 4
+PROMPTED = 1 << 40  # purchase numbers of reminder-prompted purchases start here (their own amounts)
 UNBORN = 2**40  # birth day of a referee-to-be who has not been referred (beyond any horizon)
 
 
@@ -167,6 +168,9 @@ class MonthResult:
     referrals: int = 0  # new customers brought in by members this month (program arm)
     referral_cost: int = 0  # minor units: credits and discounts given for referrals
     community_actions: int = 0  # community actions taken by members this month (program arm)
+    reminders_sent: int = 0
+    reminder_cost: int = 0  # minor units
+    prompted: int = 0  # purchases or redemptions prompted by reminders this month
     tier_counts: list[int] = field(default_factory=list)  # active members by tier level at month end
 
 
@@ -388,6 +392,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                     per_segment[row, ids_index[action_id]] = rate
         community = Community(policy.community, per_segment[customers.segment], key)
     community_retention = np.where(member, seg_response["community_retention"], 0.0)
+    reminder_response = seg_response["reminder_response"]
+    reminding = bool(policy.reminders)
     first_month = int(month_index(np.array([scenario.start]))[0])
 
     def credit(day: int, bought: list[tuple[IntArray, IntArray, IntArray]]) -> None:
@@ -472,6 +478,50 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             base = customers.dropout_p[keep] * (1 - reduction[keep])
             program.allowed[keep] = program.repeats[keep] + _allowed(u, base, community_retention[keep])
 
+    def remind(month: int, last: int, who: IntArray) -> tuple[int, int, int]:
+        """The program's reminders this month to ``who`` (active members); returns (sent, cost, prompted)."""
+        start_abs, last_abs = int(_month_first(month)), scenario.start + last
+        ledger = engine.ledger
+        sent = cost = prompted = 0
+        for number, reminder in enumerate(policy.reminders):
+            if reminder.kind == "points_expiring" and reminder.before is not None:
+                lots = np.arange(ledger.size)
+                notice = ledger.lot_expiry[lots] - int(reminder.before.approx_days)
+                lots = lots[(ledger.lot_remaining[lots] > 0) & (notice >= start_abs) & (notice <= last_abs)]
+                targets = np.intersect1d(ledger.lot_customer[lots], who)
+            elif reminder.kind == "reward_available" and reward is not None and not engine.redeem_auto:
+                rewards = policy.rewards
+                assert rewards is not None
+                cost_of = rewards.catalog[reminder.reward].cost if reminder.reward is not None else reward[0]
+                targets = who[ledger.balance[who] - ledger.debt[who] - reward[1] >= cost_of]
+            elif reminder.kind == "tier_progress" and policy.tiers is not None and reminder.within is not None:
+                tiers = policy.tiers
+                unit = {"spend": policy.money_unit, "points_earned": policy.scale}.get(tiers.metric, 1)
+                ladder = np.append(tiers.thresholds, NEVER)
+                gap = ladder[np.minimum(engine.tier[who] + 1, len(tiers.levels))] - engine.metric[who]
+                targets = who[(gap > 0) & (gap <= int(reminder.within * unit))]
+            else:
+                continue
+            sent += int(targets.size)
+            cost += int(targets.size) * reminder.cost
+            u = streams.uniforms(key, streams.REMINDER, targets, np.full(targets.size, month * 16 + number))
+            acting = targets[u < reminder_response[targets]]
+            if acting.size == 0:
+                continue
+            prompted += int(acting.size)
+            engine._advance(last_abs)
+            if reminder.kind == "reward_available":  # the reminder prompts the redemption itself
+                chooser_was, engine.chooser = engine.chooser, None
+                engine._redeem(acting, last_abs, auto=False)
+                engine.chooser = chooser_was
+            else:  # it prompts a purchase today, beyond the member's usual ones
+                numbers = np.full(acting.size, PROMPTED + month, dtype=np.int64)
+                amounts = spend(acting, numbers)
+                tally["program"]["purchases"] += int(acting.size)
+                tally["program"]["revenue"] += int(amounts.sum())
+                credit(last, [(acting, amounts, numbers)])
+        return sent, cost, prompted
+
     def month_end_process(env: simpy.Environment) -> Any:
         day = 0
         while day < scenario.days:
@@ -490,6 +540,12 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                         active_now = np.flatnonzero(alive)
                         act(month, last, active_now[enrolled(active_now)])
                         record.community_actions = community.counts.get(month, 0)
+                    if reminding:
+                        active_now = np.flatnonzero(alive)
+                        record.reminders_sent, record.reminder_cost, record.prompted = remind(
+                            month, last, active_now[enrolled(active_now)])
+                        record.purchases, record.revenue = tally[name]["purchases"], tally[name]["revenue"]
+                        record.member_revenue = tally[name]["member_revenue"]
                     if referrals is not None:
                         referrals.refer(month, last, np.flatnonzero(alive & member))
                         record.referrals = referrals.born.get(month, 0)

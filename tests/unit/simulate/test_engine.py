@@ -194,3 +194,34 @@ def test_community_actions_earn_points_within_limits_and_keep_members() -> None:
     kept = run_replication(policy, with_response(community_retention=0.5), 0)
     assert _arm(kept, "control", "customers") == _arm(plain, "control", "customers")
     assert [m.customers for m in kept.months if m.arm == "program"][-1] > program[-1].customers
+
+
+def test_reminders_are_sent_and_prompt_purchases_and_redemptions_at_the_stated_rate() -> None:
+    from dataclasses import replace
+
+    def respond(scenario, rate: float):  # type: ignore[no-untyped-def]
+        segment = scenario.segments[0]
+        return replace(scenario, segments=(replace(segment, response={**segment.response,
+                                                                     "reminder_response": rate}),))
+
+    policy = load_policy(ROOT / "programs" / "coffee-stars.yaml")  # expiring stars (30 days), tier progress (100)
+    silent = run_replication(policy, respond(_small(1.0), 0.0), 0)
+    nudged = run_replication(policy, respond(_small(1.0), 0.5), 0)
+    quiet = [m for m in silent.months if m.arm == "program"]
+    loud = [m for m in nudged.months if m.arm == "program"]
+    assert sum(m.reminders_sent for m in quiet) > 0 and sum(m.prompted for m in quiet) == 0
+    first = next(i for i, m in enumerate(loud) if m.reminders_sent)
+    assert quiet[first].reminders_sent == loud[first].reminders_sent  # nothing differs before the first nudge
+    sent = loud[first].reminders_sent
+    assert loud[first].prompted == pytest.approx(0.5 * sent, abs=4 * np.sqrt(sent * 0.25))
+    assert _arm(nudged, "program", "purchases") == _arm(silent, "program", "purchases") + sum(
+        m.prompted for m in loud)
+    assert _arm(nudged, "control", "purchases") == _arm(silent, "control", "purchases")
+    # A reward_available reminder prompts the redemption itself (hybrid-rewards made a member-choice program:
+    # with auto-redemption there is nothing to remind of).
+    auto = load_policy(ROOT / "programs" / "hybrid-rewards.yaml")
+    assert auto.rewards is not None
+    hybrid = replace(auto, rewards=replace(auto.rewards, policy="choice"))
+    lazy = respond(_small(0.1), 0.0)
+    assert _arm(run_replication(hybrid, respond(_small(0.1), 1.0), 0), "program", "points_redeemed") > _arm(
+        run_replication(hybrid, lazy, 0), "program", "points_redeemed")
