@@ -236,7 +236,7 @@ def simulate(
                 for k, v in headline["finance"].items() if k.startswith("month_")]),
              f"incremental revenue: mean {headline['incremental_revenue']['mean']:,.2f} "
              f"(P5 {headline['incremental_revenue']['p5']:,.2f}, P95 {headline['incremental_revenue']['p95']:,.2f})",
-             f"results written to {out}/ (monthly.csv, monthly.parquet, summary.json, report.html)"]
+             f"results written to {out}/ (monthly.csv/.parquet, cohorts.csv/.parquet, summary.json, report.html)"]
     emit("\n".join(lines) + "\n", None)
 
 
