@@ -14,7 +14,7 @@ arms of one replication). Every figure is in the program's currency, per month.
   schedules and thresholds, claims on request, expiry of what is unpaid).
 - Reward cost = points redeemed × value per point × ``reward_cost_ratio`` (cash basis).
 - Program cost (accrual basis) = reward cost + change in liability at cost + cashback
-  accrued less cashback expired + dividends accrued + referral credits and discounts + reminders sent
+  accrued less cashback expired + dividends accrued + referral credits and discounts + reminders sent + donations
   + ``fixed_costs_per_month``: over the horizon it totals what was spent
   on rewards plus what is still owed at cost at the end.
 - Membership fees: billed at the start of each paid period; recognised evenly over the
@@ -59,6 +59,7 @@ class FinanceMonth:
     reward_cost: float
     referral_cost: float
     reminder_cost: float
+    donations: float
     fixed_costs: float
     program_cost: float
     incremental_revenue: float
@@ -96,9 +97,9 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
         fees_billed, fee_revenue = m.fees_billed / unit, m.fees_recognised / unit
         deferred_fees += fees_billed - fee_revenue
         reward_cost = float(Decimal(m.points_redeemed) / scale * value) * cost_ratio
-        referral_cost, reminder_cost = m.referral_cost / unit, m.reminder_cost / unit
+        referral_cost, reminder_cost, donations = m.referral_cost / unit, m.reminder_cost / unit, m.donations / unit
         cost = reward_cost + (liability - previous_liability) + cashback_accrued - cashback_expired \
-            + dividend_accrued + referral_cost + reminder_cost + fixed
+            + dividend_accrued + referral_cost + reminder_cost + donations + fixed
         previous_liability = liability
         incremental = (m.revenue - control[m.month].revenue) / unit if m.month in control else 0.0
         out.append(FinanceMonth(
@@ -109,7 +110,7 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
             cashback_accrued, cashback_expired, m.cashback_paid / unit, m.cashback_payable / unit, dividend_accrued,
             m.dividend_paid / unit, m.dividend_payable / unit,
             fees_billed, fee_revenue, deferred_fees,
-            reward_cost, referral_cost, reminder_cost, fixed, cost, incremental, incremental * margin + fee_revenue,
+            reward_cost, referral_cost, reminder_cost, donations, fixed, cost, incremental, incremental * margin + fee_revenue,
             incremental * margin + fee_revenue - cost,
             (1 + discount) ** (-(i + 1) / 12),
         ))

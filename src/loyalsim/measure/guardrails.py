@@ -42,6 +42,7 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "cashback_payable": ("cashback_payable", "program", "stock"),
     "fee_revenue": ("fee_revenue", "program", "flow"),
     "referrals": ("referrals", "program", "flow"),
+    "donations": ("donations", "program", "flow"),
     "deferred_fee_revenue": ("deferred_fee_revenue", "program", "stock"),
     "subscribers": ("subscribers", "program", "stock"),
     "dividend_payable": ("dividend_payable", "program", "stock"),

@@ -28,7 +28,8 @@ FINANCE_COLUMNS = ("expected_redemption_rate", "breakage", "liability_at_cost", 
                    "points_revenue", "allocated_to_points", "cashback_accrued", "cashback_expired", "cashback_paid",
                    "cashback_payable",
                    "dividend_accrued", "dividend_paid", "dividend_payable", "fees_billed", "fee_revenue",
-                   "deferred_fee_revenue", "reward_cost", "referral_cost", "reminder_cost", "fixed_costs",
+                   "deferred_fee_revenue", "reward_cost", "referral_cost", "reminder_cost", "donations",
+                   "fixed_costs",
                    "program_cost", "incremental_revenue", "incremental_gross_margin", "net_benefit",
                    "discount_factor")
 
@@ -149,7 +150,7 @@ def _economics(data: dict[str, list[Any]]) -> dict[str, list[float]]:
         factor = data["discount_factor"][i]
         for name in ("program_cost", "incremental_gross_margin", "net_benefit", "reward_cost", "fixed_costs",
                      "cashback_accrued", "dividend_accrued", "allocated_to_points", "points_revenue", "fees_billed",
-                     "fee_revenue", "referral_cost"):
+                     "fee_revenue", "referral_cost", "donations"):
             row[name] = row.get(name, 0.0) + data[name][i]
         for name in ("program_cost", "incremental_gross_margin", "net_benefit"):
             row[f"{name}_pv"] = row.get(f"{name}_pv", 0.0) + data[name][i] * factor

@@ -168,6 +168,7 @@ class MonthResult:
     referrals: int = 0  # new customers brought in by members this month (program arm)
     referral_cost: int = 0  # minor units: credits and discounts given for referrals
     community_actions: int = 0  # community actions taken by members this month (program arm)
+    donations: int = 0  # minor units the company gives to the program's cause on members' purchases
     reminders_sent: int = 0
     reminder_cost: int = 0  # minor units
     prompted: int = 0  # purchases or redemptions prompted by reminders this month
@@ -303,7 +304,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                               "balance": int(rows.balance[i]), "tier": int(rows.tier[i])})
 
     engine = ReplayEngine(policy, ids, redeem="program", sink=collect, chooser=chooser)
-    tally = {arm: {"purchases": 0, "revenue": 0, "member_revenue": 0} for arm in arms}
+    tally = {arm: {"purchases": 0, "revenue": 0, "member_revenue": 0, "donations": 0} for arm in arms}
+    donations = policy.value.donations if policy.value is not None else None
     result = Replication(index, customers=main)
     unit = policy.money_unit
     birth_order = np.argsort(customers.birth, kind="stable")
@@ -403,6 +405,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         numbers = np.concatenate([b[2] for b in bought])
         pick = enrolled(who)
         tally["program"]["member_revenue"] += int(amounts[pick].sum())
+        if donations is not None:
+            tally["program"]["donations"] += int(donations.per_purchase(amounts[pick]).sum())
         if not pick.any():
             return
         earned_before = int(engine.total_earned[watch]) if watch is not None else 0
@@ -533,7 +537,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 # faster makes their last purchase earlier but lives just as long).
                 alive = (arm.birth <= last) & (last < arm.death)
                 record = MonthResult(month, name, int(alive.sum()), 0, tally[name]["purchases"], tally[name]["revenue"],
-                                     member_revenue=tally[name]["member_revenue"])
+                                     member_revenue=tally[name]["member_revenue"], donations=tally[name]["donations"])
                 if name == "program":
                     record.members = int((alive & member).sum())
                     if community is not None:
@@ -558,7 +562,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                         record.memberships_started = memberships.started.get(month, 0)
                         record.memberships_cancelled = memberships.cancelled.get(month, 0)
                 result.months.append(record)
-                tally[name] = {"purchases": 0, "revenue": 0, "member_revenue": 0}
+                tally[name] = {"purchases": 0, "revenue": 0, "member_revenue": 0, "donations": 0}
             day = last + 1
 
     env = simpy.Environment()

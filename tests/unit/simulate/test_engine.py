@@ -225,3 +225,14 @@ def test_reminders_are_sent_and_prompt_purchases_and_redemptions_at_the_stated_r
     lazy = respond(_small(0.1), 0.0)
     assert _arm(run_replication(hybrid, respond(_small(0.1), 1.0), 0), "program", "points_redeemed") > _arm(
         run_replication(hybrid, lazy, 0), "program", "points_redeemed")
+
+
+def test_donations_are_the_per_purchase_share_of_members_purchases_rounded_down() -> None:
+    policy = load_policy(ROOT / "programs" / "coop-dividend.yaml")  # 0.1% of each member purchase to the cause
+    result = run_replication(policy, _small(1.0), 0)
+    program = [m for m in result.months if m.arm == "program"]
+    donated, sales = sum(m.donations for m in program), sum(m.member_revenue for m in program)
+    purchases = sum(m.purchases for m in program)
+    # Each purchase gives floor(0.1% of its amount in cents): at most the exact share, at most a cent less each.
+    assert sales * 0.001 - purchases <= donated <= sales * 0.001 and donated > 0
+    assert all(m.donations == 0 for m in result.months if m.arm == "control")
