@@ -79,3 +79,28 @@ def test_a_killed_run_resumes_and_gives_the_same_answer(tmp_path: Path, how: str
     assert (out / "monthly.csv").read_bytes() == (reference / "monthly.csv").read_bytes()
     assert resumed.stdout == whole.stdout  # summary.json as printed
     assert pq.read_table(out / "monthly.parquet").equals(pq.read_table(reference / "monthly.parquet"))
+
+
+def test_a_killed_dask_worker_is_replaced_and_its_work_redone(tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    scenario = small_scenario(tmp_path, initial=12000, arrivals=100, horizon="8 months")
+    reference = tmp_path / "reference"
+    whole = subprocess.run(simulate_command(scenario, reference), capture_output=True, timeout=600, check=False)
+    assert whole.returncode == 0, whole.stderr
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster, Client(cluster) as client:
+        out = tmp_path / "dask"
+        process = subprocess.Popen(simulate_command(scenario, out, "--cluster", cluster.scheduler_address),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        parts = out / ".loyalsim-parts"
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and len(list(parts.glob("*.json"))) < 2 and process.poll() is None:
+            time.sleep(0.05)
+        assert process.poll() is None, "the run finished before a worker could be killed"
+        victim = next(iter(client.run(os.getpid).values()))
+        os.kill(victim, signal.SIGKILL)  # the nanny starts a new worker; the scheduler reschedules its tasks
+        stdout, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, stderr
+    assert (out / "monthly.csv").read_bytes() == (reference / "monthly.csv").read_bytes()
+    assert stdout == whole.stdout
