@@ -536,20 +536,23 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 # Alive until the lifetime ends (not until the last purchase before it: a member who buys
                 # faster makes their last purchase earlier but lives just as long).
                 alive = (arm.birth <= last) & (last < arm.death)
+                extra: dict[str, int] = {}
+                if name == "program" and (community is not None or reminding):
+                    # Month-end actions first: reminders may prompt purchases that belong to this month.
+                    active_now = np.flatnonzero(alive)
+                    active_now = active_now[enrolled(active_now)]
+                    if community is not None:
+                        act(month, last, active_now)
+                        extra["community_actions"] = community.counts.get(month, 0)
+                    if reminding:
+                        sent, cost, prompted = remind(month, last, active_now)
+                        extra.update(reminders_sent=sent, reminder_cost=cost, prompted=prompted)
                 record = MonthResult(month, name, int(alive.sum()), 0, tally[name]["purchases"], tally[name]["revenue"],
                                      member_revenue=tally[name]["member_revenue"], donations=tally[name]["donations"])
+                for field_name, value in extra.items():
+                    setattr(record, field_name, value)
                 if name == "program":
                     record.members = int((alive & member).sum())
-                    if community is not None:
-                        active_now = np.flatnonzero(alive)
-                        act(month, last, active_now[enrolled(active_now)])
-                        record.community_actions = community.counts.get(month, 0)
-                    if reminding:
-                        active_now = np.flatnonzero(alive)
-                        record.reminders_sent, record.reminder_cost, record.prompted = remind(
-                            month, last, active_now[enrolled(active_now)])
-                        record.purchases, record.revenue = tally[name]["purchases"], tally[name]["revenue"]
-                        record.member_revenue = tally[name]["member_revenue"]
                     if referrals is not None:
                         referrals.refer(month, last, np.flatnonzero(alive & member))
                         record.referrals = referrals.born.get(month, 0)
