@@ -36,6 +36,9 @@ def test_simulate_writes_monthly_results_and_a_stamped_summary(tmp_path: Path) -
                         f"(select replication, month, sum(outstanding) total from {cohorts} where kind = 'points' group by all) c "
                         "using (replication, month) where m.arm = 'program'").fetchall()
     assert len(joined) == 2 * 6 and all(abs(a - b) < 1e-9 for a, b in joined)
+    cohorts = summary["cohorts"]  # per earn cohort: shares so far and the projected ultimate redemption rate
+    assert len(cohorts) == 6 and all(c["redeemed_share"] <= c["ultimate_redemption_rate"] <= 1 - c["expired_share"]
+                                     for c in cohorts)
     economics = summary["economics"]
     assert economics["program_cost"]["mean"] > 0 and "npv" in economics and "roi" in economics
     month = next(r for r in pq.read_table(out / "monthly.parquet").to_pylist() if r["arm"] == "program")

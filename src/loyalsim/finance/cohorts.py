@@ -52,10 +52,15 @@ def expected_redemption_rates(rows: Sequence[Row], months: Sequence[int]) -> lis
 
 def _err_at(issued: Matrix, redeemed: Matrix, expired: Matrix) -> float:
     """``issued``/``expired``: per cohort 0..t at month t; ``redeemed``: [cohort, month 0..t]."""
-    t = issued.size - 1
     total = issued.sum()
     if total <= 0:
         return 1.0
+    return float(np.clip(_ultimates(issued, redeemed, expired).sum() / total, 1e-6, 1.0))
+
+
+def _ultimates(issued: Matrix, redeemed: Matrix, expired: Matrix) -> Matrix:
+    """Each cohort's projected ultimate redemptions at month t (the arguments as for :func:`_err_at`)."""
+    t = issued.size - 1
     # Development factors from age k to k + 1 (cohort c is age k at month c + k).
     factors = np.ones(t + 1)
     for k in range(t):
@@ -73,8 +78,19 @@ def _err_at(issued: Matrix, redeemed: Matrix, expired: Matrix) -> float:
     resolved = now.sum() + expired.sum()
     ratio = now.sum() / resolved if resolved > 0 else 1.0
     unresolved = max(issued[0] - now[0] - expired[0], 0.0) / issued[0] if issued[0] > 0 else 1.0
-    ultimate = np.minimum(projected + unresolved * ratio * issued, ceiling)
-    return float(np.clip(ultimate.sum() / total, 1e-6, 1.0))
+    ultimate: Matrix = np.minimum(projected + unresolved * ratio * issued, ceiling)
+    return ultimate
+
+
+def ultimate_rates(rows: Sequence[Row], months: Sequence[int]) -> dict[int, tuple[float, float]]:
+    """Per cohort at the last of ``months``: (points issued, projected ultimate redemption rate)."""
+    issued, redeemed, expired = triangle(rows, months)
+    t = len(months) - 1
+    if t < 0:
+        return {}
+    ultimate = _ultimates(issued[:, t], redeemed, expired[:, t])
+    return {cohort: (float(issued[c, t]), float(ultimate[c] / issued[c, t]))
+            for c, cohort in enumerate(months) if issued[c, t] > 0}
 
 
 def redemption_curves(rows: Sequence[Row], months: Sequence[int]) -> dict[int, list[float]]:

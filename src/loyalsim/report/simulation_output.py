@@ -82,6 +82,26 @@ def cohort_table(policy: Policy, replications: list[Replication]) -> pa.Table:
                                       ("outstanding", pa.float64())]))
 
 
+def cohort_summary(replications: list[Replication]) -> list[dict[str, Any]]:
+    """Per earn cohort at the end of the horizon, means across replications: points issued, the share
+    redeemed and expired so far, and the projected ultimate redemption rate and breakage (chain-ladder)."""
+    from loyalsim.finance.cohorts import ultimate_rates
+
+    per: dict[int, list[tuple[float, float, float, float]]] = {}
+    for r in replications:
+        months = sorted({m.month for m in r.months if m.arm == "program"})
+        known = {(c, m): (i, red, exp) for m, c, i, red, exp in r.cohorts}
+        for cohort, (issued, rate) in ultimate_rates(r.cohorts, months).items():
+            _, red, exp = known[(cohort, months[-1])]
+            per.setdefault(cohort, []).append((issued, red / issued, exp / issued, rate))
+    return [{"cohort": month_label(cohort), "points_issued": float(np.mean([v[0] for v in values])),
+             "redeemed_share": float(np.mean([v[1] for v in values])),
+             "expired_share": float(np.mean([v[2] for v in values])),
+             "ultimate_redemption_rate": float(np.mean([v[3] for v in values])),
+             "breakage": 1 - float(np.mean([v[3] for v in values]))}
+            for cohort, values in sorted(per.items())]
+
+
 def stamp(policy: Policy, scenario: Scenario) -> dict[str, Any]:
     return {"loyalsim": __version__, "program": {"name": policy.name, "content_hash": policy.content_hash},
             "scenario": {"name": scenario.name, "content_hash": scenario.content_hash}, "seed": scenario.seed,
@@ -178,6 +198,7 @@ def write(out: Path, policy: Policy, scenario: Scenario, replications: list[Repl
         with atomic_path(out / f"{name}.csv") as temporary:
             pacsv.write_csv(data, temporary)
     headline = summary(policy, scenario, table)
+    headline["cohorts"] = cohort_summary(replications)
     atomic_write_text(out / "summary.json", json.dumps(headline, indent=2) + "\n")
     from loyalsim.report.simulation_html import render
 

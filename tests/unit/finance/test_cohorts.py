@@ -38,3 +38,10 @@ def test_chain_ladder_err_by_hand() -> None:
 
 def test_before_any_point_is_issued_err_is_one() -> None:
     assert expected_redemption_rates([], [0, 1]) == [1.0, 1.0]
+
+
+def test_ultimate_rates_per_cohort_by_hand() -> None:
+    from loyalsim.finance.cohorts import ultimate_rates
+
+    # At month 2 (see above): cohort 0 is resolved at 60 of 100; cohort 1 projects 75 x 1.2 = 90 of 100.
+    assert ultimate_rates(ROWS, [0, 1, 2]) == {0: (100.0, pytest.approx(0.6)), 1: (100.0, pytest.approx(0.9))}
