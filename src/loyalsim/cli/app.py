@@ -198,7 +198,7 @@ def simulate(
     workers: Workers = None,
     cluster: Cluster = None,
 ) -> None:
-    """Simulate a program on a scenario's customers, with a no-program control (preview).
+    """Simulate a program on a scenario's customers, with a no-program control.
 
     The control runs on the same customers and random numbers; docs/simulate.md lists what is simulated so far.
     Each finished replication is saved under OUT/.loyalsim-parts at once: the same command after a crash or
