@@ -1,4 +1,4 @@
-"""`loyalsim simulate` (preview) end to end: outputs read back with pyarrow and duckdb."""
+"""`loyalsim simulate` end to end: outputs read back with pyarrow and duckdb."""
 
 from __future__ import annotations
 
