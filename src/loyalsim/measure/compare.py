@@ -14,54 +14,23 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from loyalsim.measure.guardrails import per_replication
+
+# Headline figure → the guardrail metric it is: measured the same way (flows totalled over the horizon,
+# stocks taken at the end, npv discounted, roi = net benefit / program cost).
 HEADLINES = {
-    # name: (column, arm, kind) — flows are totalled over the horizon, stocks taken at the end
-    "revenue": ("revenue", "program", "flow"),
-    "purchases": ("purchases", "program", "flow"),
-    "incremental_revenue": ("revenue", "difference", "flow"),
-    "points_issued": ("points_issued", "program", "flow"),
-    "points_redeemed": ("points_redeemed", "program", "flow"),
-    "points_expired": ("points_expired", "program", "flow"),
-    "liability_at_end": ("liability_at_cost", "program", "stock"),
-    "deferred_revenue_at_end": ("contract_liability", "program", "stock"),
-    "breakage_at_end": ("breakage", "program", "stock"),
-    "members_at_end": ("members", "program", "stock"),
-    "customers_at_end": ("customers", "program", "stock"),
-    "retention_lift_at_end": ("customers", "difference", "stock"),  # active customers, program - control
-    "program_cost": ("program_cost", "program", "flow"),
-    "incremental_gross_margin": ("incremental_gross_margin", "program", "flow"),
-    "net_benefit": ("net_benefit", "program", "flow"),
-    "npv": ("net_benefit", "program", "discounted"),
+    "revenue": "revenue", "purchases": "purchases", "incremental_revenue": "incremental_revenue",
+    "points_issued": "points_issued", "points_redeemed": "points_redeemed", "points_expired": "points_expired",
+    "liability_at_end": "liability", "deferred_revenue_at_end": "deferred_revenue", "breakage_at_end": "breakage",
+    "members_at_end": "members", "customers_at_end": "active_customers", "retention_lift_at_end": "retention_lift",
+    "program_cost": "program_cost", "incremental_gross_margin": "incremental_gross_margin",
+    "net_benefit": "net_benefit", "npv": "npv", "roi": "roi",
 }
 
 
 def headline_values(table: pa.Table) -> dict[str, npt.NDArray[np.float64]]:
     """Per replication, each headline figure of one program's monthly table."""
-    data = table.to_pydict()
-    last = max(data["month"])
-    out: dict[str, dict[int, float]] = {name: {} for name in HEADLINES}
-    for i, rep in enumerate(data["replication"]):
-        arm, month = data["arm"][i], data["month"][i]
-        for name, (column, wanted, kind) in HEADLINES.items():
-            value = data[column][i]
-            if value is None:
-                continue
-            sign = 1.0
-            if wanted == "difference":
-                sign = 1.0 if arm == "program" else -1.0
-            elif arm != wanted:
-                continue
-            if kind == "flow":
-                out[name][rep] = out[name].get(rep, 0.0) + sign * float(value)
-            elif kind == "discounted":
-                out[name][rep] = out[name].get(rep, 0.0) + float(value) * data["discount_factor"][i]
-            elif month == last:
-                out[name][rep] = out[name].get(rep, 0.0) + sign * float(value)
-    result = {name: np.array([values[k] for k in sorted(values)]) for name, values in out.items()}
-    cost = result["program_cost"]
-    if cost.size and (cost > 0).all():  # ROI only where every replication has a cost
-        result["roi"] = result["net_benefit"] / cost
-    return result
+    return {name: per_replication(table, metric, None) for name, metric in HEADLINES.items()}
 
 
 def summarise(a: pa.Table, b: pa.Table) -> dict[str, Any]:

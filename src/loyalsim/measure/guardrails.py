@@ -64,7 +64,9 @@ class Outcome:
     message: str
 
 
-def _per_replication(table: pa.Table, metric: str, month: int | None) -> npt.NDArray[np.float64]:
+def per_replication(table: pa.Table, metric: str, month: int | None) -> npt.NDArray[np.float64]:
+    """One value of ``metric`` per replication, in replication order: at ``month`` (1 = first), or over the
+    horizon (flows totalled, stocks at the end; roi and npv up to ``month`` when given)."""
     column, arm, kind = METRICS[metric]
     data = table.to_pydict()
     months = sorted(set(data["month"]))
@@ -120,7 +122,7 @@ def evaluate(guardrails: tuple[dict[str, Any], ...], table: pa.Table) -> list[Ou
             outcomes.append(Outcome(guard, index, None, None, None, None, 0,
                                     f"guardrail '{guard['id']}': month {month} is beyond the {months} simulated months"))
             continue
-        values = _per_replication(table, metric, month)
+        values = per_replication(table, metric, month)
         if values.size == 0:
             outcomes.append(Outcome(guard, index, None, None, None, None, 0,
                                     f"guardrail '{guard['id']}': {metric} is not defined here (a program that costs "
