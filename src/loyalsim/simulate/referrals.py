@@ -55,10 +55,14 @@ class Referrals:
     referrer: IntArray = field(init=False)
     born: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # month → referees born
     cost: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # month → minor units of credits
-    granted: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))  # (referrer, period)
+    granted: IntArray = field(init=False)  # grants to each referrer in their current limit period
+    granted_period: IntArray = field(init=False)
 
     def __post_init__(self) -> None:
         self.referrer = np.full(self.size, -1, dtype=np.int64)
+        customers = self.first + self.size
+        self.granted = np.zeros(customers, dtype=np.int64)
+        self.granted_period = np.full(customers, -1, dtype=np.int64)
 
     def refer(self, month: int, last_day: int, who: IntArray) -> None:
         """Referrals made by ``who`` (active enrolled members) in the month ending on ``last_day``."""
@@ -102,12 +106,18 @@ class Referrals:
         referrers = self.referrer[referees - self.first]
         if rules.limit_count is not None:
             period = int(day // max(rules.limit_per.approx_days, 1)) if rules.limit_per else 0
-            keep = np.zeros(referrers.size, dtype=bool)
-            for i, referrer in enumerate(referrers.tolist()):
-                if self.granted[(referrer, period)] < rules.limit_count:
-                    self.granted[(referrer, period)] += 1
-                    keep[i] = True
-            referrers = referrers[keep]
+            stale = self.granted_period[referrers] != period
+            self.granted[referrers[stale]] = 0
+            self.granted_period[referrers] = period
+            # The k-th grant to a referrer today is allowed while earlier grants + k stay within the limit.
+            order = np.argsort(referrers, kind="stable")
+            ranked = referrers[order]
+            starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
+            rank = np.arange(ranked.size) - np.repeat(starts, np.diff(np.append(starts, ranked.size)))
+            allowed = np.empty(referrers.size, dtype=bool)
+            allowed[order] = self.granted[ranked] + rank < rules.limit_count
+            referrers = referrers[allowed]
+            np.add.at(self.granted, referrers, 1)
         if referrers.size:
             unique, counts = np.unique(referrers, return_counts=True)
             engine._credit(unique, counts * rules.referrer.points, day)
