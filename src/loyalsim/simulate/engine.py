@@ -7,11 +7,9 @@ engine as ``loyalsim earn`` — one implementation of every rule. The control ar
 same customers and the same random numbers (common random numbers): a purchase is drawn
 by inverting one shared uniform, so lifting a member's rate can only add purchases.
 
-Scope of this version (see docs/simulate.md): purchase/dropout (BG/NBD, Pareto/NBD), spend
-(Gamma-Gamma, lognormal), arrivals, enrolment and a frequency lift for members; the
-program's earning, tiers, expiry and redemption via the replay engine. Other behavioural
-responses and the mechanics that need event data (membership fees, referrals, community
-actions) are not simulated yet.
+Mechanics with state of their own live beside this module: paid membership
+(``membership``), referrals (``referrals``), community actions (``community``), cashback
+and dividend ledgers (``cashback``); docs/simulate.md lists what is and is not simulated.
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ from loyalsim.replay.engine import MonthRows, ReplayEngine
 from loyalsim.simulate import streams
 from loyalsim.simulate.cashback import CashbackLedger, DividendLedger
 from loyalsim.simulate.community import Community
-from loyalsim.simulate.membership import TRIAL, Memberships
+from loyalsim.simulate.membership import Memberships
 from loyalsim.simulate.quantiles import gamma_quantile
 from loyalsim.simulate.referrals import Referrals, pool_size
 from loyalsim.transactions.reader import Transactions
@@ -119,7 +117,6 @@ class Arm:
     """One arm's customer state. Purchase k of customer i happens at birth + E_k / rate, where E_k
     is the k-th arrival of a unit-rate Poisson process shared by both arms (common random numbers)."""
 
-    rate: Array  # purchases per day in this arm
     allowed: IntArray  # repeat purchases before dropping out (BG/NBD), NEVER otherwise
     repeats: IntArray
     clock: Array  # E_k of the last scheduled purchase
@@ -130,7 +127,7 @@ class Arm:
     next_day: npt.NDArray[np.int32] = field(init=False)  # day of the next scheduled purchase (-1: none)
 
     def __post_init__(self) -> None:
-        self.next_day = np.full(self.rate.size, -1, dtype=np.int32)
+        self.next_day = np.full(self.allowed.size, -1, dtype=np.int32)
 
     def due(self, day: int) -> IntArray:
         # One vectorised scan a day: cheaper than keeping per-day lists once customers number
@@ -160,7 +157,6 @@ class MonthResult:
     dividend_paid: int = 0
     dividend_payable: int = 0
     subscribers: int = 0  # paid memberships (trial included) active at month end
-    trials: int = 0
     fees_billed: int = 0  # minor units
     fees_recognised: int = 0  # minor units of fee revenue earned this month (over each paid period)
     memberships_started: int = 0
@@ -180,8 +176,8 @@ class Replication:
     index: int
     months: list[MonthResult] = field(default_factory=list)
     customers: int = 0
-    repeat_purchases_control: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     story: list[dict[str, Any]] = field(default_factory=list)  # events of the watched customer, if any
+    repeat_purchases_control: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per customer
     # Cumulative points per earn cohort at each month end: (month, cohort, issued, redeemed, expired).
     cohorts: list[tuple[int, int, int, int, int]] = field(default_factory=list)
     # The same for cashback and dividends, in minor units: (month, cohort, accrued, paid, expired).
@@ -261,10 +257,10 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     reward = _reference_reward(policy)
     reduction = np.where(member, seg_response["churn_reduction"], 0.0)
     arms = {
-        "control": Arm(customers.rate, _allowed(customers.dropout_u, customers.dropout_p, np.zeros(n)),
+        "control": Arm(_allowed(customers.dropout_u, customers.dropout_p, np.zeros(n)),
                        np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy(),
                        customers.birth.astype(float), customers.birth.astype(float)),
-        "program": Arm(customers.rate, _allowed(customers.dropout_u, customers.dropout_p, reduction),
+        "program": Arm(_allowed(customers.dropout_u, customers.dropout_p, reduction),
                        np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy(),
                        customers.birth.astype(float), customers.birth.astype(float)),
     }
@@ -316,7 +312,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         if memberships is None:
             active: npt.NDArray[np.bool_] = member[who]
             return active
-        subscribed: npt.NDArray[np.bool_] = member[who] & memberships.active[who]
+        subscribed: npt.NDArray[np.bool_] = member[who] & memberships.active_of(who)
         return subscribed
 
     def rate_now(name: str, who: IntArray) -> Array:
@@ -431,7 +427,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 program.death[referees] = lifetimes[referees - main] + day
             if memberships is not None:
                 before = memberships.state[watch] if watch is not None else 0
-                memberships.events(day, day < arms["program"].death)
+                memberships.events(day, arms["program"].death)
                 memberships.join(np.concatenate((born[member[born]], referees)), day)
                 if watch is not None and memberships.state[watch] != before:
                     story.append({"day": day, "event": "membership",
@@ -489,10 +485,9 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         sent = cost = prompted = 0
         for number, reminder in enumerate(policy.reminders):
             if reminder.kind == "points_expiring" and reminder.before is not None:
-                lots = np.arange(ledger.size)
-                notice = ledger.lot_expiry[lots] - int(reminder.before.approx_days)
-                lots = lots[(ledger.lot_remaining[lots] > 0) & (notice >= start_abs) & (notice <= last_abs)]
-                targets = np.intersect1d(ledger.lot_customer[lots], who)
+                notice = ledger.lot_expiry[:ledger.size] - int(reminder.before.approx_days)
+                due = (ledger.lot_remaining[:ledger.size] > 0) & (notice >= start_abs) & (notice <= last_abs)
+                targets = np.intersect1d(ledger.lot_customer[:ledger.size][due], who)
             elif reminder.kind == "reward_available" and reward is not None and not engine.redeem_auto:
                 rewards = policy.rewards
                 assert rewards is not None
@@ -559,7 +554,6 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                         record.referral_cost = referrals.cost.get(month, 0)
                     if memberships is not None:
                         record.subscribers = int((memberships.active & (arm.birth <= last)).sum())
-                        record.trials = int((memberships.state == TRIAL).sum())
                         record.fees_billed = memberships.billed.get(month, 0)
                         record.fees_recognised = memberships.recognised.get(month, 0)
                         record.memberships_started = memberships.started.get(month, 0)
@@ -588,8 +582,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     result.cohorts = cohort_rows
     result.cashback_cohorts = cashback.rows if cashback is not None else []
     result.dividend_cohorts = dividends.rows if dividends is not None else []
-    result.customers = main + (sum(referrals.born.values()) if referrals is not None else 0)
     result.repeat_purchases_control = arms["control"].repeats[:main]
+    result.customers = main + (sum(referrals.born.values()) if referrals is not None else 0)
     if watch is not None:
         order = {"membership": 0, "purchase": 1, "points": 2, "dropout": 3, "statement": 4}
         result.story = sorted(story, key=lambda e: (e["day"], order[e["event"]], e.get("arm", "")))

@@ -67,7 +67,14 @@ class Memberships:
 
     @property
     def active(self) -> npt.NDArray[np.bool_]:
+        """Every customer: in a trial or a paid period (for month-end counts)."""
         result: npt.NDArray[np.bool_] = (self.state == TRIAL) | (self.state == PAID)
+        return result
+
+    def active_of(self, who: IntArray) -> npt.NDArray[np.bool_]:
+        """Whether each of ``who`` is in a trial or a paid period (touches only them)."""
+        state = self.state[who]
+        result: npt.NDArray[np.bool_] = (state == TRIAL) | (state == PAID)
         return result
 
     def join(self, who: IntArray, day: int) -> None:
@@ -87,16 +94,17 @@ class Memberships:
         else:
             self._bill(who, day, self.default_plan)
 
-    def events(self, day: int, alive: npt.NDArray[np.bool_]) -> None:
-        """Trials ending and paid periods ending today. ``alive``: whose customer lifetime continues."""
+    def events(self, day: int, death: Array) -> None:
+        """Trials ending and paid periods ending today. ``death``: when each customer's lifetime ends."""
         parts = self.due.pop(day, [])
         if not parts:
             return
         who = np.concatenate(parts)
-        who = who[self.active[who]]
-        ended = who[~alive[who]]
-        trial = who[alive[who] & (self.state[who] == TRIAL)]
-        paid = who[alive[who] & (self.state[who] == PAID)]
+        who = who[self.active_of(who)]
+        alive = day < death[who]
+        ended = who[~alive]
+        trial = who[alive & (self.state[who] == TRIAL)]
+        paid = who[alive & (self.state[who] == PAID)]
         stay_trial = trial[streams.uniforms(self.key, streams.TRIAL, trial, 0) < self.conversion[trial]]
         renew = paid[self.plan_has_period(paid)]
         renew = renew[streams.uniforms(self.key, streams.RENEWAL, renew, self.periods[renew]) >= self.theta[renew]]

@@ -35,7 +35,7 @@ def test_renewals_follow_the_shifted_beta_geometric_survival_curve() -> None:
     n, alpha, beta = 40_000, 0.668, 3.806
     m = memberships(n, alpha=alpha, beta=beta)
     m.join(np.arange(n), day=0)
-    alive = np.ones(n, dtype=bool)
+    alive = np.full(n, np.inf)  # every lifetime continues
     survivors = []
     for month in range(1, 12):  # renewal days: the first of each month, as billed on 1 January
         day = int((np.datetime64(f"2027-{month + 1:02d}-01") - np.datetime64("2027-01-01")).astype(int))
@@ -53,7 +53,7 @@ def test_trials_convert_at_the_stated_rate_and_take_up_selects_who_starts() -> N
     m.join(np.arange(n), day=0)
     started = int((m.state == TRIAL).sum())
     assert started == pytest.approx(0.4 * n, abs=4 * np.sqrt(n * 0.4 * 0.6))
-    m.events(30, np.ones(n, dtype=bool))
+    m.events(30, np.full(n, np.inf))
     converted = int((m.state == PAID).sum())
     assert converted == pytest.approx(0.25 * started, abs=4 * np.sqrt(started * 0.25 * 0.75))
     assert m.billed[12 * 57] == converted * 1499  # billed at conversion, on 31 January
@@ -62,5 +62,5 @@ def test_trials_convert_at_the_stated_rate_and_take_up_selects_who_starts() -> N
 def test_a_member_whose_customer_lifetime_ended_cancels() -> None:
     m = memberships(2, alpha=1e-6, beta=1e6)  # practically never cancels by choice
     m.join(np.arange(2), day=0)
-    m.events(31, np.array([True, False]))
+    m.events(31, np.array([np.inf, 10.0]))  # the second customer's lifetime ended on day 10
     assert m.state.tolist() == [PAID, 3]
