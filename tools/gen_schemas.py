@@ -605,6 +605,7 @@ def scenario_schema() -> Schema:
         "cashback_lift": prop(NONNEG, "Purchase-rate lift from cashback."),
         "value_affinity": prop({"type": "number", "minimum": 0, "maximum": 1}, "Response to value-based rewards (dividends, donations)."),
         "reminder_response": prop({"type": "number", "minimum": 0, "maximum": 1}, "Probability a reminder prompts a purchase or redemption."),
+        "donation_propensity": prop({"type": "number", "minimum": 0, "maximum": 1}, "Probability, each month end, that a member who can convert points into donations does so (all whole steps)."),
     })
     segment = obj({
         "id": prop(ref("id"), "The segment's identifier."),

@@ -136,6 +136,10 @@ class Tiers:
                          dtype=np.int64)
         return table, common
 
+    def yearly_perk_costs(self) -> list[int]:
+        """Minor units per member per year of each level's perks (those with a value)."""
+        return [sum(cost or 0 for _, cost in level.perks) for level in self.levels]
+
 
 @dataclass(frozen=True)
 class Reward:
@@ -197,6 +201,52 @@ class Membership:
     renewal: str = "auto"
     perks: tuple[Perk, ...] = ()
 
+    def earn_multiplier(self, amount: IntArray, tier: IntArray, category: IntArray,
+                        channel: IntArray) -> tuple[IntArray, int]:
+        """Subscribers' earn multiplier per purchase (``earn_multiplier`` perks whose conditions
+        hold), as (numerators, common denominator)."""
+        numerator = np.ones(amount.shape, dtype=np.int64)
+        denominator = 1
+        for perk in self.perks:
+            if perk.kind == "earn_multiplier" and perk.multiplier is not None:
+                on = perk.conditions.mask(amount, tier, category, channel)
+                numerator = numerator * np.where(on, perk.multiplier.num, perk.multiplier.den)
+                denominator *= perk.multiplier.den
+        return numerator, denominator
+
+    @property
+    def multiplies_earn(self) -> bool:
+        return any(p.kind == "earn_multiplier" and p.multiplier is not None for p in self.perks)
+
+    def purchase_cost(self, amount: IntArray, tier: IntArray, category: IntArray, channel: IntArray) -> IntArray:
+        """What each subscriber purchase costs the company in perks, in minor units: a discount
+        perk's rate of the amount (rounded half-even to the minor unit, per purchase) and the
+        ``value`` of a free-shipping or free-item perk per purchase it applies to."""
+        cost = np.zeros(amount.shape, dtype=np.int64)
+        spend = np.maximum(amount, 0)
+        for perk in self.perks:
+            on = perk.conditions.mask(amount, tier, category, channel) & (amount > 0)
+            if perk.kind == "discount" and perk.rate is not None:
+                cost += np.where(on, divide(spend * perk.rate.num, perk.rate.den, "half_even"), 0)
+            elif perk.kind in ("free_shipping", "free_item") and perk.value:
+                cost += np.where(on, perk.value, 0)
+        return cost
+
+    @property
+    def has_purchase_cost(self) -> bool:
+        return any((p.kind == "discount" and p.rate is not None) or (p.kind in ("free_shipping", "free_item")
+                                                                      and p.value) for p in self.perks)
+
+    @property
+    def yearly_cost(self) -> int:
+        """Minor units per subscriber per year of ``other`` perks (streaming, insurance...)."""
+        return sum(p.value or 0 for p in self.perks if p.kind == "other")
+
+    @property
+    def period_points(self) -> int:
+        """Points units credited to a subscriber at the start of each paid period (``bonus_points``)."""
+        return sum(p.points for p in self.perks if p.kind == "bonus_points")
+
 
 @dataclass(frozen=True)
 class CashbackRate:
@@ -256,6 +306,18 @@ class Donations:
             out += divide(np.maximum(amount, 0) * self.per_purchase_rate.num, self.per_purchase_rate.den,
                           "floor_points")
         return np.where(amount > 0, out, 0)
+
+    def convert(self, available: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """Members converting all they can of ``available`` points units: (points units used,
+        donation in minor units, the company's match in minor units, rounded half-even)."""
+        if self.points_per_step <= 0:
+            zero = np.zeros(available.shape, dtype=np.int64)
+            return zero, zero, zero
+        steps = np.maximum(available, 0) // self.points_per_step
+        donated = steps * self.amount_per_step
+        matched = divide(donated * self.match_rate.num, self.match_rate.den, "half_even") \
+            if self.match_rate is not None else np.zeros(available.shape, dtype=np.int64)
+        return steps * self.points_per_step, donated, matched
 
 
 @dataclass(frozen=True)

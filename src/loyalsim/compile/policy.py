@@ -97,6 +97,11 @@ class Policy:
             table, common = self.tiers.multiplier_table()
             numerator = numerator * table[tier]
             denominator *= common
+        if rule.kind == "spend" and self.membership is not None and self.membership.multiplies_earn:
+            # Points are earned by members only; where membership is paid, members are subscribers.
+            perk_num, perk_den = self.membership.earn_multiplier(amount, tier, category, channel)
+            numerator = numerator * perk_num
+            denominator *= perk_den
         for campaign in self.campaigns:
             if campaign.kind != "multiplier" or not campaign.targets(rule):
                 continue

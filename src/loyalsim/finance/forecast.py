@@ -12,10 +12,15 @@ arms of one replication). Every figure is in the program's currency, per month.
 - Cashback and dividends: accrued, paid, expired and payable as the simulator's ledgers
   record them per member and accrual month (:mod:`loyalsim.simulate.cashback`: payout
   schedules and thresholds, claims on request, expiry of what is unpaid).
-- Reward cost = points redeemed × value per point × ``reward_cost_ratio`` (cash basis).
+- Reward cost = points redeemed for rewards × value per point × ``reward_cost_ratio`` (cash
+  basis); points members convert into donations are costed as the donation instead.
+- Donations = the company's per-purchase gifts + what members' points convert into + the
+  company's match. Perk cost = membership perks used on purchases (discounts, free shipping
+  or items) + yearly perks (membership ``other`` perks per subscriber, tier perks per member
+  of the level) accrued a twelfth a month, rounded half-even to the minor unit.
 - Program cost (accrual basis) = reward cost + change in liability at cost + cashback
   accrued less cashback expired + dividends accrued + referral credits and discounts + reminders sent + donations
-  + ``fixed_costs_per_month``: over the horizon it totals what was spent
+  + perk cost + ``fixed_costs_per_month``: over the horizon it totals what was spent
   on rewards plus what is still owed at cost at the end.
 - Membership fees: billed at the start of each paid period; recognised evenly over the
   period (:mod:`loyalsim.simulate.membership`); deferred fee revenue = billed − recognised.
@@ -60,6 +65,8 @@ class FinanceMonth:
     referral_cost: float
     reminder_cost: float
     donations: float
+    donations_matched: float  # part of donations: what the company added to members' donations
+    perk_cost: float
     fixed_costs: float
     program_cost: float
     incremental_revenue: float
@@ -96,10 +103,11 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
         dividend_accrued = m.dividend_accrued / unit
         fees_billed, fee_revenue = m.fees_billed / unit, m.fees_recognised / unit
         deferred_fees += fees_billed - fee_revenue
-        reward_cost = float(Decimal(m.points_redeemed) / scale * value) * cost_ratio
+        reward_cost = float(Decimal(m.points_redeemed - m.points_donated) / scale * value) * cost_ratio
         referral_cost, reminder_cost, donations = m.referral_cost / unit, m.reminder_cost / unit, m.donations / unit
+        perk_cost = m.perk_cost / unit
         cost = reward_cost + (liability - previous_liability) + cashback_accrued - cashback_expired \
-            + dividend_accrued + referral_cost + reminder_cost + donations + fixed
+            + dividend_accrued + referral_cost + reminder_cost + donations + perk_cost + fixed
         previous_liability = liability
         incremental = (m.revenue - control[m.month].revenue) / unit if m.month in control else 0.0
         out.append(FinanceMonth(
@@ -110,7 +118,8 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
             cashback_accrued, cashback_expired, m.cashback_paid / unit, m.cashback_payable / unit, dividend_accrued,
             m.dividend_paid / unit, m.dividend_payable / unit,
             fees_billed, fee_revenue, deferred_fees,
-            reward_cost, referral_cost, reminder_cost, donations, fixed, cost, incremental, incremental * margin + fee_revenue,
+            reward_cost, referral_cost, reminder_cost, donations,
+            m.donations_matched / unit, perk_cost, fixed, cost, incremental, incremental * margin + fee_revenue,
             incremental * margin + fee_revenue - cost,
             (1 + discount) ** (-(i + 1) / 12),
         ))

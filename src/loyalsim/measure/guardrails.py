@@ -43,6 +43,7 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "fee_revenue": ("fee_revenue", "program", "flow"),
     "referrals": ("referrals", "program", "flow"),
     "donations": ("donations", "program", "flow"),
+    "perk_cost": ("perk_cost", "program", "flow"),
     "deferred_fee_revenue": ("deferred_fee_revenue", "program", "stock"),
     "subscribers": ("subscribers", "program", "stock"),
     "dividend_payable": ("dividend_payable", "program", "stock"),

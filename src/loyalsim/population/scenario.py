@@ -36,6 +36,7 @@ RESPONSE_DEFAULTS: dict[str, float] = {
     "community_retention": 0.0,
     "reminder_response": 0.0,
     "value_affinity": 0.0,
+    "donation_propensity": 0.0,
 }
 # sBG renewal (alpha, beta): Fader & Hardie (2007)'s "regular" cohort, reproduced by `loyalsim fit retention`.
 RENEWAL_DEFAULT = (0.668, 3.806)

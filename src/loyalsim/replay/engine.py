@@ -126,6 +126,9 @@ class ReplayEngine:
         self.total_redeemed = np.zeros(n, dtype=np.int64)
         self.total_expired = np.zeros(n, dtype=np.int64)
         self.last_reward_day = np.full(n, -(2**40), dtype=np.int64)  # day of the latest redemption (simulation)
+        self.perk_cost: dict[int, int] = {}  # month → minor units of membership perks used on purchases
+        membership = policy.membership
+        self.perks_per_purchase = membership is not None and membership.has_purchase_cost
         self.first_month: int | None = None
         self.last_month: int | None = None
         self.months: list[MonthRows] = []
@@ -281,6 +284,23 @@ class ReplayEngine:
             self.m_redeemed[customers[hit]] += taken
             self.total_redeemed[customers[hit]] += taken
             self.last_reward_day[customers[hit]] = day
+
+    def _donate(self, customers: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        """``customers`` convert all the whole steps of their spare points into donations (the
+        reward's minimum balance is kept): returns who did, points units used, minor units
+        donated and the company's match. The points leave the balance as redeemed."""
+        value = self.policy.value
+        assert value is not None and value.donations is not None
+        keep = self.policy.rewards.min_balance if self.policy.rewards is not None else 0
+        spare = self.ledger.balance[customers] - self.ledger.debt[customers] - keep
+        used, donated, matched = value.donations.convert(spare)
+        hit = used > 0
+        who = customers[hit]
+        if who.size:
+            taken = self.ledger.redeem(who, used[hit])
+            self.m_redeemed[who] += taken
+            self.total_redeemed[who] += taken
+        return who, used[hit], donated[hit], matched[hit]
 
     # -- tiers ---------------------------------------------------------------------------------
     def _pending_downgrades(self, day: int) -> None:
@@ -451,6 +471,11 @@ class ReplayEngine:
             self.row_done[rows] = True
         if policy.cashback is not None:
             self.m_cashback[customers] += policy.cashback.accrue(amount, tier, category[rows], channel[rows])
+        if self.perks_per_purchase:
+            assert policy.membership is not None
+            month = int(month_index(days[:1])[0])
+            used = policy.membership.purchase_cost(amount, tier, category[rows], channel[rows])
+            self.perk_cost[month] = self.perk_cost.get(month, 0) + int(used.sum())
         if policy.value is not None and policy.value.dividend is not None:
             dividend = policy.value.dividend
             eligible = dividend.eligible_spend(amount, tier, category[rows], channel[rows])

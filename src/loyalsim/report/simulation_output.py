@@ -29,7 +29,7 @@ FINANCE_COLUMNS = ("expected_redemption_rate", "breakage", "liability_at_cost", 
                    "cashback_payable",
                    "dividend_accrued", "dividend_paid", "dividend_payable", "fees_billed", "fee_revenue",
                    "deferred_fee_revenue", "reward_cost", "referral_cost", "reminder_cost", "donations",
-                   "fixed_costs",
+                   "donations_matched", "perk_cost", "fixed_costs",
                    "program_cost", "incremental_revenue", "incremental_gross_margin", "net_benefit",
                    "discount_factor")
 
@@ -48,14 +48,14 @@ def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replica
                          m.reminders_sent, m.prompted, m.purchases,
                          m.revenue / policy.money_unit, m.points_issued / policy.scale,
                          m.points_redeemed / policy.scale, m.points_expired / policy.scale,
-                         m.points_outstanding / policy.scale,
+                         m.points_outstanding / policy.scale, m.points_donated / policy.scale,
                          *(getattr(f, name) if f else None for name in FINANCE_COLUMNS),
                          *((m.tier_counts[i] if m.arm == "program" and m.tier_counts else None) for i in range(
                              len(levels)))))
     names = ["replication", "month", "arm", "customers", "members", "subscribers", "memberships_started",
              "memberships_cancelled", "referrals", "community_actions", "reminders_sent", "prompted", "purchases",
              "revenue", "points_issued",
-             "points_redeemed", "points_expired", "points_outstanding", *FINANCE_COLUMNS,
+             "points_redeemed", "points_expired", "points_outstanding", "points_donated", *FINANCE_COLUMNS,
              *(f"tier_{level.id}" for level in levels)]
     return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
 
@@ -170,7 +170,7 @@ def _economics(data: dict[str, list[Any]]) -> dict[str, list[float]]:
         factor = data["discount_factor"][i]
         for name in ("program_cost", "incremental_gross_margin", "net_benefit", "reward_cost", "fixed_costs",
                      "cashback_accrued", "dividend_accrued", "allocated_to_points", "points_revenue", "fees_billed",
-                     "fee_revenue", "referral_cost", "donations"):
+                     "fee_revenue", "referral_cost", "donations", "perk_cost"):
             row[name] = row.get(name, 0.0) + data[name][i]
         for name in ("program_cost", "incremental_gross_margin", "net_benefit"):
             row[f"{name}_pv"] = row.get(f"{name}_pv", 0.0) + data[name][i] * factor

@@ -51,6 +51,7 @@ DEFAULT_RANGES: dict[str, Callable[[float], Bounds]] = {
     "community_retention": _relative(0.0, 2.0, ceiling=1.0, if_zero=(0.0, 0.20)),
     "reminder_response": _relative(0.0, 2.0, ceiling=1.0, if_zero=(0.0, 0.20)),
     "value_affinity": _relative(0.0, 2.0, ceiling=1.0, if_zero=(0.0, 0.10)),
+    "donation_propensity": _relative(0.0, 2.0, ceiling=1.0, if_zero=(0.0, 0.10)),
     "gross_margin": _relative(0.75, 1.25, ceiling=1.0),
     "reward_cost_ratio": _relative(0.75, 1.25, ceiling=1.0, if_zero=(0.0, 0.5)),
     "fixed_costs_per_month": _relative(0.75, 1.25),
@@ -82,6 +83,8 @@ def relevant(policy: Policy) -> frozenset[str]:
         names.add("reminder_response")
     if policy.value is not None and (policy.value.dividend is not None or policy.value.donations is not None):
         names.add("value_affinity")
+    if policy.value is not None and policy.value.donations is not None and policy.value.donations.points_per_step:
+        names.add("donation_propensity")
     if policy.referral is not None:
         names |= {"referral_rate", "referee_conversion"}
     if policy.membership is not None:

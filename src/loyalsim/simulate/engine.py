@@ -23,6 +23,7 @@ import simpy
 from scipy.special import ndtri
 
 from loyalsim.compile.calendar import month_end, month_index
+from loyalsim.compile.exact import divide
 from loyalsim.compile.policy import Policy
 from loyalsim.population.scenario import RESPONSE_DEFAULTS, Scenario
 from loyalsim.replay.engine import MonthRows, ReplayEngine
@@ -164,7 +165,10 @@ class MonthResult:
     referrals: int = 0  # new customers brought in by members this month (program arm)
     referral_cost: int = 0  # minor units: credits and discounts given for referrals
     community_actions: int = 0  # community actions taken by members this month (program arm)
-    donations: int = 0  # minor units the company gives to the program's cause on members' purchases
+    donations: int = 0  # minor units the company gives to the program's cause: per purchase, points converted, match
+    points_donated: int = 0  # points units members converted into donations (part of points_redeemed)
+    donations_matched: int = 0  # minor units the company added to members' donations
+    perk_cost: int = 0  # minor units: membership perks used on purchases, and yearly perks (membership, tiers)
     reminders_sent: int = 0
     reminder_cost: int = 0  # minor units
     prompted: int = 0  # purchases or redemptions prompted by reminders this month
@@ -392,6 +396,10 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     community_retention = np.where(member, seg_response["community_retention"], 0.0)
     reminder_response = seg_response["reminder_response"]
     reminding = bool(policy.reminders)
+    donation_rules = policy.value.donations if policy.value is not None else None
+    donation_propensity = np.where(member, seg_response["donation_propensity"], 0.0)
+    converting = bool(donation_rules is not None and donation_rules.points_per_step > 0 and donation_propensity.any())
+    yearly_perks = policy.membership.yearly_cost if policy.membership is not None else 0
     first_month = int(month_index(np.array([scenario.start]))[0])
 
     def credit(day: int, bought: list[tuple[IntArray, IntArray, IntArray]]) -> None:
@@ -429,6 +437,11 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 before = memberships.state[watch] if watch is not None else 0
                 memberships.events(day, arms["program"].death)
                 memberships.join(np.concatenate((born[member[born]], referees)), day)
+                period_points = policy.membership.period_points if policy.membership is not None else 0
+                billed = memberships.take_billed()
+                if period_points and billed.size:  # bonus_points perks: credited at each paid period's start
+                    engine._advance(scenario.start + day)
+                    engine._credit(billed, np.full(billed.size, period_points, dtype=np.int64), scenario.start + day)
                 if watch is not None and memberships.state[watch] != before:
                     story.append({"day": day, "event": "membership",
                                   "state": ("none", "trial", "paid", "ended")[int(memberships.state[watch])]})
@@ -521,6 +534,20 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 credit(last, [(acting, amounts, numbers)])
         return sent, cost, prompted
 
+    def donate(month: int, last: int, who: IntArray) -> dict[str, int]:
+        """Members converting their points into donations this month end, with the company's match."""
+        u = streams.uniforms(key, streams.DONATION, who, np.full(who.size, month))
+        deciding = who[u < donation_propensity[who]]
+        if deciding.size == 0:
+            return {}
+        engine._advance(scenario.start + last)
+        donors, points, donated, matched = engine._donate(deciding)
+        if watch is not None and (donors == watch).any():
+            i = int(np.flatnonzero(donors == watch)[0])
+            story.append({"day": last, "event": "donation", "points": int(points[i]), "amount": int(donated[i])})
+        return {"points_donated": int(points.sum()), "donations": int(donated.sum() + matched.sum()),
+                "donations_matched": int(matched.sum())}
+
     def month_end_process(env: simpy.Environment) -> Any:
         day = 0
         while day < scenario.days:
@@ -532,7 +559,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 # faster makes their last purchase earlier but lives just as long).
                 alive = (arm.birth <= last) & (last < arm.death)
                 extra: dict[str, int] = {}
-                if name == "program" and (community is not None or reminding):
+                if name == "program" and (community is not None or reminding or converting):
                     # Month-end actions first: reminders may prompt purchases that belong to this month.
                     active_now = np.flatnonzero(alive)
                     active_now = active_now[enrolled(active_now)]
@@ -542,10 +569,13 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                     if reminding:
                         sent, cost, prompted = remind(month, last, active_now)
                         extra.update(reminders_sent=sent, reminder_cost=cost, prompted=prompted)
+                    if converting:
+                        extra.update(donate(month, last, active_now))
                 record = MonthResult(month, name, int(alive.sum()), 0, tally[name]["purchases"], tally[name]["revenue"],
                                      member_revenue=tally[name]["member_revenue"], donations=tally[name]["donations"])
                 for field_name, value in extra.items():
-                    setattr(record, field_name, value)
+                    setattr(record, field_name, getattr(record, field_name) + value
+                            if field_name == "donations" else value)
                 if name == "program":
                     record.members = int((alive & member).sum())
                     if referrals is not None:
@@ -558,6 +588,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                         record.fees_recognised = memberships.recognised.get(month, 0)
                         record.memberships_started = memberships.started.get(month, 0)
                         record.memberships_cancelled = memberships.cancelled.get(month, 0)
+                        record.perk_cost += int(divide(np.array([record.subscribers * yearly_perks]), 12,
+                                                       "half_even")[0])
                 result.months.append(record)
                 tally[name] = {"purchases": 0, "revenue": 0, "member_revenue": 0, "donations": 0}
             day = last + 1
@@ -567,6 +599,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     env.process(month_end_process(env))
     env.run(until=scenario.days + 1)
     engine._advance(scenario.start + scenario.days)  # close the program's last month
+    level_perks = policy.tiers.yearly_perk_costs() if policy.tiers is not None else []
     for record in result.months:
         if record.arm == "program" and record.month in months_points:
             issued, redeemed, expired, outstanding, accrued, dividend, *money = months_points[record.month]
@@ -579,13 +612,17 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             if dividends is not None:
                 record.dividend_paid, record.dividend_payable = money[:2]
             record.tier_counts = tier_counts.get(record.month, [])
+            record.perk_cost += engine.perk_cost.get(record.month, 0)
+            if level_perks and record.tier_counts:
+                yearly = sum(count * cost for count, cost in zip(record.tier_counts, level_perks, strict=True))
+                record.perk_cost += int(divide(np.array([yearly]), 12, "half_even")[0])
     result.cohorts = cohort_rows
     result.cashback_cohorts = cashback.rows if cashback is not None else []
     result.dividend_cohorts = dividends.rows if dividends is not None else []
     result.repeat_purchases_control = arms["control"].repeats[:main]
     result.customers = main + (sum(referrals.born.values()) if referrals is not None else 0)
     if watch is not None:
-        order = {"membership": 0, "purchase": 1, "points": 2, "dropout": 3, "statement": 4}
+        order = {"membership": 0, "purchase": 1, "points": 2, "dropout": 3, "donation": 4, "statement": 5}
         result.story = sorted(story, key=lambda e: (e["day"], order[e["event"]], e.get("arm", "")))
         result.story.insert(0, {"day": int(customers.birth[watch]), "event": "profile",
                                 "segment": scenario.segments[int(customers.segment[watch])].id,

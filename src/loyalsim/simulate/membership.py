@@ -55,6 +55,13 @@ class Memberships:
     recognised: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     started: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # month → memberships started
     cancelled: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    billed_now: list[IntArray] = field(default_factory=list)  # who started a paid period since last taken
+
+    def take_billed(self) -> IntArray:
+        """Who started a paid period since the last call (for perks credited per period)."""
+        who = np.concatenate(self.billed_now) if self.billed_now else np.zeros(0, dtype=np.int64)
+        self.billed_now = []
+        return who
 
     def __post_init__(self) -> None:
         n = self.take_up.size
@@ -127,6 +134,7 @@ class Memberships:
         self.state[who] = PAID
         self.plan[who] = plan_index
         self.periods[who] += 1
+        self.billed_now.append(who)
         total = plan.fee * int(who.size)
         self.billed[self._month(day)] += total
         if plan.period is None:  # a one-time fee: recognised when billed

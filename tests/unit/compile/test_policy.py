@@ -109,3 +109,29 @@ def test_every_canonical_program_compiles_with_a_content_hash() -> None:
 
     hashes = {load_policy(p).content_hash for p in PROGRAMS}
     assert len(hashes) == len(PROGRAMS) and all(len(h) == 64 for h in hashes)
+
+
+def test_membership_perks_multiply_subscribers_earn_and_cost_what_they_say() -> None:
+    policy = program({"type": "paid", "points": {"name": "p", "value": 0.01, "rounding": "floor_points"},
+                      "earn": [{"id": "base", "kind": "spend", "rate": 1}],
+                               "membership": {"plans": [{"id": "m", "fee": 10, "period": "1 month"}], "perks": [
+                                   {"kind": "earn_multiplier", "multiplier": 1.5, "when": {"min_spend": 20}},
+                                   {"kind": "discount", "rate": 0.05},
+                                   {"kind": "free_shipping", "value": 5.99, "when": {"min_spend": 35}},
+                                   {"kind": "other", "value": 36},
+                                   {"kind": "bonus_points", "points": 100}]}})
+    amounts = np.array([1999, 2000, 3499, 3500, 1])  # $19.99, $20.00, $34.99, $35.00, $0.01
+    zeros = np.zeros(5, dtype=np.int64)
+    earned = policy.earn_points(amounts, zeros, zeros)
+    # 1 point a dollar, x1.5 from $20, rounded down once after the multiplier: 19.99 → 19; 30; 34.99 x 1.5 =
+    # 52.485 → 52; 35 x 1.5 = 52.5 → 52; $0.01 → 0.
+    assert earned.total.tolist() == [19, 30, 52, 52, 0]
+    membership = policy.membership
+    assert membership is not None
+    ties = np.array([1010, 1030])  # 5% of $10.10 = 50.5 cents, of $10.30 = 51.5 cents
+    none = np.full(7, -1, dtype=np.int64)  # no category, no channel
+    cost = membership.purchase_cost(np.concatenate((amounts, ties)), np.zeros(7, dtype=np.int64), none, none)
+    # 5% rounded half-even to the cent: 99.95 → 100, 100, 174.95 → 175, 175; $0.01 → 0.05 → 0; ties 50.5 → 50 and
+    # 51.5 → 52; plus $5.99 of free shipping from $35.
+    assert cost.tolist() == [100, 100, 175, 175 + 599, 0, 50, 52]
+    assert (membership.yearly_cost, membership.period_points) == (3600, 100)

@@ -67,3 +67,18 @@ def test_cashback_and_dividends_come_from_the_simulated_ledgers_and_expiry_rever
     assert (first.cashback_accrued, first.cashback_payable, first.program_cost) == (5.0, 5.0, 5.0)
     assert (second.cashback_paid, second.cashback_expired, second.cashback_payable) == (6.0, 1.0, 1.0)
     assert second.program_cost == pytest.approx(3.0 - 1.0)  # accrued less what expired unpaid
+
+
+def test_donated_points_cost_their_donation_and_perks_add_to_cost() -> None:
+    policy = load_policy(ROOT / "programs" / "classic-rewards.yaml")  # 1 point = $0.01
+    months = [
+        # 1,000 points redeemed, 400 of them converted into $6 of donations with a $3 match; $2.50 of perks.
+        MonthResult(600, "program", 10, 10, 20, 100_000, points_issued=2000, points_redeemed=1000,
+                    points_outstanding=1000, points_donated=400, donations=900, donations_matched=300, perk_cost=250),
+        MonthResult(600, "control", 10, 0, 20, 100_000),
+    ]
+    (month,) = forecast(policy, months, {"reward_cost_ratio": 0.5})
+    # Rewards: (1,000 - 400) x 0.01 x 0.5 = 3.00; liability 1,000 x 0.01 x 0.5 x ERR 1 = 5.00.
+    assert month.reward_cost == pytest.approx(3.0) and month.liability_at_cost == pytest.approx(5.0)
+    assert (month.donations, month.donations_matched, month.perk_cost) == (9.0, 3.0, 2.5)
+    assert month.program_cost == pytest.approx(3.0 + 5.0 + 9.0 + 2.5)

@@ -236,3 +236,65 @@ def test_donations_are_the_per_purchase_share_of_members_purchases_rounded_down(
     # Each purchase gives floor(0.1% of its amount in cents): at most the exact share, at most a cent less each.
     assert sales * 0.001 - purchases <= donated <= sales * 0.001 and donated > 0
     assert all(m.donations == 0 for m in result.months if m.arm == "control")
+
+
+def _program(tmp_path: Path, body: dict[str, object]) -> Path:
+    path = tmp_path / "program.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "loyalsim/v1", "kind": "Program",
+                                    "metadata": {"name": "t", "currency": "USD"}, **body}))
+    return path
+
+
+PAID = {"type": "paid", "points": {"name": "points", "value": 0.01, "rounding": "floor_points"},
+        "earn": [{"id": "base", "kind": "spend", "rate": 1}]}
+MONTHLY = [{"id": "monthly", "fee": 10, "period": "1 month"}]
+
+
+def test_membership_perks_multiply_points_credit_bonuses_and_cost_what_they_say(tmp_path: Path) -> None:
+    def run(perks: list[dict[str, object]]):  # type: ignore[no-untyped-def]
+        policy = load_policy(_program(tmp_path, {**PAID, "membership": {"plans": MONTHLY, "perks": perks}}))
+        return [m for m in run_replication(policy, _small(1.0, membership_take_up=0.6), 0).months
+                if m.arm == "program"]
+
+    plain = run([{"kind": "free_shipping", "value": 5.99}])
+    doubled = run([{"kind": "earn_multiplier", "multiplier": 2}, {"kind": "bonus_points", "points": 100},
+                   {"kind": "other", "value": 36}, {"kind": "discount", "rate": 0.05}])
+    for a, b in zip(plain, doubled, strict=True):
+        # Perks change no behaviour: the same subscribers buy the same amounts.
+        assert (a.purchases, a.member_revenue, a.subscribers) == (b.purchases, b.member_revenue, b.subscribers)
+        periods = b.fees_billed // 1000  # paid periods started this month, each crediting 100 bonus points
+        # Points a purchase earns: floor(2 x dollars) is 2 x floor(dollars) or one more.
+        from_purchases = b.points_issued - 100 * periods
+        assert 2 * a.points_issued <= from_purchases <= 2 * a.points_issued + a.purchases
+        # $36 a year = $3.00 a month per subscriber, exactly; 5% of each subscriber purchase, to the cent.
+        discount = b.perk_cost - 300 * b.subscribers
+        assert abs(discount - 0.05 * b.member_revenue) <= 0.5 * b.purchases
+    # Free shipping at $5.99 per subscriber purchase: the cost is a whole number of uses.
+    assert all(m.perk_cost % 599 == 0 for m in plain) and sum(m.perk_cost for m in plain) > 0
+    assert sum(m.perk_cost for m in plain) <= 599 * sum(m.purchases for m in plain)
+
+
+def test_members_convert_points_into_donations_with_the_company_match(tmp_path: Path) -> None:
+    body = {"type": "value", "points": {"name": "points", "value": 0.01, "rounding": "floor_points"},
+            "earn": [{"id": "base", "kind": "spend", "rate": 1}],
+            "value": {"donations": {"points_to_donation": {"points": 100, "amount": 1.00, "match_rate": 0.5},
+                                    "cause": "schools"}}}
+    policy = load_policy(_program(tmp_path, body))
+    never = [m for m in run_replication(policy, _small(1.0), 0).months if m.arm == "program"]
+    always = [m for m in run_replication(policy, _small(1.0, donation_propensity=1.0), 0).months
+              if m.arm == "program"]
+    assert sum(m.points_donated + m.donations for m in never) == 0
+    assert sum(m.points_donated for m in always) > 0
+    for month in always:
+        # Whole steps of 100 points → $1.00 each, matched at 50% (whole dollars: no rounding).
+        assert month.points_donated % 100 == 0
+        donated = month.points_donated // 100 * 100
+        assert (month.donations_matched, month.donations) == (donated // 2, donated + donated // 2)
+        assert month.points_donated <= month.points_redeemed  # donated points leave as redeemed
+    # Conversions only take points away: the same purchases earn the same points, fewer remain.
+    assert [m.points_issued for m in always] == [m.points_issued for m in never]
+    assert all(a.points_outstanding < b.points_outstanding for a, b in zip(always, never, strict=True))
+    outstanding = 0
+    for month in always:
+        outstanding += month.points_issued - month.points_redeemed - month.points_expired
+        assert outstanding == month.points_outstanding
