@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -58,7 +59,7 @@ class MonthRows:
 @dataclass
 class ReplayResult:
     policy: Policy
-    customer_ids: npt.NDArray[np.object_]
+    customer_ids: npt.NDArray[Any]  # ids as read (objects), or indices in a simulation
     months: list[MonthRows]  # empty when the months went to a sink
     ledger: LotLedger
     rows: int
@@ -86,7 +87,7 @@ def _period_of(days: IntArray, period: str) -> IntArray:
 class ReplayEngine:
     """Stateful replay of one policy over one population of customer ids."""
 
-    def __init__(self, policy: Policy, customer_ids: npt.NDArray[np.object_], redeem: str = "program",
+    def __init__(self, policy: Policy, customer_ids: npt.NDArray[Any], redeem: str = "program",
                  lot_capacity: int = 1024, sink: Callable[[MonthRows], None] | None = None,
                  chooser: Callable[[IntArray], BoolArray] | None = None) -> None:
         """``chooser`` (simulation): for members who chose when to redeem, decides which of the

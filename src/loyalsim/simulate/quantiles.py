@@ -19,19 +19,36 @@ from scipy.special import gammaincinv, ndtr, ndtri
 
 Array = npt.NDArray[np.float64]
 _Z = np.linspace(-8.5, 8.5, 65_537)
+_STEPS = (_Z.size - 1) / (_Z[-1] - _Z[0])  # table points per unit of z
 
 
 @lru_cache(maxsize=64)
-def _table(shape: float) -> Array:
-    values: Array = np.log(gammaincinv(shape, ndtr(_Z)))
-    return values
+def _table(shape: float) -> tuple[Array, Array]:
+    """log x at each table point, and the slope to the next (0 where log x is not finite)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values: Array = np.log(gammaincinv(shape, ndtr(_Z)))
+        slopes = np.append(np.diff(values), 0.0)
+    slopes[~np.isfinite(slopes)] = 0.0
+    return values, slopes
 
 
 def gamma_quantile(shape: float, u: Array) -> Array:
     """Quantile of Gamma(shape, scale 1) at ``u``: exact table interpolation, exact fallback in the far tails."""
+    values, slopes = _table(float(shape))
     z = ndtri(u)
-    result: Array = np.exp(np.interp(z, _Z, _table(float(shape))))
-    outside = np.abs(z) > 8.5
+    outside = np.abs(z) >= _Z[-1]
+    # The grid is uniform, so the cell is found by arithmetic, in place (np.interp's binary
+    # search per value cost four times as much).
+    position = z
+    position -= _Z[0]
+    position *= _STEPS
+    if outside.any():
+        position[outside] = 0.0
+    cell = position.astype(np.intp)
+    position -= cell
+    position *= slopes.take(cell)
+    position += values.take(cell)
+    result: Array = np.exp(position, out=position)
     if outside.any():
         result[outside] = gammaincinv(shape, u[outside])
     return result

@@ -33,9 +33,18 @@ def _mix(x: U64) -> U64:
 
 def uniforms(key: int, stream: int, customer: npt.ArrayLike, index: npt.ArrayLike) -> Array:
     """Uniforms in (0, 1), one per (customer, index) pair, for this replication key and stream."""
-    c = np.asarray(customer).astype(np.uint64)
-    k = np.asarray(index).astype(np.uint64)
+    c, k = _as_u64(customer), _as_u64(index)
     base = _mix(np.array([(key ^ (stream * 0x632BE59BD9B4E019)) & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))
     x = _mix(_mix(base ^ c) ^ (k * _GOLDEN))
     result: Array = ((x >> np.uint64(11)).astype(np.float64) + 0.5) * (2.0**-53)
     return result
+
+
+def _as_u64(values: npt.ArrayLike) -> U64:
+    """The values' bits as unsigned 64-bit integers (a view, not a copy, of int64 arrays)."""
+    array = np.asarray(values)
+    if array.dtype == np.int64:
+        view: U64 = array.view(np.uint64)
+        return view
+    converted: U64 = array.astype(np.uint64)
+    return converted
