@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,9 +85,8 @@ def run_earn(options: EarnOptions) -> int:
             writer.close(empty_schema)
             pending.commit()
     finally:
-        if writer is not None and writer.writer is not None:
-            with contextlib.suppress(Exception):
-                writer.writer.close()
+        if writer is not None:
+            writer.abandon()
         if pending is not None:
             pending.discard()
 

@@ -14,6 +14,7 @@ only when the replay succeeded, so a failed run never leaves a partial file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -85,14 +86,33 @@ def totals_table(result: ReplayResult) -> pa.Table:
 
 
 class TableWriter:
-    """Streams tables of one schema into CSV or Parquet at a temporary path (or a stream)."""
+    """Streams tables of one schema into CSV or Parquet at a temporary path (or a stream).
+
+    Tables are encoded and written on a background thread (pyarrow releases the GIL while it
+    writes), one table at a time, so writing month N overlaps with computing month N + 1;
+    :meth:`write` waits for the previous table first, so at most two are held in memory, and
+    a writing error is raised by the next :meth:`write` or by :meth:`close`.
+    """
 
     def __init__(self, fmt: str, target: Path | IO[bytes]) -> None:
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         self.fmt = fmt
         self.target = target
         self.writer: Any = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loyalsim-writer")
+        self._pending: Future[None] | None = None
 
     def write(self, table: pa.Table) -> None:
+        self._wait()
+        self._pending = self._thread.submit(self._write, table)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _write(self, table: pa.Table) -> None:
         if self.fmt != "parquet":
             table = _decoded(table)
         elif self.writer is not None and table.schema != self.writer.schema:
@@ -101,7 +121,12 @@ class TableWriter:
             if self.fmt == "parquet":
                 import pyarrow.parquet as pq
 
-                self.writer = pq.ParquetWriter(self.target, table.schema, compression="snappy")
+                # Customer ids are written plain: a dictionary page of every id in every row group
+                # doubled the writing time; readers still get the dictionary type back (the Arrow
+                # schema is stored in the file).
+                encoded = [f.name for f in table.schema if pa.types.is_dictionary(f.type) and f.name != "customer_id"]
+                self.writer = pq.ParquetWriter(self.target, table.schema, compression="snappy",
+                                               use_dictionary=encoded or False)
             else:
                 import pyarrow.csv as pacsv
 
@@ -109,10 +134,23 @@ class TableWriter:
         self.writer.write_table(table)
 
     def close(self, empty_schema: pa.Schema | None = None) -> None:
-        if self.writer is None and empty_schema is not None:
-            self.write(empty_schema.empty_table())
-        if self.writer is not None:
-            self.writer.close()
+        try:
+            self._wait()
+            if self.writer is None and empty_schema is not None:
+                self._write(empty_schema.empty_table())
+            if self.writer is not None:
+                self.writer.close()
+        finally:
+            self._thread.shutdown(wait=True)
+
+    def abandon(self) -> None:
+        """Stop after an error elsewhere: let a table being written finish, close, keep no error."""
+        with contextlib.suppress(Exception):
+            self._wait()
+        with contextlib.suppress(Exception):
+            if self.writer is not None:
+                self.writer.close()
+        self._thread.shutdown(wait=True)
 
 
 def _decoded(table: pa.Table) -> pa.Table:
