@@ -519,7 +519,10 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             if reminder.kind == "points_expiring" and reminder.before is not None:
                 notice = ledger.lot_expiry[:ledger.size] - int(reminder.before.approx_days)
                 due = (ledger.lot_remaining[:ledger.size] > 0) & (notice >= start_abs) & (notice <= last_abs)
-                targets = np.intersect1d(ledger.lot_customer[:ledger.size][due], who)
+                # Marks over all customers, not np.intersect1d: that sorts every active member each month.
+                owners = np.zeros(n, dtype=bool)
+                owners[ledger.lot_customer[:ledger.size][due]] = True
+                targets = who[owners[who]]
             elif reminder.kind == "reward_available" and reward is not None and not engine.redeem_auto:
                 rewards = policy.rewards
                 assert rewards is not None
