@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 
 from tests.conftest import ROOT, run_cli
 from tests.helpers import small_scenario
@@ -85,3 +86,33 @@ def test_compare_pairs_two_programs_on_the_same_customers(tmp_path: Path) -> Non
                                                           b["revenue"], strict=True) if arm == "control"]
     assert control == control_b and control
     assert (out / "compare.json").exists()
+
+
+def test_perk_costs_and_donations_reach_the_monthly_table_and_program_cost(tmp_path: Path) -> None:
+    import yaml
+
+    path = small_scenario(tmp_path, initial=2000, arrivals=0, replications=1)
+    scenario = yaml.safe_load(path.read_text())
+    scenario["population"]["segments"][0]["response"]["donation_propensity"] = 0.5
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
+    giving = tmp_path / "giving.yaml"
+    giving.write_text(yaml.safe_dump({
+        "apiVersion": "loyalsim/v1", "kind": "Program", "metadata": {"name": "giving", "currency": "USD"},
+        "type": "value", "points": {"name": "points", "value": 0.01},
+        "earn": [{"id": "base", "kind": "spend", "rate": 10}],
+        "value": {"donations": {"points_to_donation": {"points": 500, "amount": 5, "match_rate": 1}}}}))
+    for program, out in ((ROOT / "programs" / "paid-membership.yaml", tmp_path / "paid"), (giving, tmp_path / "give")):
+        result = run_cli("simulate", str(program), str(path), "--out", str(out), "--format", "json")
+        assert result.returncode == 0, result.stderr
+    monthly = f"read_parquet('{tmp_path / 'paid' / 'monthly.parquet'}')"
+    # Free shipping at $5.99 a use and $36 a year of streaming per subscriber: $3.00 a month each.
+    ((perks, subscribers),) = duckdb.sql(f"select sum(perk_cost), sum(subscribers) from {monthly} "
+                                         "where arm = 'program'").fetchall()
+    assert perks > 3.0 * subscribers > 0
+    monthly = f"read_parquet('{tmp_path / 'give' / 'monthly.parquet'}')"
+    ((donated_points, donations, matched, reward_cost),) = duckdb.sql(
+        f"select sum(points_donated), sum(donations), sum(donations_matched), sum(reward_cost) from {monthly} "
+        "where arm = 'program'").fetchall()
+    # 500 points give $5, matched one for one; the donated points cost their donation, not a reward.
+    assert donated_points > 0 and donations == pytest.approx(donated_points / 500 * 5 * 2)
+    assert matched == pytest.approx(donations / 2) and reward_cost == 0
