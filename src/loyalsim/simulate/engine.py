@@ -419,6 +419,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     donation_propensity = np.where(member, seg_response["donation_propensity"], 0.0)
     converting = bool(donation_rules is not None and donation_rules.points_per_step > 0 and donation_propensity.any())
     yearly_perks = policy.membership.yearly_cost if policy.membership is not None else 0
+    period_points = policy.membership.period_points if policy.membership is not None else 0
     first_month = int(month_index(np.array([scenario.start]))[0])
 
     def credit(day: int, bought: list[tuple[IntArray, IntArray, IntArray]]) -> None:
@@ -456,7 +457,6 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 before = memberships.state[watch] if watch is not None else 0
                 memberships.events(day, arms["program"].death)
                 memberships.join(np.concatenate((born[member[born]], referees)), day)
-                period_points = policy.membership.period_points if policy.membership is not None else 0
                 billed = memberships.take_billed()
                 if period_points and billed.size:  # bonus_points perks: credited at each paid period's start
                     engine._advance(scenario.start + day)
