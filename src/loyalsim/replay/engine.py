@@ -388,9 +388,10 @@ class ReplayEngine:
         month = int(month_index(np.array([day]))[0])
         who = np.flatnonzero(self.started)
         rows = MonthRows(
-            month, who, self.m_earned[who].copy(), self.m_redeemed[who].copy(), self.m_expired[who].copy(),
-            self.ledger.balance[who] - self.ledger.debt[who], self.tier[who].copy(), self.m_cashback[who].copy(),
-            self.m_dividend[who].copy(),
+            # Indexing with an index array copies: these rows stay valid after the resets below.
+            month, who, self.m_earned[who], self.m_redeemed[who], self.m_expired[who],
+            self.ledger.balance[who] - self.ledger.debt[who], self.tier[who], self.m_cashback[who],
+            self.m_dividend[who],
         )
         if self.sink is not None:
             self.sink(rows)
