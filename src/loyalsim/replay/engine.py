@@ -584,8 +584,11 @@ class _PurchaseTable:
     def of(cls, tx: Transactions, category: IntArray, channel: IntArray) -> _PurchaseTable:
         assert tx.transaction_id is not None
         rows = np.flatnonzero(~tx.is_return & (tx.transaction_id >= 0))
-        # Codes are ranks in the sorted id table, so sorting codes sorts ids.
-        order = rows[np.argsort(tx.transaction_id[rows], kind="stable")]
+        # Codes are ranks in the sorted id table, so sorting codes sorts ids; purchases sharing an
+        # id are in the order they are replayed (day, time, amount, category, channel), never by
+        # file position, so "the first purchase with this id" does not depend on row order.
+        order = rows[np.lexsort((channel[rows], category[rows], tx.amount[rows], tx.second[rows], tx.day[rows],
+                                 tx.transaction_id[rows]))]
         zero = np.zeros(order.size, dtype=np.int64)
         return cls(tx.transaction_ids[tx.transaction_id[order]].astype(str), order, tx.customer_ids[tx.customer[order]],
                    tx.day[order], tx.amount[order], category[order], channel[order], tx.quantity[order], zero,
