@@ -320,10 +320,13 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         subscribed: npt.NDArray[np.bool_] = member[who] & memberships.active_of(who)
         return subscribed
 
-    # Members' rate when it depends on nothing but enrolment (no paid membership, no goal gradient
-    # or post-reward lift): one lookup per purchase instead of five.
+    # Rates that depend on points (goal gradient, post-reward lift) need each purchase's points
+    # before the next gap is drawn; otherwise a day's purchases go through the program at once.
+    stateful = reward is not None and bool(goal_gradient.any() or post_reward.any())
+    # Members' rate when it depends on nothing but enrolment (no paid membership, nothing
+    # stateful): one lookup per purchase instead of five.
     fixed_rate = customers.rate * (1 + np.where(member, lift + mechanic_lift, 0.0)) \
-        if memberships is None and not (reward is not None and (goal_gradient.any() or post_reward.any())) else None
+        if memberships is None and not stateful else None
 
     def rate_now(name: str, who: IntArray) -> Array:
         """Purchases per day from now on: the base rate, lifted for members by their state."""
@@ -355,18 +358,18 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         if one_gamma_shape is not None:  # every segment's spend is Gamma-Gamma with the same p
             amount = gamma_quantile(one_gamma_shape, u)
             amount /= customers.spend_scale[who]
-            amount *= unit
-            return np.maximum(np.rint(amount, out=amount), 1).astype(np.int64)
-        shape, scale = customers.spend_shape[who], customers.spend_scale[who]
-        normal = customers.lognormal[who]
-        amount = np.empty(who.size)
-        gamma = ~normal
-        if gamma.any():
-            for value in np.unique(shape[gamma]).tolist():  # one shape per segment
-                sel = gamma & (shape == value)
-                amount[sel] = gamma_quantile(value, u[sel]) / scale[sel]
-        amount[normal] = np.exp(shape[normal] + scale[normal] * ndtri(u[normal]))
-        return np.maximum(np.rint(amount * unit), 1).astype(np.int64)
+        else:
+            shape, scale = customers.spend_shape[who], customers.spend_scale[who]
+            normal = customers.lognormal[who]
+            amount = np.empty(who.size)
+            gamma = ~normal
+            if gamma.any():
+                for value in np.unique(shape[gamma]).tolist():  # one shape per segment
+                    sel = gamma & (shape == value)
+                    amount[sel] = gamma_quantile(value, u[sel]) / scale[sel]
+            amount[normal] = np.exp(shape[normal] + scale[normal] * ndtri(u[normal]))
+        amount *= unit
+        return np.maximum(np.rint(amount, out=amount), 1).astype(np.int64)
 
     def schedule_next(name: str, arm: Arm, who: IntArray) -> IntArray:
         """Draw each customer's next repeat purchase; return those falling on ``today``."""
@@ -399,9 +402,6 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         numbers: IntArray = arm.repeats[batch].copy()
         return numbers
 
-    # Rates that depend on points (goal gradient, post-reward lift) need each purchase's points
-    # before the next gap is drawn; otherwise a day's purchases go through the program at once.
-    stateful = reward is not None and bool(goal_gradient.any() or post_reward.any())
     basket = Basket.of(scenario)
     community = None
     if policy.community and any(s.action_rates for s in scenario.segments):
@@ -567,8 +567,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         if watch is not None and (donors == watch).any():
             i = int(np.flatnonzero(donors == watch)[0])
             story.append({"day": last, "event": "donation", "points": int(points[i]), "amount": int(donated[i])})
-        return {"points_donated": int(points.sum()), "donations": int(donated.sum() + matched.sum()),
-                "donations_matched": int(matched.sum())}
+        tally["program"]["donations"] += int(donated.sum() + matched.sum())  # with the per-purchase gifts
+        return {"points_donated": int(points.sum()), "donations_matched": int(matched.sum())}
 
     def month_end_process(env: simpy.Environment) -> Any:
         day = 0
@@ -596,8 +596,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 record = MonthResult(month, name, int(alive.sum()), 0, tally[name]["purchases"], tally[name]["revenue"],
                                      member_revenue=tally[name]["member_revenue"], donations=tally[name]["donations"])
                 for field_name, value in extra.items():
-                    setattr(record, field_name, getattr(record, field_name) + value
-                            if field_name == "donations" else value)
+                    setattr(record, field_name, value)
                 if name == "program":
                     record.members = int((alive & member).sum())
                     if referrals is not None:
@@ -610,8 +609,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                         record.fees_recognised = memberships.recognised.get(month, 0)
                         record.memberships_started = memberships.started.get(month, 0)
                         record.memberships_cancelled = memberships.cancelled.get(month, 0)
-                        record.perk_cost += int(divide(np.array([record.subscribers * yearly_perks]), 12,
-                                                       "half_even")[0])
+                        record.perk_cost += _twelfth(record.subscribers * yearly_perks)
                 result.months.append(record)
                 tally[name] = {"purchases": 0, "revenue": 0, "member_revenue": 0, "donations": 0}
             day = last + 1
@@ -636,8 +634,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             record.tier_counts = tier_counts.get(record.month, [])
             record.perk_cost += engine.perk_cost.get(record.month, 0)
             if level_perks and record.tier_counts:
-                yearly = sum(count * cost for count, cost in zip(record.tier_counts, level_perks, strict=True))
-                record.perk_cost += int(divide(np.array([yearly]), 12, "half_even")[0])
+                record.perk_cost += _twelfth(sum(count * cost for count, cost in zip(record.tier_counts, level_perks,
+                                                                                        strict=True)))
     result.cohorts = cohort_rows
     result.cashback_cohorts = cashback.rows if cashback is not None else []
     result.dividend_cohorts = dividends.rows if dividends is not None else []
@@ -654,6 +652,11 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                                 "repeat_purchases_allowed": int(arms["control"].allowed[watch])
                                 if arms["control"].allowed[watch] < NEVER else None})
     return result
+
+
+def _twelfth(yearly: int) -> int:
+    """A month's accrual of a yearly cost in minor units: a twelfth, rounded half-even."""
+    return int(divide(np.array([yearly]), 12, "half_even")[0])
 
 
 def _reference_reward(policy: Policy) -> tuple[int, int] | None:
