@@ -191,7 +191,7 @@ def test_validate_does_not_import_numpy_or_simpy() -> None:
         f"    app(['validate', {GOOD!r}])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = sorted(m for m in ('numpy', 'simpy', 'scipy', 'pyarrow') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('numpy', 'simpy', 'scipy', 'pyarrow', 'numba') if m in sys.modules)\n"
         "print('HEAVY=' + ','.join(heavy))\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)

@@ -3,8 +3,8 @@
 Where: used by replay (``loyalsim earn``) and the simulator. Every batch of earned points
 becomes a *lot* (customer, points, earn month, expiry day). Redemptions and reversals
 consume a customer's lots oldest first; expiry removes what is left of a lot on its day.
-All operations act on many customers at once (numpy), looping only over "how many lots
-deep" a batch reaches, never over customers.
+All operations act on many customers at once; the walks along each customer's lots are
+compiled loops (``loyalsim.compiled``), one pass over the batch.
 
 Invariant, tested: for every customer and in total,
 issued = redeemed + expired + outstanding (+ reversed, for returns), and
@@ -13,11 +13,12 @@ per earn-month cohort the same identity holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+
+from loyalsim.compiled import kernel
 
 IntArray = npt.NDArray[np.int64]
 NEVER = np.iinfo(np.int64).max // 4
@@ -76,6 +77,9 @@ class LotLedger:
         self.cohorts = CohortTotals()
         self._expiry_cursor = 0
         self._sorted_expiry = True
+        # Earn months seen so far: the compiled loops tally points by month in a dense array.
+        self._first_month = 0
+        self._last_month = -1
 
     # -- storage -------------------------------------------------------------------------------
     def _reserve(self, extra: int) -> None:
@@ -92,17 +96,26 @@ class LotLedger:
         nxt[: self.size] = self.lot_next[: self.size]
         self.lot_next = nxt
 
+    def _by_month(self) -> IntArray:
+        return np.zeros(max(self._last_month - self._first_month + 1, 1), dtype=np.int64)
+
+    def _tally(self, table: dict[int, int], by_month: IntArray) -> None:
+        for offset in np.flatnonzero(by_month).tolist():
+            month = self._first_month + offset
+            table[month] = table.get(month, 0) + int(by_month[offset])
+
     # -- earning -------------------------------------------------------------------------------
     def add(self, customer: IntArray, points: IntArray, month: int, expiry: IntArray | int) -> None:
-        """Add one lot per entry (``customer`` unique; positive ``points`` only) earned in ``month``.
+        """Add one lot per entry (positive ``points`` only) earned in ``month``, in entry order.
 
         ``expiry`` is the day the lots expire at the end of (one day for all, or one per lot).
         """
+        expiry = np.asarray(expiry, dtype=np.int64).reshape(-1)
         keep = points > 0
         if not keep.all():
             customer, points = customer[keep], points[keep]
-            if not np.isscalar(expiry):
-                expiry = np.asarray(expiry)[keep]
+            if expiry.size > 1:
+                expiry = expiry[keep]
         if customer.size == 0:
             return
         total = int(points.sum())
@@ -117,56 +130,31 @@ class LotLedger:
                 points = points - repay
                 live = points > 0
                 customer, points = customer[live], points[live]
-                if not np.isscalar(expiry):
-                    expiry = np.asarray(expiry)[live]
+                if expiry.size > 1:
+                    expiry = expiry[live]
                 self.any_debt = bool(self.debt.any())
         count = customer.size
         if count == 0:
             return
-        first_expiry = int(expiry) if isinstance(expiry, int) else int(np.min(expiry))
-        if self.size and first_expiry < self.lot_expiry[self.size - 1]:
+        if self._last_month < self._first_month:
+            self._first_month = self._last_month = month
+        elif month < self._first_month or month > self._last_month:
+            self._first_month, self._last_month = min(self._first_month, month), max(self._last_month, month)
+        if self.size and int(expiry.min()) < self.lot_expiry[self.size - 1]:
             self._sorted_expiry = False
         self._reserve(count)
-        stop = self.size + count
-        index = np.arange(self.size, stop, dtype=np.int64)
-        self.lot_customer[self.size:stop] = customer
-        self.lot_remaining[self.size:stop] = points
-        self.lot_expiry[self.size:stop] = expiry
-        self.lot_month[self.size:stop] = month
-        self.lot_next[self.size:stop] = -1
-        previous = self.tail[customer]
-        linked = previous >= 0
-        self.lot_next[previous[linked]] = index[linked]
-        empty = ~linked
-        self.head[customer[empty]] = index[empty]
-        self.tail[customer] = index
-        self.balance[customer] += points
-        self.size = stop
+        _link_lots(self.lot_customer, self.lot_remaining, self.lot_expiry, self.lot_month, self.lot_next, self.head,
+                   self.tail, self.balance, self.size, customer, points, expiry, month)
+        self.size += count
 
     # -- consuming (FIFO) ----------------------------------------------------------------------
     def consume(self, customer: IntArray, points: IntArray, table: dict[int, int]) -> IntArray:
-        """Take ``points`` from each (unique) customer's oldest lots; returns what was taken."""
-        wanted = np.minimum(points, self.balance[customer])
-        left = wanted.copy()
-        cust = customer.copy()
-        active = left > 0
-        while active.any():
-            cust, left = cust[active], left[active]
-            lot = self.head[cust]
-            take = np.minimum(left, self.lot_remaining[lot])
-            self.lot_remaining[lot] -= take
-            left = left - take
-            accumulate(table, self.lot_month[lot], take)
-            exhausted = self.lot_remaining[lot] == 0
-            self.head[cust[exhausted]] = self.lot_next[lot[exhausted]]
-            active = left > 0
-        self.balance[customer] -= wanted
-        self._fix_empty(customer)
-        return wanted
-
-    def _fix_empty(self, customer: IntArray) -> None:
-        gone = self.head[customer] < 0
-        self.tail[customer[gone]] = -1
+        """Take ``points`` from each customer's oldest lots (at most the balance); returns what was taken."""
+        by_month = self._by_month()
+        taken: IntArray = _consume_lots(customer, points, self.head, self.tail, self.lot_next, self.lot_remaining,
+                                        self.lot_month, self.balance, by_month, self._first_month)
+        self._tally(table, by_month)
+        return taken
 
     def redeem(self, customer: IntArray, points: IntArray) -> IntArray:
         return self.consume(customer, points, self.cohorts.redeemed)
@@ -185,12 +173,13 @@ class LotLedger:
         return self.consume(customer, self.balance[customer].copy(), self.cohorts.expired)
 
     # -- expiry by date ------------------------------------------------------------------------
-    def expire_due(self, day: int, exempt: Callable[[IntArray], npt.NDArray[np.bool_]] | None = None
+    def expire_due(self, day: int, tier: IntArray | None = None, exempt_level: npt.NDArray[np.bool_] | None = None
                    ) -> tuple[IntArray, IntArray]:
         """Expire lots whose expiry day is ``day`` or earlier.
 
-        ``exempt`` (a test on the owning customers) keeps a due lot for good: a member in an exempt tier when
-        a lot falls due keeps it. Returns (customers, points expired) for reporting.
+        With ``tier`` (each customer's level) and ``exempt_level`` (per level), a member in an
+        exempt level when a lot falls due keeps it for good. Returns (owner, points expired) per
+        expired lot, for reporting (an owner appears once per lot).
         """
         if self._sorted_expiry:
             start = self._expiry_cursor
@@ -199,32 +188,16 @@ class LotLedger:
             self._expiry_cursor = stop
         else:
             lots = np.flatnonzero(self.lot_expiry[: self.size] <= day)
-        lots = lots[self.lot_remaining[lots] > 0]
-        if exempt is not None and lots.size:
-            kept = exempt(self.lot_customer[lots])
-            if not self._sorted_expiry:
-                self.lot_expiry[lots[kept]] = NEVER
-            lots = lots[~kept]
-        if not self._sorted_expiry:
-            self.lot_expiry[lots] = NEVER
         if lots.size == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        amounts = self.lot_remaining[lots].copy()
-        owners = self.lot_customer[lots]
-        accumulate(self.cohorts.expired, self.lot_month[lots], amounts)
-        self.lot_remaining[lots] = 0
-        np.subtract.at(self.balance, owners, amounts)
-        self._skip_empty_heads(owners)
+        use_exempt = tier is not None and exempt_level is not None
+        by_month = self._by_month()
+        owners, amounts = _expire_lots(
+            lots, tier if tier is not None else _NO_TIERS, exempt_level if exempt_level is not None else _NO_EXEMPT,
+            use_exempt, not self._sorted_expiry, self.lot_customer, self.lot_remaining, self.lot_expiry,
+            self.lot_month, self.lot_next, self.balance, self.head, self.tail, by_month, self._first_month)
+        self._tally(self.cohorts.expired, by_month)
         return owners, amounts
-
-    def _skip_empty_heads(self, customer: IntArray) -> None:
-        cust = customer
-        while cust.size:
-            lot = self.head[cust]
-            stale = (lot >= 0) & (self.lot_remaining[np.maximum(lot, 0)] == 0)
-            cust = cust[stale]
-            self.head[cust] = self.lot_next[self.head[cust]]
-        self._fix_empty(customer)
 
     # -- checks --------------------------------------------------------------------------------
     def outstanding_by_cohort(self) -> dict[int, int]:
@@ -234,3 +207,93 @@ class LotLedger:
         accumulate(table, months, remaining)
         return table
 
+
+_NO_TIERS = np.zeros(1, dtype=np.int64)
+_NO_EXEMPT = np.zeros(1, dtype=np.bool_)
+
+
+@kernel
+def _link_lots(lot_customer: IntArray, lot_remaining: IntArray, lot_expiry: IntArray, lot_month: IntArray,
+               lot_next: IntArray, head: IntArray, tail: IntArray, balance: IntArray, start: int,
+               customer: IntArray, points: IntArray, expiry: IntArray, month: int) -> None:
+    """Append one lot per entry at ``start`` onwards and link each to the end of its customer's chain."""
+    one_expiry = expiry.size == 1
+    for i in range(customer.size):
+        lot = start + i
+        who = customer[i]
+        lot_customer[lot] = who
+        lot_remaining[lot] = points[i]
+        lot_expiry[lot] = expiry[0] if one_expiry else expiry[i]
+        lot_month[lot] = month
+        lot_next[lot] = -1
+        previous = tail[who]
+        if previous >= 0:
+            lot_next[previous] = lot
+        else:
+            head[who] = lot
+        tail[who] = lot
+        balance[who] += points[i]
+
+
+@kernel
+def _consume_lots(customer: IntArray, points: IntArray, head: IntArray, tail: IntArray, lot_next: IntArray,
+                  lot_remaining: IntArray, lot_month: IntArray, balance: IntArray, by_month: IntArray,
+                  first_month: int) -> IntArray:
+    """FIFO: take up to ``points[i]`` (never more than the balance) from each customer's oldest lots."""
+    taken = np.empty(customer.size, dtype=np.int64)
+    for i in range(customer.size):
+        who = customer[i]
+        wanted = min(points[i], balance[who])
+        left = wanted
+        lot = head[who]
+        while left > 0:
+            take = min(left, lot_remaining[lot])
+            lot_remaining[lot] -= take
+            left -= take
+            by_month[lot_month[lot] - first_month] += take
+            if lot_remaining[lot] == 0:
+                lot = lot_next[lot]
+        head[who] = lot
+        if lot < 0:
+            tail[who] = -1
+        balance[who] -= wanted
+        taken[i] = wanted
+    return taken
+
+
+@kernel
+def _expire_lots(lots: IntArray, tier: IntArray, exempt_level: npt.NDArray[np.bool_], use_exempt: bool,
+                 retire: bool, lot_customer: IntArray, lot_remaining: IntArray, lot_expiry: IntArray,
+                 lot_month: IntArray, lot_next: IntArray, balance: IntArray, head: IntArray, tail: IntArray,
+                 by_month: IntArray, first_month: int) -> tuple[IntArray, IntArray]:
+    """Expire what is left of ``lots`` (those of owners in an exempt level are kept for good).
+
+    ``retire``: set each handled lot's expiry to NEVER (the unsorted scan would see it again).
+    """
+    owners = np.empty(lots.size, dtype=np.int64)
+    amounts = np.empty(lots.size, dtype=np.int64)
+    count = 0
+    for lot in lots:
+        left = lot_remaining[lot]
+        if retire:
+            lot_expiry[lot] = NEVER
+        if left <= 0:
+            continue
+        who = lot_customer[lot]
+        if use_exempt and exempt_level[tier[who]]:
+            continue
+        owners[count] = who
+        amounts[count] = left
+        count += 1
+        by_month[lot_month[lot] - first_month] += left
+        lot_remaining[lot] = 0
+        balance[who] -= left
+    for k in range(count):  # the owners' chains may now start with used-up lots
+        who = owners[k]
+        lot = head[who]
+        while lot >= 0 and lot_remaining[lot] == 0:
+            lot = lot_next[lot]
+        head[who] = lot
+        if lot < 0:
+            tail[who] = -1
+    return owners[:count], amounts[:count]

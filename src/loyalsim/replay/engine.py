@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from loyalsim.compile.calendar import add_duration, day_number, month_end, month_index, year_of
 from loyalsim.compile.policy import Policy
+from loyalsim.compiled import scatter_add
 from loyalsim.durations import Duration
 from loyalsim.ledger.lots import NEVER, LotLedger
 from loyalsim.transactions.reader import RowError, Transactions, order_within_day
@@ -102,6 +103,7 @@ class ReplayEngine:
             redeem == "program" and policy.rewards is not None and policy.rewards.policy == "auto")
         self.ledger = LotLedger(n, lot_capacity)
         self.started = np.zeros(n, dtype=bool)
+        self.day_count = np.zeros(n, dtype=np.int64)  # scratch for ranking a day's rows per customer
         self.tier = np.zeros(n, dtype=np.int64)
         tiers = policy.tiers
         self.window_months = tiers.window_months if tiers and tiers.window == "rolling" else 0
@@ -145,7 +147,9 @@ class ReplayEngine:
         exempt: set[int] = set()
         for rule in expiry:
             exempt |= rule.exempt_tiers
-        self.exempt_tiers = np.array(sorted(exempt), dtype=np.int64)
+        levels = len(policy.tiers.levels) if policy.tiers is not None else 1
+        # Per tier level: does being in it when a lot falls due keep the lot? (None: no exemptions.)
+        self.exempt_level: BoolArray | None = np.isin(np.arange(levels), sorted(exempt)) if exempt else None
         self.inactivity = next((e for e in policy.expiry if e.kind == "inactivity"), None)
 
     # -- public --------------------------------------------------------------------------------
@@ -187,7 +191,7 @@ class ReplayEngine:
         for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
             day = int(tx.day[start])
             self._advance(day)
-            rows, ranks = order_within_day(tx, np.arange(start, stop))
+            rows, ranks = order_within_day(tx, np.arange(start, stop), self.day_count)
             for rank in range(int(ranks.max()) + 1):
                 self._round(tx, rows[ranks == rank], day, category, channel, batch)
         if batch is not None:
@@ -227,11 +231,10 @@ class ReplayEngine:
         if touched.size and (self.redeem_auto or self.chooser is not None):
             self._redeem(touched, day, auto=self.redeem_auto)
         if self.ledger.size:
-            exempt = self._exempt if self.exempt_tiers.size else None
-            who, amount = self.ledger.expire_due(day, exempt)
+            who, amount = self.ledger.expire_due(day, self.tier, self.exempt_level)
             if who.size:
-                np.add.at(self.m_expired, who, amount)
-                np.add.at(self.total_expired, who, amount)
+                scatter_add(self.m_expired, who, amount)
+                scatter_add(self.total_expired, who, amount)
         if self.inactivity is not None:
             due = np.flatnonzero((self.inactivity_due == day) & (self.ledger.balance > 0))
             if self.inactivity.exempt_tiers and due.size:
@@ -251,10 +254,6 @@ class ReplayEngine:
             self._tier_calendar(day)
             if is_month_end:
                 self._tier_month_end(day)
-
-    def _exempt(self, customers: IntArray) -> BoolArray:
-        result: BoolArray = np.isin(self.tier[customers], self.exempt_tiers)
-        return result
 
     def _redeem(self, customers: IntArray, day: int, *, auto: bool) -> None:
         """Redeem for customers whose balance allows it, after today's purchases.

@@ -27,7 +27,7 @@ from loyalsim.compile.exact import divide
 from loyalsim.compile.policy import Policy
 from loyalsim.population.scenario import RESPONSE_DEFAULTS, Scenario
 from loyalsim.replay.engine import MonthRows, ReplayEngine
-from loyalsim.simulate import streams
+from loyalsim.simulate import schedule, streams
 from loyalsim.simulate.cashback import CashbackLedger, DividendLedger
 from loyalsim.simulate.community import Community
 from loyalsim.simulate.membership import Memberships
@@ -125,15 +125,14 @@ class Arm:
     death: Array  # day offset after which the customer buys no more (inf until known under BG/NBD)
     last_time: Array  # time (day offset) of the last scheduled purchase
     birth: Array  # day offset of the first purchase in this arm (referees: only in the program arm)
-    next_day: npt.NDArray[np.int32] = field(init=False)  # day of the next scheduled purchase (-1: none)
+    horizon: int  # days simulated
+    next_day: npt.NDArray[np.signedinteger[Any]] = field(init=False)  # day of the next scheduled purchase (-1: none)
 
     def __post_init__(self) -> None:
-        self.next_day = np.full(self.allowed.size, -1, dtype=np.int32)
+        self.next_day = schedule.new_calendar(self.allowed.size, self.horizon)
 
     def due(self, day: int) -> IntArray:
-        # One vectorised scan a day: cheaper than keeping per-day lists once customers number
-        # in the hundreds of thousands (no Python work per distinct day).
-        found: IntArray = np.flatnonzero(self.next_day == day)
+        found: IntArray = schedule.due_on(self.next_day, day)
         return found
 
 
@@ -263,10 +262,10 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     arms = {
         "control": Arm(_allowed(customers.dropout_u, customers.dropout_p, np.zeros(n)),
                        np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy(),
-                       customers.birth.astype(float), customers.birth.astype(float)),
+                       customers.birth.astype(float), customers.birth.astype(float), scenario.days),
         "program": Arm(_allowed(customers.dropout_u, customers.dropout_p, reduction),
                        np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy(),
-                       customers.birth.astype(float), customers.birth.astype(float)),
+                       customers.birth.astype(float), customers.birth.astype(float), scenario.days),
     }
     ids = np.arange(n)  # customers are their index: no returns to match by id in a simulation
     months_points: dict[int, list[int]] = {}
@@ -371,35 +370,19 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         amount *= unit
         return np.maximum(np.rint(amount, out=amount), 1).astype(np.int64)
 
+    arrival = streams.stream_base(key, streams.ARRIVAL)
+
     def schedule_next(name: str, arm: Arm, who: IntArray) -> IntArray:
         """Draw each customer's next repeat purchase; return those falling on ``today``."""
-        who = who[~arm.gone[who] & (customers.rate[who] > 0)]
-        if who.size == 0:
-            return who
-        gap = -np.log(streams.uniforms(key, streams.ARRIVAL, who, arm.repeats[who] + 1))
-        arm.clock[who] += gap
-        when = arm.last_time[who] + gap / rate_now(name, who)
-        ended = when >= arm.death[who]
-        arm.gone[who[ended]] = True
-        alive = ~ended & (when <= scenario.days - 1)
-        who, when = who[alive], when[alive]
-        arm.last_time[who] = when
-        day = np.ceil(when).astype(np.int64)
-        same = day == today[0]
-        arm.next_day[who[~same]] = day[~same]
-        due_today: IntArray = who[same]
+        due_today: IntArray = schedule.schedule_next(
+            who, rate_now(name, who), customers.rate, arrival, arm.repeats, arm.clock, arm.last_time, arm.death,
+            arm.gone, arm.next_day, today[0], scenario.days - 1)
         return due_today
 
     def repeat(arm: Arm, batch: IntArray) -> IntArray:
-        """Count today's repeat purchases of ``batch``; end BG/NBD lifetimes reached; their purchase numbers."""
-        arm.repeats[batch] += 1
-        last = batch[arm.repeats[batch] == arm.allowed[batch]]
-        if last.size:
-            # BG/NBD dropout ends the customer's lifetime at the time their allowed-th repeat
-            # purchase would fall at the base rate: a frequency lift adds purchases within the
-            # lifetime and cannot shorten it (the control arm, at base rate, stops right here).
-            arm.death[last] = np.minimum(arm.death[last], arm.birth[last] + arm.clock[last] / customers.rate[last])
-        numbers: IntArray = arm.repeats[batch].copy()
+        """Count today's repeat purchases of ``batch`` (ending BG/NBD lifetimes reached); their purchase numbers."""
+        numbers: IntArray = schedule.count_repeats(batch, arm.repeats, arm.allowed, arm.death, arm.birth, arm.clock,
+                                                   customers.rate)
         return numbers
 
     basket = Basket.of(scenario)

@@ -25,6 +25,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from loyalsim.compiled import kernel
 from loyalsim.errors import InputError, UsageError
 
 REQUIRED = ("customer_id", "date", "amount")
@@ -247,24 +248,30 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
             raise InputError(f"{file}: row {first + 2} is a return, but the file has no transaction_id column to "
                              "match returns to their purchases; add one (or map it with --column transaction_id=...)")
 
-    rows = np.flatnonzero(~bad)
+    # The kept rows in day order, gathered once per column (no copy in file order first).
+    kept = np.flatnonzero(~bad) if bad.any() else None
+    kept_day = day if kept is None else day[kept]
+    order = day_order(kept_day)
+    pick = order if kept is None else kept[order]
+    size = pick.size
     all_rows, customer_ids = encoding.result()
     pool.shutdown()
-    customer = all_rows[rows] if rows.size != n else all_rows
     # Ids of rejected rows only may remain in the table: harmless, they never start.
-    tid, tid_values = encode(ids, rows, empty_is_missing=True) if ids is not None else (None, _NO_VALUES)
-    cat, cat_values = encode(column("category"), rows, empty_is_missing=True) \
+    tid, tid_values = encode(ids, pick, empty_is_missing=True) if ids is not None else (None, _NO_VALUES)
+    cat, cat_values = encode(column("category"), pick, empty_is_missing=True) \
         if column("category") is not None else (None, _NO_VALUES)
-    chan, chan_values = encode(column("channel"), rows, empty_is_missing=True) \
+    chan, chan_values = encode(column("channel"), pick, empty_is_missing=True) \
         if column("channel") is not None else (None, _NO_VALUES)
-    result = Transactions(
-        customer=customer, customer_ids=customer_ids, day=day[rows], second=second[rows], amount=amount[rows],
-        is_return=is_return[rows], transaction_id=tid, category=cat, channel=chan,
-        quantity=quantity[rows].astype(np.int32), row=(rows + 2).astype(np.int32), file=file,
-        rejected=sorted(errors, key=lambda e: e.row), transaction_ids=tid_values, categories=cat_values,
-        channels=chan_values,
+    return Transactions(
+        customer=all_rows[pick], customer_ids=customer_ids, day=kept_day[order],
+        second=second[pick] if second.any() else np.zeros(size, dtype=np.int32), amount=amount[pick],
+        is_return=is_return[pick] if kinds is not None else np.zeros(size, dtype=bool), transaction_id=tid,
+        category=cat, channel=chan,
+        quantity=quantity[pick].astype(np.int32, copy=False) if quantities is not None
+        else np.ones(size, dtype=np.int32),
+        row=(pick + 2).astype(np.int32), file=file, rejected=sorted(errors, key=lambda e: e.row),
+        transaction_ids=tid_values, categories=cat_values, channels=chan_values,
     )
-    return sort_transactions(result)
 
 
 _NO_VALUES: ObjArray = np.zeros(0, dtype=object)
@@ -337,7 +344,7 @@ def padded_to_text(keys: npt.NDArray[np.uint64], width: int) -> ObjArray:
 
 
 def sort_transactions(t: Transactions) -> Transactions:
-    """Order rows by day (a stable radix sort on the day offset).
+    """Order rows by day (stable: a counting sort on the day offset).
 
     Within a day, a customer's rows are ordered by :func:`order_within_day` when they are
     processed; rows of different customers never interact, so their order is moot.
@@ -345,9 +352,7 @@ def sort_transactions(t: Transactions) -> Transactions:
     n = len(t)
     if n == 0:
         return t
-    offset = t.day - t.day.min()
-    key = offset.astype(np.uint16) if int(offset.max()) < 65_536 else offset
-    order = np.argsort(key, kind="stable")
+    order = day_order(t.day)
 
     def take(values: Any) -> Any:
         return None if values is None else values[order]
@@ -366,27 +371,73 @@ def sort_transactions(t: Transactions) -> Transactions:
     )
 
 
-def order_within_day(t: Transactions, rows: IntArray) -> tuple[IntArray, IntArray]:
-    """For one day's ``rows``: (the rows grouped by customer, each customer's rank 0, 1, … in that group).
+def day_order(day: IntArray) -> IntArray:
+    """The stable order of rows by day."""
+    if day.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = int(day.min())
+    span = int(day.max()) - first + 1
+    # A counting sort: one count per day of the span, fine for centuries of dates; a wilder
+    # span (a few far-off dates in a small file) sorts by comparison instead.
+    if span <= max(4 * day.size, 1 << 20):
+        counted: IntArray = _day_order(day, first, span)
+        return counted
+    compared: IntArray = np.argsort(day, kind="stable")
+    return compared
+
+
+def order_within_day(t: Transactions, rows: IntArray, count: IntArray) -> tuple[IntArray, IntArray]:
+    """For one day's ``rows``: (those rows, each one's rank among its customer's rows that day).
 
     A customer's transactions on a day are taken by time, purchases before returns, then
-    transaction id, amount, category and channel: content, never file position.
+    transaction id, amount, category and channel: content, never file position. ``count``
+    is scratch space, one zero per customer, left as zeros.
     """
     customer = t.customer[rows]
-    order = np.argsort(customer, kind="stable")
-    grouped = customer[order]
-    starts = np.concatenate(([True], grouped[1:] != grouped[:-1]))
-    ends = np.concatenate((grouped[1:] != grouped[:-1], [True]))
-    shared = ~(starts & ends)  # rows of customers with several transactions today
-    if shared.any():
-        positions = order[shared]
+    rank, shared = _day_ranks(customer, count)
+    if shared.any():  # customers with several transactions today: rank them by content
+        positions = np.flatnonzero(shared)
         picked = rows[positions]
         keys = [_or_zero(t.channel, picked), _or_zero(t.category, picked), t.amount[picked],
                 _or_zero(t.transaction_id, picked), t.is_return[picked].astype(np.int64), t.second[picked],
                 customer[positions]]
-        order[shared] = positions[np.lexsort(keys)]
-    group_start = np.maximum.accumulate(np.where(starts, np.arange(grouped.size), 0))
-    return rows[order], np.arange(grouped.size) - group_start
+        order = positions[np.lexsort(keys)]
+        grouped = customer[order]
+        starts = np.concatenate(([True], grouped[1:] != grouped[:-1]))
+        group_start = np.maximum.accumulate(np.where(starts, np.arange(order.size), 0))
+        rank[order] = np.arange(order.size) - group_start
+    return rows, rank
+
+
+@kernel
+def _day_ranks(customer: IntArray, count: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """Each row's rank among its customer's rows, in row order; whether its customer has several."""
+    for c in customer:
+        count[c] += 1
+    shared = np.empty(customer.size, dtype=np.bool_)
+    for i in range(customer.size):
+        shared[i] = count[customer[i]] > 1
+    rank = np.empty(customer.size, dtype=np.int64)
+    for i in range(customer.size - 1, -1, -1):
+        count[customer[i]] -= 1
+        rank[i] = count[customer[i]]
+    return rank, shared
+
+
+@kernel
+def _day_order(day: npt.NDArray[np.signedinteger[Any]], first: int, span: int) -> IntArray:
+    """The stable order of rows by day: a counting sort over ``span`` days from ``first``."""
+    start = np.zeros(span + 1, dtype=np.int64)
+    for d in day:
+        start[d - first + 1] += 1
+    for k in range(span):
+        start[k + 1] += start[k]
+    order = np.empty(day.size, dtype=np.int64)
+    for i in range(day.size):
+        slot = day[i] - first
+        order[start[slot]] = i
+        start[slot] += 1
+    return order
 
 
 def _or_zero(values: IntArray | None, rows: IntArray) -> IntArray:

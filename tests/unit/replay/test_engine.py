@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.helpers import monthly, program, replay
+import numpy as np
+
+from tests.helpers import monthly, program, replay, transactions
 
 REWARD_500 = {"catalog": [{"id": "five", "kind": "discount", "cost": 500, "face_value": 5}]}
 BASE = {"points": {"name": "p", "value": 0.01, "rounding": "floor_amount"},
@@ -215,3 +217,24 @@ def test_conservation_for_every_customer_and_month_on_canonical_programs() -> No
         for cohort, issued in cohorts.issued.items():
             assert issued == (cohorts.redeemed.get(cohort, 0) + cohorts.expired.get(cohort, 0)
                               + cohorts.reversed.get(cohort, 0) + outstanding.get(cohort, 0))
+
+
+def test_day_order_is_the_stable_order_by_day_whatever_the_span() -> None:
+    from loyalsim.transactions.reader import day_order
+
+    rng = np.random.default_rng(3)
+    for days in (rng.integers(20_000, 20_030, 5_000), np.array([5, 3, 5, 3, 4]),
+                 np.array([0, 10**9, 5, 0]), np.zeros(0, dtype=np.int64)):  # the last but one: a comparison sort
+        assert day_order(days).tolist() == np.argsort(days, kind="stable").tolist()
+
+
+def test_rows_of_one_customer_on_one_day_are_ranked_by_content_not_file_position() -> None:
+    from loyalsim.transactions.reader import order_within_day
+
+    tx = transactions([("b", "2027-01-05", "9.00"), ("a", "2027-01-05", "30.00"), ("b", "2027-01-05", "2.00"),
+                  ("c", "2027-01-05", "1.00"), ("a", "2027-01-05", "10.00")])
+    count = np.zeros(len(tx.customer_ids), dtype=np.int64)
+    rows, rank = order_within_day(tx, np.arange(len(tx)), count)
+    by_row = dict(zip((tx.amount[rows]).tolist(), rank.tolist(), strict=True))
+    assert by_row == {200: 0, 900: 1, 1000: 0, 3000: 1, 100: 0}  # smaller amount first, then larger
+    assert not count.any()  # the scratch space is left as it was found

@@ -1,0 +1,41 @@
+"""Compiled loops (numba) for the per-purchase and per-lot work of the simulator and replay.
+
+Where: imported by the ledger, the simulator's random streams and scheduling, and the
+transaction reader's day sort — never by ``loyalsim validate`` or ``explain``, which stay
+light. Why: those loops touch each purchase or lot a handful of times; as numpy
+operations they cost a few dozen passes over million-element arrays (or, at small
+sizes, a few dozen calls' fixed cost) per day. Compiled, one pass does it.
+
+Each kernel is compiled once per machine and cached beside its module (numba's
+``cache=True``; ``NUMBA_CACHE_DIR`` moves the cache): the first run after installing
+pays a few seconds of compilation, later runs none. Kernels hold no state of their own and
+do exact integer arithmetic (or the same float operations numpy would do), so compiling
+changes no result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def kernel(function: F) -> F:
+    """Compile ``function`` with numba (no Python objects inside; cached on disk; releases the GIL)."""
+    return cast(F, numba.njit(cache=True, nogil=True)(function))
+
+
+@kernel
+def _scatter_add(target: Any, index: Any, values: Any) -> None:
+    for i in range(index.size):
+        target[index[i]] += values[i]
+
+
+def scatter_add(target: npt.NDArray[np.int64], index: npt.NDArray[np.int64], values: npt.NDArray[np.int64]) -> None:
+    """``target[index] += values``, adding repeated indices each time (``np.add.at``, but one compiled pass)."""
+    _scatter_add(target, index, values)

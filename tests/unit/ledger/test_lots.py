@@ -1,0 +1,135 @@
+"""The lot ledger (compiled FIFO walks): hand-worked cases and a per-customer reference model."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loyalsim.ledger.lots import LotLedger
+
+
+def ints(*values: int) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def test_fifo_redemption_takes_the_oldest_lots_first_and_tallies_their_cohorts() -> None:
+    ledger = LotLedger(3)
+    ledger.add(ints(0, 1), ints(100, 40), month=10, expiry=50)
+    ledger.add(ints(0), ints(70), month=11, expiry=80)
+    taken = ledger.redeem(ints(0, 1), ints(150, 60))
+    assert taken.tolist() == [150, 40]  # customer 1 holds only 40
+    assert ledger.balance.tolist() == [20, 0, 0]
+    assert ledger.cohorts.redeemed == {10: 140, 11: 50}
+    # Customer 1's chain is empty; a new lot starts it again.
+    ledger.add(ints(1), ints(5), month=12, expiry=90)
+    assert ledger.redeem(ints(1), ints(5)).tolist() == [5]
+    assert ledger.cohorts.redeemed[12] == 5
+
+
+def test_expiry_removes_what_is_left_of_due_lots_and_spares_exempt_levels() -> None:
+    ledger = LotLedger(3)
+    ledger.add(ints(0, 1, 2), ints(10, 20, 30), month=1, expiry=5)
+    ledger.add(ints(0, 1), ints(7, 8), month=2, expiry=9)
+    ledger.redeem(ints(0), ints(4))
+    tier = ints(0, 1, 0)
+    exempt = np.array([False, True])
+    owners, amounts = ledger.expire_due(5, tier, exempt)
+    assert sorted(zip(owners.tolist(), amounts.tolist(), strict=True)) == [(0, 6), (2, 30)]
+    assert ledger.balance.tolist() == [7, 28, 0]  # customer 1 (exempt level) keeps the lot for good
+    owners, amounts = ledger.expire_due(9, tier, exempt)
+    assert sorted(zip(owners.tolist(), amounts.tolist(), strict=True)) == [(0, 7)]  # customer 1 still exempt
+    assert ledger.cohorts.expired == {1: 36, 2: 7}
+    # Customer 0 has nothing left; the exempt customer's lots are still redeemable oldest first.
+    assert ledger.redeem(ints(0, 1), ints(5, 25)).tolist() == [0, 25]
+    assert ledger.cohorts.redeemed == {1: 4 + 20, 2: 5}
+
+
+def test_lots_added_out_of_expiry_order_still_expire_on_their_day() -> None:
+    ledger = LotLedger(2)
+    ledger.add(ints(0), ints(10), month=1, expiry=30)
+    ledger.add(ints(1), ints(20), month=1, expiry=10)  # earlier than the lot before it
+    owners, amounts = ledger.expire_due(10)
+    assert owners.tolist() == [1] and amounts.tolist() == [20]
+    owners, amounts = ledger.expire_due(29)
+    assert owners.size == 0
+    owners, amounts = ledger.expire_due(30)
+    assert owners.tolist() == [0] and amounts.tolist() == [10]
+
+
+def test_a_reversal_beyond_the_balance_becomes_debt_repaid_from_later_earning() -> None:
+    ledger = LotLedger(1)
+    ledger.add(ints(0), ints(30), month=1, expiry=100)
+    assert ledger.reverse(ints(0), ints(50)).tolist() == [30]
+    assert ledger.debt.tolist() == [20]
+    ledger.add(ints(0), ints(25), month=2, expiry=100)
+    assert ledger.debt.tolist() == [0] and ledger.balance.tolist() == [5]
+    assert ledger.cohorts.reversed == {1: 30, 2: 20}
+    assert ledger.cohorts.issued == {1: 30, 2: 25}
+
+
+OPERATION = st.tuples(st.sampled_from(["add", "redeem", "expire"]), st.lists(st.integers(0, 4), min_size=1,
+                                                                              max_size=5),
+                      st.integers(1, 60))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(OPERATION, min_size=1, max_size=40))
+def test_the_ledger_agrees_with_a_per_customer_queue_of_lots(operations: list[tuple[str, list[int], int]]) -> None:
+    """Every operation, on every customer, against plain deques of [points, month, expiry]."""
+    ledger = LotLedger(5, capacity=16)  # small: the arrays have to grow
+    queues: list[deque[list[int]]] = [deque() for _ in range(5)]
+    issued: dict[int, int] = {}
+    redeemed: dict[int, int] = {}
+    expired: dict[int, int] = {}
+    day = 0
+    for step, (kind, customers, amount) in enumerate(operations):
+        month = step // 4
+        who = np.array(customers, dtype=np.int64)
+        if kind == "add":
+            expiry = day + amount  # rising and falling expiry days: both scan paths
+            ledger.add(who, np.full(who.size, amount, dtype=np.int64), month, expiry)
+            for c in customers:
+                queues[c].append([amount, month, expiry])
+                issued[month] = issued.get(month, 0) + amount
+        elif kind == "redeem":
+            unique = np.unique(who)
+            taken = ledger.redeem(unique, np.full(unique.size, amount, dtype=np.int64))
+            for c, got in zip(unique.tolist(), taken.tolist(), strict=True):
+                left = want = min(amount, sum(lot[0] for lot in queues[c]))
+                assert got == want
+                while left:
+                    lot = queues[c][0]
+                    take = min(left, lot[0])
+                    lot[0] -= take
+                    left -= take
+                    redeemed[lot[1]] = redeemed.get(lot[1], 0) + take
+                    if lot[0] == 0:
+                        queues[c].popleft()
+        else:
+            day += amount // 10
+            owners, amounts = ledger.expire_due(day)
+            got_expired: dict[int, int] = {}
+            for c, points in zip(owners.tolist(), amounts.tolist(), strict=True):
+                got_expired[c] = got_expired.get(c, 0) + points
+            want_expired: dict[int, int] = {}
+            for c, queue in enumerate(queues):
+                for lot in list(queue):
+                    if lot[2] <= day and lot[0] > 0:
+                        want_expired[c] = want_expired.get(c, 0) + lot[0]
+                        expired[lot[1]] = expired.get(lot[1], 0) + lot[0]
+                        lot[0] = 0
+                queues[c] = deque(lot for lot in queue if lot[0] > 0)
+            assert got_expired == want_expired
+        assert ledger.balance.tolist() == [sum(lot[0] for lot in q) for q in queues]
+    assert ledger.cohorts.issued == issued
+    assert {k: v for k, v in ledger.cohorts.redeemed.items() if v} == {k: v for k, v in redeemed.items() if v}
+    assert {k: v for k, v in ledger.cohorts.expired.items() if v} == {k: v for k, v in expired.items() if v}
+    outstanding: dict[int, int] = {}
+    for queue in queues:
+        for points, month, _ in queue:
+            outstanding[month] = outstanding.get(month, 0) + points
+    assert {k: v for k, v in ledger.outstanding_by_cohort().items() if v} == \
+        {k: v for k, v in outstanding.items() if v}
