@@ -19,8 +19,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import numba
-import numpy as np
-import numpy.typing as npt
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,13 +27,3 @@ def kernel(function: F) -> F:
     """Compile ``function`` with numba (no Python objects inside; cached on disk; releases the GIL)."""
     return cast(F, numba.njit(cache=True, nogil=True)(function))
 
-
-@kernel
-def _scatter_add(target: Any, index: Any, values: Any) -> None:
-    for i in range(index.size):
-        target[index[i]] += values[i]
-
-
-def scatter_add(target: npt.NDArray[np.int64], index: npt.NDArray[np.int64], values: npt.NDArray[np.int64]) -> None:
-    """``target[index] += values``, adding repeated indices each time (``np.add.at``, but one compiled pass)."""
-    _scatter_add(target, index, values)

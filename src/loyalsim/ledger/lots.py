@@ -66,7 +66,9 @@ class LotLedger:
         self.lot_remaining = np.zeros(capacity, dtype=np.int64)
         self.lot_expiry = np.zeros(capacity, dtype=np.int64)
         self.lot_month = np.zeros(capacity, dtype=np.int64)
-        self.lot_next = np.full(capacity, -1, dtype=np.int64)
+        # Zeros, not -1: every lot's link is set when it is added. (Zeros cost nothing until
+        # touched, so a generous capacity holds no memory it does not use.)
+        self.lot_next = np.zeros(capacity, dtype=np.int64)
         self.size = 0
         self.head = np.full(customers, -1, dtype=np.int64)
         self.tail = np.full(customers, -1, dtype=np.int64)
@@ -87,14 +89,11 @@ class LotLedger:
         if needed <= self.lot_customer.shape[0]:
             return
         capacity = max(needed, 2 * self.lot_customer.shape[0])
-        for name in ("lot_customer", "lot_remaining", "lot_expiry", "lot_month"):
+        for name in ("lot_customer", "lot_remaining", "lot_expiry", "lot_month", "lot_next"):
             old = getattr(self, name)
             new = np.zeros(capacity, dtype=np.int64)
             new[: self.size] = old[: self.size]
             setattr(self, name, new)
-        nxt = np.full(capacity, -1, dtype=np.int64)
-        nxt[: self.size] = self.lot_next[: self.size]
-        self.lot_next = nxt
 
     def _by_month(self) -> IntArray:
         return np.zeros(max(self._last_month - self._first_month + 1, 1), dtype=np.int64)

@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from loyalsim.compile.calendar import add_duration, day_number, month_end, month_index, year_of
 from loyalsim.compile.policy import Policy
-from loyalsim.compiled import scatter_add
+from loyalsim.compiled import kernel
 from loyalsim.durations import Duration
 from loyalsim.ledger.lots import NEVER, LotLedger
 from loyalsim.transactions.reader import RowError, Transactions, order_within_day
@@ -233,8 +233,7 @@ class ReplayEngine:
         if self.ledger.size:
             who, amount = self.ledger.expire_due(day, self.tier, self.exempt_level)
             if who.size:
-                scatter_add(self.m_expired, who, amount)
-                scatter_add(self.total_expired, who, amount)
+                _add_to(who, amount, self.m_expired, self.total_expired)
         if self.inactivity is not None:
             due = np.flatnonzero((self.inactivity_due == day) & (self.ledger.balance > 0))
             if self.inactivity.exempt_tiers and due.size:
@@ -269,10 +268,8 @@ class ReplayEngine:
             reward = min(rewards.catalog, key=lambda r: r.cost)
         if reward is None or reward.cost == 0:
             return
-        spare = self.ledger.balance[customers] - self.ledger.debt[customers] - rewards.min_balance
-        count = np.maximum(spare, 0) // reward.cost
-        if reward.min_tier is not None:
-            count = np.where(self.tier[customers] >= reward.min_tier, count, 0)
+        count = _affordable(customers, self.ledger.balance, self.ledger.debt, rewards.min_balance, reward.cost,
+                            self.tier, -1 if reward.min_tier is None else reward.min_tier)
         if not auto:
             count = np.minimum(count, 1)
             able = count > 0
@@ -280,10 +277,10 @@ class ReplayEngine:
                 count[able] = self.chooser(customers[able]).astype(np.int64)
         hit = count > 0
         if hit.any():
-            taken = self.ledger.redeem(customers[hit], count[hit] * reward.cost)
-            self.m_redeemed[customers[hit]] += taken
-            self.total_redeemed[customers[hit]] += taken
-            self.last_reward_day[customers[hit]] = day
+            who = customers[hit]
+            taken = self.ledger.redeem(who, count[hit] * reward.cost)
+            _add_to(who, taken, self.m_redeemed, self.total_redeemed)
+            self.last_reward_day[who] = day
 
     def _donate(self, customers: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray]:
         """``customers`` convert all the whole steps of their spare points into donations (the
@@ -298,8 +295,7 @@ class ReplayEngine:
         who = customers[hit]
         if who.size:
             taken = self.ledger.redeem(who, used[hit])
-            self.m_redeemed[who] += taken
-            self.total_redeemed[who] += taken
+            _add_to(who, taken, self.m_redeemed, self.total_redeemed)
         return who, used[hit], donated[hit], matched[hit]
 
     # -- tiers ---------------------------------------------------------------------------------
@@ -386,20 +382,25 @@ class ReplayEngine:
     def _record_month(self, day: int) -> None:
         month = int(month_index(np.array([day]))[0])
         who = np.flatnonzero(self.started)
-        rows = MonthRows(
-            # Indexing with an index array copies: these rows stay valid after the resets below.
-            month, who, self.m_earned[who], self.m_redeemed[who], self.m_expired[who],
-            self.ledger.balance[who] - self.ledger.debt[who], self.tier[who], self.m_cashback[who],
-            self.m_dividend[who],
-        )
+        # Everyone started (the usual case after a few months): plain copies and fills, not gathers.
+        every = who.size == self.n
+        accumulators = (self.m_earned, self.m_redeemed, self.m_expired, self.m_cashback, self.m_dividend)
+        earned, redeemed, expired, cashback, dividend = (a.copy() if every else a[who] for a in accumulators)
+        balance = self.ledger.balance - self.ledger.debt if every else self.ledger.balance[who] - self.ledger.debt[who]
+        # Copies (and indexing with an index array copies): these rows stay valid after the resets below.
+        rows = MonthRows(month, who, earned, redeemed, expired, balance, self.tier.copy() if every else self.tier[who],
+                         cashback, dividend)
         if self.sink is not None:
             self.sink(rows)
         else:
             self.months.append(rows)
         self.first_month = month if self.first_month is None else self.first_month
         self.last_month = month
-        for accumulator in (self.m_earned, self.m_redeemed, self.m_expired, self.m_cashback, self.m_dividend):
-            accumulator[who] = 0
+        for accumulator in accumulators:
+            if every:
+                accumulator.fill(0)
+            else:
+                accumulator[who] = 0
 
     # -- transactions --------------------------------------------------------------------------
     def _credit(self, customers: IntArray, units: IntArray, day: int) -> None:
@@ -411,8 +412,7 @@ class ReplayEngine:
         first = np.array([day], dtype=np.int64)
         # Every lot of one day expires on the same day.
         self.ledger.add(customers, units, int(month_index(first)[0]), int(self._expiry_days(first)[0]))
-        self.m_earned[customers] += units
-        self.total_earned[customers] += units
+        _add_to(customers, units, self.m_earned, self.total_earned)
         self.touched[customers] = True
 
     def _expiry_days(self, days: IntArray) -> IntArray:
@@ -613,6 +613,27 @@ class _PurchaseTable:
         joined["row"] = np.full(joined["row"].size, -1, dtype=np.int64)  # rows refer to their own batch only
         order = np.argsort(joined["tid"], kind="stable")
         return cls(**{name: values[order] for name, values in joined.items()})
+
+
+@kernel
+def _affordable(customers: IntArray, balance: IntArray, debt: IntArray, keep: int, cost: int, tier: IntArray,
+                min_tier: int) -> IntArray:
+    """How many rewards of ``cost`` each customer's spare points pay for (none below ``min_tier``)."""
+    count = np.zeros(customers.size, dtype=np.int64)
+    for i in range(customers.size):
+        c = customers[i]
+        spare = balance[c] - debt[c] - keep
+        if spare >= cost and tier[c] >= min_tier:
+            count[i] = spare // cost
+    return count
+
+
+@kernel
+def _add_to(customers: IntArray, amounts: IntArray, monthly: IntArray, total: IntArray) -> None:
+    """Add each customer's amount to their month's and their running total (customers may repeat)."""
+    for i in range(customers.size):
+        monthly[customers[i]] += amounts[i]
+        total[customers[i]] += amounts[i]
 
 
 def _next_fixed_date(days: IntArray, text: str) -> IntArray:

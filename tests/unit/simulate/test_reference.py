@@ -118,7 +118,7 @@ def test_engine_matches_the_per_customer_reference_exactly(tmp_path: Path) -> No
     policy, scenario = setup(tmp_path)
     result = run_replication(policy, scenario, 0)
     population_seed, key_seed = np.random.SeedSequence(scenario.seed).spawn(1)[0].spawn(2)
-    customers = draw_customers(scenario, np.random.default_rng(population_seed))
+    customers = draw_customers(scenario, np.random.default_rng(population_seed)).busiest_first(scenario.initial)
     key = int(key_seed.generate_state(1, dtype=np.uint64)[0])
     expected: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     month = lambda day: int(month_index(np.array([scenario.start + day]))[0])  # noqa: E731
