@@ -62,13 +62,12 @@ class LotLedger:
     def __init__(self, customers: int, capacity: int = 1024) -> None:
         self.customers = customers
         capacity = max(capacity, 16)
+        # One row of 32 bytes per lot (remaining, next lot, month, expiry day): walking a
+        # customer's lots touches one cache line per lot, not four. Zeros cost nothing until
+        # touched, so a generous capacity holds no memory it does not use; every field is set
+        # when a lot is added.
+        self.lots = np.zeros((capacity, 4), dtype=np.int64)
         self.lot_customer = np.zeros(capacity, dtype=np.int64)
-        self.lot_remaining = np.zeros(capacity, dtype=np.int64)
-        self.lot_expiry = np.zeros(capacity, dtype=np.int64)
-        self.lot_month = np.zeros(capacity, dtype=np.int64)
-        # Zeros, not -1: every lot's link is set when it is added. (Zeros cost nothing until
-        # touched, so a generous capacity holds no memory it does not use.)
-        self.lot_next = np.zeros(capacity, dtype=np.int64)
         self.size = 0
         self.head = np.full(customers, -1, dtype=np.int64)
         self.tail = np.full(customers, -1, dtype=np.int64)
@@ -84,16 +83,31 @@ class LotLedger:
         self._last_month = -1
 
     # -- storage -------------------------------------------------------------------------------
+    @property
+    def lot_remaining(self) -> IntArray:
+        """Points left in each lot (a view: writes go to the ledger)."""
+        return self.lots[:, REMAINING]
+
+    @property
+    def lot_month(self) -> IntArray:
+        """Each lot's earn month (cohort)."""
+        return self.lots[:, MONTH]
+
+    @property
+    def lot_expiry(self) -> IntArray:
+        """The day each lot expires at the end of (NEVER: not by date)."""
+        return self.lots[:, EXPIRY]
+
     def _reserve(self, extra: int) -> None:
         needed = self.size + extra
         if needed <= self.lot_customer.shape[0]:
             return
         capacity = max(needed, 2 * self.lot_customer.shape[0])
-        for name in ("lot_customer", "lot_remaining", "lot_expiry", "lot_month", "lot_next"):
-            old = getattr(self, name)
-            new = np.zeros(capacity, dtype=np.int64)
-            new[: self.size] = old[: self.size]
-            setattr(self, name, new)
+        lots = np.zeros((capacity, 4), dtype=np.int64)
+        lots[: self.size] = self.lots[: self.size]
+        customer = np.zeros(capacity, dtype=np.int64)
+        customer[: self.size] = self.lot_customer[: self.size]
+        self.lots, self.lot_customer = lots, customer
 
     def _by_month(self) -> IntArray:
         return np.zeros(max(self._last_month - self._first_month + 1, 1), dtype=np.int64)
@@ -142,16 +156,16 @@ class LotLedger:
         if self.size and int(expiry.min()) < self.lot_expiry[self.size - 1]:
             self._sorted_expiry = False
         self._reserve(count)
-        _link_lots(self.lot_customer, self.lot_remaining, self.lot_expiry, self.lot_month, self.lot_next, self.head,
-                   self.tail, self.balance, self.size, customer, points, expiry, month)
+        _link_lots(self.lots, self.lot_customer, self.head, self.tail, self.balance, self.size, customer, points,
+                   expiry, month)
         self.size += count
 
     # -- consuming (FIFO) ----------------------------------------------------------------------
     def consume(self, customer: IntArray, points: IntArray, table: dict[int, int]) -> IntArray:
         """Take ``points`` from each customer's oldest lots (at most the balance); returns what was taken."""
         by_month = self._by_month()
-        taken: IntArray = _consume_lots(customer, points, self.head, self.tail, self.lot_next, self.lot_remaining,
-                                        self.lot_month, self.balance, by_month, self._first_month)
+        taken: IntArray = _consume_lots(customer, points, self.head, self.tail, self.lots, self.balance, by_month,
+                                        self._first_month)
         self._tally(table, by_month)
         return taken
 
@@ -182,7 +196,7 @@ class LotLedger:
         """
         if self._sorted_expiry:
             start = self._expiry_cursor
-            stop = start + int(np.searchsorted(self.lot_expiry[start:self.size], day, side="right"))
+            stop = _due_until(self.lots, start, self.size, day)
             lots = np.arange(start, stop, dtype=np.int64)
             self._expiry_cursor = stop
         else:
@@ -193,8 +207,8 @@ class LotLedger:
         by_month = self._by_month()
         owners, amounts = _expire_lots(
             lots, tier if tier is not None else _NO_TIERS, exempt_level if exempt_level is not None else _NO_EXEMPT,
-            use_exempt, not self._sorted_expiry, self.lot_customer, self.lot_remaining, self.lot_expiry,
-            self.lot_month, self.lot_next, self.balance, self.head, self.tail, by_month, self._first_month)
+            use_exempt, not self._sorted_expiry, self.lot_customer, self.lots, self.balance, self.head, self.tail,
+            by_month, self._first_month)
         self._tally(self.cohorts.expired, by_month)
         return owners, amounts
 
@@ -209,25 +223,25 @@ class LotLedger:
 
 _NO_TIERS = np.zeros(1, dtype=np.int64)
 _NO_EXEMPT = np.zeros(1, dtype=np.bool_)
+REMAINING, NEXT, MONTH, EXPIRY = range(4)  # the columns of LotLedger.lots
 
 
 @kernel
-def _link_lots(lot_customer: IntArray, lot_remaining: IntArray, lot_expiry: IntArray, lot_month: IntArray,
-               lot_next: IntArray, head: IntArray, tail: IntArray, balance: IntArray, start: int,
-               customer: IntArray, points: IntArray, expiry: IntArray, month: int) -> None:
+def _link_lots(lots: IntArray, lot_customer: IntArray, head: IntArray, tail: IntArray, balance: IntArray,
+               start: int, customer: IntArray, points: IntArray, expiry: IntArray, month: int) -> None:
     """Append one lot per entry at ``start`` onwards and link each to the end of its customer's chain."""
     one_expiry = expiry.size == 1
     for i in range(customer.size):
         lot = start + i
         who = customer[i]
         lot_customer[lot] = who
-        lot_remaining[lot] = points[i]
-        lot_expiry[lot] = expiry[0] if one_expiry else expiry[i]
-        lot_month[lot] = month
-        lot_next[lot] = -1
+        lots[lot, REMAINING] = points[i]
+        lots[lot, NEXT] = -1
+        lots[lot, MONTH] = month
+        lots[lot, EXPIRY] = expiry[0] if one_expiry else expiry[i]
         previous = tail[who]
         if previous >= 0:
-            lot_next[previous] = lot
+            lots[previous, NEXT] = lot
         else:
             head[who] = lot
         tail[who] = lot
@@ -235,9 +249,8 @@ def _link_lots(lot_customer: IntArray, lot_remaining: IntArray, lot_expiry: IntA
 
 
 @kernel
-def _consume_lots(customer: IntArray, points: IntArray, head: IntArray, tail: IntArray, lot_next: IntArray,
-                  lot_remaining: IntArray, lot_month: IntArray, balance: IntArray, by_month: IntArray,
-                  first_month: int) -> IntArray:
+def _consume_lots(customer: IntArray, points: IntArray, head: IntArray, tail: IntArray, lots: IntArray,
+                  balance: IntArray, by_month: IntArray, first_month: int) -> IntArray:
     """FIFO: take up to ``points[i]`` (never more than the balance) from each customer's oldest lots."""
     taken = np.empty(customer.size, dtype=np.int64)
     for i in range(customer.size):
@@ -246,12 +259,12 @@ def _consume_lots(customer: IntArray, points: IntArray, head: IntArray, tail: In
         left = wanted
         lot = head[who]
         while left > 0:
-            take = min(left, lot_remaining[lot])
-            lot_remaining[lot] -= take
+            take = min(left, lots[lot, REMAINING])
+            lots[lot, REMAINING] -= take
             left -= take
-            by_month[lot_month[lot] - first_month] += take
-            if lot_remaining[lot] == 0:
-                lot = lot_next[lot]
+            by_month[lots[lot, MONTH] - first_month] += take
+            if lots[lot, REMAINING] == 0:
+                lot = lots[lot, NEXT]
         head[who] = lot
         if lot < 0:
             tail[who] = -1
@@ -261,21 +274,29 @@ def _consume_lots(customer: IntArray, points: IntArray, head: IntArray, tail: In
 
 
 @kernel
-def _expire_lots(lots: IntArray, tier: IntArray, exempt_level: npt.NDArray[np.bool_], use_exempt: bool,
-                 retire: bool, lot_customer: IntArray, lot_remaining: IntArray, lot_expiry: IntArray,
-                 lot_month: IntArray, lot_next: IntArray, balance: IntArray, head: IntArray, tail: IntArray,
-                 by_month: IntArray, first_month: int) -> tuple[IntArray, IntArray]:
-    """Expire what is left of ``lots`` (those of owners in an exempt level are kept for good).
+def _due_until(lots: IntArray, start: int, size: int, day: int) -> int:
+    """With lots in expiry order: the first lot from ``start`` not due by the end of ``day``."""
+    lot = start
+    while lot < size and lots[lot, EXPIRY] <= day:
+        lot += 1
+    return lot
+
+
+@kernel
+def _expire_lots(due: IntArray, tier: IntArray, exempt_level: npt.NDArray[np.bool_], use_exempt: bool,
+                 retire: bool, lot_customer: IntArray, lots: IntArray, balance: IntArray, head: IntArray,
+                 tail: IntArray, by_month: IntArray, first_month: int) -> tuple[IntArray, IntArray]:
+    """Expire what is left of the ``due`` lots (those of owners in an exempt level are kept for good).
 
     ``retire``: set each handled lot's expiry to NEVER (the unsorted scan would see it again).
     """
-    owners = np.empty(lots.size, dtype=np.int64)
-    amounts = np.empty(lots.size, dtype=np.int64)
+    owners = np.empty(due.size, dtype=np.int64)
+    amounts = np.empty(due.size, dtype=np.int64)
     count = 0
-    for lot in lots:
-        left = lot_remaining[lot]
+    for lot in due:
+        left = lots[lot, REMAINING]
         if retire:
-            lot_expiry[lot] = NEVER
+            lots[lot, EXPIRY] = NEVER
         if left <= 0:
             continue
         who = lot_customer[lot]
@@ -284,14 +305,14 @@ def _expire_lots(lots: IntArray, tier: IntArray, exempt_level: npt.NDArray[np.bo
         owners[count] = who
         amounts[count] = left
         count += 1
-        by_month[lot_month[lot] - first_month] += left
-        lot_remaining[lot] = 0
+        by_month[lots[lot, MONTH] - first_month] += left
+        lots[lot, REMAINING] = 0
         balance[who] -= left
     for k in range(count):  # the owners' chains may now start with used-up lots
         who = owners[k]
         lot = head[who]
-        while lot >= 0 and lot_remaining[lot] == 0:
-            lot = lot_next[lot]
+        while lot >= 0 and lots[lot, REMAINING] == 0:
+            lot = lots[lot, NEXT]
         head[who] = lot
         if lot < 0:
             tail[who] = -1
