@@ -31,6 +31,7 @@ from loyalsim.errors import InputError, UsageError
 REQUIRED = ("customer_id", "date", "amount")
 OPTIONAL = ("transaction_id", "category", "channel", "kind", "quantity")
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 ObjArray = npt.NDArray[np.object_]
 
 _AMOUNT = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
@@ -162,18 +163,115 @@ def _parse_dates(column: pa.ChunkedArray) -> tuple[IntArray, IntArray, npt.NDArr
     return day.astype(np.int32), second.astype(np.int32), valid
 
 
-def _parse_amounts(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-    """Amounts as floats (exact enough for rounding to minor units) and a validity mask."""
-    try:
-        values = pc.cast(column, pa.float64()).combine_chunks().to_numpy(zero_copy_only=False, writable=True)
-        return values, np.ones(values.size, dtype=bool)
-    except pa.ArrowInvalid:
-        pass
-    text = pc.utf8_trim_whitespace(column)
-    valid = pc.match_substring_regex(text, _AMOUNT).to_numpy(zero_copy_only=False)
-    values = pc.cast(pc.if_else(pa.array(valid), text, "0"), pa.float64()).combine_chunks().to_numpy(
-        zero_copy_only=False, writable=True)
-    return values, valid
+def _parse_amounts(column: pa.ChunkedArray, minor_units: int) -> tuple[IntArray, BoolArray, BoolArray]:
+    """Amounts in minor units, exactly, rounded half-even; whether each is a number; whether in range.
+
+    Decimal text is parsed digit by digit (a compiled pass over the column's bytes), so
+    "2.675" is 268 cents, not the 267 a binary float would give. Exponent notation ("1e3")
+    and columns that are not plain text fall back to a float conversion, rounded half-even.
+    """
+    combined = column.combine_chunks()
+    if (pa.types.is_string(combined.type) or pa.types.is_large_string(combined.type)) and not combined.null_count:
+        wide = pa.types.is_large_string(combined.type)
+        offsets = np.frombuffer(combined.buffers()[1], dtype=np.int64 if wide else np.int32,
+                                count=len(combined) + 1, offset=combined.offset * (8 if wide else 4))
+        data = combined.buffers()[2]
+        text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+        amount, status = _parse_decimal_text(text, offsets, minor_units, _MAX_MINOR)
+        floats = np.flatnonzero(status == _FLOAT)
+        if floats.size:
+            values, ok, in_range = _amounts_as_floats(combined.take(pa.array(floats)), minor_units)
+            amount[floats] = values
+            status[floats] = np.where(ok, np.where(in_range, _OK, _TOO_BIG), _NOT_A_NUMBER)
+        return amount, status != _NOT_A_NUMBER, status != _TOO_BIG
+    return _amounts_as_floats(combined, minor_units)
+
+
+def _amounts_as_floats(column: pa.Array, minor_units: int) -> tuple[IntArray, BoolArray, BoolArray]:
+    """The float path: anything Arrow reads as a number (exponents included), rounded half-even."""
+    text = pc.utf8_trim_whitespace(column.cast(pa.string()))
+    ok = pc.fill_null(pc.match_substring_regex(text, _AMOUNT), False).to_numpy(zero_copy_only=False)
+    scaled = pc.cast(pc.if_else(pa.array(ok), text, "0"), pa.float64()).to_numpy(zero_copy_only=False, writable=True)
+    scaled *= 10**minor_units
+    in_range = np.abs(scaled) <= _MAX_MINOR  # also false for NaN
+    scaled[~in_range] = 0
+    return np.rint(scaled).astype(np.int64), ok, in_range | ~ok
+
+
+_OK, _NOT_A_NUMBER, _TOO_BIG, _FLOAT = range(4)
+_MAX_MINOR = 10**15  # the largest amount, in minor units, that a row may carry
+
+
+@kernel
+def _parse_decimal_text(text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.signedinteger[Any]],
+                        minor_units: int, limit: int
+                        ) -> tuple[IntArray, npt.NDArray[np.uint8]]:
+    """Each value of an Arrow text column as minor units: [blanks][sign](digits[.digits]|.digits)[blanks].
+
+    Status per value: _OK, _NOT_A_NUMBER, _TOO_BIG (beyond ``limit`` minor units) or _FLOAT
+    (an exponent: left to the float path). Digits past the minor unit round half-even.
+    """
+    n = offsets.size - 1
+    amount = np.zeros(n, dtype=np.int64)
+    status = np.zeros(n, dtype=np.uint8)
+    for row in range(n):
+        i, end = offsets[row], offsets[row + 1]
+        while i < end and (text[i] == 32 or 9 <= text[i] <= 13):
+            i += 1
+        while end > i and (text[end - 1] == 32 or 9 <= text[end - 1] <= 13):
+            end -= 1
+        negative = False
+        if i < end and (text[i] == 45 or text[i] == 43):  # '-' or '+'
+            negative = text[i] == 45
+            i += 1
+        value = 0
+        digits = 0
+        big = False
+        while i < end and 48 <= text[i] <= 57:
+            if value > limit:
+                big = True
+            else:
+                value = value * 10 + (text[i] - 48)
+            digits += 1
+            i += 1
+        kept = 0  # fraction digits taken into value
+        first_dropped = -1  # the first fraction digit past the minor unit
+        rest_nonzero = False  # any nonzero digit after that one
+        if i < end and text[i] == 46:  # '.'
+            i += 1
+            while i < end and 48 <= text[i] <= 57:
+                digit = text[i] - 48
+                if kept < minor_units:
+                    if value > limit:
+                        big = True
+                    else:
+                        value = value * 10 + digit
+                    kept += 1
+                elif first_dropped < 0:
+                    first_dropped = digit
+                elif digit:
+                    rest_nonzero = True
+                digits += 1
+                i += 1
+        if digits == 0:
+            status[row] = _NOT_A_NUMBER
+            continue
+        if i < end and (text[i] == 101 or text[i] == 69):  # 'e' or 'E'
+            status[row] = _FLOAT
+            continue
+        if i != end:
+            status[row] = _NOT_A_NUMBER
+            continue
+        while kept < minor_units:
+            value *= 10
+            kept += 1
+        if first_dropped > 5 or (first_dropped == 5 and (rest_nonzero or value % 2 == 1)):
+            value += 1
+        if big or value > limit:
+            status[row] = _TOO_BIG
+            continue
+        amount[row] = -value if negative else value
+    return amount, status
 
 
 def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[str, str] | None = None) -> Transactions:
@@ -212,15 +310,9 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
     day, second, dates_ok = _parse_dates(column("date"))
     reject(~dates_ok, "date", "not a date (expected YYYY-MM-DD)")
 
-    scaled, amount_ok = _parse_amounts(column("amount"))
+    amount, amount_ok, in_range = _parse_amounts(column("amount"), minor_units)
     reject(~amount_ok, "amount", "not a number")
-    scaled *= 10**minor_units  # in place: ten million rows make every temporary count
-    out_of_range = ~(np.abs(scaled) <= 1e15)  # also catches NaN
-    reject(out_of_range, "amount", "amount out of range")
-    scaled[out_of_range] = 0
-    np.rint(scaled, out=scaled)
-    amount = scaled.astype(np.int64)
-    del scaled
+    reject(~in_range, "amount", "amount out of range")
 
     kinds = column("kind")
     is_return = np.zeros(n, dtype=bool)

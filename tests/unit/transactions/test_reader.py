@@ -1,0 +1,74 @@
+"""Reading transaction files: exact amounts, their boundaries, and where bad values are reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from loyalsim.transactions.reader import read_transactions
+
+CASES = [
+    # text, minor units, expected minor units (None: rejected as not a number / out of range)
+    ("50.00", 2, 5000), ("100", 2, 10000), ("100.60", 2, 10060), ("120.99", 2, 12099), ("0.01", 2, 1),
+    # Ties at the half cent go to the even cent. Through binary floats ×100 these three come out
+    # as 101.4999…, 834.5000…1 and 1007.4999… and round the wrong way (101, 835, 1007).
+    ("1.015", 2, 102), ("8.345", 2, 834), ("10.075", 2, 1008), ("2.675", 2, 268), ("2.665", 2, 266), ("0.125", 2, 12), ("0.135", 2, 14), ("0.1250001", 2, 13), ("0.0049999", 2, 0),
+    ("  7.5 ", 2, 750), ("+.5", 2, 50), ("5.", 2, 500), ("1e2", 2, 10000), ("2.5E-1", 2, 25),
+    ("1234.5", 0, 1234), ("1235.5", 0, 1236), ("0.0005", 3, 0), ("0.0015", 3, 2),
+    ("9999999999999.99", 2, 999999999999999), ("10000000000000.01", 2, "range"), ("1e400", 2, "range"),
+    ("abc", 2, "nan"), ("", 2, "nan"), (".", 2, "nan"), ("1.2.3", 2, "nan"), ("- 5", 2, "nan"), ("5$", 2, "nan"),
+    ("1e", 2, "nan"), ("nan", 2, "nan"), ("inf", 2, "nan"),
+]
+
+
+def _write(tmp_path: Path, amounts: list[str]) -> Path:
+    path = tmp_path / "tx.csv"
+    lines = ["customer_id,date,amount"] + [f"c{i},2027-01-0{1 + i % 9},\"{a}\"" for i, a in enumerate(amounts)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("minor_units", [0, 2, 3])
+def test_amounts_are_parsed_exactly_and_rounded_half_even(tmp_path: Path, minor_units: int) -> None:
+    cases = [c for c in CASES if c[1] == minor_units]
+    tx = read_transactions(_write(tmp_path, [c[0] for c in cases]), minor_units=minor_units)
+    by_row = dict(zip((tx.row - 2).tolist(), tx.amount.tolist(), strict=True))
+    rejected = {e.row - 2: e.message for e in tx.rejected}
+    for index, (text, _, want) in enumerate(cases):
+        if want == "nan":
+            assert rejected.get(index) == "not a number", text
+        elif want == "range":
+            assert rejected.get(index) == "amount out of range", text
+        else:
+            assert by_row.get(index) == want, (text, by_row.get(index), rejected.get(index))
+
+
+def test_negative_amounts_are_exact_too_and_refused_for_purchases(tmp_path: Path) -> None:
+    path = tmp_path / "tx.csv"
+    path.write_text("customer_id,date,amount,kind,transaction_id\n"
+                    "a,2027-01-01,2.675,purchase,t1\na,2027-01-02,-2.675,return,t1\nb,2027-01-02,-0.01,purchase,t2\n")
+    tx = read_transactions(path)
+    assert tx.amount.tolist() == [268, 268]  # returns keep their magnitude
+    assert [(e.row, e.column) for e in tx.rejected] == [(4, "amount")]
+    assert "negative amount" in tx.rejected[0].message
+
+
+def test_parquet_amounts_read_as_numbers_or_text_alike(tmp_path: Path) -> None:
+    table = pa.table({"customer_id": ["a", "b", "c"], "date": ["2027-01-01"] * 3, "amount": [12.5, 0.01, None]})
+    pq.write_table(table, tmp_path / "tx.parquet")
+    tx = read_transactions(tmp_path / "tx.parquet")
+    assert sorted(tx.amount.tolist()) == [1, 1250]
+    assert [(e.row, e.column, e.message) for e in tx.rejected] == [(4, "amount", "not a number")]
+
+
+def test_the_day_sort_keeps_file_order_within_a_day(tmp_path: Path) -> None:
+    path = tmp_path / "tx.csv"
+    rows = [("x", "2027-03-02", "1"), ("y", "2027-01-05", "2"), ("x", "2027-01-05", "3"), ("z", "2027-03-02", "4")]
+    path.write_text("customer_id,date,amount\n" + "".join(f"{c},{d},{a}\n" for c, d, a in rows))
+    tx = read_transactions(path)
+    assert tx.row.tolist() == [3, 4, 2, 5]
+    assert np.all(np.diff(tx.day) >= 0)
