@@ -173,8 +173,9 @@ def _parse_amounts(column: pa.ChunkedArray, minor_units: int) -> tuple[IntArray,
     combined = column.combine_chunks()
     if (pa.types.is_string(combined.type) or pa.types.is_large_string(combined.type)) and not combined.null_count:
         wide = pa.types.is_large_string(combined.type)
-        offsets = np.frombuffer(combined.buffers()[1], dtype=np.int64 if wide else np.int32,
-                                count=len(combined) + 1, offset=combined.offset * (8 if wide else 4))
+        offsets: npt.NDArray[np.signedinteger[Any]] = np.frombuffer(
+            combined.buffers()[1], dtype=np.int64 if wide else np.int32,
+            count=len(combined) + 1, offset=combined.offset * (8 if wide else 4))
         data = combined.buffers()[2]
         text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
         amount, status = _parse_decimal_text(text, offsets, minor_units, _MAX_MINOR)
