@@ -13,6 +13,7 @@ from loyalsim.population import models
 from loyalsim.population.scenario import load_scenario
 from loyalsim.simulate import run_replication
 from tests.conftest import ROOT
+from tests.unit.simulate.test_reference import setup as reference_case
 
 CDNOW_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 CDNOW_PARETO = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
@@ -298,3 +299,61 @@ def test_members_convert_points_into_donations_with_the_company_match(tmp_path: 
     for month in always:
         outstanding += month.points_issued - month.points_redeemed - month.points_expired
         assert outstanding == month.points_outstanding
+
+
+
+def test_drawing_the_program_arms_purchases_on_a_thread_of_their_own_changes_no_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from loyalsim.simulate import engine
+
+    policy, small = reference_case(tmp_path)  # members' purchases do not depend on their points
+    in_turn = run_replication(policy, small, 0)
+    handed: list[int] = []
+
+    class Counting(engine.queue.Queue):  # type: ignore[type-arg]
+        def get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            handed.append(1)
+            return super().get(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "AHEAD_FROM", 0)
+    monkeypatch.setattr(engine.queue, "Queue", Counting)
+    ahead = run_replication(policy, small, 0)
+    assert len(handed) == small.days  # every day's purchases came from the drawing thread
+    assert ahead.months == in_turn.months
+    assert ahead.cohorts == in_turn.cohorts
+    assert (ahead.repeat_purchases_control == in_turn.repeat_purchases_control).all()
+
+
+def test_an_error_on_either_side_of_the_drawing_thread_is_raised_not_hung(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from loyalsim.replay.engine import ReplayEngine
+    from loyalsim.simulate import engine
+
+    policy, small = reference_case(tmp_path)  # members' purchases do not depend on their points
+    monkeypatch.setattr(engine, "AHEAD_FROM", 0)
+    real_process = ReplayEngine._process
+    calls = [0]
+
+    def failing_program(self, tx):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        if calls[0] == 30:  # the program arm fails while the drawing thread is days ahead
+            raise RuntimeError("program arm failed")
+        return real_process(self, tx)
+
+    monkeypatch.setattr(ReplayEngine, "_process", failing_program)
+    with pytest.raises(RuntimeError, match="program arm failed"):
+        run_replication(policy, small, 0)
+    monkeypatch.setattr(ReplayEngine, "_process", real_process)
+
+    real_quantile = engine.gamma_quantile
+    drawn = [0]
+
+    def failing_draws(shape, u):  # type: ignore[no-untyped-def]
+        drawn[0] += 1
+        if drawn[0] == 200:  # the drawing thread (or the control arm's) fails part way
+            raise ValueError("draw failed")
+        return real_quantile(shape, u)
+
+    monkeypatch.setattr(engine, "gamma_quantile", failing_draws)
+    with pytest.raises(ValueError, match="draw failed"):
+        run_replication(policy, small, 0)
