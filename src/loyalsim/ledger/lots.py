@@ -69,11 +69,11 @@ class LotLedger:
         self.lots = np.zeros((capacity, 4), dtype=np.int64)
         self.lot_customer = np.zeros(capacity, dtype=np.int64)
         self.size = 0
-        self.head = np.full(customers, -1, dtype=np.int64)
-        self.tail = np.full(customers, -1, dtype=np.int64)
-        self.balance = np.zeros(customers, dtype=np.int64)
-        # Points owed after a return reversed more than the balance held; repaid from future earning.
-        self.debt = np.zeros(customers, dtype=np.int64)
+        # One 32-byte row per customer: the first and last lot of their chain, their balance, and
+        # the points they owe after a return reversed more than the balance held (repaid from
+        # future earning). Crediting or redeeming touches one cache line per customer.
+        self.account = np.zeros((customers, 4), dtype=np.int64)
+        self.account[:, HEAD] = self.account[:, TAIL] = -1
         self.any_debt = False
         self.cohorts = CohortTotals()
         self._expiry_cursor = 0
@@ -83,6 +83,16 @@ class LotLedger:
         self._last_month = -1
 
     # -- storage -------------------------------------------------------------------------------
+    @property
+    def balance(self) -> IntArray:
+        """Each customer's points held (a view: writes go to the ledger)."""
+        return self.account[:, BALANCE]
+
+    @property
+    def debt(self) -> IntArray:
+        """Points each customer owes (a view)."""
+        return self.account[:, DEBT]
+
     @property
     def lot_remaining(self) -> IntArray:
         """Points left in each lot (a view: writes go to the ledger)."""
@@ -156,16 +166,14 @@ class LotLedger:
         if self.size and int(expiry.min()) < self.lot_expiry[self.size - 1]:
             self._sorted_expiry = False
         self._reserve(count)
-        _link_lots(self.lots, self.lot_customer, self.head, self.tail, self.balance, self.size, customer, points,
-                   expiry, month)
+        _link_lots(self.lots, self.lot_customer, self.account, self.size, customer, points, expiry, month)
         self.size += count
 
     # -- consuming (FIFO) ----------------------------------------------------------------------
     def consume(self, customer: IntArray, points: IntArray, table: dict[int, int]) -> IntArray:
         """Take ``points`` from each customer's oldest lots (at most the balance); returns what was taken."""
         by_month = self._by_month()
-        taken: IntArray = _consume_lots(customer, points, self.head, self.tail, self.lots, self.balance, by_month,
-                                        self._first_month)
+        taken: IntArray = _consume_lots(customer, points, self.account, self.lots, by_month, self._first_month)
         self._tally(table, by_month)
         return taken
 
@@ -207,8 +215,8 @@ class LotLedger:
         by_month = self._by_month()
         owners, amounts = _expire_lots(
             lots, tier if tier is not None else _NO_TIERS, exempt_level if exempt_level is not None else _NO_EXEMPT,
-            use_exempt, not self._sorted_expiry, self.lot_customer, self.lots, self.balance, self.head, self.tail,
-            by_month, self._first_month)
+            use_exempt, not self._sorted_expiry, self.lot_customer, self.lots, self.account, by_month,
+            self._first_month)
         self._tally(self.cohorts.expired, by_month)
         return owners, amounts
 
@@ -224,11 +232,12 @@ class LotLedger:
 _NO_TIERS = np.zeros(1, dtype=np.int64)
 _NO_EXEMPT = np.zeros(1, dtype=np.bool_)
 REMAINING, NEXT, MONTH, EXPIRY = range(4)  # the columns of LotLedger.lots
+HEAD, TAIL, BALANCE, DEBT = range(4)  # the columns of LotLedger.account
 
 
 @kernel
-def _link_lots(lots: IntArray, lot_customer: IntArray, head: IntArray, tail: IntArray, balance: IntArray,
-               start: int, customer: IntArray, points: IntArray, expiry: IntArray, month: int) -> None:
+def _link_lots(lots: IntArray, lot_customer: IntArray, account: IntArray, start: int, customer: IntArray,
+               points: IntArray, expiry: IntArray, month: int) -> None:
     """Append one lot per entry at ``start`` onwards and link each to the end of its customer's chain."""
     one_expiry = expiry.size == 1
     for i in range(customer.size):
@@ -239,25 +248,25 @@ def _link_lots(lots: IntArray, lot_customer: IntArray, head: IntArray, tail: Int
         lots[lot, NEXT] = -1
         lots[lot, MONTH] = month
         lots[lot, EXPIRY] = expiry[0] if one_expiry else expiry[i]
-        previous = tail[who]
+        previous = account[who, TAIL]
         if previous >= 0:
             lots[previous, NEXT] = lot
         else:
-            head[who] = lot
-        tail[who] = lot
-        balance[who] += points[i]
+            account[who, HEAD] = lot
+        account[who, TAIL] = lot
+        account[who, BALANCE] += points[i]
 
 
 @kernel
-def _consume_lots(customer: IntArray, points: IntArray, head: IntArray, tail: IntArray, lots: IntArray,
-                  balance: IntArray, by_month: IntArray, first_month: int) -> IntArray:
+def _consume_lots(customer: IntArray, points: IntArray, account: IntArray, lots: IntArray, by_month: IntArray,
+                  first_month: int) -> IntArray:
     """FIFO: take up to ``points[i]`` (never more than the balance) from each customer's oldest lots."""
     taken = np.empty(customer.size, dtype=np.int64)
     for i in range(customer.size):
         who = customer[i]
-        wanted = min(points[i], balance[who])
+        wanted = min(points[i], account[who, BALANCE])
         left = wanted
-        lot = head[who]
+        lot = account[who, HEAD]
         while left > 0:
             take = min(left, lots[lot, REMAINING])
             lots[lot, REMAINING] -= take
@@ -265,10 +274,10 @@ def _consume_lots(customer: IntArray, points: IntArray, head: IntArray, tail: In
             by_month[lots[lot, MONTH] - first_month] += take
             if lots[lot, REMAINING] == 0:
                 lot = lots[lot, NEXT]
-        head[who] = lot
+        account[who, HEAD] = lot
         if lot < 0:
-            tail[who] = -1
-        balance[who] -= wanted
+            account[who, TAIL] = -1
+        account[who, BALANCE] -= wanted
         taken[i] = wanted
     return taken
 
@@ -284,8 +293,8 @@ def _due_until(lots: IntArray, start: int, size: int, day: int) -> int:
 
 @kernel
 def _expire_lots(due: IntArray, tier: IntArray, exempt_level: npt.NDArray[np.bool_], use_exempt: bool,
-                 retire: bool, lot_customer: IntArray, lots: IntArray, balance: IntArray, head: IntArray,
-                 tail: IntArray, by_month: IntArray, first_month: int) -> tuple[IntArray, IntArray]:
+                 retire: bool, lot_customer: IntArray, lots: IntArray, account: IntArray, by_month: IntArray,
+                 first_month: int) -> tuple[IntArray, IntArray]:
     """Expire what is left of the ``due`` lots (those of owners in an exempt level are kept for good).
 
     ``retire``: set each handled lot's expiry to NEVER (the unsorted scan would see it again).
@@ -307,13 +316,13 @@ def _expire_lots(due: IntArray, tier: IntArray, exempt_level: npt.NDArray[np.boo
         count += 1
         by_month[lots[lot, MONTH] - first_month] += left
         lots[lot, REMAINING] = 0
-        balance[who] -= left
+        account[who, BALANCE] -= left
     for k in range(count):  # the owners' chains may now start with used-up lots
         who = owners[k]
-        lot = head[who]
+        lot = account[who, HEAD]
         while lot >= 0 and lots[lot, REMAINING] == 0:
             lot = lots[lot, NEXT]
-        head[who] = lot
+        account[who, HEAD] = lot
         if lot < 0:
-            tail[who] = -1
+            account[who, TAIL] = -1
     return owners[:count], amounts[:count]

@@ -235,7 +235,8 @@ class ReplayEngine:
             if who.size:
                 _add_to(who, amount, self.m_expired, self.total_expired)
         if self.inactivity is not None:
-            due = np.flatnonzero((self.inactivity_due == day) & (self.ledger.balance > 0))
+            due = np.flatnonzero(self.inactivity_due == day)
+            due = due[self.ledger.balance[due] > 0]
             if self.inactivity.exempt_tiers and due.size:
                 due = due[~np.isin(self.tier[due], list(self.inactivity.exempt_tiers))]
             if due.size:
