@@ -167,25 +167,37 @@ def _parse_amounts(column: pa.ChunkedArray, minor_units: int) -> tuple[IntArray,
     """Amounts in minor units, exactly, rounded half-even; whether each is a number; whether in range.
 
     Decimal text is parsed digit by digit (a compiled pass over the column's bytes), so
-    "2.675" is 268 cents, not the 267 a binary float would give. Exponent notation ("1e3")
+    "1.015" is 102 cents, not the 101 a binary float would give. Exponent notation ("1e3")
     and columns that are not plain text fall back to a float conversion, rounded half-even.
     """
-    combined = column.combine_chunks()
-    if (pa.types.is_string(combined.type) or pa.types.is_large_string(combined.type)) and not combined.null_count:
-        wide = pa.types.is_large_string(combined.type)
-        offsets: npt.NDArray[np.signedinteger[Any]] = np.frombuffer(
-            combined.buffers()[1], dtype=np.int64 if wide else np.int32,
-            count=len(combined) + 1, offset=combined.offset * (8 if wide else 4))
-        data = combined.buffers()[2]
-        text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-        amount, status = _parse_decimal_text(text, offsets, minor_units, _MAX_MINOR)
-        floats = np.flatnonzero(status == _FLOAT)
-        if floats.size:
-            values, ok, in_range = _amounts_as_floats(combined.take(pa.array(floats)), minor_units)
-            amount[floats] = values
-            status[floats] = np.where(ok, np.where(in_range, _OK, _TOO_BIG), _NOT_A_NUMBER)
-        return amount, status != _NOT_A_NUMBER, status != _TOO_BIG
-    return _amounts_as_floats(combined, minor_units)
+    chunks = column.chunks
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    if not all((pa.types.is_string(c.type) or pa.types.is_large_string(c.type)) and not c.null_count
+               for c in chunks):
+        return _amounts_as_floats(column.combine_chunks(), minor_units)
+    # Chunk by chunk: combining ten million strings first would copy them all.
+    parts = [_parse_text_chunk(chunk, minor_units) for chunk in chunks]
+    amount = np.concatenate([part[0] for part in parts])
+    status = np.concatenate([part[1] for part in parts])
+    return amount, status != _NOT_A_NUMBER, status != _TOO_BIG
+
+
+def _parse_text_chunk(chunk: pa.Array, minor_units: int) -> tuple[IntArray, npt.NDArray[np.uint8]]:
+    """One chunk of a text column (no nulls) as minor units and a status per value."""
+    wide = pa.types.is_large_string(chunk.type)
+    offsets: npt.NDArray[np.signedinteger[Any]] = np.frombuffer(
+        chunk.buffers()[1], dtype=np.int64 if wide else np.int32,
+        count=len(chunk) + 1, offset=chunk.offset * (8 if wide else 4))
+    data = chunk.buffers()[2]
+    text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    amount, status = _parse_decimal_text(text, offsets, minor_units, _MAX_MINOR)
+    floats = np.flatnonzero(status == _FLOAT)
+    if floats.size:
+        values, ok, in_range = _amounts_as_floats(chunk.take(pa.array(floats)), minor_units)
+        amount[floats] = values
+        status[floats] = np.where(ok, np.where(in_range, _OK, _TOO_BIG), _NOT_A_NUMBER)
+    return amount, status
 
 
 def _amounts_as_floats(column: pa.Array, minor_units: int) -> tuple[IntArray, BoolArray, BoolArray]:
