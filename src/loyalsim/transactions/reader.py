@@ -183,14 +183,57 @@ def _parse_amounts(column: pa.ChunkedArray, minor_units: int) -> tuple[IntArray,
     return amount, status != _NOT_A_NUMBER, status != _TOO_BIG
 
 
-def _parse_text_chunk(chunk: pa.Array, minor_units: int) -> tuple[IntArray, npt.NDArray[np.uint8]]:
-    """One chunk of a text column (no nulls) as minor units and a status per value."""
+def _blank(column: pa.ChunkedArray) -> BoolArray:
+    """Which values are empty or only whitespace (nulls count as blank)."""
+    parts = []
+    for chunk in column.chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)) or chunk.null_count:
+            parts.append(pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(chunk.cast(pa.string()))), 0),
+                                      True).to_numpy(zero_copy_only=False))
+            continue
+        offsets, text = _text_buffers(chunk)
+        blank, unsure = _blank_text(text, offsets)
+        maybe = np.flatnonzero(unsure)
+        if maybe.size:  # non-ASCII bytes and nothing else: Unicode whitespace is Arrow's to judge
+            trimmed = pc.utf8_trim_whitespace(chunk.take(pa.array(maybe)))
+            blank[maybe] = pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False)
+        parts.append(blank)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+@kernel
+def _blank_text(text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.signedinteger[Any]]
+                ) -> tuple[BoolArray, BoolArray]:
+    """Per value: only ASCII whitespace (or nothing); and whether non-ASCII bytes leave it undecided."""
+    n = offsets.size - 1
+    blank = np.ones(n, dtype=np.bool_)
+    unsure = np.zeros(n, dtype=np.bool_)
+    for row in range(n):
+        for i in range(offsets[row], offsets[row + 1]):
+            byte = text[i]
+            if byte >= 0x80:
+                unsure[row] = True
+            elif not (byte == 32 or 9 <= byte <= 13):
+                blank[row] = False
+                unsure[row] = False
+                break
+    return blank, unsure
+
+
+def _text_buffers(chunk: pa.Array) -> tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[np.uint8]]:
+    """The offsets and bytes of a text array chunk (no copies)."""
     wide = pa.types.is_large_string(chunk.type)
     offsets: npt.NDArray[np.signedinteger[Any]] = np.frombuffer(
         chunk.buffers()[1], dtype=np.int64 if wide else np.int32,
         count=len(chunk) + 1, offset=chunk.offset * (8 if wide else 4))
     data = chunk.buffers()[2]
     text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    return offsets, text
+
+
+def _parse_text_chunk(chunk: pa.Array, minor_units: int) -> tuple[IntArray, npt.NDArray[np.uint8]]:
+    """One chunk of a text column (no nulls) as minor units and a status per value."""
+    offsets, text = _text_buffers(chunk)
     amount, status = _parse_decimal_text(text, offsets, minor_units, _MAX_MINOR)
     floats = np.flatnonzero(status == _FLOAT)
     if floats.size:
@@ -317,7 +360,7 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
 
     pool = ThreadPoolExecutor(max_workers=1)
     encoding = pool.submit(encode, customers, None)
-    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(customers)), 0).to_numpy(zero_copy_only=False)
+    blank = _blank(customers)
     reject(blank, "customer_id", "missing customer id")
 
     day, second, dates_ok = _parse_dates(column("date"))
@@ -445,6 +488,8 @@ def padded_to_text(keys: npt.NDArray[np.uint64], width: int) -> ObjArray:
     """Inverse of the packing in :func:`_encode_fixed_width`."""
     as_bytes = keys.astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - width:]
     strings = np.frombuffer(as_bytes.tobytes(), dtype=f"S{width}")
+    if (as_bytes < 0x80).all():  # ASCII (the usual ids): numpy's own cast, far faster than decoding one by one
+        return strings.astype(f"U{width}").astype(object)
     return np.asarray(np.char.decode(strings, "utf-8"), dtype=object)
 
 

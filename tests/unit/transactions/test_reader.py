@@ -72,3 +72,12 @@ def test_the_day_sort_keeps_file_order_within_a_day(tmp_path: Path) -> None:
     tx = read_transactions(path)
     assert tx.row.tolist() == [3, 4, 2, 5]
     assert np.all(np.diff(tx.day) >= 0)
+
+
+def test_blank_customer_ids_are_rejected_whatever_the_whitespace(tmp_path: Path) -> None:
+    path = tmp_path / "tx.csv"
+    ids = ["a", "", "  ", "\t", "\u00a0", " \u00a0 ", "é", " b "]
+    path.write_text("customer_id,date,amount\n" + "".join(f'"{c}",2027-01-01,1\n' for c in ids), encoding="utf-8")
+    tx = read_transactions(path)
+    assert sorted(e.row for e in tx.rejected if e.message == "missing customer id") == [3, 4, 5, 6, 7]
+    assert sorted(tx.customer_ids[tx.customer].tolist()) == ["a", "b", "é"]
