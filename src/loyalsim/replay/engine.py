@@ -106,6 +106,8 @@ class ReplayEngine:
         self.day_count = np.zeros(n, dtype=np.int64)  # scratch for ranking a day's rows per customer
         self.tier = np.zeros(n, dtype=np.int64)
         tiers = policy.tiers
+        self.thresholds = tiers.thresholds if tiers is not None else np.zeros(1, dtype=np.int64)
+        self._day_lots = (-(2**62), 0, 0)  # (day, its month, its lots' expiry day), for the day being credited
         self.window_months = tiers.window_months if tiers and tiers.window == "rolling" else 0
         self.metric = np.zeros(n, dtype=np.int64)  # the current window's qualification metric
         self.buckets = np.zeros((n, max(self.window_months, 1)), dtype=np.int64)
@@ -405,16 +407,22 @@ class ReplayEngine:
 
     # -- transactions --------------------------------------------------------------------------
     def _credit(self, customers: IntArray, units: IntArray, day: int) -> None:
-        """Issue points (a purchase's or a bonus) as a lot with its expiry date."""
-        keep = units > 0
-        customers, units = customers[keep], units[keep]
-        if customers.size == 0:
-            return
-        first = np.array([day], dtype=np.int64)
-        # Every lot of one day expires on the same day.
-        self.ledger.add(customers, units, int(month_index(first)[0]), int(self._expiry_days(first)[0]))
+        """Issue points (a bonus, an action's, a referral's) and count them as earned."""
+        customers, units = self._issue(customers, units, day)
         _add_to(customers, units, self.m_earned, self.total_earned)
         self.touched[customers] = True
+
+    def _issue(self, customers: IntArray, units: IntArray, day: int) -> tuple[IntArray, IntArray]:
+        """Put positive ``units`` in the ledger as lots with their expiry date; returns those credited."""
+        keep = units > 0
+        if not keep.all():
+            customers, units = customers[keep], units[keep]
+        if customers.size:
+            if self._day_lots[0] != day:  # every lot of one day has the same month and expiry
+                first = np.array([day], dtype=np.int64)
+                self._day_lots = (day, int(month_index(first)[0]), int(self._expiry_days(first)[0]))
+            self.ledger.add(customers, units, self._day_lots[1], self._day_lots[2])
+        return customers, units
 
     def _expiry_days(self, days: IntArray) -> IntArray:
         expiry = np.full(days.shape, NEVER, dtype=np.int64)
@@ -466,7 +474,7 @@ class ReplayEngine:
                 bonuses[c] = np.where(self.bonus_granted[customers, c], 0, bonuses[c])
                 self.bonus_granted[customers[bonuses[c] > 0], c] = True
         total = rules.sum(axis=0) + bonuses.sum(axis=0)
-        self._credit(customers, total, day)
+        self._issue(customers, total, day)
         if self.row_points.size:
             self.row_points[rows] = total
             self.row_tier[rows] = tier
@@ -482,15 +490,18 @@ class ReplayEngine:
             dividend = policy.value.dividend
             eligible = dividend.eligible_spend(amount, tier, category[rows], channel[rows])
             self.m_dividend[customers] += eligible * dividend.rate.num // dividend.rate.den
-        self.last_activity[customers] = day
         if self.inactivity is not None and self.inactivity.after is not None:
             self.inactivity_due[customers] = add_duration(days, self.inactivity.after)
-        self._count_metric(customers, amount, total, np.ones(rows.size, dtype=np.int64), day)
+        # One compiled pass: points earned and counted, activity, the tier metric, immediate upgrades.
         tiers = policy.tiers
-        if tiers is not None and tiers.evaluation == "immediate":
-            qualified = tiers.level_for(self.metric[customers])
-            up = qualified > self.tier[customers]
-            self._upgrade(customers[up], qualified[up])
+        value = amount if tiers is None or tiers.metric == "spend" else total if tiers.metric == "points_earned" \
+            else np.ones(rows.size, dtype=np.int64)
+        slot = int(month_index(days[:1])[0]) % self.window_months if self.window_months else -1
+        raised, level = _book(customers, total, value, day, self.m_earned, self.total_earned, self.touched,
+                              self.last_activity, self.metric, self.buckets, slot, tiers is not None,
+                              self.thresholds, self.tier, tiers is not None and tiers.evaluation == "immediate")
+        if raised.size:
+            self._upgrade(raised, level)
 
     def _count_metric(self, customers: IntArray, amount: IntArray, points: IntArray, visits: IntArray,
                       day: int) -> None:
@@ -635,6 +646,41 @@ def _add_to(customers: IntArray, amounts: IntArray, monthly: IntArray, total: In
     for i in range(customers.size):
         monthly[customers[i]] += amounts[i]
         total[customers[i]] += amounts[i]
+
+
+@kernel
+def _book(customers: IntArray, units: IntArray, value: IntArray, day: int, monthly: IntArray, total: IntArray,
+          touched: BoolArray, last_activity: IntArray, metric: IntArray, buckets: IntArray, slot: int,
+          counting: bool, thresholds: IntArray, tier: IntArray, immediate: bool) -> tuple[IntArray, IntArray]:
+    """A round of purchases (one per customer) after their points are in the ledger: count the
+    points earned, the day's activity, ``value`` towards the tier metric (never below zero; into
+    the rolling window's ``slot`` too) and return who has reached a higher level, and which.
+    """
+    raised = np.empty(customers.size, dtype=np.int64)
+    level = np.empty(customers.size, dtype=np.int64)
+    count = 0
+    for i in range(customers.size):
+        c = customers[i]
+        if units[i] > 0:
+            monthly[c] += units[i]
+            total[c] += units[i]
+            touched[c] = True
+        last_activity[c] = day
+        if not counting:
+            continue
+        metric[c] = max(metric[c] + value[i], 0)
+        if slot >= 0:
+            buckets[c, slot] += value[i]
+        if immediate:
+            reached = 0  # the highest level whose threshold the metric reaches
+            for k in range(thresholds.size):
+                if thresholds[k] <= metric[c]:
+                    reached = k
+            if reached > tier[c]:
+                raised[count] = c
+                level[count] = reached
+                count += 1
+    return raised[:count], level[:count]
 
 
 def _next_fixed_date(days: IntArray, text: str) -> IntArray:

@@ -35,6 +35,22 @@ def test_immediate_upgrade_applies_to_the_next_purchase_not_the_qualifying_one()
     assert january["earned"] == 240 and january["tier"] == "b"
 
 
+def test_visits_count_towards_tiers_and_several_levels_can_be_passed_at_once() -> None:
+    policy = program({"type": "tiered", **BASE, "rewards": REWARD_500,
+                      "tiers": {"metric": "visits", "window": {"kind": "lifetime"}, "evaluation": "immediate",
+                                "levels": [{"id": "a", "threshold": 0},
+                                           {"id": "b", "threshold": 2, "benefits": {"earn_multiplier": 2}},
+                                           {"id": "c", "threshold": 3, "benefits": {"earn_multiplier": 3}}]}})
+    # Visits, not dollars: $10 each; the 2nd purchase reaches b, the 3rd c; a $0 purchase is a visit too.
+    result = replay(policy, [("x", "2027-01-05", 10), ("x", "2027-01-06", 10), ("x", "2027-01-07", 10),
+                             ("x", "2027-01-08", 10), ("y", "2027-01-05", 0), ("y", "2027-01-05", 0),
+                             ("y", "2027-01-05", 0), ("y", "2027-01-06", 10)])
+    (x,) = monthly(result, "x")
+    assert x["earned"] == 10 + 10 + 20 + 30 and x["tier"] == "c"
+    (y,) = monthly(result, "y")  # three visits in one day: a → b → c, the day after earns ×3
+    assert y["earned"] == 30 and y["tier"] == "c"
+
+
 def test_monthly_evaluation_upgrades_at_month_end() -> None:
     policy = program({"type": "tiered", **BASE, "rewards": REWARD_500,
                       "tiers": {"metric": "spend", "window": {"kind": "lifetime"}, "evaluation": "monthly",
