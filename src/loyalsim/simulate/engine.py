@@ -42,7 +42,12 @@ Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 NEVER = np.iinfo(np.int64).max // 4
 PROMPTED = 1 << 40  # purchase numbers of reminder-prompted purchases start here (their own amounts)
-AHEAD_FROM = 250_000  # customers from which the program arm's purchases are drawn on a thread of their own
+# Customers from which a replication runs its control arm, and when it can the drawing of the
+# program arm's purchases, on threads beside the program arm. Below it a day's work is too
+# small for the threads' turns at the GIL to pay (measured at 100,000 customers: about 10%
+# slower with them on the canonical scenario and no faster on the reference workload; at
+# 300,000 no different; at a million 15-25% faster). The results are the same either way.
+THREADS_FROM = 250_000
 UNBORN = 2**40  # birth day of a referee-to-be who has not been referred (beyond any horizon)
 
 
@@ -488,7 +493,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             told.append({"day": day, "event": "dropout", "arm": name, "after": int(arm.repeats[watch])})
         return Shopping(day, bought, purchases, revenue)
 
-    def count(name: str, shopping: Shopping) -> list[tuple[IntArray, IntArray, IntArray]]:
+    def add_to_tally(name: str, shopping: Shopping) -> list[tuple[IntArray, IntArray, IntArray]]:
+        """Count the day's purchases in the arm's month; returns those the program has to credit."""
         tally[name]["purchases"] += shopping.purchases
         tally[name]["revenue"] += shopping.revenue
         return shopping.bought
@@ -497,17 +503,15 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         arm = arms["control"]
         while env.now < scenario.days:
             day = int(env.now)
-            count("control", shop("control", arm, day, birth_order[birth_edges[day]:birth_edges[day + 1]]))
+            add_to_tally("control", shop("control", arm, day, birth_order[birth_edges[day]:birth_edges[day + 1]]))
             yield env.timeout(1)
 
     # When the program arm's purchases depend on nothing the program decides day by day (a
     # member's rate is fixed, no community actions redraw lifetimes, no referees join), a
     # third thread draws them ahead (a few days at most) while this one runs the program.
-    # Below a few hundred thousand customers a day's work is too small to gain from it: the
-    # threads' turns at the GIL cost more (measured: 100,000 customers 0.58 → 0.65 s, one
-    # million 4.6 → 4.0 s). The results are the same either way.
+    threaded = n >= THREADS_FROM
     ahead: queue.Queue[Shopping | BaseException] | None = queue.Queue(maxsize=8) \
-        if fixed_rate is not None and community is None and referrals is None and n >= AHEAD_FROM else None
+        if threaded and fixed_rate is not None and community is None and referrals is None else None
 
     stop = threading.Event()  # set when the program arm ends, however it ends
 
@@ -558,7 +562,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 if isinstance(drawn, BaseException):
                     raise drawn
                 shopping = drawn
-            bought = count("program", shopping)
+            assert shopping.day == day, "purchases drawn ahead arrive in day order"
+            bought = add_to_tally("program", shopping)
             if bought:  # one pass through the program for the whole day
                 credit(day, bought)
             if referrals is not None and referees.size:
@@ -693,10 +698,13 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         env.run(until=scenario.days + 1)
 
     records: dict[str, list[MonthResult]] = {name: [] for name in arms}
-    # The control arm runs beside the program arm, on the second core: its compiled loops and
-    # numpy's release the GIL. Nothing is shared, so the results are those of running them in turn.
+    # For large populations the control arm runs beside the program arm, on another core: its
+    # compiled loops and numpy's release the GIL. Nothing is shared, so the results are those
+    # of running the two in turn, as smaller populations do.
+    if not threaded:
+        run_control()
     with ThreadPoolExecutor(max_workers=2) as beside:
-        control = beside.submit(run_control)
+        control = beside.submit(run_control) if threaded else None
         if ahead is not None:
             beside.submit(draw_program_purchases)
         env = simpy.Environment()
@@ -706,7 +714,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             env.run(until=scenario.days + 1)
         finally:
             stop.set()
-        control.result()
+        if control is not None:
+            control.result()
     for pair in zip(records["control"], records["program"], strict=True):
         result.months.extend(pair)
     story.extend(stories["control"] + stories["program"])

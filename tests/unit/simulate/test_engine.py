@@ -302,12 +302,12 @@ def test_members_convert_points_into_donations_with_the_company_match(tmp_path: 
 
 
 
-def test_drawing_the_program_arms_purchases_on_a_thread_of_their_own_changes_no_result(
+def test_running_the_control_arm_and_the_purchase_drawing_on_threads_changes_no_result(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from loyalsim.simulate import engine
 
     policy, small = reference_case(tmp_path)  # members' purchases do not depend on their points
-    in_turn = run_replication(policy, small, 0)
+    in_turn = run_replication(policy, small, 0)  # small: the arms run in turn
     handed: list[int] = []
 
     class Counting(engine.queue.Queue):  # type: ignore[type-arg]
@@ -315,7 +315,7 @@ def test_drawing_the_program_arms_purchases_on_a_thread_of_their_own_changes_no_
             handed.append(1)
             return super().get(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "AHEAD_FROM", 0)
+    monkeypatch.setattr(engine, "THREADS_FROM", 0)
     monkeypatch.setattr(engine.queue, "Queue", Counting)
     ahead = run_replication(policy, small, 0)
     assert len(handed) == small.days  # every day's purchases came from the drawing thread
@@ -330,7 +330,7 @@ def test_an_error_on_either_side_of_the_drawing_thread_is_raised_not_hung(
     from loyalsim.simulate import engine
 
     policy, small = reference_case(tmp_path)  # members' purchases do not depend on their points
-    monkeypatch.setattr(engine, "AHEAD_FROM", 0)
+    monkeypatch.setattr(engine, "THREADS_FROM", 0)
     real_process = ReplayEngine._process
     calls = [0]
 
