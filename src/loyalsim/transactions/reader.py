@@ -458,13 +458,14 @@ def _encode_fixed_width(column: pa.Array, rows: IntArray | None) -> tuple[IntArr
     Packing each id's bytes big-endian into a uint64 keeps their sort order, and integers
     hash far faster than strings (about 2x on ten million ids). None when not applicable.
     """
-    if column.null_count or len(column) == 0 or not pa.types.is_string(column.type):
+    if column.null_count or len(column) == 0 or not (pa.types.is_string(column.type)
+                                                     or pa.types.is_large_string(column.type)):
         return None
-    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32, count=len(column) + 1, offset=column.offset * 4)
+    offsets, data = _text_buffers(column)
     width = int(offsets[1] - offsets[0])
     if not 0 < width <= 8 or int(offsets[-1] - offsets[0]) != width * len(column):
         return None
-    raw = np.frombuffer(column.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(-1, width)
+    raw = data[offsets[0]:offsets[-1]].reshape(-1, width)
     if np.isin(raw[:, 0], _BLANKS).any() or np.isin(raw[:, -1], _BLANKS).any():
         return None
     padded = np.zeros((raw.shape[0], 8), dtype=np.uint8)
