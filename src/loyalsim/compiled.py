@@ -1,10 +1,12 @@
 """Compiled loops (numba) for the per-purchase and per-lot work of the simulator and replay.
 
-Where: imported by the ledger, the simulator's random streams and scheduling, and the
-transaction reader's day sort — never by ``loyalsim validate`` or ``explain``, which stay
-light. Why: those loops touch each purchase or lot a handful of times; as numpy
-operations they cost a few dozen passes over million-element arrays (or, at small
-sizes, a few dozen calls' fixed cost) per day. Compiled, one pass does it.
+Where: the points ledger, the replay engine's per-round bookkeeping, the simulator's
+random streams and scheduling, and the transaction reader (day sort, within-day ranks,
+amounts, blank ids) — so ``earn``, ``explain`` and ``simulate`` load numba, and
+``loyalsim validate`` never does (a test checks). Why: those loops touch each purchase or
+lot a handful of times; as numpy operations they cost a few dozen passes over
+million-element arrays (or, at small sizes, a few dozen calls' fixed cost) per day.
+Compiled, one pass does it.
 
 Each kernel is compiled once per machine and cached beside its module (numba's
 ``cache=True``; ``NUMBA_CACHE_DIR`` moves the cache): the first run after installing
