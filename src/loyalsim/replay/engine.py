@@ -106,7 +106,6 @@ class ReplayEngine:
         self.day_count = np.zeros(n, dtype=np.int64)  # scratch for ranking a day's rows per customer
         self.tier = np.zeros(n, dtype=np.int64)
         tiers = policy.tiers
-        self.thresholds = tiers.thresholds if tiers is not None else np.zeros(1, dtype=np.int64)
         self._day_lots = (-(2**62), 0, 0)  # (day, its month, its lots' expiry day), for the day being credited
         self.window_months = tiers.window_months if tiers and tiers.window == "rolling" else 0
         self.metric = np.zeros(n, dtype=np.int64)  # the current window's qualification metric
@@ -492,16 +491,14 @@ class ReplayEngine:
             self.m_dividend[customers] += eligible * dividend.rate.num // dividend.rate.den
         if self.inactivity is not None and self.inactivity.after is not None:
             self.inactivity_due[customers] = add_duration(days, self.inactivity.after)
-        # One compiled pass: points earned and counted, activity, the tier metric, immediate upgrades.
+        # Points counted as earned and the day's activity, in one compiled pass.
+        _book(customers, total, day, self.m_earned, self.total_earned, self.touched, self.last_activity)
+        self._count_metric(customers, amount, total, np.ones(rows.size, dtype=np.int64), day)
         tiers = policy.tiers
-        value = amount if tiers is None or tiers.metric == "spend" else total if tiers.metric == "points_earned" \
-            else np.ones(rows.size, dtype=np.int64)
-        slot = int(month_index(days[:1])[0]) % self.window_months if self.window_months else -1
-        raised, level = _book(customers, total, value, day, self.m_earned, self.total_earned, self.touched,
-                              self.last_activity, self.metric, self.buckets, slot, tiers is not None,
-                              self.thresholds, self.tier, tiers is not None and tiers.evaluation == "immediate")
-        if raised.size:
-            self._upgrade(raised, level)
+        if tiers is not None and tiers.evaluation == "immediate":
+            qualified = tiers.level_for(self.metric[customers])
+            up = qualified > self.tier[customers]
+            self._upgrade(customers[up], qualified[up])
 
     def _count_metric(self, customers: IntArray, amount: IntArray, points: IntArray, visits: IntArray,
                       day: int) -> None:
@@ -649,16 +646,10 @@ def _add_to(customers: IntArray, amounts: IntArray, monthly: IntArray, total: In
 
 
 @kernel
-def _book(customers: IntArray, units: IntArray, value: IntArray, day: int, monthly: IntArray, total: IntArray,
-          touched: BoolArray, last_activity: IntArray, metric: IntArray, buckets: IntArray, slot: int,
-          counting: bool, thresholds: IntArray, tier: IntArray, immediate: bool) -> tuple[IntArray, IntArray]:
+def _book(customers: IntArray, units: IntArray, day: int, monthly: IntArray, total: IntArray, touched: BoolArray,
+          last_activity: IntArray) -> None:
     """A round of purchases (one per customer) after their points are in the ledger: count the
-    points earned, the day's activity, ``value`` towards the tier metric (never below zero; into
-    the rolling window's ``slot`` too) and return who has reached a higher level, and which.
-    """
-    raised = np.empty(customers.size, dtype=np.int64)
-    level = np.empty(customers.size, dtype=np.int64)
-    count = 0
+    points earned (the month's and the running total) and the day's activity."""
     for i in range(customers.size):
         c = customers[i]
         if units[i] > 0:
@@ -666,21 +657,6 @@ def _book(customers: IntArray, units: IntArray, value: IntArray, day: int, month
             total[c] += units[i]
             touched[c] = True
         last_activity[c] = day
-        if not counting:
-            continue
-        metric[c] = max(metric[c] + value[i], 0)
-        if slot >= 0:
-            buckets[c, slot] += value[i]
-        if immediate:
-            reached = 0  # the highest level whose threshold the metric reaches
-            for k in range(thresholds.size):
-                if thresholds[k] <= metric[c]:
-                    reached = k
-            if reached > tier[c]:
-                raised[count] = c
-                level[count] = reached
-                count += 1
-    return raised[:count], level[:count]
 
 
 def _next_fixed_date(days: IntArray, text: str) -> IntArray:
