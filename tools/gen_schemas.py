@@ -21,7 +21,7 @@ Schema = dict[str, Any]
 BASE = "https://loyalsim.dev/schemas"
 DURATION_PATTERN = (
     r"^(?:[1-9][0-9]{0,3} ?(?:day|days|week|weeks|month|months|year|years)"
-    r"|P(?=[0-9])(?:[0-9]+Y)?(?:[0-9]+M)?(?:[0-9]+W)?(?:[0-9]+D)?)$"
+    r"|P(?=[0-9])(?=[^1-9]*[1-9])(?:[0-9]{1,4}Y)?(?:[0-9]{1,4}M)?(?:[0-9]{1,4}W)?(?:[0-9]{1,4}D)?)$"
 )
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 ID_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"

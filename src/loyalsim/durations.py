@@ -11,7 +11,10 @@ import re
 from dataclasses import dataclass
 
 _HUMAN = re.compile(r"^([1-9][0-9]{0,3}) ?(day|days|week|weeks|month|months|year|years)$")
-_ISO = re.compile(r"^P(?=[0-9])(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?$")
+# A zero length ('P0D') is refused: limits, windows and expiry periods divide by it.
+_ISO = re.compile(
+    r"^P(?=[0-9])(?=[^1-9]*[1-9])(?:([0-9]{1,4})Y)?(?:([0-9]{1,4})M)?(?:([0-9]{1,4})W)?(?:([0-9]{1,4})D)?$"
+)
 
 DAYS_PER_MONTH = 365.2425 / 12
 
