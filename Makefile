@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= out/demo
 
-.PHONY: demo test lint bench schemas clean install
+.PHONY: demo test lint bench schemas clean clean-kernels install
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,5 +32,10 @@ schemas: $(STAMP)
 	$(BIN)/python tools/gen_schemas.py
 	$(BIN)/python tools/gen_docs.py
 
-clean:
+# numba's cache notices edits to a kernel's own file only, not to kernels it calls from
+# other modules: after editing one of those in an editable install, clear the caches.
+clean-kernels:
+	find src -name '*.nbi' -delete -o -name '*.nbc' -delete
+
+clean: clean-kernels
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

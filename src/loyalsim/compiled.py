@@ -10,7 +10,11 @@ Compiled, one pass does it.
 
 Each kernel is compiled once per machine and cached beside its module (numba's
 ``cache=True``; ``NUMBA_CACHE_DIR`` moves the cache): the first run after installing
-pays a few seconds of compilation, later runs none. Kernels hold no state of their own and
+pays a few seconds of compilation, later runs none. numba checks a cached kernel against
+its own source file only: a kernel that calls one from another module (``_earn`` calls
+``round_div``) keeps its cached copy when only the callee's file is edited. Installing a
+release rewrites every file, so this concerns editable installs only: ``make clean-kernels``
+after such an edit. Kernels hold no state of their own and
 do exact integer arithmetic (or the same float operations numpy would do), so compiling
 changes no result.
 """

@@ -60,23 +60,25 @@ def money_minor(value: int | float | str | Decimal, minor_units: int) -> int:
     return int(scaled)
 
 
+def rounding_code(mode: str) -> int:
+    """The mode's number in :data:`ROUNDING_MODES`, as compiled loops take it."""
+    try:
+        return ROUNDING_MODES.index(mode)
+    except ValueError:
+        raise ValueError(f"unknown rounding mode {mode!r}") from None
+
+
 def divide(num: IntArray, den: int | IntArray, mode: str) -> IntArray:
     """Round num/den (den > 0) to an integer with a named mode, exactly, element-wise."""
-    quotient: IntArray
-    remainder: IntArray
-    quotient, remainder = np.divmod(num, den)
-    if mode in ("floor_amount", "floor_points"):
-        return quotient
-    if mode == "ceil_points":
-        up = remainder > 0
-    elif mode == "half_up":
-        up = 2 * remainder >= den
-    elif mode in ("half_even", "exact"):
-        twice = 2 * remainder
-        up = (twice > den) | ((twice == den) & (quotient % 2 == 1))
-    else:
-        raise ValueError(f"unknown rounding mode {mode!r}")
-    result: IntArray = quotient + up.astype(np.int64)
+    from loyalsim.compile.rounding import divide_rounded  # compiled: keeps `validate` free of numba
+
+    code = rounding_code(mode)
+    values = np.asarray(num, dtype=np.int64)
+    dens = np.asarray(den, dtype=np.int64)
+    shape = np.broadcast_shapes(values.shape, dens.shape)
+    flat = np.ascontiguousarray(np.broadcast_to(values, shape)).reshape(-1)
+    by = dens.reshape(-1) if dens.size == 1 else np.ascontiguousarray(np.broadcast_to(dens, shape)).reshape(-1)
+    result: IntArray = divide_rounded(flat, by, code).reshape(shape)
     return result
 
 

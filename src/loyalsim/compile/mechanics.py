@@ -80,24 +80,6 @@ class EarnRule:
     limit_count: int | None = None
     limit_per: Duration | None = None  # None with a count = lifetime
 
-    def exact(self, amount: IntArray, minor_units: int) -> tuple[IntArray, int]:
-        """Exact points before multipliers as (numerator array, denominator): spend rules only."""
-        unit = 10**minor_units
-        if self.rounding == "floor_amount":
-            amount = (amount // unit) * unit
-        common = math.lcm(*(band.rate.den for band in self.bands)) if self.bands else 1
-        numerator = np.zeros(amount.shape, dtype=np.int64)
-        if self.banding == "whole":
-            for band in self.bands:
-                inside = (amount >= band.low) & ((amount < band.high) if band.high is not None else True)
-                numerator += np.where(inside, amount * (band.rate.num * (common // band.rate.den)), 0)
-        else:
-            for band in self.bands:
-                top = amount if band.high is None else np.minimum(amount, band.high)
-                portion = np.maximum(top - band.low, 0)
-                numerator += portion * (band.rate.num * (common // band.rate.den))
-        return numerator, common * unit
-
 
 @dataclass(frozen=True)
 class Level:

@@ -8,10 +8,12 @@ numbers), tiers and amounts as numpy arrays of many transactions or members at o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from loyalsim.compile.exact import IntArray, divide
+from loyalsim.compile.exact import IntArray
 from loyalsim.compile.mechanics import (
     Action,
     Campaign,
@@ -27,6 +29,9 @@ from loyalsim.compile.mechanics import (
     Value,
     Vocabulary,
 )
+
+if TYPE_CHECKING:
+    from loyalsim.compile.earn_tables import EarnTables
 
 
 @dataclass(frozen=True)
@@ -88,27 +93,12 @@ class Policy:
         return self.tiers.levels[index].name if self.tiers else ""
 
     # -- earning -------------------------------------------------------------------------------
-    def multipliers(self, rule: EarnRule, tier: IntArray, day: IntArray, amount: IntArray,
-                    category: IntArray, channel: IntArray) -> tuple[IntArray, int]:
-        """Combined multiplier per transaction for ``rule`` as (numerators, common denominator)."""
-        numerator = np.ones(tier.shape, dtype=np.int64)
-        denominator = 1
-        if rule.kind == "spend" and self.tiers is not None:
-            table, common = self.tiers.multiplier_table()
-            numerator = numerator * table[tier]
-            denominator *= common
-        if rule.kind == "spend" and self.membership is not None and self.membership.multiplies_earn:
-            # Points are earned by members only; where membership is paid, members are subscribers.
-            perk_num, perk_den = self.membership.earn_multiplier(amount, tier, category, channel)
-            numerator = numerator * perk_num
-            denominator *= perk_den
-        for campaign in self.campaigns:
-            if campaign.kind != "multiplier" or not campaign.targets(rule):
-                continue
-            on = campaign.active(day) & campaign.conditions.mask(amount, tier, category, channel)
-            numerator = numerator * np.where(on, campaign.multiplier.num, campaign.multiplier.den)
-            denominator *= campaign.multiplier.den
-        return numerator, denominator
+    @cached_property
+    def earn_tables(self) -> EarnTables:
+        """The earn rules as the compiled loop reads them (built on first use, then kept)."""
+        from loyalsim.compile.earn_tables import EarnTables
+
+        return EarnTables.of(self)
 
     def earn_points(self, amount: IntArray, tier: IntArray, day: IntArray, category: IntArray | None = None,
                     channel: IntArray | None = None, quantity: IntArray | None = None) -> EarnBreakdown:
@@ -117,36 +107,15 @@ class Policy:
         ``amount`` is in minor units (purchases only: non-positive amounts earn nothing);
         ``tier`` holds level indices (0 when the program has no tiers); ``day`` day numbers.
         Per-period caps and once-per-member bonuses need member state: callers apply them.
+        The rules run in one compiled loop (:mod:`loyalsim.compile.earn_tables`).
         """
         n = amount.shape[0]
-        category = category if category is not None else np.full(n, -1, dtype=np.int64)
-        channel = channel if channel is not None else np.full(n, -1, dtype=np.int64)
-        quantity = quantity if quantity is not None else np.ones(n, dtype=np.int64)
-        purchase = amount > 0
-        rules = np.zeros((len(self.earn), n), dtype=np.int64)
-        for r, rule in enumerate(self.earn):
-            if rule.kind == "action":
-                continue
-            applies = purchase & rule.conditions.mask(amount, tier, category, channel)
-            mult_num, mult_den = self.multipliers(rule, tier, day, amount, category, channel)
-            if rule.kind == "spend":
-                num, den = rule.exact(np.where(applies, amount, 0), self.minor_units)
-                units = self.settle(num * mult_num, den * mult_den, rule.rounding)
-            else:
-                base = rule.points * (quantity if rule.kind == "item" else 1)
-                units = divide(base * mult_num, mult_den, "floor_points")
-            if rule.cap_transaction is not None:
-                units = np.minimum(units, rule.cap_transaction)
-            rules[r] = np.where(applies, units, 0)
-        bonuses = np.zeros((len(self.campaigns), n), dtype=np.int64)
-        for c, campaign in enumerate(self.campaigns):
-            if campaign.kind == "bonus":
-                on = purchase & campaign.active(day) & campaign.conditions.mask(amount, tier, category, channel)
-                bonuses[c] = np.where(on, campaign.points, 0)
-        return EarnBreakdown(rules, bonuses)
 
-    def settle(self, numerator: IntArray, denominator: int, mode: str) -> IntArray:
-        """Exact points numerator/denominator → integer points units, with the named rounding."""
-        if mode == "exact":
-            return divide(numerator * self.scale, denominator, "half_even")
-        return divide(numerator, denominator, mode) * self.scale
+        def column(values: IntArray | None, default: int) -> IntArray:
+            if values is None:
+                return np.full(n, default, dtype=np.int64)
+            return np.ascontiguousarray(values, dtype=np.int64)
+
+        rules, bonuses = self.earn_tables.earn(column(amount, 0), column(tier, 0), column(day, 0),
+                                               column(category, -1), column(channel, -1), column(quantity, 1))
+        return EarnBreakdown(rules, bonuses)
