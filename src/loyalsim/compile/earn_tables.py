@@ -137,16 +137,15 @@ def _holds(conditions: IntArray, sets: Int8Array, k: int, amount: int, tier: int
     """Whether condition ``k`` holds for one purchase (the codes are -1 when unknown)."""
     if k == 0:
         return True
-    row = conditions[k]
-    if row[HAS_CATEGORY] and sets[k, CATEGORY_SET, category + 1] == 0:
+    if conditions[k, HAS_CATEGORY] and sets[k, CATEGORY_SET, category + 1] == 0:
         return False
-    if row[HAS_EXCLUDED] and sets[k, EXCLUDED_SET, category + 1] == 1:
+    if conditions[k, HAS_EXCLUDED] and sets[k, EXCLUDED_SET, category + 1] == 1:
         return False
-    if row[HAS_CHANNEL] and sets[k, CHANNEL_SET, channel + 1] == 0:
+    if conditions[k, HAS_CHANNEL] and sets[k, CHANNEL_SET, channel + 1] == 0:
         return False
-    if amount < row[MIN_SPEND]:
+    if amount < conditions[k, MIN_SPEND]:
         return False
-    return not (row[HAS_TIER] and sets[k, TIER_SET, tier] == 0)
+    return not (conditions[k, HAS_TIER] and sets[k, TIER_SET, tier] == 0)
 
 
 @kernel
@@ -162,43 +161,43 @@ def _earn(rules: IntArray, bands: IntArray, conditions: IntArray, sets: Int8Arra
             continue
         level, today, cat, chan = tier[i], day[i], category[i], channel[i]
         for r in range(rules.shape[0]):
-            rule = rules[r]
-            kind = rule[KIND]
-            if kind == ACTION or not _holds(conditions, sets, rule[COND], value, level, cat, chan):
+            # Direct 2-D indexing throughout: a row view per rule costs more than the rule's arithmetic.
+            kind = rules[r, KIND]
+            if kind == ACTION or not _holds(conditions, sets, rules[r, COND], value, level, cat, chan):
                 continue
-            multiplier = tier_multiplier[level] if rule[TIERED] else 1
+            multiplier = tier_multiplier[level] if rules[r, TIERED] else 1
             for f in range(factors.shape[0]):
-                factor = factors[f]
-                if factor[F_RULE] != r:
+                if factors[f, F_RULE] != r:
                     continue
-                on = factor[F_START] <= today <= factor[F_END] and _holds(conditions, sets, factor[F_COND], value,
-                                                                           level, cat, chan)
-                multiplier *= factor[F_NUM] if on else factor[F_DEN]
+                on = factors[f, F_START] <= today <= factors[f, F_END] and _holds(
+                    conditions, sets, factors[f, F_COND], value, level, cat, chan)
+                multiplier *= factors[f, F_NUM] if on else factors[f, F_DEN]
+            mode = rules[r, ROUNDING]
             if kind == SPEND:
-                base = (value // unit) * unit if rule[ROUNDING] == 0 else value  # floor_amount: whole units
+                base = (value // unit) * unit if mode == 0 else value  # floor_amount: whole units of money
                 numerator = 0
-                for b in range(rule[BAND_START], rule[BAND_STOP]):
+                whole = rules[r, WHOLE]
+                for b in range(rules[r, BAND_START], rules[r, BAND_STOP]):
                     low, high = bands[b, LOW], bands[b, HIGH]
-                    if rule[WHOLE]:
+                    if whole:
                         if low <= base < high:
                             numerator += base * bands[b, RATE]
                     else:
                         portion = min(base, high) - low
                         if portion > 0:
                             numerator += portion * bands[b, RATE]
-                if rule[ROUNDING] == 5:  # exact: half-even at the points' decimals
-                    units = round_div(numerator * multiplier * scale, rule[DEN], 3)
+                if mode == 5:  # exact: half-even at the points' decimals
+                    units = round_div(numerator * multiplier * scale, rules[r, DEN], 3)
                 else:
-                    units = round_div(numerator * multiplier, rule[DEN], rule[ROUNDING]) * scale
+                    units = round_div(numerator * multiplier, rules[r, DEN], mode) * scale
             else:
                 count = quantity[i] if kind == ITEM else 1
-                units = round_div(rule[POINTS] * count * multiplier, rule[DEN], 1)
-            if rule[CAP] >= 0:
-                units = min(units, rule[CAP])
+                units = round_div(rules[r, POINTS] * count * multiplier, rules[r, DEN], 1)
+            if rules[r, CAP] >= 0:
+                units = min(units, rules[r, CAP])
             out[r, i] = units
         for c in range(bonuses.shape[0]):
-            campaign = bonuses[c]
-            if campaign[B_POINTS] != 0 and campaign[B_START] <= today <= campaign[B_END] and _holds(
-                    conditions, sets, campaign[B_COND], value, level, cat, chan):
-                bonus[c, i] = campaign[B_POINTS]
+            if bonuses[c, B_POINTS] != 0 and bonuses[c, B_START] <= today <= bonuses[c, B_END] and _holds(
+                    conditions, sets, bonuses[c, B_COND], value, level, cat, chan):
+                bonus[c, i] = bonuses[c, B_POINTS]
     return out, bonus

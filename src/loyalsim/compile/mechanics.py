@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -101,14 +102,16 @@ class Tiers:
     downgrade: str = "reset"  # reset, one_level, none
     grace: Duration = field(default_factory=Duration)
 
-    @property
+    @cached_property
     def thresholds(self) -> IntArray:
+        """Each level's threshold, lowest level first (built once)."""
         return np.array([level.threshold for level in self.levels], dtype=np.int64)
 
     def level_for(self, metric: IntArray) -> IntArray:
         """Highest level whose threshold the metric reaches (0 if none: the lowest level)."""
-        index = np.searchsorted(self.thresholds, metric, side="right") - 1
-        result: IntArray = np.maximum(index, 0).astype(np.int64)
+        from loyalsim.compile.levels import levels_of  # compiled: keeps importing mechanics light
+
+        result: IntArray = levels_of(self.thresholds, np.ascontiguousarray(metric, dtype=np.int64))
         return result
 
     def multiplier_table(self) -> tuple[IntArray, int]:

@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from loyalsim.compile.calendar import add_duration, day_number, month_end, month_index, year_of
+from loyalsim.compile.levels import level_of
 from loyalsim.compile.policy import Policy
 from loyalsim.compiled import kernel
 from loyalsim.durations import Duration
@@ -40,6 +41,7 @@ from loyalsim.transactions.reader import RowError, Transactions, order_within_da
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 _YEAR = Duration(months=12)
+_NO_LEVELS = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -491,25 +493,33 @@ class ReplayEngine:
             self.m_dividend[customers] += eligible * dividend.rate.num // dividend.rate.den
         if self.inactivity is not None and self.inactivity.after is not None:
             self.inactivity_due[customers] = add_duration(days, self.inactivity.after)
-        # Points counted as earned and the day's activity, in one compiled pass.
-        _book(customers, total, day, self.m_earned, self.total_earned, self.touched, self.last_activity)
-        self._count_metric(customers, amount, total, np.ones(rows.size, dtype=np.int64), day)
+        # Points counted as earned, the day's activity, the tier metric and who reaches a higher
+        # level now (immediate evaluation), in one compiled pass.
         tiers = policy.tiers
-        if tiers is not None and tiers.evaluation == "immediate":
-            qualified = tiers.level_for(self.metric[customers])
-            up = qualified > self.tier[customers]
-            self._upgrade(customers[up], qualified[up])
+        metric = self._metric_value(amount, total, np.ones(rows.size, dtype=np.int64))
+        thresholds = tiers.thresholds if tiers is not None and tiers.evaluation == "immediate" else _NO_LEVELS
+        up, level = _book(customers, total, day, self.m_earned, self.total_earned, self.touched, self.last_activity,
+                          metric, self.metric, self.buckets, self._bucket(day), thresholds, self.tier)
+        if up.size:
+            self._upgrade(customers[up], level)
+
+    def _metric_value(self, amount: IntArray, points: IntArray, visits: IntArray) -> IntArray:
+        """What each transaction adds to the tier metric (an empty array: the program has no tiers)."""
+        tiers = self.policy.tiers
+        if tiers is None:
+            return _NO_LEVELS
+        chosen: IntArray = {"spend": amount, "points_earned": points, "visits": visits}[tiers.metric]
+        return np.ascontiguousarray(chosen, dtype=np.int64)
+
+    def _bucket(self, day: int) -> int:
+        """The rolling window's month slot that ``day`` counts in (-1: no rolling window)."""
+        return int(month_index(np.array([day]))[0]) % self.window_months if self.window_months else -1
 
     def _count_metric(self, customers: IntArray, amount: IntArray, points: IntArray, visits: IntArray,
                       day: int) -> None:
-        tiers = self.policy.tiers
-        if tiers is None:
-            return
-        value = {"spend": amount, "points_earned": points, "visits": visits}[tiers.metric]
-        self.metric[customers] = np.maximum(self.metric[customers] + value, 0)
-        if self.window_months:
-            slot = int(month_index(np.array([day]))[0]) % self.window_months
-            self.buckets[customers, slot] += value
+        value = self._metric_value(amount, points, visits)
+        if value.size:
+            _count_all(customers, value, self.metric, self.buckets, self._bucket(day))
 
     def _returns(self, tx: Transactions, rows: IntArray, day: int, batch: _PurchaseTable | None) -> None:
         assert tx.transaction_id is not None
@@ -646,10 +656,30 @@ def _add_to(customers: IntArray, amounts: IntArray, monthly: IntArray, total: In
 
 
 @kernel
+def _count(c: int, value: int, metric: IntArray, buckets: IntArray, slot: int) -> None:
+    """Add ``value`` to customer ``c``'s tier metric (never below zero) and to its rolling-window month."""
+    metric[c] = max(metric[c] + value, 0)
+    if slot >= 0:
+        buckets[c, slot] += value
+
+
+@kernel
+def _count_all(customers: IntArray, values: IntArray, metric: IntArray, buckets: IntArray, slot: int) -> None:
+    for i in range(customers.size):
+        _count(customers[i], values[i], metric, buckets, slot)
+
+
+@kernel
 def _book(customers: IntArray, units: IntArray, day: int, monthly: IntArray, total: IntArray, touched: BoolArray,
-          last_activity: IntArray) -> None:
+          last_activity: IntArray, values: IntArray, metric: IntArray, buckets: IntArray, slot: int,
+          thresholds: IntArray, tier: IntArray) -> tuple[IntArray, IntArray]:
     """A round of purchases (one per customer) after their points are in the ledger: count the
-    points earned (the month's and the running total) and the day's activity."""
+    points earned (the month's and the running total), the day's activity and the tier metric
+    (``values``; empty: no tiers). With ``thresholds`` (immediate evaluation), returns the rows
+    whose customer now reaches a higher level, and that level."""
+    up = np.empty(customers.size, dtype=np.int64)
+    level = np.empty(customers.size, dtype=np.int64)
+    count = 0
     for i in range(customers.size):
         c = customers[i]
         if units[i] > 0:
@@ -657,6 +687,14 @@ def _book(customers: IntArray, units: IntArray, day: int, monthly: IntArray, tot
             total[c] += units[i]
             touched[c] = True
         last_activity[c] = day
+        if values.size:
+            _count(c, values[i], metric, buckets, slot)
+            if thresholds.size:
+                reached = level_of(thresholds, metric[c])
+                if reached > tier[c]:
+                    up[count], level[count] = i, reached
+                    count += 1
+    return up[:count], level[:count]
 
 
 def _next_fixed_date(days: IntArray, text: str) -> IntArray:
