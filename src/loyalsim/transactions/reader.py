@@ -105,7 +105,8 @@ def _read_table(path: Path) -> pa.Table:
     try:
         if name.endswith((".parquet", ".pq")):
             table = pq.read_table(path)
-            return table.cast(pa.schema([pa.field(f.name, pa.string()) for f in table.schema]))
+            return pa.table([_as_text(table.column(i)) for i in range(table.num_columns)],
+                            names=table.schema.names)
         # Every column is read as text so that each value can be checked and located.
         header = pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names \
             if path.stat().st_size < (1 << 16) else None
@@ -124,8 +125,26 @@ def _read_table(path: Path) -> pa.Table:
                          f"{str(exc).splitlines()[0]}") from exc
 
 
+def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A Parquet column as the text a CSV would hold, so that both are checked alike.
+
+    Timestamps are written as their wall-clock time in their own time zone (a sale at
+    23:30 in New York is on that New York day), to the second; fractions are dropped.
+    """
+    if pa.types.is_timestamp(column.type):
+        local = pc.local_timestamp(column) if column.type.tz else column
+        return pc.strftime(pc.cast(local, pa.timestamp("s"), safe=False), format="%Y-%m-%dT%H:%M:%S")
+    return column.cast(pa.string())
+
+
 def _rename(table: pa.Table, column_map: dict[str, str], file: str) -> pa.Table:
     names = list(table.schema.names)
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        where = ", ".join(f"{name!r} (columns {', '.join(str(i + 1) for i, n in enumerate(names) if n == name)})"
+                          for name in twice)
+        raise InputError(f"{file}: the header names a column more than once: {where}; "
+                         "rename one of them so that each column has its own name")
     for target, source in column_map.items():
         if target not in REQUIRED + OPTIONAL:
             raise UsageError(f"--column {target}={source}: unknown column {target!r}; "
@@ -142,25 +161,37 @@ def _rename(table: pa.Table, column_map: dict[str, str], file: str) -> pa.Table:
     return table
 
 
-def _parse_dates(column: pa.ChunkedArray) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
-    """Day numbers, seconds of day, and a validity mask."""
+# Dates a transaction file may hold. Outside them a date is a typo (0207 for 2027) that would
+# make the replay walk every day of the centuries between.
+FIRST_DATE, LAST_DATE = "1900-01-01", "2199-12-31"
+_DATE_FORMATS = (("%Y-%m-%d", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), ("%Y%m%d", r"^[0-9]{8}$"),
+                 ("%Y-%m-%dT%H:%M:%S", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$"),
+                 ("%Y-%m-%d %H:%M:%S", r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"),
+                 ("%Y-%m-%dT%H:%M", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$"))
+
+
+def _parse_dates(column: pa.ChunkedArray) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Day numbers, seconds of day, a validity mask and an in-range mask (FIRST_DATE to LAST_DATE)."""
+    low, high = (int(np.datetime64(d, "D").astype(np.int64)) for d in (FIRST_DATE, LAST_DATE))
     try:
-        # The common case, plain ISO dates, in one vectorised cast.
+        # The common case, plain ISO dates, in one vectorised cast (which refuses 2027-02-30).
         days = pc.cast(column, pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
-        return days, np.zeros(days.size, dtype=np.int32), np.ones(days.size, dtype=bool)
+        return days, np.zeros(days.size, dtype=np.int32), np.ones(days.size, dtype=bool), (days >= low) & (
+            days <= high)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     text = pc.utf8_trim_whitespace(column)
-    stamp = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-    for fmt in ("%Y%m%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"):
-        missing = pc.is_null(stamp)
-        if not pc.any(missing).as_py():
-            break
-        stamp = pc.if_else(missing, pc.strptime(text, format=fmt, unit="s", error_is_null=True), stamp)
+    stamp = pa.nulls(len(text), pa.timestamp("s"))
+    for fmt, shape in _DATE_FORMATS:
+        # strptime alone rolls 2027-02-30 over to 2 March and reads '27-1-5' as the year 27:
+        # a value counts only in its format's exact shape and if it reads back unchanged.
+        parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+        exact = pc.and_(pc.match_substring_regex(text, shape), pc.equal(pc.strftime(parsed, format=fmt), text))
+        stamp = pc.if_else(pc.and_(pc.is_null(stamp), pc.fill_null(exact, False)), parsed, stamp)
     valid = ~pc.is_null(stamp).to_numpy(zero_copy_only=False)
     seconds = pc.fill_null(stamp.cast(pa.int64()), 0).to_numpy()
     day, second = np.divmod(seconds, 86_400)
-    return day.astype(np.int32), second.astype(np.int32), valid
+    return day.astype(np.int32), second.astype(np.int32), valid, ~valid | ((day >= low) & (day <= high))
 
 
 def _parse_amounts(column: pa.ChunkedArray, minor_units: int) -> tuple[IntArray, BoolArray, BoolArray]:
@@ -363,8 +394,9 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
     blank = _blank(customers)
     reject(blank, "customer_id", "missing customer id")
 
-    day, second, dates_ok = _parse_dates(column("date"))
+    day, second, dates_ok, dates_in_range = _parse_dates(column("date"))
     reject(~dates_ok, "date", "not a date (expected YYYY-MM-DD)")
+    reject(~dates_in_range, "date", f"date out of range (loyalsim reads {FIRST_DATE} to {LAST_DATE})")
 
     amount, amount_ok, in_range = _parse_amounts(column("amount"), minor_units)
     reject(~amount_ok, "amount", "not a number")

@@ -81,3 +81,58 @@ def test_blank_customer_ids_are_rejected_whatever_the_whitespace(tmp_path: Path)
     tx = read_transactions(path)
     assert sorted(e.row for e in tx.rejected if e.message == "missing customer id") == [3, 4, 5, 6, 7]
     assert sorted(tx.customer_ids[tx.customer].tolist()) == ["a", "b", "é"]
+
+
+DATES = [
+    # text, (day as ISO date, second of day) or the start of the rejection message
+    ("2027-03-01", ("2027-03-01", 0)), ("20270301", ("2027-03-01", 0)), (" 2027-03-01 ", ("2027-03-01", 0)),
+    ("2027-03-01T10:30:15", ("2027-03-01", 37815)), ("2027-03-01 10:30:15", ("2027-03-01", 37815)),
+    ("2027-03-01T10:30", ("2027-03-01", 37800)), ("2024-02-29", ("2024-02-29", 0)),
+    ("1900-01-01", ("1900-01-01", 0)), ("2199-12-31", ("2199-12-31", 0)),
+    # Arrow's strptime alone would roll these over (30 Feb → 2 March) or read '27' as the year 27.
+    ("2027-02-30", "not a date"), ("2027-02-29", "not a date"), ("2027-02-30T10:00:00", "not a date"),
+    ("2027-1-5", "not a date"), ("27-01-01", "not a date"), ("2027-13-01", "not a date"),
+    ("2027-01-01T25:00:00", "not a date"), ("2027-01-01x", "not a date"), ("", "not a date"),
+    ("1899-12-31", "date out of range"), ("2200-01-01", "date out of range"), ("0000-01-01", "date out of range"),
+]
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_dates_are_read_exactly_as_written_or_rejected(tmp_path: Path, mixed: bool) -> None:
+    # Without a date-time among them, plain dates take the fast path: both paths must agree.
+    cases = [c for c in DATES if mixed or ("T" not in c[0] and ":" not in c[0])]
+    path = tmp_path / "tx.csv"
+    path.write_text("customer_id,date,amount\n" + "".join(f"c{i},{text},1\n" for i, (text, _) in enumerate(cases)))
+    tx = read_transactions(path)
+    read = {int(r) - 2: (str(np.datetime64(int(d), "D")), int(s)) for r, d, s in zip(tx.row, tx.day, tx.second, strict=True)}
+    rejected = {e.row - 2: e.message for e in tx.rejected}
+    for i, (text, expected) in enumerate(cases):
+        if isinstance(expected, tuple):
+            assert read.get(i) == expected, text
+        else:
+            assert rejected.get(i, "").startswith(expected), (text, rejected.get(i))
+
+
+def test_a_header_naming_a_column_twice_is_refused_with_its_positions(tmp_path: Path) -> None:
+    from loyalsim.errors import InputError
+
+    path = tmp_path / "tx.csv"
+    path.write_text("customer_id,date,amount,amount\na,2027-01-01,10,11\n")
+    with pytest.raises(InputError, match=r"'amount' \(columns 3, 4\)"):
+        read_transactions(path)
+
+
+def test_parquet_timestamps_are_read_at_their_own_wall_clock_time(tmp_path: Path) -> None:
+    import datetime as dt
+
+    new_york = dt.timezone(dt.timedelta(hours=-5))
+    stamps = [dt.datetime(2027, 1, 1, 10, 0, 0, 250_000), dt.datetime(2027, 1, 2, 23, 30, 5)]
+    for unit, tz, values in (("ms", None, stamps),
+                             ("us", "America/New_York", [s.replace(tzinfo=new_york) for s in stamps])):
+        path = tmp_path / f"tx-{unit}.parquet"
+        pq.write_table(pa.table({"customer_id": ["a", "b"], "date": pa.array(values, pa.timestamp(unit, tz=tz)),
+                                 "amount": [10.5, 20.25]}), path)
+        tx = read_transactions(path)
+        assert not tx.rejected
+        assert [str(np.datetime64(int(d), "D")) for d in tx.day] == ["2027-01-01", "2027-01-02"]
+        assert tx.second.tolist() == [36_000, 84_605]
