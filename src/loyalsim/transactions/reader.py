@@ -16,6 +16,7 @@ order of rows. (Different customers never interact, so their relative order is m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,29 @@ def _read_table(path: Path) -> pa.Table:
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
-        raise InputError(f"{path}: cannot read as {'Parquet' if name.endswith(('.parquet', '.pq')) else 'CSV'}: "
-                         f"{str(exc).splitlines()[0]}") from exc
+        if name.endswith((".parquet", ".pq")):
+            raise InputError(f"{path}: cannot read as Parquet: {str(exc).splitlines()[0]}") from exc
+        raise InputError(_csv_problem(path, exc)) from exc
+
+
+def _csv_problem(path: Path, exc: Exception) -> str:
+    """Where and what a CSV parse error is. Arrow numbers the bad row only when it reads on
+    one thread, so on failure (only then) the file is read again that way to find it."""
+    import pyarrow.csv as pacsv
+
+    message = str(exc)
+    if isinstance(exc, pa.ArrowInvalid) and "CSV parse error" in message:
+        try:
+            pacsv.read_csv(path, read_options=pacsv.ReadOptions(use_threads=False))
+        except pa.ArrowInvalid as again:
+            message = str(again)
+    found = re.match(r"CSV parse error: Row #(\d+): (.*)", message, re.S)
+    if not found:
+        return f"{path}: cannot read as CSV: {message.splitlines()[0]}"
+    what, _, text = found.group(2).partition(": ")
+    shown = repr(text.split("\n")[0][:60])
+    return (f"{path}: row {found.group(1)}: cannot read as CSV: {what} (the row starts {shown}); "
+            "a field holding a comma, a quote or a line break must be quoted, with quotes inside doubled")
 
 
 def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:

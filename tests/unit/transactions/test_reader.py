@@ -136,3 +136,16 @@ def test_parquet_timestamps_are_read_at_their_own_wall_clock_time(tmp_path: Path
         assert not tx.rejected
         assert [str(np.datetime64(int(d), "D")) for d in tx.day] == ["2027-01-01", "2027-01-02"]
         assert tx.second.tolist() == [36_000, 84_605]
+
+
+@pytest.mark.parametrize(("text", "row"), [
+    ("customer_id,date,amount\na,2027-01-01,10\nd,2027-01-01,1,2\n", 3),  # a field too many
+    ("customer_id,date,amount\na,2027-01-01,10\nb,2027-01-01,10\n\"c,2027-01-01,10\nd,2027-01-01,1\n", 4),  # open quote
+])
+def test_a_csv_that_does_not_parse_is_reported_at_its_row(tmp_path: Path, text: str, row: int) -> None:
+    from loyalsim.errors import InputError
+
+    path = tmp_path / "tx.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=rf"tx.csv: row {row}: cannot read as CSV: Expected 3 columns"):
+        read_transactions(path)
