@@ -644,10 +644,10 @@ def scenario_schema() -> Schema:
         "start": prop(ref("date"), "First simulated day."),
         "horizon": prop(ref("duration"), "How long to simulate."),
         "seed": prop(NONNEG_INT, "Random seed; the same seed gives the same results."),
-        "replications": prop(COUNT, "Monte Carlo replications."),
+        "replications": prop({**COUNT, "maximum": 100_000}, "Monte Carlo replications."),
         "population": prop(obj({
-            "initial": prop(NONNEG_INT, "Customers at the start."),
-            "arrivals_per_month": prop(NONNEG, "New customers per month."),
+            "initial": prop({**NONNEG_INT, "maximum": 1_000_000_000}, "Customers at the start."),
+            "arrivals_per_month": prop({**NONNEG, "maximum": 100_000_000}, "New customers per month."),
             "segments": prop(array(segment, minItems=1), "Customer segments."),
         }, ["initial", "segments"]), "Who the customers are."),
         "economics": prop(obj({

@@ -93,6 +93,7 @@ _ENTRIES = [
     ("LS305", "guardrail-month", E, "A guardrail's month is beyond the horizon."),
     ("LS306", "basket-shares", W, "Basket category or channel shares do not add up to 1."),
     ("LS307", "duplicate-segment", E, "Two segments share an id."),
+    ("LS308", "horizon-too-long", E, "The horizon is longer than the 50 years loyalsim simulates."),
     ("LS500", "guardrail-failed", E, "A forecast guardrail failed (loyalsim check)."),
     ("LS501", "guardrail-passed", N, "A forecast guardrail passed (loyalsim check)."),
     ("LS502", "guardrail-unavailable", E, "A guardrail's metric or month cannot be measured by this version."),

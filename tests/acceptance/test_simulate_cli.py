@@ -116,3 +116,14 @@ def test_perk_costs_and_donations_reach_the_monthly_table_and_program_cost(tmp_p
     # 500 points give $5, matched one for one; the donated points cost their donation, not a reward.
     assert donated_points > 0 and donations == pytest.approx(donated_points / 500 * 5 * 2)
     assert matched == pytest.approx(donations / 2) and reward_cost == 0
+
+
+def test_a_population_that_cannot_fit_in_memory_is_refused_before_it_starts(tmp_path: Path) -> None:
+    # 900 million customers need about a terabyte: refused at once, with the figures and the ways out.
+    path = small_scenario(tmp_path, initial=900_000_000, arrivals=0)
+    out = tmp_path / "sim"
+    result = run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(path), "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    assert "900,000,000 customers need about 1,005.8 GB" in result.stderr
+    assert "reduce population.initial" in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())

@@ -40,6 +40,7 @@ from loyalsim import __version__
 from loyalsim.compile.policy import Policy
 from loyalsim.errors import UsageError
 from loyalsim.population.scenario import Scenario
+from loyalsim.run import memory
 from loyalsim.simulate.engine import MonthResult, Replication
 
 PARTS = ".loyalsim-parts"
@@ -171,6 +172,9 @@ def run(tasks: Sequence[Task], backend: Backend, checkpoints: Checkpoints,
         done(sum(1 for t in tasks if t.key == key))
 
     if todo:
+        if backend.kind != "dask" or backend.cluster == "local":  # a remote cluster's memory is its own
+            at_once = 1 if backend.kind == "inline" else min(backend.workers, len(todo))
+            memory.check([task.scenario for task in todo.values()], at_once)
         if backend.kind == "inline":
             for key, task in todo.items():
                 finished(key, run_task(task))

@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from loyalsim.load import load_text
@@ -81,6 +82,15 @@ def test_scenario_rules(tmp_path: Path) -> None:
     assert sorted(codes_for(broken, str(file))) == ["LS302", "LS303", "LS304", "LS305", "LS306", "LS307"]
     broken["population"]["segments"][1]["share"] = 0.25
     assert "LS301" in codes_for(broken, str(file))
+
+
+@pytest.mark.parametrize(("horizon", "refused"), [("50 years", False), ("600 months", False), ("601 months", True),
+                                                   ("9999 years", True), ("P51Y", True), ("P50Y1D", True)])
+def test_a_horizon_beyond_fifty_years_is_refused(tmp_path: Path, horizon: str, refused: bool) -> None:
+    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
+    scenario["horizon"] = horizon
+    scenario["programs"] = [str(ROOT / "programs" / "coffee-stars.yaml")]
+    assert ("LS308" in codes_for(scenario, str(tmp_path / "s.yaml"))) is refused
 
 
 def test_did_you_mean_on_unknown_metric(tmp_path: Path) -> None:

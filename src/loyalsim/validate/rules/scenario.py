@@ -85,6 +85,18 @@ def guardrail_month(ctx: Context) -> Iterator[Finding]:
             yield Finding(("guardrails", i, "month"), f"month {guard['month']} is beyond the {months}-month horizon")
 
 
+MAX_HORIZON_YEARS = 50
+
+
+@rule(S, "LS308")
+def horizon_length(ctx: Context) -> Iterator[Finding]:
+    """A horizon beyond 50 years is a typo ('500 months' for '50 months'): refused before it runs for hours."""
+    horizon = parse_duration(ctx.data["horizon"])
+    if horizon.approx_days > MAX_HORIZON_YEARS * 365.2425:
+        yield Finding(("horizon",), f"a horizon of {horizon} is longer than the {MAX_HORIZON_YEARS} years "
+                      "loyalsim simulates", "forecast a shorter horizon, such as '36 months' or '10 years'")
+
+
 @rule(S, "LS306")
 def basket_shares(ctx: Context) -> Iterator[Finding]:
     """Basket shares describe a mix, so each should add up to 1."""

@@ -1,0 +1,64 @@
+"""Refusing, before it starts, a simulation that cannot fit in this machine's memory.
+
+Where: the runner (:func:`loyalsim.run.runner.run`), for every command that simulates.
+Why: a population typed with three zeros too many would otherwise grow until the kernel's
+out-of-memory killer ends the process, with no message and nothing written.
+
+The estimate is the measured peak: about 1.1 GB per million customers for one
+replication (benchmarks/README.md: 1.13 GB at a million customers over a year, 1.04 GB
+over three years), counted here as 1,200 bytes a customer, times the replications that
+run at once on this machine. ``LOYALSIM_MEMORY_CHECK=0`` turns the check off (e.g. with
+swap you mean to use).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from loyalsim.durations import DAYS_PER_MONTH
+from loyalsim.errors import UsageError
+
+BYTES_PER_CUSTOMER = 1_200
+
+
+def customers(scenario: Any) -> int:
+    """Everyone a replication of ``scenario`` simulates: the initial customers and every arrival."""
+    return int(scenario.initial + scenario.arrivals_per_month * scenario.days / DAYS_PER_MONTH)
+
+
+def available_bytes() -> int | None:
+    """Memory this machine can give a new process now (Linux's MemAvailable), or None if unknown."""
+    try:
+        with Path("/proc/meminfo").open(encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def check(scenarios: Sequence[Any], at_once: int) -> None:
+    """Raise a UsageError if ``at_once`` replications of the largest scenario would not fit in memory."""
+    if os.environ.get("LOYALSIM_MEMORY_CHECK", "1") == "0" or not scenarios:
+        return
+    available = available_bytes()
+    if available is None:
+        return
+    largest = max(scenarios, key=customers)
+    need = customers(largest) * BYTES_PER_CUSTOMER * at_once
+    if need <= available:
+        return
+    gb = 2**30
+    raise UsageError(
+        f"{largest.file}: {customers(largest):,} customers need about {need / gb:,.1f} GB "
+        f"({BYTES_PER_CUSTOMER:,} bytes a customer, {at_once} replication(s) at once), and this machine has "
+        f"{available / gb:,.1f} GB available; reduce population.initial or arrivals_per_month (results scale: "
+        "a representative sample forecasts per-customer figures as well), use fewer --workers, or run on a "
+        "larger machine or a Dask cluster (--cluster). LOYALSIM_MEMORY_CHECK=0 skips this check.")
