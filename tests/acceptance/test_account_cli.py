@@ -35,3 +35,19 @@ def test_account_bad_rows_are_located(tmp_path: Path) -> None:
                      "row 3, column 'expected_redemption_rate'"):
         assert expected in result.stderr
     assert run_cli("account", str(tmp_path / "missing.csv")).returncode == 2
+
+
+def test_account_refuses_huge_figures_repeated_periods_and_repeated_columns(tmp_path: Path) -> None:
+    ledger = tmp_path / "bad.csv"
+    # 1e308 used to reach the decimal arithmetic and end in an internal error.
+    ledger.write_text(LEDGER.replace("2027-Q2,500,500", "2027-Q2,1e308,500").replace("2027-Q3", "2027-Q1"))
+    result = run_cli("account", str(ledger))
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert "row 3, column 'sales': out of range (1e308; at most 10^15)" in result.stderr
+    assert "row 4, column 'period': '2027-Q1' is already row 2" in result.stderr
+    ledger.write_text(LEDGER.replace("point_value", "sales"))
+    result = run_cli("account", str(ledger))
+    assert result.returncode == 2 and "the header names 'sales' more than once" in result.stderr
+    # The largest figures it takes still compute, to the cent.
+    ledger.write_text(LEDGER.splitlines()[0] + "\nP1,999999999999999.99,999999999999999,0,1,0.000000001\n")
+    assert run_cli("account", str(ledger), "--format", "json").returncode == 0

@@ -12,6 +12,9 @@ from loyalsim.errors import InputError, InvalidDocumentError, UsageError
 from loyalsim.finance.ifrs15 import METHOD, PeriodInput, PeriodResult, account
 
 COLUMNS = ("period", "sales", "points_issued", "points_redeemed", "expected_redemption_rate", "point_value")
+# Figures from 10^15 up are typos (or hostile): the arithmetic stays exact far beyond, but no
+# ledger of points or sales reaches it.
+LIMIT = Decimal(10) ** 15
 OUTPUT = ("period", "sales", "allocated_to_points", "allocated_to_goods", "points_revenue", "contract_liability",
           "cumulative_allocated_to_points", "cumulative_points_revenue", "cumulative_points_issued",
           "cumulative_points_redeemed", "expected_points_redeemed", "redeemed_share")
@@ -21,12 +24,17 @@ def read_ledger(path: Path) -> list[PeriodInput]:
     """Read and check the ledger; every problem names its row and column."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-            header = list(rows[0].keys()) if rows else []
+            reader = csv.DictReader(handle)
+            header = list(reader.fieldnames or [])
+            rows = list(reader)
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read as CSV: {exc}") from exc
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise InputError(f"{path}: the header names {', '.join(repr(n) for n in twice)} more than once; "
+                         "give each column its own name")
     if not rows:
         raise InputError(f"{path}: no periods (the file needs a header and one row per period)")
     missing = [c for c in COLUMNS if c not in header]
@@ -34,6 +42,7 @@ def read_ledger(path: Path) -> list[PeriodInput]:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
     problems: list[str] = []
     periods = []
+    seen: dict[str, int] = {}  # period → its row
     for number, row in enumerate(rows, start=2):
         values: dict[str, Decimal] = {}
         for column in COLUMNS[1:]:
@@ -47,12 +56,20 @@ def read_ledger(path: Path) -> list[PeriodInput]:
                 continue
             if value < 0:
                 problems.append(f"{path}: row {number}, column '{column}': must not be negative ({text})")
+            elif value >= LIMIT:
+                problems.append(f"{path}: row {number}, column '{column}': out of range ({text}; at most 10^15)")
+                continue
             if column == "expected_redemption_rate" and not 0 < value <= 1:
                 problems.append(f"{path}: row {number}, column '{column}': a share between 0 (excluded) and 1 ({text})")
             values[column] = value
         period = (row.get("period") or "").strip()
         if not period:
             problems.append(f"{path}: row {number}, column 'period': missing")
+        elif period in seen:
+            problems.append(f"{path}: row {number}, column 'period': {period!r} is already row {seen[period]}; "
+                            "give each period one row")
+        else:
+            seen[period] = number
         if len(values) == len(COLUMNS) - 1:
             periods.append(PeriodInput(period, **values))
     if problems:
