@@ -14,19 +14,27 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from loyalsim.errors import OutputError
+
 
 class PendingFile:
     """A temporary file beside ``target``: ``commit()`` renames it over the target, ``discard()`` removes it."""
 
     def __init__(self, target: Path) -> None:
         self.target = target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        except OSError as exc:
+            raise OutputError.of(target, exc) from exc
         os.close(handle)
         self.path = Path(name)
 
     def commit(self) -> None:
-        self.path.replace(self.target)
+        try:
+            self.path.replace(self.target)
+        except OSError as exc:  # e.g. the target is a folder
+            raise OutputError.of(self.target, exc) from exc
 
     def discard(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -45,10 +53,26 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:
-    with atomic_path(target) as temporary, temporary.open("wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
+    with atomic_path(target) as temporary:
+        try:
+            with temporary.open("wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+        except OSError as exc:  # e.g. the disk is full
+            raise OutputError.of(target, exc) from exc
+
+
+def writable_folder(folder: Path, option: str = "--out") -> None:
+    """Create ``folder`` if needed and check that files can be written in it, before long work starts."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=".loyalsim-probe.", dir=folder)
+        os.close(handle)
+        Path(name).unlink()
+    except OSError as exc:
+        raise OutputError(f"{option} {folder}: cannot write there ({exc.strerror or type(exc).__name__}); "
+                          "choose a folder that exists (or can be created) and that you can write to") from exc
 
 
 def atomic_write_text(target: Path, text: str) -> None:

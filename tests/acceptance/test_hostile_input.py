@@ -52,3 +52,30 @@ def test_hostile_file_gets_a_clean_error(name: str, tmp_path: Path) -> None:
 def test_a_folder_passed_as_a_file(tmp_path: Path) -> None:
     result = run_cli("validate", str(tmp_path))
     assert result.returncode == 2 and "no .yaml or .yml files" in result.stdout
+
+
+def test_outputs_that_cannot_be_written_get_a_clean_error_not_a_traceback(tmp_path: Path) -> None:
+    from tests.conftest import ROOT
+    from tests.helpers import small_scenario
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    transactions = tmp_path / "t.csv"
+    transactions.write_text("customer_id,date,amount\na,2027-01-01,10\n")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("period,sales,points_issued,points_redeemed,expected_redemption_rate,point_value\n"
+                      "P1,1000,1000,200,0.8,0.01\n")
+    classic, coffee = str(ROOT / "programs" / "classic-rewards.yaml"), str(ROOT / "programs" / "coffee-stars.yaml")
+    cases = [
+        (["earn", classic, str(transactions), "--out", str(blocker / "out.csv")], "cannot write"),
+        (["earn", classic, str(transactions), "--out", str(tmp_path)], "it is a folder; give a file name"),
+        (["account", str(ledger), "--output", str(blocker / "out.csv")], "cannot write"),
+        # Refused before the simulation runs, not after.
+        (["simulate", coffee, str(small_scenario(tmp_path, initial=100, arrivals=0)), "--out", str(blocker / "sim")],
+         "--out " + str(blocker / "sim") + ": cannot write there"),
+    ]
+    for args, message in cases:
+        result = run_cli(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr and "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert blocker.read_text() == "not a folder\n"

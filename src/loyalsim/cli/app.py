@@ -513,6 +513,12 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("loyalsim: interrupted\n")
         sys.exit(130)
+    except OSError as exc:  # the system refused a read or write that no check could foresee
+        if os.environ.get("LOYALSIM_DEBUG"):
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        sys.stderr.write(f"loyalsim: cannot read or write{where}: {exc.strerror or exc}\n")
+        sys.exit(2)
     except Exception as exc:
         if os.environ.get("LOYALSIM_DEBUG"):
             raise

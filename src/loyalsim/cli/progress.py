@@ -62,8 +62,11 @@ def run_replications(tasks: list[Any], *, workers: int | None, cluster: str | No
 
     Says on stderr when a previous, interrupted run's finished replications are reused.
     """
+    from loyalsim.fileio import writable_folder
     from loyalsim.run.runner import Backend, Checkpoints, run
 
+    if folder is not None:  # before any replication runs, not after the last one
+        writable_folder(folder)
     backend = Backend.choose(workers, cluster)
     checkpoints = Checkpoints(folder)
     first = [True]
