@@ -39,3 +39,8 @@ def test_invalid_points_stop_the_sweep_before_simulating(tmp_path: Path) -> None
     assert not (tmp_path / "x").exists()
     bad = run_cli("sweep", PROGRAM, small(tmp_path), "--set", "earn[zero].rate=1")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    # One path set twice (here once through its scenario. prefix) used to end in an internal error.
+    twice = run_cli("sweep", PROGRAM, small(tmp_path), "--set", "population.initial=10",
+                    "--set", "scenario.population.initial=20")
+    assert twice.returncode == 2 and "Traceback" not in twice.stderr
+    assert "give all its values in one --set, e.g. scenario.population.initial=10,20" in twice.stderr

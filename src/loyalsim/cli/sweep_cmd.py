@@ -40,11 +40,11 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
     from loyalsim.load import load_file
     from loyalsim.population.scenario import scenario_from_document
     from loyalsim.report.simulation_output import monthly_table, summary
-    from loyalsim.run.sweep import apply, describe, invalid, parse_axis, points
+    from loyalsim.run.sweep import apply, describe, invalid, parse_axes, points
 
     if not settings:
         raise UsageError("give at least one --set PATH=V1,V2,...")
-    axes = [parse_axis(option) for option in settings]
+    axes = parse_axes(settings)
     bases = {}
     for label, path in (("program", program), ("scenario", scenario)):
         read = load_file(path, str(path))

@@ -87,6 +87,19 @@ def assign(document: dict[str, Any], path: tuple[str | int, ...], value: Any, la
             node = node[part]
 
 
+def parse_axes(options: list[str]) -> list[Axis]:
+    """Every ``--set`` option as an axis; one path set twice is refused (which value would win?)."""
+    axes = [parse_axis(option) for option in options]
+    seen: dict[tuple[str, tuple[str | int, ...]], Axis] = {}
+    for axis in axes:
+        earlier = seen.setdefault((axis.target, axis.path), axis)
+        if earlier is not axis:
+            values = ",".join(str(v) for v in (*earlier.values, *axis.values))
+            raise UsageError(f"--set {axis.text} is given twice ({earlier.text} and {axis.text}); give all its "
+                             f"values in one --set, e.g. {axis.text}={values}")
+    return axes
+
+
 def points(axes: list[Axis]) -> list[tuple[Any, ...]]:
     return list(itertools.product(*(axis.values for axis in axes)))
 
