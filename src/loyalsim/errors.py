@@ -8,6 +8,7 @@ carries the issues that explain it, so the CLI can print them with locations.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -48,8 +49,6 @@ class OutputError(LoyalsimError):
     @classmethod
     def of(cls, target: object, exc: OSError) -> OutputError:
         """Why ``target`` could not be written, from the system's refusal ``exc``."""
-        from pathlib import Path
-
         if Path(str(target)).is_dir():
             return cls(f"cannot write {target}: it is a folder; give a file name, such as {Path(str(target)) / 'out'}")
         reason = exc.strerror or type(exc).__name__
