@@ -132,45 +132,37 @@ class EarnTables:
 
 
 @kernel
-def _holds(conditions: IntArray, sets: Int8Array, k: int, amount: int, tier: int, category: int,
-           channel: int) -> bool:
-    """Whether condition ``k`` holds for one purchase (the codes are -1 when unknown)."""
-    if k == 0:
-        return True
-    if conditions[k, HAS_CATEGORY] and sets[k, CATEGORY_SET, category + 1] == 0:
-        return False
-    if conditions[k, HAS_EXCLUDED] and sets[k, EXCLUDED_SET, category + 1] == 1:
-        return False
-    if conditions[k, HAS_CHANNEL] and sets[k, CHANNEL_SET, channel + 1] == 0:
-        return False
-    if amount < conditions[k, MIN_SPEND]:
-        return False
-    return not (conditions[k, HAS_TIER] and sets[k, TIER_SET, tier] == 0)
-
-
-@kernel
 def _earn(rules: IntArray, bands: IntArray, conditions: IntArray, sets: Int8Array, factors: IntArray,
           tier_multiplier: IntArray, bonuses: IntArray, scale: int, unit: int, amount: IntArray, tier: IntArray,
           day: IntArray, category: IntArray, channel: IntArray, quantity: IntArray) -> tuple[IntArray, IntArray]:
     n = amount.size
     out = np.zeros((rules.shape[0], n), dtype=np.int64)
     bonus = np.zeros((bonuses.shape[0], n), dtype=np.int64)
+    holds = np.empty(conditions.shape[0], dtype=np.bool_)  # each condition, for the purchase at hand
     for i in range(n):
         value = amount[i]
         if value <= 0:  # returns and zero amounts earn nothing
             continue
         level, today, cat, chan = tier[i], day[i], category[i], channel[i]
+        # Every condition once per purchase (codes are -1 when unknown); condition 0 is "always".
+        holds[0] = True
+        for k in range(1, conditions.shape[0]):
+            holds[k] = not (
+                (conditions[k, HAS_CATEGORY] and sets[k, CATEGORY_SET, cat + 1] == 0)
+                or (conditions[k, HAS_EXCLUDED] and sets[k, EXCLUDED_SET, cat + 1] == 1)
+                or (conditions[k, HAS_CHANNEL] and sets[k, CHANNEL_SET, chan + 1] == 0)
+                or value < conditions[k, MIN_SPEND]
+                or (conditions[k, HAS_TIER] and sets[k, TIER_SET, level] == 0))
         for r in range(rules.shape[0]):
             # Direct 2-D indexing throughout: a row view per rule costs more than the rule's arithmetic.
             kind = rules[r, KIND]
-            if kind == ACTION or not _holds(conditions, sets, rules[r, COND], value, level, cat, chan):
+            if kind == ACTION or not holds[rules[r, COND]]:
                 continue
             multiplier = tier_multiplier[level] if rules[r, TIERED] else 1
             for f in range(factors.shape[0]):
                 if factors[f, F_RULE] != r:
                     continue
-                on = factors[f, F_START] <= today <= factors[f, F_END] and _holds(
-                    conditions, sets, factors[f, F_COND], value, level, cat, chan)
+                on = factors[f, F_START] <= today <= factors[f, F_END] and holds[factors[f, F_COND]]
                 multiplier *= factors[f, F_NUM] if on else factors[f, F_DEN]
             mode = rules[r, ROUNDING]
             if kind == SPEND:
@@ -197,7 +189,7 @@ def _earn(rules: IntArray, bands: IntArray, conditions: IntArray, sets: Int8Arra
                 units = min(units, rules[r, CAP])
             out[r, i] = units
         for c in range(bonuses.shape[0]):
-            if bonuses[c, B_POINTS] != 0 and bonuses[c, B_START] <= today <= bonuses[c, B_END] and _holds(
-                    conditions, sets, bonuses[c, B_COND], value, level, cat, chan):
+            if bonuses[c, B_POINTS] != 0 and bonuses[c, B_START] <= today <= bonuses[c, B_END] \
+                    and holds[bonuses[c, B_COND]]:
                 bonus[c, i] = bonuses[c, B_POINTS]
     return out, bonus
