@@ -79,3 +79,20 @@ def test_outputs_that_cannot_be_written_get_a_clean_error_not_a_traceback(tmp_pa
         assert result.returncode == 2, (args, result.stderr)
         assert message in result.stderr and "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert blocker.read_text() == "not a folder\n"
+
+
+def test_a_scenario_given_as_the_program_is_named_as_such_even_with_errors(tmp_path: Path) -> None:
+    from tests.conftest import ROOT
+    from tests.helpers import small_scenario
+
+    scenario = small_scenario(tmp_path)
+    broken = tmp_path / "broken.yaml"
+    text = scenario.read_text()
+    assert "horizon: 6 months" in text
+    broken.write_text(text.replace("horizon: 6 months", "horizon: 9999 years"))  # LS308: an invalid scenario
+    result = run_cli("explain", str(broken))
+    assert result.returncode == 1 and "broken.yaml is a Scenario, not a Program" in result.stderr
+    program = tmp_path / "program.yaml"
+    program.write_text((ROOT / "programs" / "coffee-stars.yaml").read_text() + "bogus: 1\n")
+    result = run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(program), "--out", str(tmp_path / "o"))
+    assert result.returncode == 1 and "program.yaml is a Program, not a Scenario" in result.stderr

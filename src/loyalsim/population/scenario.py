@@ -118,6 +118,8 @@ def scenario_from_document(document: Any, base: Path, *, seed: int | None = None
     name = document.file
     kind, issues = validate_document(document)
     errors = [i for i in issues if i.severity is Severity.ERROR]
+    if kind == "Program":  # the wrong file: its own errors do not matter
+        raise InvalidDocumentError(f"{name} is a Program, not a Scenario")
     if errors:
         raise InvalidDocumentError(f"{name} is not a valid scenario ({len(errors)} error(s))", errors)
     if kind != "Scenario":
