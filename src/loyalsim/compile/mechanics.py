@@ -186,23 +186,6 @@ class Membership:
     renewal: str = "auto"
     perks: tuple[Perk, ...] = ()
 
-    def earn_multiplier(self, amount: IntArray, tier: IntArray, category: IntArray,
-                        channel: IntArray) -> tuple[IntArray, int]:
-        """Subscribers' earn multiplier per purchase (``earn_multiplier`` perks whose conditions
-        hold), as (numerators, common denominator)."""
-        numerator = np.ones(amount.shape, dtype=np.int64)
-        denominator = 1
-        for perk in self.perks:
-            if perk.kind == "earn_multiplier" and perk.multiplier is not None:
-                on = perk.conditions.mask(amount, tier, category, channel)
-                numerator = numerator * np.where(on, perk.multiplier.num, perk.multiplier.den)
-                denominator *= perk.multiplier.den
-        return numerator, denominator
-
-    @property
-    def multiplies_earn(self) -> bool:
-        return any(p.kind == "earn_multiplier" and p.multiplier is not None for p in self.perks)
-
     def purchase_cost(self, amount: IntArray, tier: IntArray, category: IntArray, channel: IntArray) -> IntArray:
         """What each subscriber purchase costs the company in perks, in minor units: a discount
         perk's rate of the amount (rounded half-even to the minor unit, per purchase) and the
@@ -350,10 +333,6 @@ class Campaign:
     rules: frozenset[str] | None = None  # earn rule ids; None = all spend rules
     conditions: Conditions = Conditions()
     once_per_member: bool = False
-
-    def active(self, day: IntArray) -> BoolArray:
-        result: BoolArray = (day >= self.start) & (day <= self.end)
-        return result
 
     def targets(self, rule: EarnRule) -> bool:
         return rule.id in self.rules if self.rules is not None else rule.kind == "spend"

@@ -417,7 +417,7 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
     reject(blank, "customer_id", "missing customer id")
 
     day, second, dates_ok, dates_in_range = _parse_dates(column("date"))
-    reject(~dates_ok, "date", "not a date (expected YYYY-MM-DD)")
+    reject(~dates_ok, "date", "not a date (expected YYYY-MM-DD, YYYYMMDD or YYYY-MM-DDTHH:MM[:SS])")
     reject(~dates_in_range, "date", f"date out of range (loyalsim reads {FIRST_DATE} to {LAST_DATE})")
 
     amount, amount_ok, in_range = _parse_amounts(column("amount"), minor_units)
