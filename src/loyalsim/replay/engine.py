@@ -92,9 +92,10 @@ class ReplayEngine:
 
     def __init__(self, policy: Policy, customer_ids: npt.NDArray[Any], redeem: str = "program",
                  lot_capacity: int = 1024, sink: Callable[[MonthRows], None] | None = None,
-                 chooser: Callable[[IntArray], BoolArray] | None = None) -> None:
+                 chooser: Callable[[IntArray, int], BoolArray] | None = None) -> None:
         """``chooser`` (simulation): for members who chose when to redeem, decides which of the
-        customers able to afford a reward after today's purchases redeem one now."""
+        customers able to afford a reward after a day's purchases redeem one at that day's end
+        (given the customers and the day)."""
         self.policy = policy
         self.sink = sink
         self.chooser = chooser
@@ -278,7 +279,7 @@ class ReplayEngine:
             count = np.minimum(count, 1)
             able = count > 0
             if able.any() and self.chooser is not None:
-                count[able] = self.chooser(customers[able]).astype(np.int64)
+                count[able] = self.chooser(customers[able], day).astype(np.int64)
         hit = count > 0
         if hit.any():
             who = customers[hit]

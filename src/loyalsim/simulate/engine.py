@@ -272,8 +272,9 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                               seg_response["referee_conversion"], key, scenario.days)
     today = [0]
 
-    def chooser(able: IntArray) -> npt.NDArray[np.bool_]:
-        u = streams.uniforms(key, streams.CHOICE, able, np.full(able.size, today[0]))
+    def chooser(able: IntArray, day: int) -> npt.NDArray[np.bool_]:
+        """Which of ``able`` redeem at the end of ``day`` (absolute): one uniform per member and day."""
+        u = streams.uniforms(key, streams.CHOICE, able, np.full(able.size, day - scenario.start))
         decided: npt.NDArray[np.bool_] = u < seg_response["redemption_propensity"][able]
         return decided
 
