@@ -2,7 +2,10 @@
 
 Where: stage 4 (simulate). SimPy owns the clock: a daily process draws every alive
 customer's purchases at once (numpy arrays, one row per customer) and a month-end process
-records results between days. The program arm's purchases go through the same replay
+records results between days. An arm whose purchases depend on nothing decided day by
+day (the control arm; the program arm when members' rates are fixed) steps a month at a
+time instead, drawing the month in one compiled pass with the daily step's arithmetic:
+the same results, without a day's fixed costs 365 times a year. The program arm's purchases go through the same replay
 engine as ``loyalsim earn`` — one implementation of every rule. The control arm sees the
 same customers and the same random numbers (common random numbers): a purchase is drawn
 by inverting one shared uniform, so lifting a member's rate can only add purchases.
@@ -14,8 +17,6 @@ and dividend ledgers (``cashback``); docs/simulate.md lists what is and is not s
 
 from __future__ import annotations
 
-import queue
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,12 +43,11 @@ Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 NEVER = np.iinfo(np.int64).max // 4
 PROMPTED = 1 << 40  # purchase numbers of reminder-prompted purchases start here (their own amounts)
-# Customers from which a replication runs its control arm, and when it can the drawing of the
-# program arm's purchases, on threads beside the program arm. Below it a day's work is too
-# small for the threads' turns at the GIL to pay (measured at 100,000 customers: about 10%
-# slower with them on the canonical scenario and no faster on the reference workload; at
-# 300,000 no different; at a million 15-25% faster). The results are the same either way.
-THREADS_FROM = 250_000
+# Customers from which a replication runs its control arm on a thread beside the program arm
+# (its month-long compiled passes release the GIL). Measured on the reference workload: 25%
+# faster at 100,000 customers, 10% at 10,000, no different at 1,000. Nothing is shared, so the
+# results are those of running the arms in turn (a test checks).
+THREADS_FROM = 10_000
 UNBORN = 2**40  # birth day of a referee-to-be who has not been referred (beyond any horizon)
 
 
@@ -309,6 +309,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     dividends = DividendLedger(policy.value.dividend.paid_in_month) \
         if policy.value is not None and policy.value.dividend is not None else None
     cohort_rows: list[tuple[int, int, int, int, int]] = []
+    month_alive: dict[int, npt.NDArray[np.bool_]] = {}  # the program arm's customers alive at each month end
     tier_counts: dict[int, list[int]] = {}
     story: list[dict[str, Any]] = []
 
@@ -320,10 +321,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             months_points[rows.month] += [paid, expired, cashback.payable()]
         if dividends is not None:
             months_points[rows.month] += list(dividends.month_end(rows.month, int(rows.dividend.sum())))
-        if policy.tiers is not None:
-            last_day = int(month_end(np.array([int(_month_first(rows.month))]))[0]) - scenario.start
-            active = member[rows.customer] & (arms["program"].death[rows.customer] > last_day) & (
-                arms["program"].birth[rows.customer] <= last_day)
+        if policy.tiers is not None:  # active members by tier, alive as the month-end process found them
+            active = member[rows.customer] & month_alive[rows.month][rows.customer]
             tier_counts[rows.month] = np.bincount(rows.tier[active], minlength=len(policy.tiers.levels)).tolist()
         totals = engine.ledger.cohorts
         cohort_rows.extend((rows.month, cohort, issued, totals.redeemed.get(cohort, 0), totals.expired.get(cohort, 0))
@@ -444,12 +443,14 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     period_points = policy.membership.period_points if policy.membership is not None else 0
     first_month = int(month_index(np.array([scenario.start]))[0])
 
-    def credit(day: int, bought: list[tuple[IntArray, IntArray, IntArray]]) -> None:
-        """Members' purchases of the day (or of one wave) through the program."""
+    def credit(day: int | IntArray, bought: list[tuple[IntArray, IntArray, IntArray]]) -> None:
+        """Members' purchases of the day (or of one wave, or of a span of days: ``day`` then
+        gives each purchase's day) through the program."""
         who = np.concatenate([b[0] for b in bought])
         amounts = np.concatenate([b[1] for b in bought])
         numbers = np.concatenate([b[2] for b in bought])
         pick = enrolled(who)
+        days = np.broadcast_to(np.asarray(day, dtype=np.int64), who.shape)
         tally["program"]["member_revenue"] += int(amounts[pick].sum())
         if donations is not None:
             tally["program"]["donations"] += int(donations.per_purchase(amounts[pick]).sum())
@@ -460,7 +461,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         if basket is not None:
             category, channel = basket.draw(key, customers.segment[who[pick]], who[pick], numbers[pick])
             mix = (category, channel, basket)
-        engine._process(_day_transactions(who[pick], scenario.start + day, amounts[pick], ids, mix))
+        engine._process(_day_transactions(who[pick], scenario.start + days[pick], amounts[pick], ids, mix))
         if watch is not None and (who[pick] == watch).any():
             story.append({"day": day, "event": "points", "earned": int(engine.total_earned[watch]) - earned_before,
                           "tier": int(engine.tier[watch])})
@@ -500,40 +501,50 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         tally[name]["revenue"] += shopping.revenue
         return shopping.bought
 
+    # Month-long steps where a day's purchases depend on nothing decided day by day: the
+    # control arm always (it has no program), the program arm when a member's rate is fixed
+    # and no community action or referral changes who buys. One compiled pass then draws a
+    # month's purchases (and the program credits them in one batch), with the arithmetic of
+    # the daily step, so the results are those of stepping day by day (a test checks).
+    # A watched customer's story is told day by day.
+    by_month = watch is None
+    program_by_month = by_month and fixed_rate is not None and community is None and referrals is None
+    month_lasts = np.minimum(month_end(scenario.start + np.arange(scenario.days)) - scenario.start,
+                             scenario.days - 1)
+    spans = [(first, int(month_lasts[first]) + 1) for first in
+             np.flatnonzero(np.diff(month_lasts, prepend=-1)).tolist()]
+
+    def shop_span(name: str, arm: Arm, start: int, stop: int) -> tuple[Shopping, IntArray]:
+        """One arm's purchases of days ``start`` .. ``stop - 1`` (rates fixed), with each one's day."""
+        rate = customers.rate if name == "control" else fixed_rate
+        assert rate is not None
+        who, days, numbers = schedule.draw_span(
+            start, stop, birth_order[birth_edges[start]:birth_edges[stop]], rate, customers.rate, arrival,
+            arm.repeats, arm.allowed, arm.clock, arm.last_time, arm.death, arm.birth, arm.gone, arm.next_day,
+            scenario.days - 1)
+        amounts = spend(who, numbers)
+        return Shopping(start, [(who, amounts, numbers)], int(who.size), int(amounts.sum())), days
+
     def control_daily(env: simpy.Environment) -> Any:
         arm = arms["control"]
+        if by_month:
+            for start, stop in spans:
+                add_to_tally("control", shop_span("control", arm, start, stop)[0])
+                yield env.timeout(stop - env.now)
+            return
         while env.now < scenario.days:
             day = int(env.now)
             add_to_tally("control", shop("control", arm, day, birth_order[birth_edges[day]:birth_edges[day + 1]]))
             yield env.timeout(1)
 
-    # When the program arm's purchases depend on nothing the program decides day by day (a
-    # member's rate is fixed, no community actions redraw lifetimes, no referees join), a
-    # third thread draws them ahead (a few days at most) while this one runs the program.
-    threaded = n >= THREADS_FROM
-    ahead: queue.Queue[Shopping | BaseException] | None = queue.Queue(maxsize=8) \
-        if threaded and fixed_rate is not None and community is None and referrals is None else None
-
-    stop = threading.Event()  # set when the program arm ends, however it ends
-
-    def offer(item: Shopping | BaseException) -> bool:
-        """Queue ``item`` for the program arm; False if it has stopped taking them."""
-        assert ahead is not None
-        while not stop.is_set():
-            try:
-                ahead.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def draw_program_purchases() -> None:
-        try:
-            for day in range(scenario.days):
-                if not offer(shop("program", arms["program"], day, birth_order[birth_edges[day]:birth_edges[day + 1]])):
-                    return
-        except BaseException as error:  # handed to the program arm, which raises it
-            offer(error)
+    def monthly_process(env: simpy.Environment) -> Any:
+        """The program arm a month at a time (``program_by_month``)."""
+        for start, stop in spans:
+            shopping, days = shop_span("program", arms["program"], start, stop)
+            bought = add_to_tally("program", shopping)
+            if shopping.purchases:
+                credit(days, bought)
+            yield env.timeout(stop - env.now)
 
     def daily_process(env: simpy.Environment) -> Any:
         while env.now < scenario.days:
@@ -556,14 +567,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 if watch is not None and memberships.state[watch] != before:
                     story.append({"day": day, "event": "membership",
                                   "state": ("none", "trial", "paid", "ended")[int(memberships.state[watch])]})
-            if ahead is None:
-                shopping = shop("program", arms["program"], day, np.concatenate((born, referees)))
-            else:
-                drawn = ahead.get()
-                if isinstance(drawn, BaseException):
-                    raise drawn
-                shopping = drawn
-            assert shopping.day == day, "purchases drawn ahead arrive in day order"
+            shopping = shop("program", arms["program"], day, np.concatenate((born, referees)))
             bought = add_to_tally("program", shopping)
             if bought:  # one pass through the program for the whole day
                 credit(day, bought)
@@ -657,6 +661,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             # Alive until the lifetime ends (not until the last purchase before it: a member who buys
             # faster makes their last purchase earlier but lives just as long).
             alive = (arm.birth <= last) & (last < arm.death)
+            if name == "program":
+                month_alive[month] = alive
             extra: dict[str, int] = {}
             if name == "program" and (community is not None or reminding or converting):
                 # Month-end actions first: reminders may prompt purchases that belong to this month.
@@ -702,19 +708,15 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     # For large populations the control arm runs beside the program arm, on another core: its
     # compiled loops and numpy's release the GIL. Nothing is shared, so the results are those
     # of running the two in turn, as smaller populations do.
+    threaded = n >= THREADS_FROM
     if not threaded:
         run_control()
-    with ThreadPoolExecutor(max_workers=2) as beside:
+    with ThreadPoolExecutor(max_workers=1) as beside:
         control = beside.submit(run_control) if threaded else None
-        if ahead is not None:
-            beside.submit(draw_program_purchases)
         env = simpy.Environment()
-        env.process(daily_process(env))
+        env.process(monthly_process(env) if program_by_month else daily_process(env))
         env.process(month_end_process(env, "program"))
-        try:
-            env.run(until=scenario.days + 1)
-        finally:
-            stop.set()
+        env.run(until=scenario.days + 1)
         if control is not None:
             control.result()
     for pair in zip(records["control"], records["program"], strict=True):
@@ -776,13 +778,14 @@ def _month_first(month: int) -> int:
     return int(month_start(np.array([month]))[0])
 
 
-def _day_transactions(who: IntArray, day: int, amounts: IntArray, ids: Any,
+def _day_transactions(who: IntArray, day: IntArray, amounts: IntArray, ids: Any,
                       basket: tuple[IntArray, IntArray, Basket] | None = None) -> Transactions:
-    """One day's member purchases, one transaction each (with their category and channel, given a basket)."""
+    """Member purchases on ``day`` (each one's, in day order), one transaction each (with their
+    category and channel, given a basket)."""
     n = who.size
     category, channel, mix = basket if basket is not None else (None, None, None)
     return Transactions(
-        customer=who, customer_ids=ids, day=np.full(n, day, dtype=np.int64), second=np.zeros(n, dtype=np.int64),
+        customer=who, customer_ids=ids, day=day, second=np.zeros(n, dtype=np.int64),
         amount=amounts, is_return=np.zeros(n, dtype=bool), transaction_id=None, category=category,
         channel=channel, quantity=np.ones(n, dtype=np.int64), row=np.zeros(n, dtype=np.int64), file="<simulation>",
         rejected=[], categories=mix.categories if mix else np.zeros(0, dtype=object),

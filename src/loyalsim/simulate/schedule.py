@@ -95,3 +95,89 @@ def count_repeats(batch: IntArray, repeats: IntArray, allowed: IntArray, death: 
             death[c] = min(death[c], birth[c] + clock[c] / base_rate[c])
         numbers[i] = repeats[c]
     return numbers
+
+
+@kernel
+def draw_span(start: int, stop: int, born: IntArray, rate: Array, base_rate: Array, arrival: np.uint64,
+              repeats: IntArray, allowed: IntArray, clock: Array, last_time: Array, death: Array, birth: Array,
+              gone: BoolArray, next_day: npt.NDArray[np.signedinteger[Any]],
+              last_day: int) -> tuple[IntArray, IntArray, IntArray]:
+    """Every purchase of days ``start`` .. ``stop - 1`` when each customer's rate is fixed
+    (``rate``, per customer): the first purchases of ``born`` and everyone's repeats.
+
+    Returns (customer, day, purchase number) in day order, each customer's purchases in
+    their order. The arithmetic is that of :func:`count_repeats` and :func:`schedule_next`
+    step by step, so the purchases, and the state left for the next span, are those of
+    drawing the days one by one.
+    """
+    n = next_day.size
+    # Who starts buying in the span: scheduled repeats (by day), then newcomers' first purchases.
+    first_c = np.empty(n + born.size, dtype=np.int64)
+    first_day = np.empty(n + born.size, dtype=np.int64)
+    starts = 0
+    for c in range(n):
+        if start <= next_day[c] < stop:
+            first_c[starts], first_day[starts] = c, next_day[c]
+            starts += 1
+    repeat_starts = starts
+    for c in born:
+        first_c[starts], first_day[starts] = c, np.int64(birth[c])
+        starts += 1
+    size = max(4 * starts, 16)
+    out_c = np.empty(size, dtype=np.int64)
+    out_day = np.empty(size, dtype=np.int64)
+    out_k = np.empty(size, dtype=np.int64)
+    count = 0
+    for s in range(starts):
+        c, day = first_c[s], first_day[s]
+        number = 0
+        if s < repeat_starts:  # count_repeats
+            repeats[c] += 1
+            if repeats[c] == allowed[c]:
+                death[c] = min(death[c], birth[c] + clock[c] / base_rate[c])
+            number = repeats[c]
+        while True:
+            if count == size:  # grow the output
+                size *= 2
+                grown_c, grown_day, grown_k = (np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64),
+                                               np.empty(size, dtype=np.int64))
+                grown_c[:count], grown_day[:count], grown_k[:count] = out_c[:count], out_day[:count], out_k[:count]
+                out_c, out_day, out_k = grown_c, grown_day, grown_k
+            out_c[count], out_day[count], out_k[count] = c, day, number
+            count += 1
+            # schedule_next
+            if gone[c] or base_rate[c] <= 0:
+                break
+            gap = -np.log(uniform_one(arrival, np.uint64(c), np.uint64(repeats[c] + 1)))
+            clock[c] += gap
+            when = last_time[c] + gap / rate[c]
+            if when >= death[c]:
+                gone[c] = True
+                break
+            if when > last_day:
+                break
+            last_time[c] = when
+            day = np.int64(np.ceil(when))
+            if day >= stop:
+                next_day[c] = day
+                break
+            # count_repeats: they buy again within the span
+            repeats[c] += 1
+            if repeats[c] == allowed[c]:
+                death[c] = min(death[c], birth[c] + clock[c] / base_rate[c])
+            number = repeats[c]
+    # Counting sort by day (stable: each customer's purchases stay in order).
+    span = stop - start
+    place = np.zeros(span + 1, dtype=np.int64)
+    for i in range(count):
+        place[out_day[i] - start + 1] += 1
+    for d in range(span):
+        place[d + 1] += place[d]
+    customer = np.empty(count, dtype=np.int64)
+    days = np.empty(count, dtype=np.int64)
+    numbers = np.empty(count, dtype=np.int64)
+    for i in range(count):
+        j = place[out_day[i] - start]
+        place[out_day[i] - start] += 1
+        customer[j], days[j], numbers[j] = out_c[i], out_day[i], out_k[i]
+    return customer, days, numbers

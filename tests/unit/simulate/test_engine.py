@@ -301,42 +301,78 @@ def test_members_convert_points_into_donations_with_the_company_match(tmp_path: 
         assert outstanding == month.points_outstanding
 
 
+def _same(a: object, b: object) -> None:
+    assert a.months == b.months  # type: ignore[attr-defined]
+    assert a.cohorts == b.cohorts  # type: ignore[attr-defined]
+    assert a.cashback_cohorts == b.cashback_cohorts  # type: ignore[attr-defined]
+    assert (a.repeat_purchases_control == b.repeat_purchases_control).all()  # type: ignore[attr-defined]
 
-def test_running_the_control_arm_and_the_purchase_drawing_on_threads_changes_no_result(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+
+@pytest.mark.parametrize("program", ["reference", "coffee-stars.yaml", "pharmacy-cashback.yaml",
+                                     "classic-rewards.yaml"])
+def test_a_month_at_a_time_gives_the_results_of_day_by_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           program: str) -> None:
+    """Arms whose purchases depend on nothing decided day by day are drawn a month at a time;
+    watching a customer steps every day instead. Both must give the same results."""
+    from loyalsim.simulate import schedule
+
+    if program == "reference":
+        policy, scenario = reference_case(tmp_path)
+    else:
+        policy = load_policy(ROOT / "programs" / program)
+        scenario = _small(0.6, churn_reduction=0.2, cashback_lift=0.1)
+    spans: list[int] = []
+    real = schedule.draw_span
+
+    def counting(*args):  # type: ignore[no-untyped-def]
+        spans.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(schedule, "draw_span", counting)
+    by_month = run_replication(policy, scenario, 0)
+    months = len({m.month for m in by_month.months})
+    assert len(spans) == 2 * months  # both arms went a month at a time
+    spans.clear()
+    by_day = run_replication(policy, scenario, 0, watch=3)
+    assert not spans
+    _same(by_month, by_day)
+
+
+def test_running_the_control_arm_on_a_thread_changes_no_result(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from loyalsim.simulate import engine
 
-    policy, small = reference_case(tmp_path)  # members' purchases do not depend on their points
-    in_turn = run_replication(policy, small, 0)  # small: the arms run in turn
-    handed: list[int] = []
+    policy = load_policy(ROOT / "programs" / "coffee-stars.yaml")
+    scenario = _small(0.6)
+    monkeypatch.setattr(engine, "THREADS_FROM", 10**9)
+    in_turn = run_replication(policy, scenario, 0)
+    started = []
+    real = engine.ThreadPoolExecutor.submit
 
-    class Counting(engine.queue.Queue):  # type: ignore[type-arg]
-        def get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-            handed.append(1)
-            return super().get(*args, **kwargs)
+    def submit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(1)
+        return real(self, *args, **kwargs)
 
     monkeypatch.setattr(engine, "THREADS_FROM", 0)
-    monkeypatch.setattr(engine.queue, "Queue", Counting)
-    ahead = run_replication(policy, small, 0)
-    assert len(handed) == small.days  # every day's purchases came from the drawing thread
-    assert ahead.months == in_turn.months
-    assert ahead.cohorts == in_turn.cohorts
-    assert (ahead.repeat_purchases_control == in_turn.repeat_purchases_control).all()
+    monkeypatch.setattr(engine.ThreadPoolExecutor, "submit", submit)
+    beside = run_replication(policy, scenario, 0)
+    assert started == [1]
+    _same(beside, in_turn)
 
 
-def test_an_error_on_either_side_of_the_drawing_thread_is_raised_not_hung(
+def test_an_error_on_either_side_of_the_control_thread_is_raised_not_hung(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from loyalsim.replay.engine import ReplayEngine
     from loyalsim.simulate import engine
 
-    policy, small = reference_case(tmp_path)  # members' purchases do not depend on their points
+    policy, small = reference_case(tmp_path)
     monkeypatch.setattr(engine, "THREADS_FROM", 0)
     real_process = ReplayEngine._process
     calls = [0]
 
     def failing_program(self, tx):  # type: ignore[no-untyped-def]
         calls[0] += 1
-        if calls[0] == 30:  # the program arm fails while the drawing thread is days ahead
+        if calls[0] == 3:  # the program arm fails while the control arm runs beside it
             raise RuntimeError("program arm failed")
         return real_process(self, tx)
 
@@ -350,7 +386,7 @@ def test_an_error_on_either_side_of_the_drawing_thread_is_raised_not_hung(
 
     def failing_draws(shape, u):  # type: ignore[no-untyped-def]
         drawn[0] += 1
-        if drawn[0] == 200:  # the drawing thread (or the control arm's) fails part way
+        if drawn[0] == 5:  # one arm's drawing fails part way
             raise ValueError("draw failed")
         return real_quantile(shape, u)
 
