@@ -7,6 +7,7 @@ calendar: adding 1 month to 31 January gives 28/29 February (the month's last da
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -64,3 +65,30 @@ def month_label(month: int) -> str:
     """'YYYY-MM' for a month index."""
     year, index = divmod(int(month), 12)
     return f"{1970 + year:04d}-{index + 1:02d}"
+
+
+# Scalar forms for the per-day paths of the replay and the simulator: the array functions
+# above on one day, remembered (a day's facts are asked for on every round of it, and numpy's
+# fixed cost per call is several times the arithmetic).
+@lru_cache(maxsize=1 << 14)
+def month_of(day: int) -> int:
+    """The month index of one day number."""
+    return int(month_index(np.array([day], dtype=np.int64))[0])
+
+
+@lru_cache(maxsize=1 << 14)
+def last_of_month(day: int) -> int:
+    """The day number of the last day of one day's month."""
+    return int(month_end(np.array([day], dtype=np.int64))[0])
+
+
+@lru_cache(maxsize=1 << 14)
+def first_of_month(month: int) -> int:
+    """The day number of the first day of one month index."""
+    return int(month_start(np.array([month], dtype=np.int64))[0])
+
+
+@lru_cache(maxsize=1 << 14)
+def day_after(day: int, duration: Duration) -> int:
+    """``add_duration`` of one day number."""
+    return int(add_duration(np.array([day], dtype=np.int64), duration)[0])

@@ -30,7 +30,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from loyalsim.compile.calendar import add_duration, day_number, month_end, month_index, year_of
+from loyalsim.compile.calendar import (
+    add_duration,
+    day_after,
+    day_number,
+    last_of_month,
+    month_end,
+    month_index,
+    month_of,
+    year_of,
+)
 from loyalsim.compile.levels import level_of
 from loyalsim.compile.policy import Policy
 from loyalsim.compiled import kernel
@@ -209,7 +218,7 @@ class ReplayEngine:
             held, self.held = self.held, None
             self._process(held)
         if self.open_day is not None:
-            last = int(month_end(np.array([self.open_day]))[0])
+            last = last_of_month(self.open_day)
             self._advance(last + 1)
             self.open_day = None
         return ReplayResult(
@@ -247,7 +256,7 @@ class ReplayEngine:
                 gone = self.ledger.expire_all(due)
                 self.m_expired[due] += gone
                 self.total_expired[due] += gone
-        is_month_end = int(month_end(np.array([day]))[0]) == day
+        is_month_end = last_of_month(day) == day
         if self.policy.tiers is not None:
             self._pending_downgrades(day)
         if is_month_end:
@@ -370,7 +379,7 @@ class ReplayEngine:
     def _tier_month_end(self, day: int) -> None:
         tiers = self.policy.tiers
         assert tiers is not None
-        month = int(month_index(np.array([day]))[0])
+        month = month_of(day)
         everyone = np.flatnonzero(self.started)
         if tiers.window == "rolling":
             self._requalify(everyone, tiers.level_for(self.metric[everyone]), day)
@@ -385,7 +394,7 @@ class ReplayEngine:
             self.buckets[:, slot] = 0
 
     def _record_month(self, day: int) -> None:
-        month = int(month_index(np.array([day]))[0])
+        month = month_of(day)
         who = np.flatnonzero(self.started)
         # Everyone started (the usual case after a few months): plain copies and fills, not gathers.
         every = who.size == self.n
@@ -421,8 +430,7 @@ class ReplayEngine:
             customers, units = customers[keep], units[keep]
         if customers.size:
             if self._day_lots[0] != day:  # every lot of one day has the same month and expiry
-                first = np.array([day], dtype=np.int64)
-                self._day_lots = (day, int(month_index(first)[0]), int(self._expiry_days(first)[0]))
+                self._day_lots = (day, month_of(day), int(self._expiry_days(np.array([day], dtype=np.int64))[0]))
             self.ledger.add(customers, units, self._day_lots[1], self._day_lots[2])
         return customers, units
 
@@ -445,7 +453,7 @@ class ReplayEngine:
         fresh = customers[~self.started[customers]]
         if fresh.size:
             self.started[fresh] = True
-            self.anniversary[fresh] = add_duration(np.full(fresh.size, day, dtype=np.int64), _YEAR)
+            self.anniversary[fresh] = day_after(day, _YEAR)
         buy = ~tx.is_return[rows]
         if buy.any():
             self._purchases(tx, rows[buy], day, category, channel)
@@ -485,7 +493,7 @@ class ReplayEngine:
             self.m_cashback[customers] += policy.cashback.accrue(amount, tier, category[rows], channel[rows])
         if self.perks_per_purchase:
             assert policy.membership is not None
-            month = int(month_index(days[:1])[0])
+            month = month_of(day)
             used = policy.membership.purchase_cost(amount, tier, category[rows], channel[rows])
             self.perk_cost[month] = self.perk_cost.get(month, 0) + int(used.sum())
         if policy.value is not None and policy.value.dividend is not None:
@@ -514,7 +522,7 @@ class ReplayEngine:
 
     def _bucket(self, day: int) -> int:
         """The rolling window's month slot that ``day`` counts in (-1: no rolling window)."""
-        return int(month_index(np.array([day]))[0]) % self.window_months if self.window_months else -1
+        return month_of(day) % self.window_months if self.window_months else -1
 
     def _count_metric(self, customers: IntArray, amount: IntArray, points: IntArray, visits: IntArray,
                       day: int) -> None:

@@ -26,7 +26,7 @@ import numpy.typing as npt
 import simpy
 from scipy.special import ndtri
 
-from loyalsim.compile.calendar import month_end, month_index
+from loyalsim.compile.calendar import first_of_month, last_of_month, month_end, month_of
 from loyalsim.compile.exact import divide
 from loyalsim.compile.policy import Policy
 from loyalsim.population.scenario import RESPONSE_DEFAULTS, Scenario
@@ -331,7 +331,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             hit = np.flatnonzero(rows.customer == watch)
             if hit.size:
                 i = int(hit[0])
-                story.append({"day": int(month_end(np.array([int(_month_first(rows.month))]))[0]) - scenario.start,
+                story.append({"day": last_of_month(first_of_month(rows.month)) - scenario.start,
                               "event": "statement", "month": rows.month, "earned": int(rows.earned[i]),
                               "redeemed": int(rows.redeemed[i]), "expired": int(rows.expired[i]),
                               "balance": int(rows.balance[i]), "tier": int(rows.tier[i])})
@@ -441,7 +441,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     converting = bool(donation_rules is not None and donation_rules.points_per_step > 0 and donation_propensity.any())
     yearly_perks = policy.membership.yearly_cost if policy.membership is not None else 0
     period_points = policy.membership.period_points if policy.membership is not None else 0
-    first_month = int(month_index(np.array([scenario.start]))[0])
+    first_month = month_of(scenario.start)
 
     def credit(day: int | IntArray, bought: list[tuple[IntArray, IntArray, IntArray]]) -> None:
         """Members' purchases of the day (or of one wave, or of a span of days: ``day`` then
@@ -573,7 +573,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 credit(day, bought)
             if referrals is not None and referees.size:
                 engine._advance(scenario.start + day)
-                referrals.grant(scenario.start + day, int(month_index(np.array([scenario.start + day]))[0]),
+                referrals.grant(scenario.start + day, month_of(scenario.start + day),
                                 referees, spend(referees, np.zeros(referees.size, dtype=np.int64)), engine)
             yield env.timeout(1)
 
@@ -593,7 +593,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
 
     def remind(month: int, last: int, who: IntArray) -> tuple[int, int, int]:
         """The program's reminders this month to ``who`` (active members); returns (sent, cost, prompted)."""
-        start_abs, last_abs = int(_month_first(month)), scenario.start + last
+        start_abs, last_abs = first_of_month(month), scenario.start + last
         ledger = engine.ledger
         sent = cost = prompted = 0
         for number, reminder in enumerate(policy.reminders):
@@ -655,9 +655,9 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         arm = arms[name]
         day = 0
         while day < scenario.days:
-            last = min(int(month_end(np.array([scenario.start + day]))[0]) - scenario.start, scenario.days - 1)
+            last = min(last_of_month(scenario.start + day) - scenario.start, scenario.days - 1)
             yield env.timeout(last + 0.5 - env.now)
-            month = int(month_index(np.array([scenario.start + last]))[0])
+            month = month_of(scenario.start + last)
             # Alive until the lifetime ends (not until the last purchase before it: a member who buys
             # faster makes their last purchase earlier but lives just as long).
             alive = (arm.birth <= last) & (last < arm.death)
@@ -770,12 +770,6 @@ def _reference_reward(policy: Policy) -> tuple[int, int] | None:
         return None
     chosen = rewards.default_reward or min(rewards.catalog, key=lambda r: r.cost)
     return (chosen.cost, rewards.min_balance) if chosen.cost > 0 else None
-
-
-def _month_first(month: int) -> int:
-    from loyalsim.compile.calendar import month_start
-
-    return int(month_start(np.array([month]))[0])
 
 
 def _day_transactions(who: IntArray, day: IntArray, amounts: IntArray, ids: Any,

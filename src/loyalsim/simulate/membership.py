@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import betaincinv
 
-from loyalsim.compile.calendar import add_duration, month_index, month_start
+from loyalsim.compile.calendar import day_after, first_of_month, month_of
 from loyalsim.compile.mechanics import Membership as MembershipRules
 from loyalsim.durations import Duration
 from loyalsim.simulate import streams
@@ -150,8 +150,8 @@ class Memberships:
         done = 0
         day = first
         while day < stop:
-            month = int(month_index(np.array([day]))[0])
-            next_month = int(month_start(np.array([month + 1]))[0])
+            month = month_of(day)
+            next_month = first_of_month(month + 1)
             until = min(next_month, stop)
             cumulative = (total * (until - first) * 2 + length) // (2 * length)  # rounded half up
             self.recognised[month] += cumulative - done
@@ -162,7 +162,7 @@ class Memberships:
         self.due.setdefault(day, []).append(who.copy())
 
     def _add(self, day: int, duration: Duration) -> int:
-        return int(add_duration(np.array([self.start + day]), duration)[0]) - self.start
+        return day_after(self.start + day, duration) - self.start
 
     def _month(self, day: int) -> int:
-        return int(month_index(np.array([self.start + day]))[0])
+        return month_of(self.start + day)
