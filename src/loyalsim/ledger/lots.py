@@ -134,39 +134,38 @@ class LotLedger:
         ``expiry`` is the day the lots expire at the end of (one day for all, or one per lot).
         """
         expiry = np.asarray(expiry, dtype=np.int64).reshape(-1)
-        keep = points > 0
-        if not keep.all():
+        if customer.size == 0:
+            return
+        counted = False
+        if self.any_debt:
+            keep = points > 0
             customer, points = customer[keep], points[keep]
             if expiry.size > 1:
                 expiry = expiry[keep]
-        if customer.size == 0:
-            return
-        total = int(points.sum())
-        self.cohorts.issued[month] = self.cohorts.issued.get(month, 0) + total
-        if self.any_debt:
             # Repay debt first: those points were already given back by a return. They count as
             # issued and immediately reversed against this cohort.
+            self.cohorts.issued[month] = self.cohorts.issued.get(month, 0) + int(points.sum())
+            counted = True
             repay = np.minimum(self.debt[customer], points)
             if repay.any():
                 self.debt[customer] -= repay
                 self.cohorts.reversed[month] = self.cohorts.reversed.get(month, 0) + int(repay.sum())
-                points = points - repay
-                live = points > 0
-                customer, points = customer[live], points[live]
-                if expiry.size > 1:
-                    expiry = expiry[live]
+                points = points - repay  # the repaid entries are now zero: not added below
                 self.any_debt = bool(self.debt.any())
-        count = customer.size
+        self._reserve(customer.size)
+        after = int(self.lot_expiry[self.size - 1]) if self.size else -NEVER
+        count, total, in_order = _link_lots(self.lots, self.lot_customer, self.account, self.size, customer, points,
+                                            expiry, month, after)
         if count == 0:
             return
+        if not counted:
+            self.cohorts.issued[month] = self.cohorts.issued.get(month, 0) + total
         if self._last_month < self._first_month:
             self._first_month = self._last_month = month
         elif month < self._first_month or month > self._last_month:
             self._first_month, self._last_month = min(self._first_month, month), max(self._last_month, month)
-        if self.size and int(expiry.min()) < self.lot_expiry[self.size - 1]:
+        if not in_order:
             self._sorted_expiry = False
-        self._reserve(count)
-        _link_lots(self.lots, self.lot_customer, self.account, self.size, customer, points, expiry, month)
         self.size += count
 
     # -- consuming (FIFO) ----------------------------------------------------------------------
@@ -237,17 +236,25 @@ HEAD, TAIL, BALANCE, DEBT = range(4)  # the columns of LotLedger.account
 
 @kernel
 def _link_lots(lots: IntArray, lot_customer: IntArray, account: IntArray, start: int, customer: IntArray,
-               points: IntArray, expiry: IntArray, month: int) -> None:
-    """Append one lot per entry at ``start`` onwards and link each to the end of its customer's chain."""
+               points: IntArray, expiry: IntArray, month: int, after: int) -> tuple[int, int, bool]:
+    """Append one lot per entry with positive points at ``start`` onwards and link each to the end
+    of its customer's chain. Returns the lots added, their points, and whether the lots' expiry
+    days still never decrease (``after``: the expiry of the lot before ``start``)."""
     one_expiry = expiry.size == 1
+    lot = start
+    total = 0
+    in_order = True
+    latest = after
     for i in range(customer.size):
-        lot = start + i
+        if points[i] <= 0:
+            continue
         who = customer[i]
+        due = expiry[0] if one_expiry else expiry[i]
         lot_customer[lot] = who
         lots[lot, REMAINING] = points[i]
         lots[lot, NEXT] = -1
         lots[lot, MONTH] = month
-        lots[lot, EXPIRY] = expiry[0] if one_expiry else expiry[i]
+        lots[lot, EXPIRY] = due
         previous = account[who, TAIL]
         if previous >= 0:
             lots[previous, NEXT] = lot
@@ -255,6 +262,12 @@ def _link_lots(lots: IntArray, lot_customer: IntArray, account: IntArray, start:
             account[who, HEAD] = lot
         account[who, TAIL] = lot
         account[who, BALANCE] += points[i]
+        total += points[i]
+        if due < latest:
+            in_order = False
+        latest = max(latest, due)
+        lot += 1
+    return lot - start, total, in_order
 
 
 @kernel

@@ -198,6 +198,7 @@ class ReplayEngine:
         self.row_points = np.zeros(size, dtype=np.int64)
         self.row_tier = np.zeros(size, dtype=np.int64)
         self.row_done = np.zeros(size, dtype=bool)
+        self._batch_returns = bool(tx.is_return.any())
         boundaries = np.flatnonzero(np.diff(tx.day)) + 1
         starts = np.concatenate(([0], boundaries))
         stops = np.concatenate((boundaries, [len(tx)]))
@@ -419,20 +420,19 @@ class ReplayEngine:
     # -- transactions --------------------------------------------------------------------------
     def _credit(self, customers: IntArray, units: IntArray, day: int) -> None:
         """Issue points (a bonus, an action's, a referral's) and count them as earned."""
-        customers, units = self._issue(customers, units, day)
-        _add_to(customers, units, self.m_earned, self.total_earned)
-        self.touched[customers] = True
-
-    def _issue(self, customers: IntArray, units: IntArray, day: int) -> tuple[IntArray, IntArray]:
-        """Put positive ``units`` in the ledger as lots with their expiry date; returns those credited."""
         keep = units > 0
         if not keep.all():
             customers, units = customers[keep], units[keep]
+        self._issue(customers, units, day)
+        _add_to(customers, units, self.m_earned, self.total_earned)
+        self.touched[customers] = True
+
+    def _issue(self, customers: IntArray, units: IntArray, day: int) -> None:
+        """Put the positive ``units`` in the ledger as lots with their expiry date."""
         if customers.size:
             if self._day_lots[0] != day:  # every lot of one day has the same month and expiry
                 self._day_lots = (day, month_of(day), int(self._expiry_days(np.array([day], dtype=np.int64))[0]))
             self.ledger.add(customers, units, self._day_lots[1], self._day_lots[2])
-        return customers, units
 
     def _expiry_days(self, days: IntArray) -> IntArray:
         expiry = np.full(days.shape, NEVER, dtype=np.int64)
@@ -454,6 +454,9 @@ class ReplayEngine:
         if fresh.size:
             self.started[fresh] = True
             self.anniversary[fresh] = day_after(day, _YEAR)
+        if not self._batch_returns:  # purchases only (every simulated day, most files' days)
+            self._purchases(tx, rows, day, category, channel)
+            return
         buy = ~tx.is_return[rows]
         if buy.any():
             self._purchases(tx, rows[buy], day, category, channel)
@@ -505,26 +508,29 @@ class ReplayEngine:
         # Points counted as earned, the day's activity, the tier metric and who reaches a higher
         # level now (immediate evaluation), in one compiled pass.
         tiers = policy.tiers
-        metric = self._metric_value(amount, total, np.ones(rows.size, dtype=np.int64))
+        metric = self._metric_value(amount, total, 1)
         thresholds = tiers.thresholds if tiers is not None and tiers.evaluation == "immediate" else _NO_LEVELS
         up, level = _book(customers, total, day, self.m_earned, self.total_earned, self.touched, self.last_activity,
                           metric, self.metric, self.buckets, self._bucket(day), thresholds, self.tier)
         if up.size:
             self._upgrade(customers[up], level)
 
-    def _metric_value(self, amount: IntArray, points: IntArray, visits: IntArray) -> IntArray:
-        """What each transaction adds to the tier metric (an empty array: the program has no tiers)."""
+    def _metric_value(self, amount: IntArray, points: IntArray, visits: int) -> IntArray:
+        """What each transaction (its amount and points, ``visits`` each: 1 for a purchase, 0 for a
+        return) adds to the tier metric (an empty array: the program has no tiers)."""
         tiers = self.policy.tiers
         if tiers is None:
             return _NO_LEVELS
-        chosen: IntArray = {"spend": amount, "points_earned": points, "visits": visits}[tiers.metric]
+        if tiers.metric == "visits":
+            return np.full(amount.size, visits, dtype=np.int64)
+        chosen = amount if tiers.metric == "spend" else points
         return np.ascontiguousarray(chosen, dtype=np.int64)
 
     def _bucket(self, day: int) -> int:
         """The rolling window's month slot that ``day`` counts in (-1: no rolling window)."""
         return month_of(day) % self.window_months if self.window_months else -1
 
-    def _count_metric(self, customers: IntArray, amount: IntArray, points: IntArray, visits: IntArray,
+    def _count_metric(self, customers: IntArray, amount: IntArray, points: IntArray, visits: int,
                       day: int) -> None:
         value = self._metric_value(amount, points, visits)
         if value.size:
@@ -582,8 +588,7 @@ class ReplayEngine:
         self.m_earned[customers] -= units
         self.total_earned[customers] -= units
         self.touched[customers] = True
-        self._count_metric(customers, -np.array(returned_amount, dtype=np.int64), -units,
-                           np.zeros(customers.size, dtype=np.int64), day)
+        self._count_metric(customers, -np.array(returned_amount, dtype=np.int64), -units, 0, day)
 
 
 @dataclass
