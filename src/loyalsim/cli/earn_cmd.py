@@ -44,6 +44,7 @@ def _report_errors(errors: list[RowError], limit: int = 20) -> None:
 
 
 def run_earn(options: EarnOptions) -> int:
+    from loyalsim.allocator import keep_freed_memory
     from loyalsim.compile import load_policy
     from loyalsim.fileio import PendingFile, atomic_path, atomic_write_text
     from loyalsim.replay.engine import ReplayEngine
@@ -55,6 +56,7 @@ def run_earn(options: EarnOptions) -> int:
     if options.on_error not in ("fail", "skip"):
         raise UsageError("--on-error takes fail or skip")
     policy = load_policy(options.program)
+    keep_freed_memory()
     tx = read_many(options.transactions, policy.minor_units, parse_columns(options.columns))
     if tx.rejected and options.on_error == "fail":
         _report_errors(tx.rejected)

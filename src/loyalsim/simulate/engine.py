@@ -17,7 +17,8 @@ and dividend ledgers (``cashback``); docs/simulate.md lists what is and is not s
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ import numpy.typing as npt
 import simpy
 from scipy.special import ndtri
 
+from loyalsim.allocator import keep_freed_memory
 from loyalsim.compile.calendar import first_of_month, last_of_month, month_end, month_of
 from loyalsim.compile.exact import divide
 from loyalsim.compile.policy import Policy
@@ -243,6 +245,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     The rate in force after a purchase (the member's state then: lift, progress towards a
     reward, a reward just taken, an active paid membership) sets the gap to the next purchase.
     """
+    keep_freed_memory()
     population_seed, key_seed, pool_seed = np.random.SeedSequence(scenario.seed).spawn(
         scenario.replications)[index].spawn(3)
     customers = draw_customers(scenario, np.random.default_rng(population_seed)).busiest_first(
@@ -310,6 +313,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         if policy.value is not None and policy.value.dividend is not None else None
     cohort_rows: list[tuple[int, int, int, int, int]] = []
     month_alive: dict[int, npt.NDArray[np.bool_]] = {}  # the program arm's customers alive at each month end
+    alive_at: dict[int, npt.NDArray[np.bool_]] = {}  # the same by last day, drawn with a month's purchases
     tier_counts: dict[int, list[int]] = {}
     story: list[dict[str, Any]] = []
 
@@ -537,10 +541,25 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             add_to_tally("control", shop("control", arm, day, birth_order[birth_edges[day]:birth_edges[day + 1]]))
             yield env.timeout(1)
 
-    def monthly_process(env: simpy.Environment) -> Any:
-        """The program arm a month at a time (``program_by_month``)."""
-        for start, stop in spans:
-            shopping, days = shop_span("program", arms["program"], start, stop)
+    def draw_program_span(start: int, stop: int) -> tuple[Shopping, IntArray, npt.NDArray[np.bool_]]:
+        """The program arm's purchases of a month (``shop_span``), and who is alive at its end."""
+        shopping, days = shop_span("program", arms["program"], start, stop)
+        arm = arms["program"]
+        return shopping, days, (arm.birth <= stop - 1) & (stop - 1 < arm.death)
+
+    def monthly_process(env: simpy.Environment, beside: Callable[..., Future[Any]]) -> Any:
+        """The program arm a month at a time (``program_by_month``). ``beside`` runs work on the
+        thread beside this one (or at once): the next month's purchases, and the control arm's
+        month, while the program credits this month's."""
+        drawn = beside(draw_program_span, *spans[0])
+        control_steps.append(beside(control_env.run, spans[0][1]))
+        for month, (_, stop) in enumerate(spans):
+            shopping, days, alive = drawn.result()
+            if month + 1 < len(spans):
+                drawn = beside(draw_program_span, *spans[month + 1])
+                control_steps.append(beside(control_env.run, spans[month + 1][1]))
+            # The drawing may already be in the next month: the month end counts who was alive at this one's.
+            alive_at[stop - 1] = alive
             bought = add_to_tally("program", shopping)
             if shopping.purchases:
                 credit(days, bought)
@@ -660,9 +679,11 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             month = month_of(scenario.start + last)
             # Alive until the lifetime ends (not until the last purchase before it: a member who buys
             # faster makes their last purchase earlier but lives just as long).
-            alive = (arm.birth <= last) & (last < arm.death)
             if name == "program":
+                alive = alive_at.pop(last) if last in alive_at else (arm.birth <= last) & (last < arm.death)
                 month_alive[month] = alive
+            else:
+                alive = (arm.birth <= last) & (last < arm.death)
             extra: dict[str, int] = {}
             if name == "program" and (community is not None or reminding or converting):
                 # Month-end actions first: reminders may prompt purchases that belong to this month.
@@ -697,28 +718,32 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             tally[name] = {"purchases": 0, "revenue": 0, "member_revenue": 0, "donations": 0}
             day = last + 1
 
-    def run_control() -> None:
-        """The control arm on its own SimPy clock: it shares no state with the program arm."""
-        env = simpy.Environment()
-        env.process(control_daily(env))
-        env.process(month_end_process(env, "control"))
-        env.run(until=scenario.days + 1)
-
+    # The control arm on its own SimPy clock: it shares no state with the program arm.
+    control_env = simpy.Environment()
+    control_env.process(control_daily(control_env))
+    control_env.process(month_end_process(control_env, "control"))
+    control_steps: list[Future[Any]] = []  # the control arm's runs up to a time (the last: to the end)
     records: dict[str, list[MonthResult]] = {name: [] for name in arms}
-    # For large populations the control arm runs beside the program arm, on another core: its
-    # compiled loops and numpy's release the GIL. Nothing is shared, so the results are those
-    # of running the two in turn, as smaller populations do.
+    # For large populations the control arm, and the drawing of the program arm's purchases when
+    # it goes a month at a time, run beside the program on another core (their compiled loops
+    # release the GIL). Nothing is shared, so the results are those of running them in turn.
     threaded = n >= THREADS_FROM
-    if not threaded:
-        run_control()
-    with ThreadPoolExecutor(max_workers=1) as beside:
-        control = beside.submit(run_control) if threaded else None
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        beside = executor.submit if threaded else _done
+        if not program_by_month:
+            control_steps.append(beside(control_env.run, scenario.days + 1))
         env = simpy.Environment()
-        env.process(monthly_process(env) if program_by_month else daily_process(env))
+        env.process(monthly_process(env, beside) if program_by_month else daily_process(env))
         env.process(month_end_process(env, "program"))
-        env.run(until=scenario.days + 1)
-        if control is not None:
-            control.result()
+        try:
+            env.run(until=scenario.days + 1)
+        finally:
+            for step in control_steps:  # wait for them, however the program arm ended
+                step.exception()
+        for step in control_steps:
+            step.result()
+        if control_env.now < scenario.days + 1:
+            control_env.run(until=scenario.days + 1)
     for pair in zip(records["control"], records["program"], strict=True):
         result.months.extend(pair)
     story.extend(stories["control"] + stories["program"])
@@ -756,6 +781,16 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                                 "repeat_purchases_allowed": int(arms["control"].allowed[watch])
                                 if arms["control"].allowed[watch] < NEVER else None})
     return result
+
+
+def _done(function: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``function(*args)`` run now, as a finished future (``submit`` without a thread)."""
+    future: Future[Any] = Future()
+    try:
+        future.set_result(function(*args))
+    except Exception as error:  # handed over as an executor would
+        future.set_exception(error)
+    return future
 
 
 def _twelfth(yearly: int) -> int:

@@ -338,25 +338,31 @@ def test_a_month_at_a_time_gives_the_results_of_day_by_day(tmp_path: Path, monke
     _same(by_month, by_day)
 
 
-def test_running_the_control_arm_on_a_thread_changes_no_result(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("program", ["coffee-stars.yaml", "paid-membership.yaml"])
+def test_running_work_on_the_thread_beside_changes_no_result(monkeypatch: pytest.MonkeyPatch, program: str) -> None:
+    """Month at a time (coffee-stars): each month's drawing and the control arm's month go beside
+    the program; day by day (a paid membership): the whole control arm does."""
     from loyalsim.simulate import engine
 
-    policy = load_policy(ROOT / "programs" / "coffee-stars.yaml")
+    policy = load_policy(ROOT / "programs" / program)
     scenario = _small(0.6)
     monkeypatch.setattr(engine, "THREADS_FROM", 10**9)
     in_turn = run_replication(policy, scenario, 0)
-    started = []
+    started: list[str] = []
     real = engine.ThreadPoolExecutor.submit
 
-    def submit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        started.append(1)
-        return real(self, *args, **kwargs)
+    def submit(self, function, *args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(function.__name__)
+        return real(self, function, *args, **kwargs)
 
     monkeypatch.setattr(engine, "THREADS_FROM", 0)
     monkeypatch.setattr(engine.ThreadPoolExecutor, "submit", submit)
     beside = run_replication(policy, scenario, 0)
-    assert started == [1]
+    months = len({m.month for m in in_turn.months})
+    if program == "coffee-stars.yaml":
+        assert sorted(started) == ["draw_program_span"] * months + ["run"] * months
+    else:
+        assert started == ["run"]
     _same(beside, in_turn)
 
 
