@@ -32,7 +32,7 @@ import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,9 @@ class Task:
     scenario: Scenario
     index: int
     version: str = __version__  # of the process that made the task; a remote worker must match it
+    # May the replication use a thread beside its own (simulate.engine.THREADS_FROM)? Not when
+    # the replications already run one per core: the threads would only take turns.
+    beside: bool = True
 
     @property
     def key(self) -> str:
@@ -140,7 +143,7 @@ def run_task(task: Task) -> Replication:
     if __version__ != task.version:
         raise RuntimeError(f"this worker has loyalsim {__version__}, the job was made by {task.version}; "
                            "install the same version on every worker")
-    result = run_replication(task.policy, task.scenario, task.index)
+    result = run_replication(task.policy, task.scenario, task.index, beside=task.beside)
     return Replication(result.index, result.months, result.customers, cohorts=result.cohorts,
                        cashback_cohorts=result.cashback_cohorts, dividend_cohorts=result.dividend_cohorts)
 
@@ -175,6 +178,8 @@ def run(tasks: Sequence[Task], backend: Backend, checkpoints: Checkpoints,
         if backend.kind != "dask" or backend.cluster == "local":  # a remote cluster's memory is its own
             at_once = 1 if backend.kind == "inline" else min(backend.workers, len(todo))
             memory.check([task.scenario for task in todo.values()], at_once)
+            if at_once >= (os.cpu_count() or 1) and at_once > 1:  # every core runs a replication already
+                todo = {key: replace(task, beside=False) for key, task in todo.items()}
         if backend.kind == "inline":
             for key, task in todo.items():
                 finished(key, run_task(task))

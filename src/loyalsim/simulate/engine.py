@@ -234,11 +234,14 @@ def _allowed(u: Array, p: Array, churn_reduction: Array) -> IntArray:
 POST_REWARD_DAYS = 30  # how long a post-reward lift lasts (docs/behaviour.md)
 
 
-def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int | None = None) -> Replication:
+def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int | None = None, *,
+                    beside: bool = True) -> Replication:
     """Simulate one replication: program and control arms on common random numbers.
 
     ``watch`` records one customer's story (purchases in both arms, points, tiers, month-end
-    statements, membership, dropout) in ``Replication.story``.
+    statements, membership, dropout) in ``Replication.story``. ``beside``: from
+    ``THREADS_FROM`` customers, run the control arm and the drawing of purchases on a thread
+    beside the program arm (the results are the same either way).
 
     Event-driven: a customer is touched only on the days they buy or have a membership event
     (and at month ends in aggregate), so the cost grows with events, not with customers x days.
@@ -547,17 +550,17 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         arm = arms["program"]
         return shopping, days, (arm.birth <= stop - 1) & (stop - 1 < arm.death)
 
-    def monthly_process(env: simpy.Environment, beside: Callable[..., Future[Any]]) -> Any:
-        """The program arm a month at a time (``program_by_month``). ``beside`` runs work on the
-        thread beside this one (or at once): the next month's purchases, and the control arm's
-        month, while the program credits this month's."""
-        drawn = beside(draw_program_span, *spans[0])
-        control_steps.append(beside(control_env.run, spans[0][1]))
+    def monthly_process(env: simpy.Environment, alongside: Callable[..., Future[Any]]) -> Any:
+        """The program arm a month at a time (``program_by_month``). ``alongside`` runs work on
+        the thread beside this one (or at once): the next month's purchases, and the control
+        arm's month, while the program credits this month's."""
+        drawn = alongside(draw_program_span, *spans[0])
+        control_steps.append(alongside(control_env.run, spans[0][1]))
         for month, (_, stop) in enumerate(spans):
             shopping, days, alive = drawn.result()
             if month + 1 < len(spans):
-                drawn = beside(draw_program_span, *spans[month + 1])
-                control_steps.append(beside(control_env.run, spans[month + 1][1]))
+                drawn = alongside(draw_program_span, *spans[month + 1])
+                control_steps.append(alongside(control_env.run, spans[month + 1][1]))
             # The drawing may already be in the next month: the month end counts who was alive at this one's.
             alive_at[stop - 1] = alive
             bought = add_to_tally("program", shopping)
@@ -727,13 +730,13 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     # For large populations the control arm, and the drawing of the program arm's purchases when
     # it goes a month at a time, run beside the program on another core (their compiled loops
     # release the GIL). Nothing is shared, so the results are those of running them in turn.
-    threaded = n >= THREADS_FROM
+    threaded = beside and n >= THREADS_FROM
     with ThreadPoolExecutor(max_workers=1) as executor:
-        beside = executor.submit if threaded else _done
+        alongside = executor.submit if threaded else _done
         if not program_by_month:
-            control_steps.append(beside(control_env.run, scenario.days + 1))
+            control_steps.append(alongside(control_env.run, scenario.days + 1))
         env = simpy.Environment()
-        env.process(monthly_process(env, beside) if program_by_month else daily_process(env))
+        env.process(monthly_process(env, alongside) if program_by_month else daily_process(env))
         env.process(month_end_process(env, "program"))
         try:
             env.run(until=scenario.days + 1)
