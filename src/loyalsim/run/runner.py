@@ -239,7 +239,8 @@ def _run_dask(todo: dict[str, Task], backend: Backend, finished: Callable[[str, 
         if backend.cluster == "local":
             # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also fixes glibc's mmap
             # threshold at 128 KiB: every temporary array of a replication is then mmap'd and unmapped,
-            # which measured 46% slower. Our workers keep glibc's usual behaviour (docs/scale-out.md).
+            # which measured 46% slower. A replication sets glibc's options itself (loyalsim.allocator);
+            # these keep the nanny's from applying before that, and with LOYALSIM_KEEP_MEMORY=0.
             config: Any = importlib.import_module("dask").config
             with config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(2**28),
                              "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(2**26)}):

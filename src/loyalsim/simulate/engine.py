@@ -17,6 +17,7 @@ and dividend ledgers (``cashback``); docs/simulate.md lists what is and is not s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -241,7 +242,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     ``watch`` records one customer's story (purchases in both arms, points, tiers, month-end
     statements, membership, dropout) in ``Replication.story``. ``beside``: from
     ``THREADS_FROM`` customers, run the control arm and the drawing of purchases on a thread
-    beside the program arm (the results are the same either way).
+    beside the program arm, unless ``LOYALSIM_THREADS=1`` (the results are the same either way).
 
     Event-driven: a customer is touched only on the days they buy or have a membership event
     (and at month ends in aggregate), so the cost grows with events, not with customers x days.
@@ -730,7 +731,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     # For large populations the control arm, and the drawing of the program arm's purchases when
     # it goes a month at a time, run beside the program on another core (their compiled loops
     # release the GIL). Nothing is shared, so the results are those of running them in turn.
-    threaded = beside and n >= THREADS_FROM
+    threaded = beside and n >= THREADS_FROM and os.environ.get("LOYALSIM_THREADS") != "1"
     with ThreadPoolExecutor(max_workers=1) as executor:
         alongside = executor.submit if threaded else _done
         if not program_by_month:

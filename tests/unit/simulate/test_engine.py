@@ -399,3 +399,14 @@ def test_an_error_on_either_side_of_the_control_thread_is_raised_not_hung(
     monkeypatch.setattr(engine, "gamma_quantile", failing_draws)
     with pytest.raises(ValueError, match="draw failed"):
         run_replication(policy, small, 0)
+
+
+def test_one_thread_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loyalsim.simulate import engine
+
+    started: list[int] = []
+    monkeypatch.setattr(engine, "THREADS_FROM", 0)
+    monkeypatch.setattr(engine.ThreadPoolExecutor, "submit", lambda *args, **kwargs: started.append(1))
+    monkeypatch.setenv("LOYALSIM_THREADS", "1")
+    run_replication(load_policy(ROOT / "programs" / "coffee-stars.yaml"), _small(0.6), 0)
+    assert not started
