@@ -124,6 +124,6 @@ def test_a_population_that_cannot_fit_in_memory_is_refused_before_it_starts(tmp_
     out = tmp_path / "sim"
     result = run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(path), "--out", str(out))
     assert result.returncode == 2, result.stderr
-    assert "900,000,000 customers need about 1,005.8 GB" in result.stderr
+    assert "900,000,000 customers need about 1,173.5 GB" in result.stderr
     assert "reduce population.initial" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists() or not any(out.iterdir())

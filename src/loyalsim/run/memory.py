@@ -4,9 +4,10 @@ Where: the runner (:func:`loyalsim.run.runner.run`), for every command that simu
 Why: a population typed with three zeros too many would otherwise grow until the kernel's
 out-of-memory killer ends the process, with no message and nothing written.
 
-The estimate is the measured peak: about 1.1 GB per million customers for one
-replication (benchmarks/README.md: 1.13 GB at a million customers over a year, 1.04 GB
-over three years), counted here as 1,200 bytes a customer, times the replications that
+The estimate is the measured peak: about 1.3 GB per million customers for one
+replication (benchmarks/README.md: 1.25-1.27 GB at a million customers over a year, 1.10
+GB over three years, both arms' month of purchases alive at once and freed memory kept
+for reuse), counted here as 1,400 bytes a customer, times the replications that
 run at once on this machine. ``LOYALSIM_MEMORY_CHECK=0`` turns the check off (e.g. with
 swap you mean to use).
 """
@@ -21,7 +22,7 @@ from typing import Any
 from loyalsim.durations import DAYS_PER_MONTH
 from loyalsim.errors import UsageError
 
-BYTES_PER_CUSTOMER = 1_200
+BYTES_PER_CUSTOMER = 1_400
 
 
 def customers(scenario: Any) -> int:

@@ -17,6 +17,7 @@ from tests.unit.simulate.test_reference import setup as reference_case
 
 CDNOW_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 CDNOW_PARETO = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
+CDNOW_PARETO_TUPLE = (0.553, 10.578, 0.606, 11.669)
 
 
 def scenario_file(tmp_path: Path, model: str, params: dict[str, float], initial: int, weeks: int) -> Path:
@@ -308,19 +309,31 @@ def _same(a: object, b: object) -> None:
     assert (a.repeat_purchases_control == b.repeat_purchases_control).all()  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("program", ["reference", "coffee-stars.yaml", "pharmacy-cashback.yaml",
-                                     "classic-rewards.yaml"])
+@pytest.mark.parametrize("program", ["reference", *sorted(p.name for p in (ROOT / "programs").glob("*.yaml"))])
+@pytest.mark.parametrize("population", ["bgnbd", "pareto-lognormal-basket"])
 def test_a_month_at_a_time_gives_the_results_of_day_by_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           program: str) -> None:
+                                                           program: str, population: str) -> None:
     """Arms whose purchases depend on nothing decided day by day are drawn a month at a time;
-    watching a customer steps every day instead. Both must give the same results."""
+    watching a customer steps every day instead. Both must give the same results, for every
+    canonical program (those that redraw purchases day by day step the program arm by day and
+    the control arm by month)."""
+    from dataclasses import replace
+
     from loyalsim.simulate import schedule
 
     if program == "reference":
         policy, scenario = reference_case(tmp_path)
     else:
         policy = load_policy(ROOT / "programs" / program)
-        scenario = _small(0.6, churn_reduction=0.2, cashback_lift=0.1)
+        scenario = _small(0.6, churn_reduction=0.2, cashback_lift=0.1, value_affinity=0.2, referral_rate=0.01,
+                          reminder_response=0.2, donation_propensity=0.2, community_retention=0.2)
+        scenario = replace(scenario, segments=(replace(scenario.segments[0], action_rates=(("review", 0.5),)),))
+    if population != "bgnbd":
+        segment = replace(scenario.segments[0], purchase_model="pareto_nbd", purchase_params=CDNOW_PARETO_TUPLE,
+                          spend_model="lognormal", spend_params=(30.0, 0.6),
+                          basket_category=(("own_brand", 0.3), ("prescriptions", 0.2), ("other", 0.5)),
+                          basket_channel=(("online", 0.4), ("store", 0.6)))
+        scenario = replace(scenario, segments=(segment,))
     spans: list[int] = []
     real = schedule.draw_span
 
@@ -331,7 +344,12 @@ def test_a_month_at_a_time_gives_the_results_of_day_by_day(tmp_path: Path, monke
     monkeypatch.setattr(schedule, "draw_span", counting)
     by_month = run_replication(policy, scenario, 0)
     months = len({m.month for m in by_month.months})
-    assert len(spans) == 2 * months  # both arms went a month at a time
+    # Members' purchases depend on the day before with a paid membership, community actions
+    # (which redraw lifetimes) and referrals (which bring customers in).
+    acting = dict(scenario.segments[0].action_rates)
+    day_by_day = policy.membership is not None or any(a.id in acting for a in policy.community) \
+        or policy.referral is not None
+    assert len(spans) == months * (1 if day_by_day else 2)  # which arms went a month at a time
     spans.clear()
     by_day = run_replication(policy, scenario, 0, watch=3)
     assert not spans
