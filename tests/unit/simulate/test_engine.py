@@ -310,7 +310,7 @@ def _same(a: object, b: object) -> None:
 
 
 @pytest.mark.parametrize("program", ["reference", *sorted(p.name for p in (ROOT / "programs").glob("*.yaml"))])
-@pytest.mark.parametrize("population", ["bgnbd", "pareto-lognormal-basket"])
+@pytest.mark.parametrize("population", ["bgnbd", "pareto-lognormal-basket", "mid-month-start"])
 def test_a_month_at_a_time_gives_the_results_of_day_by_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                            program: str, population: str) -> None:
     """Arms whose purchases depend on nothing decided day by day are drawn a month at a time;
@@ -328,7 +328,9 @@ def test_a_month_at_a_time_gives_the_results_of_day_by_day(tmp_path: Path, monke
         scenario = _small(0.6, churn_reduction=0.2, cashback_lift=0.1, value_affinity=0.2, referral_rate=0.01,
                           reminder_response=0.2, donation_propensity=0.2, community_retention=0.2)
         scenario = replace(scenario, segments=(replace(scenario.segments[0], action_rates=(("review", 0.5),)),))
-    if population != "bgnbd":
+    if population == "mid-month-start":  # months cut short at both ends of the horizon
+        scenario = replace(scenario, start=scenario.start + 14, days=100)
+    elif population != "bgnbd":
         segment = replace(scenario.segments[0], purchase_model="pareto_nbd", purchase_params=CDNOW_PARETO_TUPLE,
                           spend_model="lognormal", spend_params=(30.0, 0.6),
                           basket_category=(("own_brand", 0.3), ("prescriptions", 0.2), ("other", 0.5)),
