@@ -151,6 +151,7 @@ class ReplayEngine:
         self.open_day: int | None = None
         self.held: Transactions | None = None
         self.rows = 0
+        self._batch_returns = False  # whether the batch being replayed has returns
         self.rejected: list[RowError] = []
         # Purchases of earlier batches, sorted by transaction id, for matching returns.
         self.history = _PurchaseTable.empty()

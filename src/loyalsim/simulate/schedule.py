@@ -108,7 +108,10 @@ def draw_span(start: int, stop: int, born: IntArray, rate: Array, base_rate: Arr
     Returns (customer, day, purchase number) in day order, each customer's purchases in
     their order. The arithmetic is that of :func:`count_repeats` and :func:`schedule_next`
     step by step, so the purchases, and the state left for the next span, are those of
-    drawing the days one by one.
+    drawing the days one by one (tests compare the two on every canonical program).
+    Why the steps are written out again rather than shared through helper kernels: numba
+    does not inline a helper taking a customer's arrays, and the calls made this loop
+    twice as slow (measured: 120 → 250 ms a replication at 200,000 customers).
     """
     n = next_day.size
     # Who starts buying in the span: scheduled repeats (by day), then newcomers' first purchases.
