@@ -73,7 +73,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             f" (target >= 1.7x: {'met' if base / wall >= 1.7 else 'MISSED'}; " \
             f"{timings['in_process_threads'] / wall:.2f}x the in-process run with its thread beside)"
         print(f"{name:>18}: {wall:8.1f} s for {replications} replications of {customers:,} customers x 36 months "
-              f"-> {base / wall:.2f}x{verdict}")
+              f"-> {base / wall:.3f}x{verdict}")
     print(f"outputs identical across backends: {identical}")
     if not identical:
         raise RuntimeError("backends disagree")
