@@ -21,21 +21,18 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from functools import cache
 
 _M_TRIM_THRESHOLD = -1  # from glibc's malloc.h
 _M_MMAP_MAX = -4
 _TRIM_ABOVE = 1 << 30  # free memory at the top of the heap beyond this (1 GiB) is still handed back
 
-_done: list[bool] = []
-
-
+@cache
 def keep_freed_memory() -> bool:
     """Ask glibc to keep freed blocks for reuse (no mmap for large blocks, little trimming).
 
-    Returns whether the options are in force. Safe to call any number of times, from any thread.
+    Returns whether the options are in force. The work is done once per process (remembered).
     """
-    if _done:
-        return _done[0]
     applied = False
     if sys.platform.startswith("linux") and os.environ.get("LOYALSIM_KEEP_MEMORY", "1") != "0":
         try:
@@ -47,5 +44,4 @@ def keep_freed_memory() -> bool:
             mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
             # mallopt returns 1 on success, 0 on error.
             applied = mallopt(_M_MMAP_MAX, 0) == 1 and mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE) == 1
-    _done.append(applied)
     return applied

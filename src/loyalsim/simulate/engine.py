@@ -164,9 +164,8 @@ class Arm:
 
 @dataclass
 class Shopping:
-    """One arm's purchases of one day: those the program has still to credit, and the day's totals."""
+    """One arm's purchases of a day (or a month): those the program has still to credit, and their totals."""
 
-    day: int
     bought: list[tuple[IntArray, IntArray, IntArray]]  # (customers, amounts in minor units, purchase numbers)
     purchases: int
     revenue: int  # minor units
@@ -316,8 +315,9 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     dividends = DividendLedger(policy.value.dividend.paid_in_month) \
         if policy.value is not None and policy.value.dividend is not None else None
     cohort_rows: list[tuple[int, int, int, int, int]] = []
-    month_alive: dict[int, npt.NDArray[np.bool_]] = {}  # the program arm's customers alive at each month end
-    alive_at: dict[int, npt.NDArray[np.bool_]] = {}  # the same by last day, drawn with a month's purchases
+    # The program arm's customers alive at each month end, by month: drawn with the month's
+    # purchases when the arm goes a month at a time, else found by the month-end process.
+    month_alive: dict[int, npt.NDArray[np.bool_]] = {}
     tier_counts: dict[int, list[int]] = {}
     story: list[dict[str, Any]] = []
 
@@ -501,7 +501,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             number = repeat(arm, who)
         if watch is not None and arm.gone[watch] and not any(e["event"] == "dropout" for e in told):
             told.append({"day": day, "event": "dropout", "arm": name, "after": int(arm.repeats[watch])})
-        return Shopping(day, bought, purchases, revenue)
+        return Shopping(bought, purchases, revenue)
 
     def add_to_tally(name: str, shopping: Shopping) -> list[tuple[IntArray, IntArray, IntArray]]:
         """Count the day's purchases in the arm's month; returns those the program has to credit."""
@@ -531,7 +531,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             arm.repeats, arm.allowed, arm.clock, arm.last_time, arm.death, arm.birth, arm.gone, arm.next_day,
             scenario.days - 1)
         amounts = spend(who, numbers)
-        return Shopping(start, [(who, amounts, numbers)], int(who.size), int(amounts.sum())), days
+        return Shopping([(who, amounts, numbers)], int(who.size), int(amounts.sum())), days
 
     def control_daily(env: simpy.Environment) -> Any:
         arm = arms["control"]
@@ -557,13 +557,13 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         arm's month, while the program credits this month's."""
         drawn = alongside(draw_program_span, *spans[0])
         control_steps.append(alongside(control_env.run, spans[0][1]))
-        for month, (_, stop) in enumerate(spans):
+        for number, (_, stop) in enumerate(spans):
             shopping, days, alive = drawn.result()
-            if month + 1 < len(spans):
-                drawn = alongside(draw_program_span, *spans[month + 1])
-                control_steps.append(alongside(control_env.run, spans[month + 1][1]))
+            if number + 1 < len(spans):
+                drawn = alongside(draw_program_span, *spans[number + 1])
+                control_steps.append(alongside(control_env.run, spans[number + 1][1]))
             # The drawing may already be in the next month: the month end counts who was alive at this one's.
-            alive_at[stop - 1] = alive
+            month_alive[month_of(scenario.start + stop - 1)] = alive
             bought = add_to_tally("program", shopping)
             if shopping.purchases:
                 credit(days, bought)
@@ -684,8 +684,9 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             # Alive until the lifetime ends (not until the last purchase before it: a member who buys
             # faster makes their last purchase earlier but lives just as long).
             if name == "program":
-                alive = alive_at.pop(last) if last in alive_at else (arm.birth <= last) & (last < arm.death)
-                month_alive[month] = alive
+                if month not in month_alive:
+                    month_alive[month] = (arm.birth <= last) & (last < arm.death)
+                alive = month_alive[month]
             else:
                 alive = (arm.birth <= last) & (last < arm.death)
             extra: dict[str, int] = {}
