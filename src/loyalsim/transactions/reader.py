@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from loyalsim.compiled import kernel
 from loyalsim.errors import InputError, UsageError
+from loyalsim.transactions.codes import encode, text_buffers
 
 REQUIRED = ("customer_id", "date", "amount")
 OPTIONAL = ("transaction_id", "category", "channel", "kind", "quantity")
@@ -69,7 +70,7 @@ class Transactions:
     category: IntArray | None
     channel: IntArray | None
     quantity: IntArray
-    row: IntArray  # source row number (header = row 1)
+    row: npt.NDArray[np.signedinteger[Any]]  # source row number (header = row 1), int32
     file: str
     rejected: list[RowError]
     file_index: IntArray | None = None  # which of ``files`` each row came from (None: all from ``file``)
@@ -244,7 +245,7 @@ def _blank(column: pa.ChunkedArray) -> BoolArray:
             parts.append(pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(chunk.cast(pa.string()))), 0),
                                       True).to_numpy(zero_copy_only=False))
             continue
-        offsets, text = _text_buffers(chunk)
+        offsets, text = text_buffers(chunk)
         blank, unsure = _blank_text(text, offsets)
         maybe = np.flatnonzero(unsure)
         if maybe.size:  # non-ASCII bytes and nothing else: Unicode whitespace is Arrow's to judge
@@ -273,20 +274,9 @@ def _blank_text(text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.signedinteg
     return blank, unsure
 
 
-def _text_buffers(chunk: pa.Array) -> tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[np.uint8]]:
-    """The offsets and bytes of a text array chunk (no copies)."""
-    wide = pa.types.is_large_string(chunk.type)
-    offsets: npt.NDArray[np.signedinteger[Any]] = np.frombuffer(
-        chunk.buffers()[1], dtype=np.int64 if wide else np.int32,
-        count=len(chunk) + 1, offset=chunk.offset * (8 if wide else 4))
-    data = chunk.buffers()[2]
-    text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-    return offsets, text
-
-
 def _parse_text_chunk(chunk: pa.Array, minor_units: int) -> tuple[IntArray, npt.NDArray[np.uint8]]:
     """One chunk of a text column (no nulls) as minor units and a status per value."""
-    offsets, text = _text_buffers(chunk)
+    offsets, text = text_buffers(chunk)
     amount, status = _parse_decimal_text(text, offsets, minor_units, _MAX_MINOR)
     floats = np.flatnonzero(status == _FLOAT)
     if floats.size:
@@ -408,19 +398,23 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
         bad[:] |= new
 
     customers = column("customer_id")
-    # Hashing the ids is the slowest step; Arrow releases the GIL, so it runs beside the rest.
+    assert customers is not None  # a required column (checked by _rename)
+    # Coding the ids runs beside the dates and amounts (the kernels and Arrow release the GIL).
     from concurrent.futures import ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(max_workers=1)
     encoding = pool.submit(encode, customers, None)
-    blank = _blank(customers)
-    reject(blank, "customer_id", "missing customer id")
-
     day, second, dates_ok, dates_in_range = _parse_dates(column("date"))
+    amount, amount_ok, in_range = _parse_amounts(column("amount"), minor_units)
+    all_rows, customer_ids = encoding.result()
+    pool.shutdown()
+    # Ids are trimmed when coded, so a blank one is "", the first in the table (or null, in Parquet).
+    if customers.null_count or (customer_ids.size and not str(customer_ids[0]).strip()):
+        reject(_blank(customers), "customer_id", "missing customer id")
+
     reject(~dates_ok, "date", "not a date (expected YYYY-MM-DD, YYYYMMDD or YYYY-MM-DDTHH:MM[:SS])")
     reject(~dates_in_range, "date", f"date out of range (loyalsim reads {FIRST_DATE} to {LAST_DATE})")
 
-    amount, amount_ok, in_range = _parse_amounts(column("amount"), minor_units)
     reject(~amount_ok, "amount", "not a number")
     reject(~in_range, "amount", "amount out of range")
 
@@ -450,14 +444,11 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
             raise InputError(f"{file}: row {first + 2} is a return, but the file has no transaction_id column to "
                              "match returns to their purchases; add one (or map it with --column transaction_id=...)")
 
-    # The kept rows in day order, gathered once per column (no copy in file order first).
-    kept = np.flatnonzero(~bad) if bad.any() else None
-    kept_day = day if kept is None else day[kept]
-    order = day_order(kept_day)
-    pick = order if kept is None else kept[order]
-    size = pick.size
-    all_rows, customer_ids = encoding.result()
-    pool.shutdown()
+    # The kept rows in day order: one pass moves the main columns, ``pick`` finds the others.
+    optional = [second.any(), kinds is not None, quantities is not None, ids is not None,
+                column("category") is not None, column("channel") is not None]
+    pick, sorted_day, sorted_customer, sorted_amount, row = _kept_by_day(bad, day, all_rows, amount, any(optional))
+    size = row.size
     # Ids of rejected rows only may remain in the table: harmless, they never start.
     tid, tid_values = encode(ids, pick, empty_is_missing=True) if ids is not None else (None, _NO_VALUES)
     cat, cat_values = encode(column("category"), pick, empty_is_missing=True) \
@@ -465,87 +456,67 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
     chan, chan_values = encode(column("channel"), pick, empty_is_missing=True) \
         if column("channel") is not None else (None, _NO_VALUES)
     return Transactions(
-        customer=all_rows[pick], customer_ids=customer_ids, day=kept_day[order],
-        second=second[pick] if second.any() else np.zeros(size, dtype=np.int32), amount=amount[pick],
+        customer=sorted_customer, customer_ids=customer_ids, day=sorted_day,
+        second=second[pick] if optional[0] else np.zeros(size, dtype=np.int32), amount=sorted_amount,
         is_return=is_return[pick] if kinds is not None else np.zeros(size, dtype=bool), transaction_id=tid,
         category=cat, channel=chan,
         quantity=quantity[pick].astype(np.int32, copy=False) if quantities is not None
         else np.ones(size, dtype=np.int32),
-        row=(pick + 2).astype(np.int32), file=file, rejected=sorted(errors, key=lambda e: e.row),
+        row=row, file=file, rejected=sorted(errors, key=lambda e: e.row),
         transaction_ids=tid_values, categories=cat_values, channels=chan_values,
     )
 
 
+def _kept_by_day(bad: BoolArray, day: IntArray, customer: IntArray, amount: IntArray, with_pick: bool
+                 ) -> tuple[IntArray, IntArray, IntArray, IntArray, npt.NDArray[np.int32]]:
+    """The rows not ``bad``, in stable day order: their positions (only ``with_pick``: else
+    empty), days, customers, amounts and source row numbers (header = row 1)."""
+    kept = ~bad
+    if not kept.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty, np.zeros(0, dtype=np.int32)
+    first, last = int(day[kept].min()), int(day[kept].max())
+    if last - first + 1 > max(4 * day.size, 1 << 20):  # a wild span: a comparison sort and gathers
+        pick = np.flatnonzero(kept)
+        pick = pick[np.argsort(day[pick], kind="stable")]
+        return pick, day[pick], customer[pick], amount[pick], (pick + 2).astype(np.int32)
+    size = int(kept.sum())
+    pick = np.empty(size if with_pick else 0, dtype=np.int64)
+    out_day, out_customer = np.empty(size, dtype=day.dtype), np.empty(size, dtype=customer.dtype)
+    out_amount, row = np.empty(size, dtype=amount.dtype), np.empty(size, dtype=np.int32)
+    _scatter_by_day(bad, day, customer, amount, first, last - first + 1, pick, out_day, out_customer, out_amount, row)
+    return pick, out_day, out_customer, out_amount, row
+
+
+@kernel
+def _scatter_by_day(bad: BoolArray, day: npt.NDArray[np.signedinteger[Any]],
+                    customer: npt.NDArray[np.signedinteger[Any]], amount: IntArray, first: int, span: int,
+                    pick: IntArray, out_day: npt.NDArray[np.signedinteger[Any]],
+                    out_customer: npt.NDArray[np.signedinteger[Any]], out_amount: IntArray,
+                    row: npt.NDArray[np.int32]) -> None:
+    """A stable counting sort by day of the rows not ``bad``, moving each column as it goes
+    (writes to one place per day, not a gather per column from all over memory)."""
+    start = np.zeros(span + 1, dtype=np.int64)
+    for i in range(day.size):
+        if not bad[i]:
+            start[day[i] - first + 1] += 1
+    for k in range(span):
+        start[k + 1] += start[k]
+    for i in range(day.size):
+        if bad[i]:
+            continue
+        slot = day[i] - first
+        at = start[slot]
+        start[slot] = at + 1
+        if pick.size:
+            pick[at] = i
+        out_day[at] = day[i]
+        out_customer[at] = customer[i]
+        out_amount[at] = amount[i]
+        row[at] = i + 2
+
+
 _NO_VALUES: ObjArray = np.zeros(0, dtype=object)
-
-
-def encode(values: pa.ChunkedArray | None, rows: IntArray | None, *, empty_is_missing: bool = False
-           ) -> tuple[IntArray, ObjArray]:
-    """Codes (ranks in the sorted distinct values) for the kept ``rows`` of a text column.
-
-    Whitespace is trimmed on the distinct values only (cheap), merging ' a' with 'a'.
-    """
-    assert values is not None
-    column = values.combine_chunks()
-    fast = _encode_fixed_width(column, rows)
-    if fast is not None:
-        return fast
-    encoded = column.dictionary_encode()
-    trimmed = pc.utf8_trim_whitespace(encoded.dictionary)
-    distinct = pc.unique(trimmed)
-    order = pc.sort_indices(distinct).to_numpy()
-    sorted_values = distinct.take(pa.array(order))
-    # Each original dictionary entry → rank of its trimmed text in the sorted distinct values.
-    rank = pc.index_in(trimmed, value_set=sorted_values).to_numpy(zero_copy_only=False).astype(np.int32)
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
-    codes = rank[indices if rows is None else indices[rows]]
-    table = np.asarray(sorted_values.to_pylist(), dtype=object)
-    if empty_is_missing and table.size and table[0] == "":
-        # "" sorts first: drop it from the table and shift the codes so that it becomes -1.
-        return codes - 1, table[1:]
-    return codes, table
-
-
-def _encode_fixed_width(column: pa.Array, rows: IntArray | None) -> tuple[IntArray, ObjArray] | None:
-    """Ids of one width of at most 8 bytes, with no surrounding blanks, as exact integer keys.
-
-    Packing each id's bytes big-endian into a uint64 keeps their sort order, and integers
-    hash far faster than strings (about 2x on ten million ids). None when not applicable.
-    """
-    if column.null_count or len(column) == 0 or not (pa.types.is_string(column.type)
-                                                     or pa.types.is_large_string(column.type)):
-        return None
-    offsets, data = _text_buffers(column)
-    width = int(offsets[1] - offsets[0])
-    if not 0 < width <= 8 or int(offsets[-1] - offsets[0]) != width * len(column):
-        return None
-    raw = data[offsets[0]:offsets[-1]].reshape(-1, width)
-    if np.isin(raw[:, 0], _BLANKS).any() or np.isin(raw[:, -1], _BLANKS).any():
-        return None
-    padded = np.zeros((raw.shape[0], 8), dtype=np.uint8)
-    padded[:, 8 - width:] = raw
-    keys = padded.view(">u8").ravel().astype(np.uint64)
-    encoded = pc.dictionary_encode(pa.array(keys))
-    distinct = encoded.dictionary.to_numpy()
-    order = np.argsort(distinct)
-    rank = np.empty(order.size, dtype=np.int32)
-    rank[order] = np.arange(order.size, dtype=np.int32)
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
-    codes = rank[indices if rows is None else indices[rows]]
-    text = padded_to_text(distinct[order], width)
-    return codes, text
-
-
-_BLANKS = np.frombuffer(b" \t\r\n\x0b\x0c", dtype=np.uint8)
-
-
-def padded_to_text(keys: npt.NDArray[np.uint64], width: int) -> ObjArray:
-    """Inverse of the packing in :func:`_encode_fixed_width`."""
-    as_bytes = keys.astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - width:]
-    strings = np.frombuffer(as_bytes.tobytes(), dtype=f"S{width}")
-    if (as_bytes < 0x80).all():  # ASCII (the usual ids): numpy's own cast, far faster than decoding one by one
-        return strings.astype(f"U{width}").astype(object)
-    return np.asarray(np.char.decode(strings, "utf-8"), dtype=object)
 
 
 def sort_transactions(t: Transactions) -> Transactions:
