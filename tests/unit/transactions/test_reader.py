@@ -83,6 +83,27 @@ def test_blank_customer_ids_are_rejected_whatever_the_whitespace(tmp_path: Path)
     assert sorted(tx.customer_ids[tx.customer].tolist()) == ["a", "b", "é"]
 
 
+
+def test_null_customer_ids_in_parquet_are_missing_ids(tmp_path: Path) -> None:
+    table = pa.table({"customer_id": pa.array(["a", None, "b", "  "]), "date": ["2027-01-01"] * 4,
+                      "amount": ["1", "2", "3", "4"]})
+    pq.write_table(table, tmp_path / "tx.parquet")
+    tx = read_transactions(tmp_path / "tx.parquet")
+    assert [(e.row, e.message) for e in tx.rejected] == [(3, "missing customer id"), (5, "missing customer id")]
+    assert sorted(tx.customer_ids[tx.customer].tolist()) == ["a", "b"]
+
+
+def test_rows_with_problems_leave_the_others_in_day_order_with_their_columns(tmp_path: Path) -> None:
+    path = tmp_path / "tx.csv"
+    rows = [("x1", "2027-03-02", "1"), ("y2", "bad", "2"), ("x1", "2027-01-05", "3"), ("z3", "2027-03-02", "x"),
+            ("z3", "2027-01-05", "5"), ("y2", "2027-02-01", "6")]
+    path.write_text("customer_id,date,amount\n" + "".join(f"{c},{d},{a}\n" for c, d, a in rows))
+    tx = read_transactions(path)
+    assert tx.row.tolist() == [4, 6, 7, 2]
+    assert tx.customer_ids[tx.customer].tolist() == ["x1", "z3", "y2", "x1"]
+    assert tx.amount.tolist() == [300, 500, 600, 100]
+    assert [str(np.datetime64(int(d), "D")) for d in tx.day] == ["2027-01-05", "2027-01-05", "2027-02-01", "2027-03-02"]
+
 DATES = [
     # text, (day as ISO date, second of day) or the start of the rejection message
     ("2027-03-01", ("2027-03-01", 0)), ("20270301", ("2027-03-01", 0)), (" 2027-03-01 ", ("2027-03-01", 0)),
