@@ -102,15 +102,21 @@ def _encode_dense(values: pa.ChunkedArray) -> Codes | None:
     buffers = [text_buffers(chunk) for chunk in chunks]
     first_offsets = buffers[0][0]
     width = int(first_offsets[1] - first_offsets[0])
-    if width == 0:
+    if width == 0 or not all(_one_width(offsets, width) for offsets, _ in buffers):
         return None
+    return dense_codes([(text, offsets[:-1]) for offsets, text in buffers], width)
+
+
+def dense_codes(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedinteger[Any]]]], width: int
+                ) -> Codes | None:
+    """The dense way over values of ``width`` bytes (non-empty), each starting at ``starts``
+    in its part's ``text``: parts are (text, starts) in row order. None when it does not apply."""
     seen = np.zeros((width, 256), dtype=np.bool_)
-    for offsets, text in buffers:
-        if not _seen_bytes(text, offsets, width, seen):
-            return None  # values of several widths
+    for text, starts in parts:
+        _seen_bytes(text, starts, width, seen)
     if _may_be_trimmed(seen[0]) or _may_be_trimmed(seen[-1]):
         return None  # whitespace around values: the general way trims it
-    n = sum(len(chunk) for chunk in chunks)
+    n = sum(starts.size for _, starts in parts)
     cardinality = seen.sum(axis=1).astype(np.int64)
     slots = 1
     weight = np.zeros(width, dtype=np.int64)
@@ -124,12 +130,13 @@ def _encode_dense(values: pa.ChunkedArray) -> Codes | None:
     keys = np.empty(n, dtype=np.int64)
     slot_rank = np.zeros(slots, dtype=np.int32)
     at = 0
-    for offsets, text in buffers:
-        _dense_keys(text, offsets, width, digit, weight, keys, at, slot_rank)
-        at += offsets.size - 1
+    for text, starts in parts:
+        _dense_keys(text, starts, width, digit, weight, keys, at, slot_rank)
+        at += starts.size
     count = _rank_slots(slot_rank)
     codes = np.empty(n, dtype=np.int32)
     _gather(keys, slot_rank, codes)
+    del keys
     present = np.flatnonzero(slot_rank >= 0)
     # Back from keys to bytes, position by position.
     byte_of = [np.flatnonzero(seen[position]).astype(np.uint8) for position in range(width)]
@@ -140,25 +147,31 @@ def _encode_dense(values: pa.ChunkedArray) -> Codes | None:
 
 
 @kernel
-def _seen_bytes(text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.signedinteger[Any]], width: int,
-                seen: npt.NDArray[np.bool_]) -> bool:
-    """Mark ``seen[position, byte]`` for every value; False (stopping) at a value not ``width`` bytes long."""
-    for row in range(offsets.size - 1):
-        at = offsets[row]
-        if offsets[row + 1] - at != width:
+def _one_width(offsets: npt.NDArray[np.signedinteger[Any]], width: int) -> bool:
+    """Whether every value of a text array (its offsets) is ``width`` bytes long."""
+    for row in range(offsets.size - 1):  # noqa: SIM110 (a compiled loop: numba has no all() over a generator)
+        if offsets[row + 1] - offsets[row] != width:
             return False
-        for i in range(width):
-            seen[i, text[at + i]] = True
     return True
 
 
 @kernel
-def _dense_keys(text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.signedinteger[Any]], width: int,
+def _seen_bytes(text: npt.NDArray[np.uint8], starts: npt.NDArray[np.signedinteger[Any]], width: int,
+                seen: npt.NDArray[np.bool_]) -> None:
+    """Mark ``seen[position, byte]`` for every value."""
+    for row in range(starts.size):
+        at = starts[row]
+        for i in range(width):
+            seen[i, text[at + i]] = True
+
+
+@kernel
+def _dense_keys(text: npt.NDArray[np.uint8], starts: npt.NDArray[np.signedinteger[Any]], width: int,
                 digit: IntArray, weight: IntArray, keys: IntArray, start: int,
                 slot_rank: npt.NDArray[np.int32]) -> None:
     """Each value's key (into ``keys`` from ``start``); mark its slot as present."""
-    for row in range(offsets.size - 1):
-        at = offsets[row]
+    for row in range(starts.size):
+        at = starts[row]
         key = 0
         for i in range(width):
             key += digit[i, text[at + i]] * weight[i]

@@ -17,6 +17,7 @@ order of rows. (Different customers never interact, so their relative order is m
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,13 @@ import pyarrow.compute as pc
 from loyalsim.compiled import kernel
 from loyalsim.errors import InputError, UsageError
 from loyalsim.transactions.codes import encode, text_buffers
+from loyalsim.transactions.plain_csv import PlainRead, header_names, read_plain_csv
+from loyalsim.transactions.values import FLOAT, MAX_MINOR, NOT_A_NUMBER, OK, TOO_BIG, decimal_value
 
 REQUIRED = ("customer_id", "date", "amount")
 OPTIONAL = ("transaction_id", "category", "channel", "kind", "quantity")
 IntArray = npt.NDArray[np.int64]
+Ints = npt.NDArray[np.signedinteger[Any]]  # integers of any width (int32 days and codes)
 BoolArray = npt.NDArray[np.bool_]
 ObjArray = npt.NDArray[np.object_]
 
@@ -297,86 +301,69 @@ def _amounts_as_floats(column: pa.Array, minor_units: int) -> tuple[IntArray, Bo
     return np.rint(scaled).astype(np.int64), ok, in_range | ~ok
 
 
-_OK, _NOT_A_NUMBER, _TOO_BIG, _FLOAT = range(4)
-_MAX_MINOR = 10**15  # the largest amount, in minor units, that a row may carry
+_OK, _NOT_A_NUMBER, _TOO_BIG, _FLOAT = OK, NOT_A_NUMBER, TOO_BIG, FLOAT
+_MAX_MINOR = MAX_MINOR
 
 
 @kernel
 def _parse_decimal_text(text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.signedinteger[Any]],
                         minor_units: int, limit: int
                         ) -> tuple[IntArray, npt.NDArray[np.uint8]]:
-    """Each value of an Arrow text column as minor units: [blanks][sign](digits[.digits]|.digits)[blanks].
-
-    Status per value: _OK, _NOT_A_NUMBER, _TOO_BIG (beyond ``limit`` minor units) or _FLOAT
-    (an exponent: left to the float path). Digits past the minor unit round half-even.
-    """
+    """Each value of an Arrow text column as minor units, and its status (see ``values.decimal_value``)."""
     n = offsets.size - 1
     amount = np.zeros(n, dtype=np.int64)
     status = np.zeros(n, dtype=np.uint8)
     for row in range(n):
-        i, end = offsets[row], offsets[row + 1]
-        while i < end and (text[i] == 32 or 9 <= text[i] <= 13):
-            i += 1
-        while end > i and (text[end - 1] == 32 or 9 <= text[end - 1] <= 13):
-            end -= 1
-        negative = False
-        if i < end and (text[i] == 45 or text[i] == 43):  # '-' or '+'
-            negative = text[i] == 45
-            i += 1
-        value = 0
-        digits = 0
-        big = False
-        while i < end and 48 <= text[i] <= 57:
-            if value > limit:
-                big = True
-            else:
-                value = value * 10 + (text[i] - 48)
-            digits += 1
-            i += 1
-        kept = 0  # fraction digits taken into value
-        first_dropped = -1  # the first fraction digit past the minor unit
-        rest_nonzero = False  # any nonzero digit after that one
-        if i < end and text[i] == 46:  # '.'
-            i += 1
-            while i < end and 48 <= text[i] <= 57:
-                digit = text[i] - 48
-                if kept < minor_units:
-                    if value > limit:
-                        big = True
-                    else:
-                        value = value * 10 + digit
-                    kept += 1
-                elif first_dropped < 0:
-                    first_dropped = digit
-                elif digit:
-                    rest_nonzero = True
-                digits += 1
-                i += 1
-        if digits == 0:
-            status[row] = _NOT_A_NUMBER
-            continue
-        if i < end and (text[i] == 101 or text[i] == 69):  # 'e' or 'E'
-            status[row] = _FLOAT
-            continue
-        if i != end:
-            status[row] = _NOT_A_NUMBER
-            continue
-        while kept < minor_units:
-            value *= 10
-            kept += 1
-        if first_dropped > 5 or (first_dropped == 5 and (rest_nonzero or value % 2 == 1)):
-            value += 1
-        if big or value > limit:
-            status[row] = _TOO_BIG
-            continue
-        amount[row] = -value if negative else value
+        amount[row], status[row] = decimal_value(text, offsets[row], offsets[row + 1], minor_units, limit)
     return amount, status
+
+
+def _read_plain(path: Path, minor_units: int, column_map: dict[str, str], file: str) -> PlainRead | None:
+    """A plain CSV file read from its bytes (``plain_csv``), or None: read it with Arrow."""
+    if path.name.lower().endswith((".parquet", ".pq")) or not path.is_file():
+        return None
+    names = header_names(path)
+    if names is None or len(set(names)) != len(names) or "" in names:
+        return None
+    renamed = _rename(pa.Table.from_arrays([pa.array([], pa.string())] * len(names), names=names), column_map,
+                      file).schema.names
+    low, high = (int(np.datetime64(d, "D").astype(np.int64)) for d in (FIRST_DATE, LAST_DATE))
+    return read_plain_csv(path, renamed, OPTIONAL, minor_units, low, high)
+
+
+def _parse_core(table: pa.Table, minor_units: int, reject: Callable[[BoolArray, str, str], None]
+                ) -> tuple[Ints, ObjArray, Ints, Ints, IntArray]:
+    """Customer codes and ids, days, seconds and amounts of an Arrow table, rejecting what is bad."""
+    customers = table.column("customer_id")
+    # Coding the ids runs beside the dates and amounts (the kernels and Arrow release the GIL).
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    encoding = pool.submit(encode, customers, None)
+    day, second, dates_ok, dates_in_range = _parse_dates(table.column("date"))
+    amount, amount_ok, in_range = _parse_amounts(table.column("amount"), minor_units)
+    all_rows, customer_ids = encoding.result()
+    pool.shutdown()
+    # Ids are trimmed when coded, so a blank one is "", the first in the table (or null, in Parquet).
+    if customers.null_count or (customer_ids.size and not str(customer_ids[0]).strip()):
+        reject(_blank(customers), "customer_id", "missing customer id")
+
+    reject(~dates_ok, "date", "not a date (expected YYYY-MM-DD, YYYYMMDD or YYYY-MM-DDTHH:MM[:SS])")
+    reject(~dates_in_range, "date", f"date out of range (loyalsim reads {FIRST_DATE} to {LAST_DATE})")
+
+    reject(~amount_ok, "amount", "not a number")
+    reject(~in_range, "amount", "amount out of range")
+    return all_rows, customer_ids, day, second, amount
 
 
 def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[str, str] | None = None) -> Transactions:
     """Read, check and sort a transaction file; rows with problems go to ``rejected``."""
     file = str(path)
-    table = _rename(_read_table(Path(path)), column_map or {}, file)
+    plain = _read_plain(Path(path), minor_units, column_map or {}, file)
+    if plain is not None:
+        table = pa.table(plain.others) if plain.others else pa.table({"_": pa.nulls(len(plain))})
+    else:
+        table = _rename(_read_table(Path(path)), column_map or {}, file)
     n = table.num_rows
     errors: list[RowError] = []
     bad = np.zeros(n, dtype=bool)
@@ -397,26 +384,11 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
                                    f"{int(new.sum()) - 1000} more rows with this problem"))
         bad[:] |= new
 
-    customers = column("customer_id")
-    assert customers is not None  # a required column (checked by _rename)
-    # Coding the ids runs beside the dates and amounts (the kernels and Arrow release the GIL).
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(max_workers=1)
-    encoding = pool.submit(encode, customers, None)
-    day, second, dates_ok, dates_in_range = _parse_dates(column("date"))
-    amount, amount_ok, in_range = _parse_amounts(column("amount"), minor_units)
-    all_rows, customer_ids = encoding.result()
-    pool.shutdown()
-    # Ids are trimmed when coded, so a blank one is "", the first in the table (or null, in Parquet).
-    if customers.null_count or (customer_ids.size and not str(customer_ids[0]).strip()):
-        reject(_blank(customers), "customer_id", "missing customer id")
-
-    reject(~dates_ok, "date", "not a date (expected YYYY-MM-DD, YYYYMMDD or YYYY-MM-DDTHH:MM[:SS])")
-    reject(~dates_in_range, "date", f"date out of range (loyalsim reads {FIRST_DATE} to {LAST_DATE})")
-
-    reject(~amount_ok, "amount", "not a number")
-    reject(~in_range, "amount", "amount out of range")
+    if plain is not None:  # ids, dates and amounts already read, all of them valid
+        all_rows, customer_ids, day, amount = plain.customer, plain.customer_ids, plain.day, plain.amount
+        second = np.zeros(n, dtype=np.int32)
+    else:
+        all_rows, customer_ids, day, second, amount = _parse_core(table, minor_units, reject)
 
     kinds = column("kind")
     is_return = np.zeros(n, dtype=bool)
@@ -467,8 +439,8 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
     )
 
 
-def _kept_by_day(bad: BoolArray, day: IntArray, customer: IntArray, amount: IntArray, with_pick: bool
-                 ) -> tuple[IntArray, IntArray, IntArray, IntArray, npt.NDArray[np.int32]]:
+def _kept_by_day(bad: BoolArray, day: Ints, customer: Ints, amount: IntArray, with_pick: bool
+                 ) -> tuple[IntArray, Ints, Ints, IntArray, npt.NDArray[np.int32]]:
     """The rows not ``bad``, in stable day order: their positions (only ``with_pick``: else
     empty), days, customers, amounts and source row numbers (header = row 1)."""
     kept = ~bad

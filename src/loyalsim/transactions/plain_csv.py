@@ -1,0 +1,224 @@
+"""Reading a plain CSV transaction file straight from its bytes, in one compiled pass.
+
+Where: the transaction reader (stage 4b input) tries this first for every CSV file. A
+*plain* file is the usual export: comma-separated, one row per line (``\\n`` or
+``\\r\\n``), values quoted or not but holding no quote, comma or line break, and every
+value of the core columns clean: customer ids with nothing to trim, dates as
+``YYYY-MM-DD`` (real dates, 1900-01-01 to 2199-12-31), amounts as non-negative decimals.
+Its ids, dates and amounts are read from the file's bytes (mapped, not copied) into
+numbers, and its other known columns into Arrow text columns, without the column of ten
+million strings per column that Arrow's reader makes first (measured figures:
+benchmarks/README.md).
+
+Anything else (a quote inside a value, a blank line, a byte-order mark, another date
+format, a value to reject or to trim) returns None at the first row that is not plain,
+and the file is read by Arrow's reader, which places every problem at its row and column.
+Both readers share the per-value kernels of ``values``, so a plain file reads alike either
+way (a test checks, over generated files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from loyalsim.compiled import kernel
+from loyalsim.transactions.codes import dense_codes, encode
+from loyalsim.transactions.values import MAX_MINOR, OK, decimal_value, iso_day
+
+IntArray = npt.NDArray[np.int64]
+ObjArray = npt.NDArray[np.object_]
+
+_IGNORED, _ID, _DATE, _AMOUNT, _TEXT = range(5)  # a column's role; text columns are _TEXT + j
+_NOT_A_DAY = -(2**62)
+
+
+@dataclass
+class PlainRead:
+    """A plain file's rows, in file order."""
+
+    customer: npt.NDArray[np.signedinteger[Any]]  # codes into ``customer_ids``
+    customer_ids: ObjArray
+    day: npt.NDArray[np.int32]
+    amount: IntArray  # minor units
+    others: dict[str, pa.ChunkedArray]  # the other known columns, as text
+
+    def __len__(self) -> int:
+        return int(self.day.shape[0])
+
+
+def read_plain_csv(path: Path, names: list[str], text_columns: tuple[str, ...], minor_units: int, first_day: int,
+                   last_day: int) -> PlainRead | None:
+    """The file at ``path`` (its header, already checked and renamed, is ``names``) if it is
+    plain (see the module's docstring); None otherwise. Of its other columns, those named in
+    ``text_columns`` are read as text, the rest ignored."""
+    with path.open("rb") as handle:
+        try:
+            # Populated up front: one call maps the whole file (in the page cache) instead of a
+            # page fault every few pages as the scan goes.
+            mapped = mmap.mmap(handle.fileno(), 0, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0),
+                               prot=mmap.PROT_READ)
+        except ValueError:  # an empty file cannot be mapped
+            return None
+    try:
+        return _read(np.frombuffer(mapped, dtype=np.uint8), names, [n for n in names if n in text_columns],
+                     minor_units, first_day, last_day)
+    finally:
+        with contextlib.suppress(BufferError):  # an array still views the mapping: it closes when that array goes
+            mapped.close()
+
+
+def header_names(path: Path) -> list[str] | None:
+    """The column names of a plain header line (None: not plain: quotes, a byte-order mark,
+    not UTF-8, no line break)."""
+    with path.open("rb") as handle:
+        line = handle.readline(1 << 16)
+    if not line.endswith(b"\n") or line.startswith(b"\xef\xbb\xbf"):
+        return None
+    try:
+        text = line.decode("utf-8").rstrip("\n")
+    except UnicodeDecodeError:
+        return None
+    if text.endswith("\r"):
+        text = text[:-1]
+    if "\r" in text:
+        return None
+    names = [name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name for name in text.split(",")]
+    return None if any('"' in name for name in names) else names
+
+
+def _read(buf: npt.NDArray[np.uint8], names: list[str], text_columns: list[str], minor_units: int, first_day: int,
+          last_day: int) -> PlainRead | None:
+    breaks = np.flatnonzero(buf[: 1 << 16] == 10)
+    start = int(breaks[0]) + 1 if breaks.size else 0
+    if start <= 1 or start >= buf.size:
+        return None  # no header line, or no rows
+    roles = np.array([_ID if name == "customer_id" else _DATE if name == "date" else _AMOUNT if name == "amount"
+                      else _TEXT + text_columns.index(name) if name in text_columns else _IGNORED
+                      for name in names], dtype=np.int64)
+    # Room for as many rows as the shortest plain rows would make ("c,2027-01-01,1\n" per 15
+    # bytes): memory not written is never touched, so the unused room costs nothing.
+    capacity = (buf.size - start) // (2 * len(names) + 9) + 1
+    id_start = np.empty(capacity, dtype=np.int64)
+    id_length = np.empty(capacity, dtype=np.int32)
+    day = np.empty(capacity, dtype=np.int32)
+    amount = np.empty(capacity, dtype=np.int64)
+    spans = np.empty((capacity, 2 * len(text_columns)), dtype=np.int64)
+    rows, plain, width = _scan(buf, start, roles, minor_units, MAX_MINOR, first_day, last_day, id_start, id_length,
+                               day, amount, spans)
+    if not plain or rows == 0:
+        return None
+    coded = dense_codes([(buf, id_start[:rows])], width) if width > 0 else None
+    if coded is None:
+        coded = encode(pa.chunked_array([_text_column(buf, id_start[:rows], id_length[:rows])]), None)
+    others = {name: pa.chunked_array([_text_column(buf, spans[:rows, 2 * j], (spans[:rows, 2 * j + 1]
+                                                                              - spans[:rows, 2 * j]).astype(np.int32))])
+              for j, name in enumerate(text_columns)}
+    return PlainRead(coded[0], coded[1], day[:rows], amount[:rows], others)
+
+
+def _text_column(buf: npt.NDArray[np.uint8], starts: IntArray, lengths: npt.NDArray[np.int32]) -> pa.Array:
+    """The spans ``buf[start:start + length]`` as an Arrow text array (the bytes copied once)."""
+    offsets = np.zeros(starts.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    data = np.empty(int(offsets[-1]), dtype=np.uint8)
+    _copy_spans(buf, starts, offsets, data)
+    if offsets[-1] < 2**31:
+        return pa.Array.from_buffers(pa.string(), starts.size, [None, pa.py_buffer(offsets.astype(np.int32)),
+                                                                 pa.py_buffer(data)])
+    return pa.Array.from_buffers(pa.large_string(), starts.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+@kernel
+def _copy_spans(buf: npt.NDArray[np.uint8], starts: IntArray, offsets: IntArray, data: npt.NDArray[np.uint8]) -> None:
+    for row in range(starts.size):
+        at = starts[row]
+        for k in range(offsets[row + 1] - offsets[row]):
+            data[offsets[row] + k] = buf[at + k]
+
+
+@kernel
+def _blank_or_wide(byte: int) -> bool:
+    """Whether a first or last byte of an id may be whitespace to trim (ASCII blank, or any
+    non-ASCII byte: Unicode has more whitespace)."""
+    return byte == 32 or 9 <= byte <= 13 or byte >= 0x80
+
+
+@kernel
+def _scan(buf: npt.NDArray[np.uint8], start: int, roles: IntArray, minor_units: int, limit: int, first_day: int,
+          last_day: int, id_start: IntArray, id_length: npt.NDArray[np.int32], day: npt.NDArray[np.int32],
+          amount: IntArray, spans: IntArray) -> tuple[int, bool, int]:
+    """Read the rows from ``start``: (rows read, whether all were plain, the ids' common width:
+    -1 when they differ). Stops at the first row that is not plain."""
+    columns = roles.size
+    end = buf.size
+    width = 0
+    row = 0
+    i = start
+    while i < end:
+        for column in range(columns):
+            if i < end and buf[i] == 34:  # '"': a quoted value, plain if it holds no quote or line break
+                i += 1
+                begin = i
+                while i < end and buf[i] != 34:
+                    if buf[i] == 10 or buf[i] == 13:
+                        return row, False, width
+                    i += 1
+                if i >= end:
+                    return row, False, width
+                stop = i
+                i += 1
+            else:
+                begin = i
+                while i < end:
+                    byte = buf[i]
+                    if byte == 44 or byte == 10 or byte == 13:  # noqa: PLR1714 (',', '\n', '\r'; compiled: no set)
+                        break
+                    if byte == 34:  # a quote inside a value: Arrow's to read
+                        return row, False, width
+                    i += 1
+                stop = i
+            if column < columns - 1:
+                if i >= end or buf[i] != 44:
+                    return row, False, width  # too few fields
+                i += 1
+            elif i < end:
+                if buf[i] == 13 and i + 1 < end and buf[i + 1] == 10:
+                    i += 2
+                elif buf[i] == 10:
+                    i += 1
+                else:
+                    return row, False, width  # too many fields, or a lone '\r'
+            role = roles[column]
+            if role == _ID:
+                length = stop - begin
+                if length == 0 or length >= 2**31 or _blank_or_wide(buf[begin]) or _blank_or_wide(buf[stop - 1]):
+                    return row, False, width
+                id_start[row] = begin
+                id_length[row] = length
+                if row == 0:
+                    width = length
+                elif width != length:
+                    width = -1
+            elif role == _DATE:
+                number = iso_day(buf, begin, stop, first_day, last_day)
+                if number == _NOT_A_DAY:
+                    return row, False, width
+                day[row] = number
+            elif role == _AMOUNT:
+                value, status = decimal_value(buf, begin, stop, minor_units, limit)
+                if status != OK or value < 0:
+                    return row, False, width
+                amount[row] = value
+            elif role >= _TEXT:
+                spans[row, 2 * (role - _TEXT)] = begin
+                spans[row, 2 * (role - _TEXT) + 1] = stop
+        row += 1
+    return row, True, width
