@@ -25,11 +25,13 @@ from functools import cache
 
 _M_TRIM_THRESHOLD = -1  # from glibc's malloc.h
 _M_MMAP_MAX = -4
+_M_ARENA_MAX = -8
 _TRIM_ABOVE = 1 << 30  # free memory at the top of the heap beyond this (1 GiB) is still handed back
 
 @cache
 def keep_freed_memory() -> bool:
-    """Ask glibc to keep freed blocks for reuse (no mmap for large blocks, little trimming).
+    """Ask glibc to keep freed blocks for reuse (no mmap for large blocks, little trimming, one
+    arena for all threads).
 
     Returns whether the options are in force. The work is done once per process (remembered).
     """
@@ -43,5 +45,8 @@ def keep_freed_memory() -> bool:
         if mallopt is not None:
             mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
             # mallopt returns 1 on success, 0 on error.
-            applied = mallopt(_M_MMAP_MAX, 0) == 1 and mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE) == 1
+            # One arena for every thread: a block freed by one thread (a replay part, the thread
+            # beside a simulation) is reused by any other, not kept in the freeing thread's heap.
+            applied = (mallopt(_M_MMAP_MAX, 0) == 1 and mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE) == 1
+                       and mallopt(_M_ARENA_MAX, 1) == 1)
     return applied

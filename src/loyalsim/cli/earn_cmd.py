@@ -47,7 +47,7 @@ def run_earn(options: EarnOptions) -> int:
     from loyalsim.allocator import keep_freed_memory
     from loyalsim.compile import load_policy
     from loyalsim.fileio import PendingFile, atomic_path, atomic_write_text
-    from loyalsim.replay.engine import ReplayEngine
+    from loyalsim.replay.parts import parts_for, replay
     from loyalsim.report.earn_output import TableWriter, month_table, render_json, totals_table
     from loyalsim.transactions.merge import read_many
 
@@ -71,11 +71,8 @@ def run_earn(options: EarnOptions) -> int:
     writer = TableWriter(options.output_format, pending.path) if pending is not None else None
     kept: list[MonthRows] = []
     try:
-        engine = ReplayEngine(policy, tx.customer_ids, redeem=options.redeem, lot_capacity=len(tx) + 16,
-                              sink=(lambda rows: writer.write(month_table(policy, ids, rows)))
-                              if writer is not None else None)
-        engine.run(tx)
-        result = engine.finish()
+        result = replay(policy, tx, redeem=options.redeem, parts=parts_for(tx),
+                        sink=(lambda rows: writer.write(month_table(policy, ids, rows))) if writer is not None else None)
         kept = result.months
         late = result.rejected[len(tx.rejected):]
         if late and options.on_error == "fail":
@@ -140,7 +137,7 @@ def _summary(result: ReplayResult, options: EarnOptions) -> None:
     policy = result.policy
     scale = policy.scale
     customers = int(result.started.sum())
-    balance = int((result.ledger.balance - result.ledger.debt)[result.started].sum())
+    balance = int((result.balance - result.debt)[result.started].sum())
     span = (f"{month_label(result.first_month)} to {month_label(result.last_month)}"
             if result.last_month >= result.first_month else "no months")
     where = f"; written to {options.out}" if options.out else ""

@@ -386,8 +386,8 @@ class Vocabulary:
 
     def recode(self, codes: IntArray | None, table: Any, size: int, *, channel: bool = False) -> IntArray:
         """Map a transactions column (codes into ``table``) to policy codes, via the table only."""
-        if codes is None:
-            return np.full(size, -1, dtype=np.int64)
+        if codes is None:  # no such column: -1 for every row, read-only, holding no memory
+            return np.broadcast_to(np.int64(-1), (size,))
         mapping = self._lookup(self.channels if channel else self.categories, table)
         mapping = np.append(mapping, -1)  # code -1 (empty) → index -1 → -1
         result: IntArray = mapping[codes]

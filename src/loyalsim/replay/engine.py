@@ -44,7 +44,7 @@ from loyalsim.compile.levels import level_of
 from loyalsim.compile.policy import Policy
 from loyalsim.compiled import kernel
 from loyalsim.durations import Duration
-from loyalsim.ledger.lots import NEVER, LotLedger
+from loyalsim.ledger.lots import NEVER, CohortTotals, LotLedger
 from loyalsim.transactions.reader import RowError, Transactions, order_within_day
 
 IntArray = npt.NDArray[np.int64]
@@ -73,15 +73,18 @@ class ReplayResult:
     policy: Policy
     customer_ids: npt.NDArray[Any]  # ids as read (objects), or indices in a simulation
     months: list[MonthRows]  # empty when the months went to a sink
-    ledger: LotLedger
     rows: int
     started: BoolArray
     total_earned: IntArray
     total_redeemed: IntArray
     total_expired: IntArray
+    balance: IntArray  # points held at the end, per customer
+    debt: IntArray  # points owed at the end (returns that reversed more than the balance held)
+    cohorts: CohortTotals  # points by earn month: issued, redeemed, expired, reversed
     first_month: int
     last_month: int
     rejected: list[RowError] = field(default_factory=list)
+    ledger: LotLedger | None = None  # the lots themselves (one engine's replay; None when joined from parts)
 
 
 def _period_of(days: IntArray, period: str) -> IntArray:
@@ -101,10 +104,17 @@ class ReplayEngine:
 
     def __init__(self, policy: Policy, customer_ids: npt.NDArray[Any], redeem: str = "program",
                  lot_capacity: int = 1024, sink: Callable[[MonthRows], None] | None = None,
-                 chooser: Callable[[IntArray, int], BoolArray] | None = None) -> None:
+                 chooser: Callable[[IntArray, int], BoolArray] | None = None,
+                 first_customer: int | None = None) -> None:
         """``chooser`` (simulation): for members who chose when to redeem, decides which of the
         customers able to afford a reward after a day's purchases redeem one at that day's end
-        (given the customers and the day)."""
+        (given the customers and the day).
+
+        ``first_customer``: this engine replays the transactions' customers ``first_customer``
+        onwards, as many as ``customer_ids`` holds, and skips the rows of others (a part of a
+        file replayed on several threads: see ``replay.parts``; its files hold no returns).
+        None: every row is this engine's."""
+        self.first_customer = first_customer
         self.policy = policy
         self.sink = sink
         self.chooser = chooser
@@ -175,6 +185,12 @@ class ReplayEngine:
         exactly the result of replaying it whole. Days before one already closed are refused.
         """
         self.rejected += tx.rejected
+        if self.first_customer:
+            import dataclasses
+
+            tx = dataclasses.replace(tx, customer=tx.customer - self.first_customer)
+        if self.first_customer is not None and tx.is_return.any():
+            raise ValueError("a part of a file replayed on several engines cannot hold returns")
         if self.held is not None:
             from loyalsim.transactions.merge import combine
 
@@ -193,7 +209,9 @@ class ReplayEngine:
         vocabulary = self.policy.vocabulary
         category = vocabulary.recode(tx.category, tx.categories, len(tx))
         channel = vocabulary.recode(tx.channel, tx.channels, len(tx), channel=True)
-        batch = _PurchaseTable.of(tx, category, channel) if tx.transaction_id is not None else None
+        # A part (of a file without returns) keeps no purchases to match returns with.
+        batch = _PurchaseTable.of(tx, category, channel) \
+            if tx.transaction_id is not None and self.first_customer is None else None
         # Per-row points and tiers, kept only when returns may need them.
         size = len(tx) if batch is not None else 0
         self.row_points = np.zeros(size, dtype=np.int64)
@@ -203,30 +221,41 @@ class ReplayEngine:
         boundaries = np.flatnonzero(np.diff(tx.day)) + 1
         starts = np.concatenate(([0], boundaries))
         stops = np.concatenate((boundaries, [len(tx)]))
+        # A part replays the rows of its own customers (renumbered from 0) only.
+        mine = None if self.first_customer is None else (tx.customer >= 0) & (tx.customer < self.n)
         for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
             day = int(tx.day[start])
+            if mine is None:
+                day_rows = np.arange(start, stop)
+            else:
+                day_rows = start + np.flatnonzero(mine[start:stop])
+                if day_rows.size == 0:
+                    continue
             self._advance(day)
-            rows, ranks = order_within_day(tx, np.arange(start, stop), self.day_count)
+            rows, ranks = order_within_day(tx, day_rows, self.day_count)
             for rank in range(int(ranks.max()) + 1):
                 self._round(tx, rows[ranks == rank], day, category, channel, batch)
         if batch is not None:
             batch.points, batch.tier = self.row_points[batch.row], self.row_tier[batch.row]
             self.history = _PurchaseTable.merge(self.history, batch)
-        self.rows += len(tx)
+        self.rows += len(tx) if mine is None else int(np.count_nonzero(mine))
 
-    def finish(self) -> ReplayResult:
-        """Close the last day and every day to the end of its month; return the results."""
+    def finish(self, close_through: int | None = None) -> ReplayResult:
+        """Close the last day and every day to the end of its month (or of the month of
+        ``close_through``, when later: the last day of other customers' transactions); return
+        the results."""
         if self.held is not None:
             held, self.held = self.held, None
             self._process(held)
         if self.open_day is not None:
-            last = last_of_month(self.open_day)
+            last = last_of_month(max(self.open_day, close_through if close_through is not None else self.open_day))
             self._advance(last + 1)
             self.open_day = None
         return ReplayResult(
-            self.policy, self.customer_ids, self.months, self.ledger, self.rows, self.started, self.total_earned,
-            self.total_redeemed, self.total_expired, self.first_month if self.first_month is not None else 0,
-            self.last_month if self.last_month is not None else -1, self.rejected,
+            self.policy, self.customer_ids, self.months, self.rows, self.started, self.total_earned,
+            self.total_redeemed, self.total_expired, self.ledger.balance, self.ledger.debt, self.ledger.cohorts,
+            self.first_month if self.first_month is not None else 0,
+            self.last_month if self.last_month is not None else -1, self.rejected, self.ledger,
         )
 
     # -- days ----------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def totals_table(result: ReplayResult) -> pa.Table:
         "earned": _scaled(result.total_earned[who], decimals),
         "redeemed": _scaled(result.total_redeemed[who], decimals),
         "expired": _scaled(result.total_expired[who], decimals),
-        "balance": _scaled(result.ledger.balance[who] - result.ledger.debt[who], decimals),
+        "balance": _scaled(result.balance[who] - result.debt[who], decimals),
     })
 
 
@@ -200,7 +200,7 @@ def render_json(result: ReplayResult, *, program_file: str, transactions: list[s
             },
         })
     started = result.started
-    balance = result.ledger.balance - result.ledger.debt
+    balance = result.balance - result.debt
     payload = {
         "loyalsim": __version__,
         "program": {"name": policy.name, "file": program_file, "content_hash": policy.content_hash},

@@ -228,7 +228,8 @@ def test_conservation_for_every_customer_and_month_on_canonical_programs() -> No
                 after = before + int(month.earned[i]) - int(month.redeemed[i]) - int(month.expired[i])
                 assert after == int(month.balance[i]), (path.name, customer)
                 previous[customer] = after
-        cohorts = result.ledger.cohorts
+        assert result.ledger is not None
+        cohorts = result.cohorts
         outstanding = result.ledger.outstanding_by_cohort()
         for cohort, issued in cohorts.issued.items():
             assert issued == (cohorts.redeemed.get(cohort, 0) + cohorts.expired.get(cohort, 0)

@@ -1,0 +1,112 @@
+"""Replaying a file in parts (ranges of customers on threads) gives exactly one engine's result."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pytest
+
+from loyalsim.compile import load_policy
+from loyalsim.replay.engine import MonthRows, ReplayResult
+from loyalsim.replay.parts import PARTS_FROM, _InOrder, parts_for, replay
+from tests.conftest import PROGRAMS
+from tests.helpers import transactions
+
+
+def rows(seed: int, customers: int = 60, count: int = 900) -> list[tuple[Any, ...]]:
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2027-01-01")
+    out: list[tuple[Any, ...]] = []
+    for _ in range(count):
+        # Customers start at different times and some stop early: parts see different first and last days.
+        who = int(rng.integers(0, customers))
+        first, last = (who * 7) % 200, 200 + (who * 13) % 530
+        day = start + int(rng.integers(first, last))
+        out.append((f"c{who:03d}", str(day), float(rng.integers(1, 60000)) / 100, "purchase", "",
+                    ["", "food", "own_brand", "sale"][int(rng.integers(0, 4))]))
+    return out
+
+
+def same(a: ReplayResult, b: ReplayResult) -> None:
+    for name in ("rows", "first_month", "last_month"):
+        assert getattr(a, name) == getattr(b, name), name
+    for name in ("started", "total_earned", "total_redeemed", "total_expired", "balance", "debt"):
+        assert getattr(a, name).tolist() == getattr(b, name).tolist(), name
+    assert dataclasses.asdict(a.cohorts) == dataclasses.asdict(b.cohorts)
+    assert [m.month for m in a.months] == [m.month for m in b.months]
+    for x, y in zip(a.months, b.months, strict=True):
+        for f in dataclasses.fields(MonthRows):
+            assert np.asarray(getattr(x, f.name)).tolist() == np.asarray(getattr(y, f.name)).tolist(), f.name
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("parts", [2, 3, 7])
+def test_parts_give_one_engines_result(path: Any, parts: int) -> None:
+    policy = load_policy(path)
+    tx = transactions(rows(parts), policy.minor_units)
+    same(replay(policy, tx, parts=parts), replay(policy, tx, parts=1))
+
+
+def test_months_reach_the_sink_in_order_and_join_to_one_engines_rows() -> None:
+    policy = load_policy(PROGRAMS[0])
+    tx = transactions(rows(5), policy.minor_units)
+    whole: list[MonthRows] = []
+    replay(policy, tx, parts=1, sink=whole.append)
+    blocks: list[MonthRows] = []
+    replay(policy, tx, parts=4, sink=blocks.append)
+    assert [b.month for b in blocks] == sorted(b.month for b in blocks)
+    for month in whole:
+        mine = [b for b in blocks if b.month == month.month]
+        assert np.concatenate([b.customer for b in mine]).tolist() == month.customer.tolist()
+        assert np.concatenate([b.balance for b in mine]).tolist() == month.balance.tolist()
+
+
+def test_a_month_waits_for_every_part() -> None:
+    got: list[tuple[int, int]] = []
+    order = _InOrder(2, lambda r: got.append((r.month, int(r.customer[0]))))
+
+    def block(month: int, customer: int) -> MonthRows:
+        one = np.array([customer])
+        return MonthRows(month, one, one, one, one, one, one, one, one)
+
+    order.put(1, block(5, 10))
+    order.put(1, block(6, 11))
+    assert got == []  # part 0 has given nothing: it may still give month 5
+    order.put(0, block(6, 1))  # part 0's customers start in month 6
+    assert got == [(5, 10), (6, 1), (6, 11)]
+    order.done(0)
+    order.put(1, block(7, 12))
+    assert got[-1] == (7, 12)
+
+
+def test_a_failure_in_one_part_is_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loyalsim.replay import engine
+
+    policy = load_policy(PROGRAMS[0])
+    tx = transactions(rows(6), policy.minor_units)
+    real = engine.ReplayEngine._record_month
+
+    def broken(self: Any, day: int) -> None:
+        if self.first_customer:
+            raise RuntimeError("part failed")
+        real(self, day)
+
+    monkeypatch.setattr(engine.ReplayEngine, "_record_month", broken)
+    with pytest.raises(RuntimeError, match="part failed"):
+        replay(policy, tx, parts=3)
+
+
+def test_small_files_files_with_returns_and_one_thread_use_one_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    big = dataclasses.replace(transactions([("a", "2027-01-01", 1.0)]))
+    n = PARTS_FROM
+    big = dataclasses.replace(big, **{name: np.repeat(getattr(big, name), n) for name in
+                                      ("customer", "day", "second", "amount", "is_return", "quantity", "row")})
+    monkeypatch.setattr("os.sched_getaffinity", lambda _: {0, 1}, raising=False)
+    assert parts_for(big) == 2
+    assert parts_for(big.subset(slice(0, n - 1))) == 1
+    with_return = dataclasses.replace(big, is_return=np.r_[np.zeros(n - 1, dtype=bool), True])
+    assert parts_for(with_return) == 1
+    monkeypatch.setenv("LOYALSIM_THREADS", "1")
+    assert parts_for(big) == 1
