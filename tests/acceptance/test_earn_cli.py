@@ -93,6 +93,10 @@ def test_column_mapping_and_unsorted_input(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["totals"]["earned"] == 2589
     bad = run_cli("earn", CLASSIC, str(source), "--column", "amount")
     assert bad.returncode == 2 and "NAME=SOURCE" in bad.stderr
+    both = tmp_path / "both.csv"
+    both.write_text("customer_id,date,amount,total\na,2027-01-05,10.00,12.00\n")
+    twice = run_cli("earn", CLASSIC, str(both), "--column", "amount=total")
+    assert twice.returncode == 2 and "already has a column 'amount'" in twice.stderr and "Traceback" not in twice.stderr
 
 
 BAD_ROWS = ("customer_id,date,amount,transaction_id,kind\n"

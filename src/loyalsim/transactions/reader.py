@@ -179,6 +179,9 @@ def _rename(table: pa.Table, column_map: dict[str, str], file: str) -> pa.Table:
         if source not in names:
             raise InputError(f"{file}: --column {target}={source}: the file has no column {source!r} "
                              f"(it has: {', '.join(names)})")
+        if target != source and target in names:
+            raise InputError(f"{file}: --column {target}={source}: the file already has a column {target!r}; "
+                             "rename one of the two in the file, or drop the mapping")
         names[names.index(source)] = target
     table = table.rename_columns(names)
     missing = [c for c in REQUIRED if c not in table.schema.names]
