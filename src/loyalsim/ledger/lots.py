@@ -78,6 +78,7 @@ class LotLedger:
         self.cohorts = CohortTotals()
         self._expiry_cursor = 0
         self._sorted_expiry = True
+        self._kept_for_good = False  # whether an exempt tier ever kept a lot past its expiry
         # Earn months seen so far: the compiled loops tally points by month in a dense array.
         self._first_month = 0
         self._last_month = -1
@@ -201,6 +202,8 @@ class LotLedger:
         exempt level when a lot falls due keeps it for good. Returns (owner, points expired) per
         expired lot, for reporting (an owner appears once per lot).
         """
+        use_exempt = tier is not None and exempt_level is not None
+        self._kept_for_good = self._kept_for_good or use_exempt
         if self._sorted_expiry:
             start = self._expiry_cursor
             stop = _due_until(self.lots, start, self.size, day)
@@ -210,14 +213,32 @@ class LotLedger:
             lots = np.flatnonzero(self.lot_expiry[: self.size] <= day)
         if lots.size == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        use_exempt = tier is not None and exempt_level is not None
         by_month = self._by_month()
         owners, amounts = _expire_lots(
             lots, tier if tier is not None else _NO_TIERS, exempt_level if exempt_level is not None else _NO_EXEMPT,
             use_exempt, not self._sorted_expiry, self.lot_customer, self.lots, self.account, by_month,
             self._first_month)
         self._tally(self.cohorts.expired, by_month)
+        if self._sorted_expiry and not self._kept_for_good and \
+                self._expiry_cursor >= max(self.COMPACT_FROM, self.size - self._expiry_cursor):
+            self._compact()
         return owners, amounts
+
+    # Lots before the expiry cursor are spent (expired, or used up) unless an exempt tier kept
+    # them: once they are at least half the lots (and COMPACT_FROM of them), the live lots move
+    # to the front. The arena then stays about twice the live lots (a quarter of a year's lots
+    # with 90-day expiry) instead of growing with every lot ever earned: fresh memory is slow
+    # to touch the first time (a page fault and zeroing per page; on a virtual machine the host
+    # may have to back the page too), and was most of the time spent adding lots.
+    COMPACT_FROM = 1 << 16
+
+    def _compact(self) -> None:
+        start, size = self._expiry_cursor, self.size
+        live = size - start
+        self.lots[:live] = self.lots[start:size]  # (numpy copies overlapping ranges safely)
+        self.lot_customer[:live] = self.lot_customer[start:size]
+        _shift_links(self.lots, live, self.account, start)
+        self.size, self._expiry_cursor = live, 0
 
     # -- checks --------------------------------------------------------------------------------
     def outstanding_by_cohort(self) -> dict[int, int]:
@@ -293,6 +314,20 @@ def _consume_lots(customer: IntArray, points: IntArray, account: IntArray, lots:
         account[who, BALANCE] -= wanted
         taken[i] = wanted
     return taken
+
+
+@kernel
+def _shift_links(lots: IntArray, live: int, account: IntArray, by: int) -> None:
+    """After the lots from ``by`` moved down by ``by`` places: their links and the accounts' first
+    and last lots, moved likewise (-1, no lot, stays)."""
+    for lot in range(live):
+        if lots[lot, NEXT] >= 0:
+            lots[lot, NEXT] -= by
+    for who in range(account.shape[0]):
+        if account[who, HEAD] >= 0:
+            account[who, HEAD] -= by
+        if account[who, TAIL] >= 0:
+            account[who, TAIL] -= by
 
 
 @kernel
