@@ -103,17 +103,40 @@ def _read(buf: npt.NDArray[np.uint8], names: list[str], text_columns: list[str],
     roles = np.array([_ID if name == "customer_id" else _DATE if name == "date" else _AMOUNT if name == "amount"
                       else _TEXT + text_columns.index(name) if name in text_columns else _IGNORED
                       for name in names], dtype=np.int64)
-    # Room for as many rows as the shortest plain rows would make ("c,2027-01-01,1\n" per 15
-    # bytes): memory not written is never touched, so the unused room costs nothing.
-    capacity = (buf.size - start) // (2 * len(names) + 9) + 1
+    # A large file is read in two halves on two threads (the kernel releases the GIL), the
+    # second half's rows stored after the first half's, whose number is its line breaks.
+    middle = _middle_line(buf, start) if buf.size - start >= SPLIT_FROM else buf.size
+    first_rows = _count_breaks(buf, start, middle) if middle < buf.size else 0
+    # Room for as many rows as the shortest plain rows would make (a one-byte id, a date, a
+    # one-digit amount, other fields empty: "c,2027-01-01,1\n" is 15 bytes for three columns):
+    # memory not written is never touched, so the unused room costs nothing. (The scan also
+    # stops, as not plain, rather than write past the room.)
+    shortest = len(names) + 12
+    capacity = first_rows + (buf.size - (middle if middle < buf.size else start)) // shortest + 1
     id_start = np.empty(capacity, dtype=np.int64)
     id_length = np.empty(capacity, dtype=np.int32)
     day = np.empty(capacity, dtype=np.int32)
     amount = np.empty(capacity, dtype=np.int64)
     spans = np.empty((capacity, 2 * len(text_columns)), dtype=np.int64)
-    rows, plain, width = _scan(buf, start, roles, minor_units, MAX_MINOR, first_day, last_day, id_start, id_length,
-                               day, amount, spans)
-    if not plain or rows == 0:
+    outputs = (id_start, id_length, day, amount, spans)
+    from concurrent.futures import ThreadPoolExecutor
+
+    if middle < buf.size:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            later = pool.submit(_scan, buf, middle, buf.size, first_rows, roles, minor_units, MAX_MINOR, first_day,
+                                last_day, *outputs)
+            halves = [_scan(buf, start, middle, 0, roles, minor_units, MAX_MINOR, first_day, last_day, *outputs),
+                      later.result()]
+        if halves[0][0] != first_rows:
+            return None  # (the first half stopped early: not plain)
+    else:
+        halves = [_scan(buf, start, buf.size, 0, roles, minor_units, MAX_MINOR, first_day, last_day, *outputs)]
+    if not all(plain for _, plain, _ in halves):
+        return None
+    rows = sum(count for count, _, _ in halves)
+    widths = {width for count, _, width in halves if count}
+    width = widths.pop() if len(widths) == 1 else -1
+    if rows == 0:
         return None
     coded = dense_codes([(buf, id_start[:rows])], width) if width > 0 else None
     if coded is None:
@@ -144,6 +167,28 @@ def _copy_spans(buf: npt.NDArray[np.uint8], starts: IntArray, offsets: IntArray,
             data[offsets[row] + k] = buf[at + k]
 
 
+# Files of at least this many bytes are read in two halves at once (below it, the thread
+# costs about what it saves).
+SPLIT_FROM = 1 << 20
+
+
+def _middle_line(buf: npt.NDArray[np.uint8], start: int) -> int:
+    """The start of the first line at or after the middle of ``buf[start:]`` (``buf.size`` if
+    none begins within 64 KiB of it)."""
+    middle = start + (buf.size - start) // 2
+    breaks = np.flatnonzero(buf[middle:middle + (1 << 16)] == 10)
+    return middle + int(breaks[0]) + 1 if breaks.size else buf.size
+
+
+@kernel
+def _count_breaks(buf: npt.NDArray[np.uint8], start: int, stop: int) -> int:
+    count = 0
+    for i in range(start, stop):
+        if buf[i] == 10:
+            count += 1
+    return count
+
+
 @kernel
 def _blank_or_wide(byte: int) -> bool:
     """Whether a first or last byte of an id may be whitespace to trim (ASCII blank, or any
@@ -152,27 +197,30 @@ def _blank_or_wide(byte: int) -> bool:
 
 
 @kernel
-def _scan(buf: npt.NDArray[np.uint8], start: int, roles: IntArray, minor_units: int, limit: int, first_day: int,
-          last_day: int, id_start: IntArray, id_length: npt.NDArray[np.int32], day: npt.NDArray[np.int32],
-          amount: IntArray, spans: IntArray) -> tuple[int, bool, int]:
-    """Read the rows from ``start``: (rows read, whether all were plain, the ids' common width:
-    -1 when they differ). Stops at the first row that is not plain."""
+def _scan(buf: npt.NDArray[np.uint8], start: int, end: int, first_row: int, roles: IntArray, minor_units: int,
+          limit: int, first_day: int, last_day: int, id_start: IntArray, id_length: npt.NDArray[np.int32],
+          day: npt.NDArray[np.int32], amount: IntArray, spans: IntArray) -> tuple[int, bool, int]:
+    """Read the rows of ``buf[start:end]`` into the outputs from ``first_row``: (rows read,
+    whether all were plain, the ids' common width: -1 when they differ, 0 with no rows).
+    Stops at the first row that is not plain."""
     columns = roles.size
-    end = buf.size
     width = 0
-    row = 0
+    count = 0
     i = start
     while i < end:
+        row = first_row + count
+        if row >= day.size:
+            return count, False, width
         for column in range(columns):
             if i < end and buf[i] == 34:  # '"': a quoted value, plain if it holds no quote or line break
                 i += 1
                 begin = i
                 while i < end and buf[i] != 34:
                     if buf[i] == 10 or buf[i] == 13:
-                        return row, False, width
+                        return count, False, width
                     i += 1
                 if i >= end:
-                    return row, False, width
+                    return count, False, width
                 stop = i
                 i += 1
             else:
@@ -182,12 +230,12 @@ def _scan(buf: npt.NDArray[np.uint8], start: int, roles: IntArray, minor_units: 
                     if byte == 44 or byte == 10 or byte == 13:  # noqa: PLR1714 (',', '\n', '\r'; compiled: no set)
                         break
                     if byte == 34:  # a quote inside a value: Arrow's to read
-                        return row, False, width
+                        return count, False, width
                     i += 1
                 stop = i
             if column < columns - 1:
                 if i >= end or buf[i] != 44:
-                    return row, False, width  # too few fields
+                    return count, False, width  # too few fields
                 i += 1
             elif i < end:
                 if buf[i] == 13 and i + 1 < end and buf[i + 1] == 10:
@@ -195,30 +243,30 @@ def _scan(buf: npt.NDArray[np.uint8], start: int, roles: IntArray, minor_units: 
                 elif buf[i] == 10:
                     i += 1
                 else:
-                    return row, False, width  # too many fields, or a lone '\r'
+                    return count, False, width  # too many fields, or a lone '\r'
             role = roles[column]
             if role == _ID:
                 length = stop - begin
                 if length == 0 or length >= 2**31 or _blank_or_wide(buf[begin]) or _blank_or_wide(buf[stop - 1]):
-                    return row, False, width
+                    return count, False, width
                 id_start[row] = begin
                 id_length[row] = length
-                if row == 0:
+                if count == 0:
                     width = length
                 elif width != length:
                     width = -1
             elif role == _DATE:
                 number = iso_day(buf, begin, stop, first_day, last_day)
                 if number == _NOT_A_DAY:
-                    return row, False, width
+                    return count, False, width
                 day[row] = number
             elif role == _AMOUNT:
                 value, status = decimal_value(buf, begin, stop, minor_units, limit)
                 if status != OK or value < 0:
-                    return row, False, width
+                    return count, False, width
                 amount[row] = value
             elif role >= _TEXT:
                 spans[row, 2 * (role - _TEXT)] = begin
                 spans[row, 2 * (role - _TEXT) + 1] = stop
-        row += 1
-    return row, True, width
+        count += 1
+    return count, True, width

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loyalsim.transactions import reader
+from loyalsim.transactions import plain_csv, reader
 from loyalsim.transactions.plain_csv import header_names, read_plain_csv
 from loyalsim.transactions.reader import OPTIONAL, Transactions, read_transactions
 
@@ -21,7 +21,12 @@ LOW, HIGH = (int(np.datetime64(d, "D").astype(np.int64)) for d in (reader.FIRST_
 
 
 def both_ways(path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> tuple[Transactions, Transactions]:
+    """The file read by the plain reader (in one pass, and in two halves at once: the result
+    must be the same) and by Arrow's reader."""
     plain = read_transactions(path, **options)
+    with monkeypatch.context() as patched:
+        patched.setattr(plain_csv, "SPLIT_FROM", 1)
+        assert_same(read_transactions(path, **options), plain)
     with monkeypatch.context() as patched:
         patched.setattr(reader, "_read_plain", lambda *args: None)
         arrow = read_transactions(path, **options)
@@ -164,3 +169,18 @@ def test_header_problems_are_reported_as_before(tmp_path: Path) -> None:
     path.write_text("customer_id,date,amount,amount\na,2027-01-01,1,2\n")
     with pytest.raises(InputError, match="more than once"):
         read_transactions(path)
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_the_shortest_rows_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, split: bool) -> None:
+    # Room is made for the shortest plain rows: a one-byte id, a date, a one-digit amount, the
+    # other fields empty (20 bytes with eight columns), with and without a final line break.
+    header = "customer_id,date,amount,transaction_id,category,channel,kind,quantity\n"
+    path = tmp_path / "tx.csv"
+    path.write_text(header + "a,2027-01-01,1,,,,,\n" * 999 + "b,2027-01-02,2,,,,,")
+    if split:
+        monkeypatch.setattr(plain_csv, "SPLIT_FROM", 1)
+    got = plain_read(path)
+    assert got is not None and len(got) == 1000 and got.amount.sum() == 999 * 100 + 200
+    plain, arrow = both_ways(path, monkeypatch)
+    assert_same(plain, arrow)
