@@ -429,8 +429,14 @@ class ReplayEngine:
         who = np.flatnonzero(self.started)
         # Everyone started (the usual case after a few months): plain copies and fills, not gathers.
         every = who.size == self.n
-        accumulators = (self.m_earned, self.m_redeemed, self.m_expired, self.m_cashback, self.m_dividend)
-        earned, redeemed, expired, cashback, dividend = (a.copy() if every else a[who] for a in accumulators)
+        # Money columns a program does not have stay zeros: one read-only zero per row, not a copy.
+        none = np.broadcast_to(np.int64(0), who.shape)
+        accumulators = (self.m_earned, self.m_redeemed, self.m_expired,
+                        self.m_cashback if self.policy.cashback is not None else None,
+                        self.m_dividend if self.policy.value is not None and self.policy.value.dividend is not None
+                        else None)
+        earned, redeemed, expired, cashback, dividend = (
+            none if a is None else a.copy() if every else a[who] for a in accumulators)
         balance = self.ledger.balance - self.ledger.debt if every else self.ledger.balance[who] - self.ledger.debt[who]
         # Copies (and indexing with an index array copies): these rows stay valid after the resets below.
         rows = MonthRows(month, who, earned, redeemed, expired, balance, self.tier.copy() if every else self.tier[who],
@@ -442,6 +448,8 @@ class ReplayEngine:
         self.first_month = month if self.first_month is None else self.first_month
         self.last_month = month
         for accumulator in accumulators:
+            if accumulator is None:
+                continue
             if every:
                 accumulator.fill(0)
             else:
