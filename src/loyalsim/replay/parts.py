@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from loyalsim.allocator import one_arena
 from loyalsim.compile.policy import Policy
 from loyalsim.ledger.lots import CohortTotals
 from loyalsim.replay.engine import IntArray, MonthRows, ReplayEngine, ReplayResult
@@ -55,6 +56,7 @@ def replay(policy: Policy, tx: Transactions, *, redeem: str = "program", parts: 
         return engine.finish()
     rows_before = np.concatenate(([0], np.cumsum(np.bincount(tx.customer, minlength=tx.customer_ids.shape[0]))))
     bounds = _bounds(rows_before, parts)
+    one_arena()
     kept: list[MonthRows] = []
     merger = _InOrder(len(bounds) - 1, sink if sink is not None else kept.append)
     last_day = int(tx.day[-1])
