@@ -65,7 +65,7 @@ def read_plain_csv(path: Path, names: list[str], text_columns: tuple[str, ...], 
             # page fault every few pages as the scan goes.
             mapped = mmap.mmap(handle.fileno(), 0, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0),
                                prot=mmap.PROT_READ)
-        except ValueError:  # an empty file cannot be mapped
+        except (ValueError, OSError, TypeError, AttributeError):  # empty, not mappable, or no POSIX mmap
             return None
     try:
         return _read(np.frombuffer(mapped, dtype=np.uint8), names, [n for n in names if n in text_columns],
@@ -138,12 +138,16 @@ def _read(buf: npt.NDArray[np.uint8], names: list[str], text_columns: list[str],
     width = widths.pop() if len(widths) == 1 else -1
     if rows == 0:
         return None
-    coded = dense_codes([(buf, id_start[:rows])], width) if width > 0 else None
-    if coded is None:
-        coded = encode(pa.chunked_array([_text_column(buf, id_start[:rows], id_length[:rows])]), None)
-    others = {name: pa.chunked_array([_text_column(buf, spans[:rows, 2 * j], (spans[:rows, 2 * j + 1]
-                                                                              - spans[:rows, 2 * j]).astype(np.int32))])
-              for j, name in enumerate(text_columns)}
+    # Text must be UTF-8, as Arrow's reader requires: a value that is not is Arrow's to report.
+    try:
+        coded = dense_codes([(buf, id_start[:rows])], width) if width > 0 else None
+        if coded is None:
+            coded = encode(pa.chunked_array([_text_column(buf, id_start[:rows], id_length[:rows])]), None)
+        others = {name: pa.chunked_array([_text_column(buf, spans[:rows, 2 * j],
+                                                       (spans[:rows, 2 * j + 1] - spans[:rows, 2 * j]).astype(np.int32))])
+                  for j, name in enumerate(text_columns)}
+    except (UnicodeDecodeError, pa.ArrowInvalid):
+        return None
     return PlainRead(coded[0], coded[1], day[:rows], amount[:rows], others)
 
 
@@ -154,9 +158,13 @@ def _text_column(buf: npt.NDArray[np.uint8], starts: IntArray, lengths: npt.NDAr
     data = np.empty(int(offsets[-1]), dtype=np.uint8)
     _copy_spans(buf, starts, offsets, data)
     if offsets[-1] < 2**31:
-        return pa.Array.from_buffers(pa.string(), starts.size, [None, pa.py_buffer(offsets.astype(np.int32)),
-                                                                 pa.py_buffer(data)])
-    return pa.Array.from_buffers(pa.large_string(), starts.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+        text = pa.Array.from_buffers(pa.string(), starts.size, [None, pa.py_buffer(offsets.astype(np.int32)),
+                                                                pa.py_buffer(data)])
+    else:
+        text = pa.Array.from_buffers(pa.large_string(), starts.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    if (data >= 0x80).any():
+        text.validate(full=True)  # raises ArrowInvalid on bytes that are not UTF-8
+    return text
 
 
 @kernel
@@ -268,5 +276,9 @@ def _scan(buf: npt.NDArray[np.uint8], start: int, end: int, first_row: int, role
             elif role >= _TEXT:
                 spans[row, 2 * (role - _TEXT)] = begin
                 spans[row, 2 * (role - _TEXT) + 1] = stop
+            else:  # an ignored column: non-ASCII text there is Arrow's to check (it must be UTF-8)
+                for k in range(begin, stop):
+                    if buf[k] >= 0x80:
+                        return count, False, width
         count += 1
     return count, True, width

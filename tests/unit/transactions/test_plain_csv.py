@@ -184,3 +184,16 @@ def test_the_shortest_rows_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     assert got is not None and len(got) == 1000 and got.amount.sum() == 999 * 100 + 200
     plain, arrow = both_ways(path, monkeypatch)
     assert_same(plain, arrow)
+
+
+def test_text_must_be_utf8_as_for_arrows_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "tx.csv"
+    # Valid UTF-8 inside ids and categories: read the plain way, as Arrow reads it.
+    path.write_bytes("customer_id,date,amount,category\naéb,2027-01-01,1,café\nxyz,2027-01-02,2,thé\n".encode())
+    assert plain_read(path) is not None
+    plain, arrow = both_ways(path, monkeypatch)
+    assert_same(plain, arrow)
+    # Bytes that are not UTF-8 (in an id, a category or an ignored column): left to Arrow's reader.
+    for bad in (b"a\xe9b,2027-01-01,1,x,n\n", b"ab,2027-01-01,1,caf\xe9,n\n", b"ab,2027-01-01,1,x,n\xe9\n"):
+        path.write_bytes(b"customer_id,date,amount,category,note\n" + bad)
+        assert plain_read(path) is None
