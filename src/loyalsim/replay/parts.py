@@ -20,7 +20,7 @@ import dataclasses
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
@@ -69,12 +69,24 @@ def replay(policy: Policy, tx: Transactions, *, redeem: str = "program", parts: 
                                   sink=lambda rows: merger.put(k, _shifted(rows, low)), first_customer=low)
             engine.run(tx)
             return engine.finish(close_through=last_day)
+        except BaseException:
+            merger.stop()  # the other parts stop at their next month end
+            raise
         finally:
             merger.done(k)
 
     with ThreadPoolExecutor(max_workers=len(bounds) - 1) as pool:
-        results = list(pool.map(one, range(len(bounds) - 1)))
-    return _joined(policy, tx, results, _by_month(kept) if sink is None else [])
+        futures = [pool.submit(one, k) for k in range(len(bounds) - 1)]
+        try:
+            wait(futures)
+        except BaseException:  # Ctrl-C: stop the parts at their next month end, then leave
+            merger.stop()
+            raise
+    failures = [f.exception() for f in futures if f.exception() is not None]
+    first = next((e for e in failures if not isinstance(e, _Stopped)), failures[0] if failures else None)
+    if first is not None:
+        raise first
+    return _joined(policy, tx, [f.result() for f in futures], _by_month(kept) if sink is None else [])
 
 
 def _bounds(rows_before: IntArray, parts: int) -> IntArray:
@@ -88,6 +100,10 @@ def _shifted(rows: MonthRows, low: int) -> MonthRows:
     return dataclasses.replace(rows, customer=rows.customer + low)
 
 
+class _Stopped(Exception):
+    """A part stopped because another failed (that failure is the one raised)."""
+
+
 class _InOrder:
     """Passes each part's months on in month order and, within a month, in part order.
 
@@ -97,11 +113,18 @@ class _InOrder:
 
     def __init__(self, parts: int, sink: Callable[[MonthRows], None]) -> None:
         self.sink = sink
+        self.stopped = False
         self.lock = threading.Lock()
         self.waiting: dict[int, dict[int, MonthRows]] = {}  # month → part → rows
         self.reached = [-(2**62)] * parts  # the latest month each part has given (finished: beyond any)
 
+    def stop(self) -> None:
+        """Make every part's next month end raise :class:`_Stopped` (another part failed, or Ctrl-C)."""
+        self.stopped = True
+
     def put(self, part: int, rows: MonthRows) -> None:
+        if self.stopped:
+            raise _Stopped
         with self.lock:
             self.waiting.setdefault(rows.month, {})[part] = rows
             self.reached[part] = rows.month

@@ -81,6 +81,17 @@ def test_a_month_waits_for_every_part() -> None:
     assert got[-1] == (7, 12)
 
 
+def test_a_stop_ends_every_part_at_its_next_month_end() -> None:
+    from loyalsim.replay.parts import _Stopped
+
+    order = _InOrder(2, lambda r: None)
+    one = np.array([0])
+    order.put(0, MonthRows(1, one, one, one, one, one, one, one, one))
+    order.stop()
+    with pytest.raises(_Stopped):
+        order.put(1, MonthRows(1, one, one, one, one, one, one, one, one))
+
+
 def test_a_failure_in_one_part_is_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     from loyalsim.replay import engine
 
