@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
@@ -43,6 +44,11 @@ def test_csv_and_parquet_outputs_read_back_with_pyarrow_and_duckdb(tmp_path: Pat
     assert table.num_rows == 3 + 3 + 2
     parquet = pq.read_table(parquet_out)
     assert parquet.num_rows == 8 and parquet.column("earned").to_pylist() == table.column("earned").to_pylist()
+    assert parquet.column("customer_id").to_pylist() == table.column("customer_id").to_pylist()
+    assert parquet.schema.field("customer_id").type == pa.string()
+    assert pa.types.is_dictionary(parquet.schema.field("month").type)
+    encodings = pq.ParquetFile(parquet_out).metadata.row_group(0).column(0).encodings
+    assert "DELTA_BYTE_ARRAY" in encodings  # customer ids, prefix-compressed
     total = duckdb.sql(f"select sum(earned) from read_parquet('{parquet_out}')").fetchall()[0]
     assert total == (2589,)
     totals = duckdb.sql(f"select customer_id, earned from read_parquet('{tmp_path / 'out.totals.parquet'}') "
