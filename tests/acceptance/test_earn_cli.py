@@ -190,3 +190,24 @@ def test_explain_numbers_come_from_the_policy() -> None:
                                 "--monthly-spend", "300").stdout)
     # 300 stars a month: gold (500) in month 2; then 360 a month → 2,500 in 12 months within month 8
     assert {r["goal"]: r["months"] for r in faster["time_to_reach"]}["tier gold"] == 2
+
+
+def test_a_large_file_replayed_on_several_engines_reports_each_rejected_row_once(tmp_path: Path) -> None:
+    # 200,000 rows or more without returns: one engine per core (when the machine has several).
+    source = tmp_path / "big.csv"
+    lines = ["customer_id,date,amount"] + [f"c{i % 5000:05d},2027-{1 + i % 12:02d}-15,{i % 90}.50"
+                                           for i in range(200_100)]
+    lines[1234] = "c00001,2027-02-30,5.00"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.parquet"
+    result = run_cli("earn", CLASSIC, str(source), "--format", "parquet", "--out", str(out), "--on-error", "skip")
+    assert result.returncode == 0, result.stderr
+    assert "1 row(s) rejected and skipped" in result.stderr
+    rejects = (tmp_path / "out.rejects.csv").read_text().splitlines()
+    assert len(rejects) == 2 and rejects[1].split(",")[1] == "1235"
+    once = duckdb.sql(f"select count(*) = count(distinct (customer_id, month)) from read_parquet('{out}')").fetchall()
+    assert once == [(True,)]  # one row per customer per month
+    single = run_cli("earn", CLASSIC, str(source), "--format", "json", "--on-error", "skip",
+                     env={"LOYALSIM_THREADS": "1"})
+    several = run_cli("earn", CLASSIC, str(source), "--format", "json", "--on-error", "skip")
+    assert json.loads(single.stdout)["totals"] == json.loads(several.stdout)["totals"]

@@ -184,7 +184,8 @@ class ReplayEngine:
         a later day arrives or :meth:`finish` is called: a file replayed in pieces gives
         exactly the result of replaying it whole. Days before one already closed are refused.
         """
-        self.rejected += tx.rejected
+        if self.first_customer is None:  # (a part leaves the file's rejected rows to whoever joins the parts)
+            self.rejected += tx.rejected
         if self.first_customer:
             import dataclasses
 

@@ -49,6 +49,15 @@ def test_parts_give_one_engines_result(path: Any, parts: int) -> None:
     same(replay(policy, tx, parts=parts), replay(policy, tx, parts=1))
 
 
+def test_rows_rejected_by_the_reader_are_reported_once() -> None:
+    from loyalsim.transactions.reader import RowError
+
+    policy = load_policy(PROGRAMS[0])
+    tx = transactions(rows(4), policy.minor_units)
+    tx.rejected = [RowError("f.csv", 7, "date", "x", "not a date"), RowError("f.csv", 9, "amount", "y", "not a number")]
+    assert replay(policy, tx, parts=3).rejected == tx.rejected == replay(policy, tx, parts=1).rejected
+
+
 def test_months_reach_the_sink_in_order_and_join_to_one_engines_rows() -> None:
     policy = load_policy(PROGRAMS[0])
     tx = transactions(rows(5), policy.minor_units)
