@@ -49,6 +49,10 @@ def test_csv_and_parquet_outputs_read_back_with_pyarrow_and_duckdb(tmp_path: Pat
     assert pa.types.is_dictionary(parquet.schema.field("month").type)
     encodings = pq.ParquetFile(parquet_out).metadata.row_group(0).column(0).encodings
     assert "DELTA_BYTE_ARRAY" in encodings  # customer ids, prefix-compressed
+    # Every month's row group shares one dictionary of months, so Arrow can group them.
+    by_month = parquet.group_by("month").aggregate([("earned", "sum")])
+    sums = dict(zip(by_month.column("month").to_pylist(), by_month.column("earned_sum").to_pylist(), strict=True))
+    assert sorted(sums) == ["2027-01", "2027-02", "2027-03"] and sum(sums.values()) == 2589
     total = duckdb.sql(f"select sum(earned) from read_parquet('{parquet_out}')").fetchall()[0]
     assert total == (2589,)
     totals = duckdb.sql(f"select customer_id, earned from read_parquet('{tmp_path / 'out.totals.parquet'}') "

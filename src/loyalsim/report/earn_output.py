@@ -49,16 +49,23 @@ def _columns(policy: Policy) -> list[str]:
     return columns
 
 
-def month_table(policy: Policy, customer_ids: pa.Array, rows: MonthRows) -> pa.Table:
+def month_table(policy: Policy, customer_ids: pa.Array, rows: MonthRows, span: tuple[int, int] | None = None
+                ) -> pa.Table:
     """One month's rows. Text columns are dictionary-encoded over shared tables (all customer
-    ids, the month, the tier ids), so no string is copied per row; CSV writers decode them."""
+    ids, the months, the tier ids), so no string is copied per row; CSV writers decode them.
+
+    ``span``: the first and last month of the whole output. Every month's table then shares
+    one dictionary of month labels, so a reader can group or filter the months of a file
+    (Arrow refuses to combine chunks whose dictionaries differ). None: this month alone.
+    """
     decimals = policy.points.decimals
     tiers = pa.array(policy.tier_ids() or [""])
     size = rows.customer.size
+    first, last = span if span is not None else (rows.month, rows.month)
+    labels = pa.array([month_label(m) for m in range(first, last + 1)])
     data: dict[str, pa.Array] = {
         "customer_id": pa.DictionaryArray.from_arrays(pa.array(rows.customer.astype(np.int32)), customer_ids),
-        "month": pa.DictionaryArray.from_arrays(pa.array(np.zeros(size, dtype=np.int32)),
-                                                pa.array([month_label(rows.month)])),
+        "month": pa.DictionaryArray.from_arrays(pa.array(np.full(size, rows.month - first, dtype=np.int32)), labels),
         "earned": _scaled(rows.earned, decimals),
         "redeemed": _scaled(rows.redeemed, decimals),
         "expired": _scaled(rows.expired, decimals),
