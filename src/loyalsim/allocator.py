@@ -21,7 +21,9 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from collections.abc import Callable
 from functools import cache
+from typing import cast
 
 _M_TRIM_THRESHOLD = -1  # from glibc's malloc.h
 _M_MMAP_MAX = -4
@@ -29,23 +31,27 @@ _M_ARENA_MAX = -8
 _TRIM_ABOVE = 1 << 30  # free memory at the top of the heap beyond this (1 GiB) is still handed back
 
 @cache
+def _mallopt() -> Callable[[int, int], int] | None:
+    """glibc's ``mallopt`` (returns 1 on success, 0 on error), or None: not Linux, not glibc,
+    or ``LOYALSIM_KEEP_MEMORY=0``."""
+    if not sys.platform.startswith("linux") or os.environ.get("LOYALSIM_KEEP_MEMORY", "1") == "0":
+        return None
+    try:
+        mallopt = ctypes.CDLL("libc.so.6", use_errno=True).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return None
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return cast(Callable[[int, int], int], mallopt)
+
+
+@cache
 def keep_freed_memory() -> bool:
     """Ask glibc to keep freed blocks for reuse (no mmap for large blocks, little trimming).
 
     Returns whether the options are in force. The work is done once per process (remembered).
     """
-    applied = False
-    if sys.platform.startswith("linux") and os.environ.get("LOYALSIM_KEEP_MEMORY", "1") != "0":
-        try:
-            libc = ctypes.CDLL("libc.so.6", use_errno=True)
-            mallopt = libc.mallopt
-        except (OSError, AttributeError):  # not glibc
-            mallopt = None
-        if mallopt is not None:
-            mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-            # mallopt returns 1 on success, 0 on error.
-            applied = mallopt(_M_MMAP_MAX, 0) == 1 and mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE) == 1
-    return applied
+    mallopt = _mallopt()
+    return mallopt is not None and mallopt(_M_MMAP_MAX, 0) == 1 and mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE) == 1
 
 
 @cache
@@ -55,10 +61,7 @@ def one_arena() -> bool:
 
     For the replay's engines on threads (``replay.parts``): peak 1.61-1.64 GB → 1.40-1.46 GB
     on 10M rows. Not for simulations: their thread beside measured about 5% slower with it.
-    Same conditions and switch as :func:`keep_freed_memory`.
+    Same conditions and switch as :func:`keep_freed_memory`, whose options it applies too.
     """
-    if not keep_freed_memory():
-        return False
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(libc.mallopt(_M_ARENA_MAX, 1) == 1)
+    mallopt = _mallopt()
+    return keep_freed_memory() and mallopt is not None and mallopt(_M_ARENA_MAX, 1) == 1

@@ -32,6 +32,11 @@ ObjArray = npt.NDArray[np.object_]
 Codes = tuple[npt.NDArray[np.signedinteger[Any]], ObjArray]
 
 _BLANKS = np.frombuffer(b" \t\r\n\x0b\x0c", dtype=np.uint8)
+# Bytes a value may not start or end with to be kept as it is: ASCII blanks, and any
+# non-ASCII byte (Unicode has whitespace beyond ASCII's, which Arrow trims too).
+TRIMMABLE = np.zeros(256, dtype=np.bool_)
+TRIMMABLE[_BLANKS] = True
+TRIMMABLE[0x80:] = True
 
 
 def text_buffers(chunk: pa.Array) -> tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[np.uint8]]:
@@ -77,9 +82,9 @@ def encode(values: pa.ChunkedArray, rows: IntArray | None, *, empty_is_missing: 
 
 
 def _may_be_trimmed(first_or_last: npt.NDArray[np.bool_]) -> bool:
-    """Whether values starting (or ending) with these bytes (a mask of 256) may have whitespace to
-    trim there: ASCII blanks, or any non-ASCII byte (Unicode has whitespace beyond ASCII's)."""
-    return bool(first_or_last[_BLANKS].any() or first_or_last[0x80:].any())
+    """Whether values starting (or ending) with these bytes (a mask of 256) may have whitespace
+    to trim there (see TRIMMABLE)."""
+    return bool((first_or_last & TRIMMABLE).any())
 
 
 def _plain_text_chunks(values: pa.ChunkedArray) -> list[pa.Array] | None:

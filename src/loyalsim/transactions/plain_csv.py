@@ -30,7 +30,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from loyalsim.compiled import kernel
-from loyalsim.transactions.codes import dense_codes, encode
+from loyalsim.transactions.codes import TRIMMABLE, dense_codes, encode
 from loyalsim.transactions.values import MAX_MINOR, OK, decimal_value, iso_day
 
 IntArray = npt.NDArray[np.int64]
@@ -198,13 +198,6 @@ def _count_breaks(buf: npt.NDArray[np.uint8], start: int, stop: int) -> int:
 
 
 @kernel
-def _blank_or_wide(byte: int) -> bool:
-    """Whether a first or last byte of an id may be whitespace to trim (ASCII blank, or any
-    non-ASCII byte: Unicode has more whitespace)."""
-    return byte == 32 or 9 <= byte <= 13 or byte >= 0x80
-
-
-@kernel
 def _scan(buf: npt.NDArray[np.uint8], start: int, end: int, first_row: int, roles: IntArray, minor_units: int,
           limit: int, first_day: int, last_day: int, id_start: IntArray, id_length: npt.NDArray[np.int32],
           day: npt.NDArray[np.int32], amount: IntArray, spans: IntArray) -> tuple[int, bool, int]:
@@ -255,7 +248,7 @@ def _scan(buf: npt.NDArray[np.uint8], start: int, end: int, first_row: int, role
             role = roles[column]
             if role == _ID:
                 length = stop - begin
-                if length == 0 or length >= 2**31 or _blank_or_wide(buf[begin]) or _blank_or_wide(buf[stop - 1]):
+                if length == 0 or length >= 2**31 or TRIMMABLE[buf[begin]] or TRIMMABLE[buf[stop - 1]]:
                     return count, False, width
                 id_start[row] = begin
                 id_length[row] = length

@@ -1,4 +1,8 @@
-"""Reading transaction files with pyarrow: columnar, validated row by row, sorted.
+"""Reading transaction files: columnar, validated row by row, sorted by day.
+
+A plain CSV (the usual export) is read straight from its bytes (``plain_csv``); any other
+CSV, and Parquet, with pyarrow. Both give the same result (``plain_csv`` says when a file
+is plain).
 
 Columns: ``customer_id``, ``date``, ``amount`` (required); ``transaction_id``,
 ``category``, ``channel``, ``kind`` (``purchase`` or ``return``), ``quantity``
@@ -241,7 +245,7 @@ def _parse_amounts(column: pa.ChunkedArray, minor_units: int) -> tuple[IntArray,
     parts = [_parse_text_chunk(chunk, minor_units) for chunk in chunks]
     amount = np.concatenate([part[0] for part in parts])
     status = np.concatenate([part[1] for part in parts])
-    return amount, status != _NOT_A_NUMBER, status != _TOO_BIG
+    return amount, status != NOT_A_NUMBER, status != TOO_BIG
 
 
 def _blank(column: pa.ChunkedArray) -> BoolArray:
@@ -284,12 +288,12 @@ def _blank_text(text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.signedinteg
 def _parse_text_chunk(chunk: pa.Array, minor_units: int) -> tuple[IntArray, npt.NDArray[np.uint8]]:
     """One chunk of a text column (no nulls) as minor units and a status per value."""
     offsets, text = text_buffers(chunk)
-    amount, status = _parse_decimal_text(text, offsets, minor_units, _MAX_MINOR)
-    floats = np.flatnonzero(status == _FLOAT)
+    amount, status = _parse_decimal_text(text, offsets, minor_units, MAX_MINOR)
+    floats = np.flatnonzero(status == FLOAT)
     if floats.size:
         values, ok, in_range = _amounts_as_floats(chunk.take(pa.array(floats)), minor_units)
         amount[floats] = values
-        status[floats] = np.where(ok, np.where(in_range, _OK, _TOO_BIG), _NOT_A_NUMBER)
+        status[floats] = np.where(ok, np.where(in_range, OK, TOO_BIG), NOT_A_NUMBER)
     return amount, status
 
 
@@ -299,13 +303,9 @@ def _amounts_as_floats(column: pa.Array, minor_units: int) -> tuple[IntArray, Bo
     ok = pc.fill_null(pc.match_substring_regex(text, _AMOUNT), False).to_numpy(zero_copy_only=False)
     scaled = pc.cast(pc.if_else(pa.array(ok), text, "0"), pa.float64()).to_numpy(zero_copy_only=False, writable=True)
     scaled *= 10**minor_units
-    in_range = np.abs(scaled) <= _MAX_MINOR  # also false for NaN
+    in_range = np.abs(scaled) <= MAX_MINOR  # also false for NaN
     scaled[~in_range] = 0
     return np.rint(scaled).astype(np.int64), ok, in_range | ~ok
-
-
-_OK, _NOT_A_NUMBER, _TOO_BIG, _FLOAT = OK, NOT_A_NUMBER, TOO_BIG, FLOAT
-_MAX_MINOR = MAX_MINOR
 
 
 @kernel
@@ -451,7 +451,7 @@ def _kept_by_day(bad: BoolArray, day: Ints, customer: Ints, amount: IntArray, wi
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty, np.zeros(0, dtype=np.int32)
     first, last = int(day[kept].min()), int(day[kept].max())
-    if last - first + 1 > max(4 * day.size, 1 << 20):  # a wild span: a comparison sort and gathers
+    if not _counting_sort_suits(last - first + 1, day.size):  # a wild span: a comparison sort and gathers
         pick = np.flatnonzero(kept)
         pick = pick[np.argsort(day[pick], kind="stable")]
         return pick, day[pick], customer[pick], amount[pick], (pick + 2).astype(np.int32)
@@ -522,15 +522,20 @@ def sort_transactions(t: Transactions) -> Transactions:
     )
 
 
+def _counting_sort_suits(span: int, rows: int) -> bool:
+    """Whether sorting ``rows`` rows over ``span`` days by counting suits: one count per day of the
+    span is fine for centuries of dates; a wilder span (a few far-off dates in a small file)
+    sorts by comparison instead."""
+    return span <= max(4 * rows, 1 << 20)
+
+
 def day_order(day: IntArray) -> IntArray:
     """The stable order of rows by day."""
     if day.size == 0:
         return np.zeros(0, dtype=np.int64)
     first = int(day.min())
     span = int(day.max()) - first + 1
-    # A counting sort: one count per day of the span, fine for centuries of dates; a wilder
-    # span (a few far-off dates in a small file) sorts by comparison instead.
-    if span <= max(4 * day.size, 1 << 20):
+    if _counting_sort_suits(span, day.size):
         counted: IntArray = _day_order(day, first, span)
         return counted
     compared: IntArray = np.argsort(day, kind="stable")

@@ -118,7 +118,7 @@ def test_a_failure_in_one_part_is_raised(monkeypatch: pytest.MonkeyPatch) -> Non
         replay(policy, tx, parts=3)
 
 
-def test_small_files_files_with_returns_and_one_thread_use_one_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_files_returns_and_the_one_thread_setting_keep_one_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     big = dataclasses.replace(transactions([("a", "2027-01-01", 1.0)]))
     n = PARTS_FROM
     big = dataclasses.replace(big, **{name: np.repeat(getattr(big, name), n) for name in
