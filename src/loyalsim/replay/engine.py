@@ -382,7 +382,7 @@ class ReplayEngine:
         else:
             target = np.maximum(qualified, current)
         up = target > current
-        self._upgrade(customers[up], target[up])
+        self._upgrade(customers[up], target[up], day)
         down = target < current
         keep = ~down
         self.pending_day[customers[keep]] = NEVER
@@ -396,8 +396,12 @@ class ReplayEngine:
         else:
             self.tier[customers[down]] = target[down]
 
-    def _upgrade(self, customers: IntArray, target: IntArray) -> None:
-        """Raise tiers; grant each newly reached level's bonus points."""
+    def _upgrade(self, customers: IntArray, target: IntArray, day: int) -> None:
+        """Raise tiers on ``day``; grant each newly reached level's bonus points as a lot of that day.
+
+        At a window's or a month's end that is the day ending, for every customer alike: the lot's
+        cohort month and expiry follow from it, never from the latest day with transactions (which
+        differs between the parts of a file replayed on several engines)."""
         tiers = self.policy.tiers
         if tiers is None or customers.size == 0:
             return
@@ -405,7 +409,7 @@ class ReplayEngine:
         if bonus.any():
             cumulative = np.concatenate(([0], np.cumsum(bonus)))
             grant = cumulative[target + 1] - cumulative[self.tier[customers] + 1]
-            self._credit(customers, np.maximum(grant, 0), self.open_day or 0)
+            self._credit(customers, np.maximum(grant, 0), day)
         self.tier[customers] = target
 
     def _tier_month_end(self, day: int) -> None:
@@ -418,7 +422,7 @@ class ReplayEngine:
         elif tiers.evaluation == "monthly":
             qualified = tiers.level_for(self.metric[everyone])
             up = qualified > self.tier[everyone]
-            self._upgrade(everyone[up], qualified[up])
+            self._upgrade(everyone[up], qualified[up], day)
         if self.window_months:
             # Roll the window: the oldest month's metric leaves it.
             slot = (month + 1) % self.window_months
@@ -552,7 +556,7 @@ class ReplayEngine:
         up, level = _book(customers, total, day, self.m_earned, self.total_earned, self.touched, self.last_activity,
                           metric, self.metric, self.buckets, self._bucket(day), thresholds, self.tier)
         if up.size:
-            self._upgrade(customers[up], level)
+            self._upgrade(customers[up], level, day)
 
     def _metric_value(self, amount: IntArray, points: IntArray, visits: int) -> IntArray:
         """What each transaction (its amount and points, ``visits`` each: 1 for a purchase, 0 for a

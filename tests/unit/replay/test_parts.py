@@ -49,6 +49,29 @@ def test_parts_give_one_engines_result(path: Any, parts: int) -> None:
     same(replay(policy, tx, parts=parts), replay(policy, tx, parts=1))
 
 
+def test_a_month_end_bonus_is_dated_the_month_end_in_every_part() -> None:
+    """A level's bonus granted at a month end is a lot of that day, whatever day the engine last
+    saw transactions: it was dated the latest day with transactions, which a part of the file
+    (here, c000's) may not share with the whole (c001 buys on 31 January)."""
+    from tests.helpers import program
+
+    policy = program({
+        "type": "tiered", "points": {"name": "points", "value": 0.01, "rounding": "floor_amount"},
+        "earn": [{"id": "base", "kind": "spend", "rate": 1}],
+        "tiers": {"metric": "spend", "window": {"kind": "calendar_year"}, "evaluation": "monthly",
+                  "levels": [{"id": "member", "threshold": 0},
+                             {"id": "gold", "threshold": 1500, "benefits": {"bonus_points": 500}}]},
+        "expiry": [{"kind": "rolling", "after": "30 days"}],
+    })
+    tx = transactions([("c000", "2027-01-05", 1000.0), ("c000", "2027-01-06", 1000.0),
+                       ("c001", "2027-01-31", 10.0), ("c001", "2027-03-15", 10.0)], policy.minor_units)
+    whole, split = replay(policy, tx, parts=1), replay(policy, tx, parts=2)
+    same(split, whole)
+    # c000's 2,000 points of 5-6 January expire in February; the bonus of 31 January lasts to 1 March.
+    expired = {m.month % 12 + 1: int(m.expired[0]) for m in whole.months}
+    assert expired == {1: 0, 2: 2000, 3: 500}
+
+
 def test_rows_rejected_by_the_reader_are_reported_once() -> None:
     from loyalsim.transactions.reader import RowError
 
