@@ -53,6 +53,8 @@ def month_table(policy: Policy, customer_ids: pa.Array, rows: MonthRows, span: t
                 ) -> pa.Table:
     """One month's rows. Text columns are dictionary-encoded over shared tables (all customer
     ids, the months, the tier ids), so no string is copied per row; CSV writers decode them.
+    Rows of a run of consecutive customers (every customer once all have started) take their
+    ids as a slice of ``customer_ids`` instead: plain text, no copy, nothing to decode.
 
     ``span``: the first and last month of the whole output. Every month's table then shares
     one dictionary of month labels, so a reader can group or filter the months of a file
@@ -63,8 +65,11 @@ def month_table(policy: Policy, customer_ids: pa.Array, rows: MonthRows, span: t
     size = rows.customer.size
     first, last = span if span is not None else (rows.month, rows.month)
     labels = pa.array([month_label(m) for m in range(first, last + 1)])
+    # Customers come in increasing order, so first and last a size apart means every one between.
+    run = size > 0 and int(rows.customer[-1]) - int(rows.customer[0]) + 1 == size
     data: dict[str, pa.Array] = {
-        "customer_id": pa.DictionaryArray.from_arrays(pa.array(rows.customer.astype(np.int32)), customer_ids),
+        "customer_id": customer_ids.slice(int(rows.customer[0]), size) if run else
+        pa.DictionaryArray.from_arrays(pa.array(rows.customer.astype(np.int32)), customer_ids),
         "month": pa.DictionaryArray.from_arrays(pa.array(np.full(size, rows.month - first, dtype=np.int32)), labels),
         "earned": _scaled(rows.earned, decimals),
         "redeemed": _scaled(rows.redeemed, decimals),
@@ -141,13 +146,18 @@ class TableWriter:
                 # as fast; Arrow cannot read that encoding back into a dictionary type, so the
                 # column is plain text in the file's schema too). Whole-number columns
                 # are delta-encoded: half the size and half the writing time of plain values with
-                # snappy (a million rows of points: 6.5 vs 13 MB, 39 vs 78 ms).
+                # snappy (a million rows of points: 6.5 vs 13 MB, 39 vs 78 ms). Only the month
+                # column has statistics, the one a reader filters row groups by (each holds one
+                # month; every id and tier spans them all): computing them for every column was
+                # a third of the writing time (12M rows: 1.7 s of CPU, 1.2 s without).
                 encoded = [f.name for f in table.schema if pa.types.is_dictionary(f.type) and f.name != "customer_id"]
                 delta = {f.name: "DELTA_BINARY_PACKED" for f in table.schema if pa.types.is_integer(f.type)}
                 if "customer_id" in table.schema.names:
                     delta["customer_id"] = "DELTA_BYTE_ARRAY"
+                stats = [name for name in ("month",) if name in table.schema.names]
                 self.writer = pq.ParquetWriter(self.target, table.schema, compression="snappy",
-                                               use_dictionary=encoded or False, column_encoding=delta or None)
+                                               use_dictionary=encoded or False, column_encoding=delta or None,
+                                               write_statistics=stats or False)
             else:
                 import pyarrow.csv as pacsv
 

@@ -51,3 +51,35 @@ def test_a_writing_error_is_raised_by_a_later_call(tmp_path: Path, monkeypatch: 
     writer.write(pa.table({"x": [0]}))
     with pytest.raises(OSError, match="disk full"):
         writer.close()
+
+
+def test_month_tables_of_consecutive_and_scattered_customers_write_the_same_ids(tmp_path: Path) -> None:
+    """Every customer (a run: ids sliced) and some of them (ids through a dictionary) give the
+    same text ids; only the month column carries statistics, one month per row group."""
+    import numpy as np
+
+    from loyalsim.compile import load_policy
+    from loyalsim.replay.engine import MonthRows
+    from loyalsim.report.earn_output import month_table
+    from tests.conftest import PROGRAMS
+
+    policy = load_policy(PROGRAMS[0])
+    ids = pa.array([f"c{i:03d}" for i in range(6)], type=pa.string())
+
+    def rows(month: int, customers: list[int]) -> MonthRows:
+        who = np.array(customers, dtype=np.int64)
+        return MonthRows(month, who, who * 10, who, who, who, np.zeros(who.size, dtype=np.int64), who, who)
+
+    writer = TableWriter("parquet", tmp_path / "m.parquet")
+    for month, customers in ((684, [1, 2, 3]), (685, [0, 1, 2, 3, 4, 5]), (686, [0, 2, 5])):
+        writer.write(month_table(policy, ids, rows(month, customers), (684, 686)))
+    writer.close()
+    table = pq.read_table(tmp_path / "m.parquet")
+    assert table.column("customer_id").to_pylist() == [f"c{i:03d}" for i in (1, 2, 3, 0, 1, 2, 3, 4, 5, 0, 2, 5)]
+    assert table.column("earned").to_pylist() == [10, 20, 30, 0, 10, 20, 30, 40, 50, 0, 20, 50]
+    metadata = pq.ParquetFile(tmp_path / "m.parquet").metadata
+    names = table.schema.names
+    for group, label in enumerate(("2027-01", "2027-02", "2027-03")):
+        month = metadata.row_group(group).column(names.index("month")).statistics
+        assert month is not None and month.min == month.max == label
+        assert metadata.row_group(group).column(names.index("customer_id")).statistics is None
