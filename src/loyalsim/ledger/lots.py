@@ -365,12 +365,12 @@ def _expire_lots(due: IntArray, tier: IntArray, exempt_level: npt.NDArray[np.boo
         by_month[lots[lot, MONTH] - first_month] += left
         lots[lot, REMAINING] = 0
         account[who, BALANCE] -= left
-    for k in range(count):  # the owners' chains may now start with used-up lots
-        who = owners[k]
-        lot = account[who, HEAD]
-        while lot >= 0 and lots[lot, REMAINING] == 0:
-            lot = lots[lot, NEXT]
-        account[who, HEAD] = lot
-        if lot < 0:
-            account[who, TAIL] = -1
+        # A lot with points left is the first such lot of its chain (lots are used oldest first),
+        # unless an exempt level kept older ones: when it was the first, the next lot (if any)
+        # is untouched, so the chain now starts there, without reading it.
+        if account[who, HEAD] == lot:
+            following = lots[lot, NEXT]
+            account[who, HEAD] = following
+            if following < 0:
+                account[who, TAIL] = -1
     return owners[:count], amounts[:count]

@@ -59,6 +59,29 @@ def test_lots_added_out_of_expiry_order_still_expire_on_their_day() -> None:
     assert owners.tolist() == [0] and amounts.tolist() == [10]
 
 
+def test_a_lot_expiring_behind_the_first_live_lot_leaves_the_chain_whole() -> None:
+    """The chain's first live lot moves on only when that lot itself expires: a newer lot that
+    falls due first (an earlier expiry day), or one behind a lot an exempt level kept, leaves
+    the older lots where FIFO redemption finds them."""
+    ledger = LotLedger(1)
+    ledger.add(ints(0), ints(10), month=1, expiry=30)
+    ledger.add(ints(0), ints(20), month=2, expiry=10)  # newer, due first
+    ledger.add(ints(0), ints(40), month=3, expiry=60)
+    assert ledger.expire_due(10)[1].tolist() == [20]
+    assert ledger.redeem(ints(0), ints(15)).tolist() == [15]
+    assert ledger.cohorts.redeemed == {1: 10, 3: 5}
+    assert ledger.expire_due(60)[1].tolist() == [35]
+    ledger.add(ints(0), ints(5), month=4, expiry=90)
+    assert ledger.redeem(ints(0), ints(9)).tolist() == [5] and ledger.balance.tolist() == [0]
+
+    kept = LotLedger(1)
+    kept.add(ints(0), ints(10), month=1, expiry=5)
+    kept.add(ints(0), ints(20), month=2, expiry=8)
+    assert kept.expire_due(5, ints(1), np.array([False, True]))[1].size == 0  # exempt: kept for good
+    assert kept.expire_due(8, ints(0), np.array([False, True]))[1].tolist() == [20]  # no longer exempt
+    assert kept.redeem(ints(0), ints(10)).tolist() == [10] and kept.cohorts.redeemed == {1: 10}
+
+
 def test_a_reversal_beyond_the_balance_becomes_debt_repaid_from_later_earning() -> None:
     ledger = LotLedger(1)
     ledger.add(ints(0), ints(30), month=1, expiry=100)
