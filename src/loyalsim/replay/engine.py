@@ -135,22 +135,24 @@ class ReplayEngine:
         self.anniversary = np.full(n, NEVER, dtype=np.int64)
         self.pending_day = np.full(n, NEVER, dtype=np.int64)
         self.pending_target = np.zeros(n, dtype=np.int64)
-        self.last_activity = np.full(n, NEVER, dtype=np.int64)
         self.inactivity_due = np.full(n, NEVER, dtype=np.int64)
         capped = [r for r, rule in enumerate(policy.earn) if rule.cap_period is not None]
         self.capped_rules = capped
         self.cap_used = np.zeros((n, len(capped)), dtype=np.int64)
         self.cap_period = np.full((n, len(capped)), -1, dtype=np.int64)
         self.bonus_granted = np.zeros((n, len(policy.campaigns)), dtype=bool)
+        # Points earned, redeemed and expired this month (and after the last month end's row), and
+        # through the last month end: totals are brought up to date once a month, not at every
+        # purchase, which saves reaching into another customer-sized array each time.
         self.m_earned = np.zeros(n, dtype=np.int64)
         self.m_redeemed = np.zeros(n, dtype=np.int64)
         self.m_expired = np.zeros(n, dtype=np.int64)
         self.m_cashback = np.zeros(n, dtype=np.int64)
         self.m_dividend = np.zeros(n, dtype=np.int64)
         self.touched = np.zeros(n, dtype=bool)
-        self.total_earned = np.zeros(n, dtype=np.int64)
-        self.total_redeemed = np.zeros(n, dtype=np.int64)
-        self.total_expired = np.zeros(n, dtype=np.int64)
+        self.earned_before = np.zeros(n, dtype=np.int64)
+        self.redeemed_before = np.zeros(n, dtype=np.int64)
+        self.expired_before = np.zeros(n, dtype=np.int64)
         self.last_reward_day = np.full(n, -(2**40), dtype=np.int64)  # day of the latest redemption (simulation)
         self.perk_cost: dict[int, int] = {}  # month → minor units of membership perks used on purchases
         membership = policy.membership
@@ -241,6 +243,10 @@ class ReplayEngine:
             self.history = _PurchaseTable.merge(self.history, batch)
         self.rows += len(tx) if mine is None else int(np.count_nonzero(mine))
 
+    def earned_to_date(self, customer: int) -> int:
+        """Points ``customer`` has earned so far (net of returns)."""
+        return int(self.earned_before[customer] + self.m_earned[customer])
+
     def finish(self, close_through: int | None = None) -> ReplayResult:
         """Close the last day and every day to the end of its month (or of the month of
         ``close_through``, when later: the last day of other customers' transactions); return
@@ -253,8 +259,9 @@ class ReplayEngine:
             self._advance(last + 1)
             self.open_day = None
         return ReplayResult(
-            self.policy, self.customer_ids, self.months, self.rows, self.started, self.total_earned,
-            self.total_redeemed, self.total_expired, self.ledger.balance, self.ledger.debt, self.ledger.cohorts,
+            self.policy, self.customer_ids, self.months, self.rows, self.started, self.earned_before + self.m_earned,
+            self.redeemed_before + self.m_redeemed, self.expired_before + self.m_expired, self.ledger.balance,
+            self.ledger.debt, self.ledger.cohorts,
             self.first_month if self.first_month is not None else 0,
             self.last_month if self.last_month is not None else -1, self.rejected, self.ledger,
         )
@@ -278,7 +285,7 @@ class ReplayEngine:
         if self.ledger.size:
             who, amount = self.ledger.expire_due(day, self.tier, self.exempt_level)
             if who.size:
-                _add_to(who, amount, self.m_expired, self.total_expired)
+                _add_to(who, amount, self.m_expired)
         if self.inactivity is not None:
             due = np.flatnonzero(self.inactivity_due == day)
             due = due[self.ledger.balance[due] > 0]
@@ -287,7 +294,6 @@ class ReplayEngine:
             if due.size:
                 gone = self.ledger.expire_all(due)
                 self.m_expired[due] += gone
-                self.total_expired[due] += gone
         is_month_end = last_of_month(day) == day
         if self.policy.tiers is not None:
             self._pending_downgrades(day)
@@ -325,7 +331,7 @@ class ReplayEngine:
         if hit.any():
             who = customers[hit]
             taken = self.ledger.redeem(who, count[hit] * reward.cost)
-            _add_to(who, taken, self.m_redeemed, self.total_redeemed)
+            _add_to(who, taken, self.m_redeemed)
             self.last_reward_day[who] = day
 
     def _donate(self, customers: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray]:
@@ -341,7 +347,7 @@ class ReplayEngine:
         who = customers[hit]
         if who.size:
             taken = self.ledger.redeem(who, used[hit])
-            _add_to(who, taken, self.m_redeemed, self.total_redeemed)
+            _add_to(who, taken, self.m_redeemed)
         return who, used[hit], donated[hit], matched[hit]
 
     # -- tiers ---------------------------------------------------------------------------------
@@ -452,6 +458,9 @@ class ReplayEngine:
             self.months.append(rows)
         self.first_month = month if self.first_month is None else self.first_month
         self.last_month = month
+        for before, this_month in ((self.earned_before, self.m_earned), (self.redeemed_before, self.m_redeemed),
+                                   (self.expired_before, self.m_expired)):
+            np.add(before, this_month, out=before)  # (customers who have not started hold zeros)
         for accumulator in accumulators:
             if accumulator is None:
                 continue
@@ -467,7 +476,7 @@ class ReplayEngine:
         if not keep.all():
             customers, units = customers[keep], units[keep]
         self._issue(customers, units, day)
-        _add_to(customers, units, self.m_earned, self.total_earned)
+        _add_to(customers, units, self.m_earned)
         self.touched[customers] = True
 
     def _issue(self, customers: IntArray, units: IntArray, day: int) -> None:
@@ -553,8 +562,8 @@ class ReplayEngine:
         tiers = policy.tiers
         metric = self._metric_value(amount, total, 1)
         thresholds = tiers.thresholds if tiers is not None and tiers.evaluation == "immediate" else _NO_LEVELS
-        up, level = _book(customers, total, day, self.m_earned, self.total_earned, self.touched, self.last_activity,
-                          metric, self.metric, self.buckets, self._bucket(day), thresholds, self.tier)
+        up, level = _book(customers, total, self.m_earned, self.touched, metric, self.metric, self.buckets,
+                          self._bucket(day), thresholds, self.tier)
         if up.size:
             self._upgrade(customers[up], level, day)
 
@@ -629,7 +638,6 @@ class ReplayEngine:
         units = np.array(reversal, dtype=np.int64)
         self.ledger.reverse(customers, units)
         self.m_earned[customers] -= units
-        self.total_earned[customers] -= units
         self.touched[customers] = True
         self._count_metric(customers, -np.array(returned_amount, dtype=np.int64), -units, 0, day)
 
@@ -705,11 +713,10 @@ def _affordable(customers: IntArray, balance: IntArray, debt: IntArray, keep: in
 
 
 @kernel
-def _add_to(customers: IntArray, amounts: IntArray, monthly: IntArray, total: IntArray) -> None:
-    """Add each customer's amount to their month's and their running total (customers may repeat)."""
+def _add_to(customers: IntArray, amounts: IntArray, monthly: IntArray) -> None:
+    """Add each customer's amount to their month's (customers may repeat)."""
     for i in range(customers.size):
         monthly[customers[i]] += amounts[i]
-        total[customers[i]] += amounts[i]
 
 
 @kernel
@@ -727,13 +734,13 @@ def _count_all(customers: IntArray, values: IntArray, metric: IntArray, buckets:
 
 
 @kernel
-def _book(customers: IntArray, units: IntArray, day: int, monthly: IntArray, total: IntArray, touched: BoolArray,
-          last_activity: IntArray, values: IntArray, metric: IntArray, buckets: IntArray, slot: int,
-          thresholds: IntArray, tier: IntArray) -> tuple[IntArray, IntArray]:
+def _book(customers: IntArray, units: IntArray, monthly: IntArray, touched: BoolArray, values: IntArray,
+          metric: IntArray, buckets: IntArray, slot: int, thresholds: IntArray, tier: IntArray
+          ) -> tuple[IntArray, IntArray]:
     """A round of purchases (one per customer) after their points are in the ledger: count the
-    points earned (the month's and the running total), the day's activity and the tier metric
-    (``values``; empty: no tiers). With ``thresholds`` (immediate evaluation), returns the rows
-    whose customer now reaches a higher level, and that level."""
+    points earned this month, the day's activity (``touched``) and the tier metric (``values``;
+    empty: no tiers). With ``thresholds`` (immediate evaluation), returns the rows whose
+    customer now reaches a higher level, and that level."""
     up = np.empty(customers.size, dtype=np.int64)
     level = np.empty(customers.size, dtype=np.int64)
     count = 0
@@ -741,9 +748,7 @@ def _book(customers: IntArray, units: IntArray, day: int, monthly: IntArray, tot
         c = customers[i]
         if units[i] > 0:
             monthly[c] += units[i]
-            total[c] += units[i]
             touched[c] = True
-        last_activity[c] = day
         if values.size:
             _count(c, values[i], metric, buckets, slot)
             if thresholds.size:

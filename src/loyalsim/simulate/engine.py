@@ -464,14 +464,14 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             tally["program"]["donations"] += int(donations.per_purchase(amounts[pick]).sum())
         if not pick.any():
             return
-        earned_before = int(engine.total_earned[watch]) if watch is not None else 0
+        earned_before = engine.earned_to_date(watch) if watch is not None else 0
         mix = None
         if basket is not None:
             category, channel = basket.draw(key, customers.segment[who[pick]], who[pick], numbers[pick])
             mix = (category, channel, basket)
         engine._process(_day_transactions(who[pick], scenario.start + days[pick], amounts[pick], ids, mix))
         if watch is not None and (who[pick] == watch).any():
-            story.append({"day": day, "event": "points", "earned": int(engine.total_earned[watch]) - earned_before,
+            story.append({"day": day, "event": "points", "earned": engine.earned_to_date(watch) - earned_before,
                           "tier": int(engine.tier[watch])})
 
     stories: dict[str, list[dict[str, Any]]] = {name: [] for name in arms}  # each arm's own (threads)
