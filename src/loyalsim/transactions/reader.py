@@ -387,9 +387,9 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
                                    f"{int(new.sum()) - 1000} more rows with this problem"))
         bad[:] |= new
 
-    if plain is not None:  # ids, dates and amounts already read, all of them valid
+    if plain is not None:  # ids, dates (no times) and amounts (not negative) already read, all of them valid
         all_rows, customer_ids, day, amount = plain.customer, plain.customer_ids, plain.day, plain.amount
-        second = np.zeros(n, dtype=np.int32)
+        second: Ints = np.zeros(0, dtype=np.int32)
     else:
         all_rows, customer_ids, day, second, amount = _parse_core(table, minor_units, reject)
 
@@ -400,10 +400,11 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
         is_return = pc.equal(lowered, "return").to_numpy(zero_copy_only=False)
         known = is_return | pc.is_in(lowered, pa.array(["purchase", ""])).to_numpy(zero_copy_only=False)
         reject(~known, "kind", "kind must be 'purchase' or 'return'")
-    reject((amount < 0) & ~is_return, "amount", "negative amount in a purchase; mark returns with kind=return")
-    amount = np.abs(amount)
+    if plain is None:  # (a plain file's amounts are never negative: nothing to check or turn)
+        reject((amount < 0) & ~is_return, "amount", "negative amount in a purchase; mark returns with kind=return")
+        amount = np.abs(amount)
 
-    quantity = np.ones(n, dtype=np.int32)
+    quantity = np.ones(0, dtype=np.int32)
     quantities = column("quantity")
     if quantities is not None:
         q_text = pc.utf8_trim_whitespace(quantities)
@@ -420,7 +421,7 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
                              "match returns to their purchases; add one (or map it with --column transaction_id=...)")
 
     # The kept rows in day order: one pass moves the main columns, ``pick`` finds the others.
-    optional = [second.any(), kinds is not None, quantities is not None, ids is not None,
+    optional = [bool(second.any()), kinds is not None, quantities is not None, ids is not None,
                 column("category") is not None, column("channel") is not None]
     pick, sorted_day, sorted_customer, sorted_amount, row = _kept_by_day(bad, day, all_rows, amount, any(optional))
     size = row.size
