@@ -18,6 +18,7 @@ Three ways, fastest first; each gives exactly the same codes and table:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -117,8 +118,8 @@ def dense_codes(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedin
     """The dense way over values of ``width`` bytes (non-empty), each starting at ``starts``
     in its part's ``text``: parts are (text, starts) in row order. None when it does not apply."""
     seen = np.zeros((width, 256), dtype=np.bool_)
-    for text, starts in parts:
-        _seen_bytes(text, starts, width, seen)
+    pieces = _pieces(parts)
+    _on_threads([(_seen_bytes, (text, starts, width, seen)) for text, starts, _ in pieces])
     if _may_be_trimmed(seen[0]) or _may_be_trimmed(seen[-1]):
         return None  # whitespace around values: the general way trims it
     n = sum(starts.size for _, starts in parts)
@@ -134,13 +135,12 @@ def dense_codes(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedin
     digit = (np.cumsum(seen, axis=1) - 1).astype(np.int64)
     keys = np.empty(n, dtype=np.int64)
     slot_rank = np.zeros(slots, dtype=np.int32)
-    at = 0
-    for text, starts in parts:
-        _dense_keys(text, starts, width, digit, weight, keys, at, slot_rank)
-        at += starts.size
+    _on_threads([(_dense_keys, (text, starts, width, digit, weight, keys, at, slot_rank))
+                 for text, starts, at in pieces])
     count = _rank_slots(slot_rank)
     codes = np.empty(n, dtype=np.int32)
-    _gather(keys, slot_rank, codes)
+    _on_threads([(_gather, (keys[at:at + starts.size], slot_rank, codes[at:at + starts.size]))
+                 for _, starts, at in pieces])
     del keys
     present = np.flatnonzero(slot_rank >= 0)
     # Back from keys to bytes, position by position.
@@ -149,6 +149,44 @@ def dense_codes(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedin
     for position in range(width):
         table_bytes[:, position] = byte_of[position][(present // weight[position]) % cardinality[position]]
     return codes, bytes_to_text(table_bytes)
+
+
+# From this many values, the passes over them run as two halves on two threads: each pass
+# reaches into a table of millions of slots at random places, and waits on memory.
+SPLIT_FROM = 1 << 20
+
+
+def _pieces(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedinteger[Any]]]]
+            ) -> list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedinteger[Any]], int]]:
+    """The parts as (text, starts, index of the first value), a large part cut in two halves."""
+    pieces = []
+    at = 0
+    for text, starts in parts:
+        cut = starts.size // 2 if starts.size >= SPLIT_FROM else 0
+        if cut:
+            pieces.append((text, starts[:cut], at))
+        pieces.append((text, starts[cut:], at + cut))
+        at += starts.size
+    return pieces
+
+
+def _on_threads(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+    """Run compiled loops (they release the interpreter) at once on threads; the last one here.
+
+    The loops write disjoint ranges, or the same value to a shared slot (a mark), so running
+    them at once gives what running them in turn gives."""
+    if len(calls) == 1:
+        function, arguments = calls[0]
+        function(*arguments)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(calls) - 1) as pool:
+        futures = [pool.submit(function, *arguments) for function, arguments in calls[:-1]]
+        function, arguments = calls[-1]
+        function(*arguments)
+        for future in futures:
+            future.result()
 
 
 @kernel
@@ -163,11 +201,13 @@ def _one_width(offsets: npt.NDArray[np.signedinteger[Any]], width: int) -> bool:
 @kernel
 def _seen_bytes(text: npt.NDArray[np.uint8], starts: npt.NDArray[np.signedinteger[Any]], width: int,
                 seen: npt.NDArray[np.bool_]) -> None:
-    """Mark ``seen[position, byte]`` for every value."""
+    """Mark ``seen[position, byte]`` for every value (written only when not yet marked: threads
+    marking the same few bytes would otherwise pass the table's cache lines to and fro)."""
     for row in range(starts.size):
         at = starts[row]
         for i in range(width):
-            seen[i, text[at + i]] = True
+            if not seen[i, text[at + i]]:
+                seen[i, text[at + i]] = True
 
 
 @kernel
@@ -181,7 +221,8 @@ def _dense_keys(text: npt.NDArray[np.uint8], starts: npt.NDArray[np.signedintege
         for i in range(width):
             key += digit[i, text[at + i]] * weight[i]
         keys[start + row] = key
-        slot_rank[key] = 1
+        if slot_rank[key] == 0:  # (written once: see _seen_bytes)
+            slot_rank[key] = 1
 
 
 @kernel

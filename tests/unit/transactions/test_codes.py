@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import loyalsim.transactions.codes as codes_module
 from loyalsim.transactions.codes import _encode_dense, _encode_packed, encode
 
 
@@ -41,12 +42,18 @@ shapes = st.one_of(
 
 
 @settings(max_examples=150, deadline=None)
-@given(shapes, st.lists(st.integers(0, 100), max_size=3), st.booleans(), st.booleans())
+@given(shapes, st.lists(st.integers(0, 100), max_size=3), st.booleans(), st.booleans(), st.booleans())
 def test_codes_and_table_equal_the_reference(values: list[str | None], cuts: list[int], empty_is_missing: bool,
-                                              some_rows: bool) -> None:
+                                              some_rows: bool, halves: bool) -> None:
+    """Also with the dense way's passes cut in halves on two threads (as from a million values)."""
     column = chunked(values, cuts)
     rows = np.arange(0, len(values), 2) if some_rows else None
-    codes, table = encode(column, rows, empty_is_missing=empty_is_missing)
+    split_from = codes_module.SPLIT_FROM
+    codes_module.SPLIT_FROM = 2 if halves else split_from
+    try:
+        codes, table = encode(column, rows, empty_is_missing=empty_is_missing)
+    finally:
+        codes_module.SPLIT_FROM = split_from
     want_codes, want_table = reference(values, empty_is_missing)
     if rows is not None:
         want_codes = [want_codes[i] for i in rows]
