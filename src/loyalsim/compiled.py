@@ -33,3 +33,20 @@ def kernel(function: F) -> F:
     """Compile ``function`` with numba (no Python objects inside; cached on disk; releases the GIL)."""
     return cast(F, numba.njit(cache=True, nogil=True)(function))
 
+
+
+def on_threads(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[Any]:
+    """Run compiled loops (they release the interpreter) at once, one thread each (the last on
+    this one); their results, in order. For loops that write disjoint ranges, or the same
+    value to a shared slot (a mark): running them at once then gives what running them in
+    turn gives."""
+    if len(calls) == 1:
+        function, arguments = calls[0]
+        return [function(*arguments)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(calls) - 1) as pool:
+        futures = [pool.submit(function, *arguments) for function, arguments in calls[:-1]]
+        function, arguments = calls[-1]
+        last = function(*arguments)
+        return [future.result() for future in futures] + [last]

@@ -141,15 +141,17 @@ class ReplayEngine:
         self.cap_used = np.zeros((n, len(capped)), dtype=np.int64)
         self.cap_period = np.full((n, len(capped)), -1, dtype=np.int64)
         self.bonus_granted = np.zeros((n, len(policy.campaigns)), dtype=bool)
-        # Points earned, redeemed and expired this month (and after the last month end's row), and
-        # through the last month end: totals are brought up to date once a month, not at every
-        # purchase, which saves reaching into another customer-sized array each time.
+        # Points earned, redeemed and expired this month (after its row, at a month end: the next
+        # month's), and cashback and dividend.
         self.m_earned = np.zeros(n, dtype=np.int64)
         self.m_redeemed = np.zeros(n, dtype=np.int64)
         self.m_expired = np.zeros(n, dtype=np.int64)
         self.m_cashback = np.zeros(n, dtype=np.int64)
         self.m_dividend = np.zeros(n, dtype=np.int64)
         self.touched = np.zeros(n, dtype=bool)
+        # Points earned, redeemed and expired through the last month end's row: a customer's total
+        # is this plus the month's. Brought up to date once a month, not at every purchase, which
+        # saves reaching into another customer-sized array each time.
         self.earned_before = np.zeros(n, dtype=np.int64)
         self.redeemed_before = np.zeros(n, dtype=np.int64)
         self.expired_before = np.zeros(n, dtype=np.int64)

@@ -18,7 +18,6 @@ Three ways, fastest first; each gives exactly the same codes and table:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,7 +25,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loyalsim.compiled import kernel
+from loyalsim.compiled import kernel, on_threads
 
 IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
@@ -119,7 +118,7 @@ def dense_codes(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedin
     in its part's ``text``: parts are (text, starts) in row order. None when it does not apply."""
     seen = np.zeros((width, 256), dtype=np.bool_)
     pieces = _pieces(parts)
-    _on_threads([(_seen_bytes, (text, starts, width, seen)) for text, starts, _ in pieces])
+    on_threads([(_seen_bytes, (text, starts, width, seen)) for text, starts, _ in pieces])
     if _may_be_trimmed(seen[0]) or _may_be_trimmed(seen[-1]):
         return None  # whitespace around values: the general way trims it
     n = sum(starts.size for _, starts in parts)
@@ -135,11 +134,11 @@ def dense_codes(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedin
     digit = (np.cumsum(seen, axis=1) - 1).astype(np.int64)
     keys = np.empty(n, dtype=np.int64)
     slot_rank = np.zeros(slots, dtype=np.int32)
-    _on_threads([(_dense_keys, (text, starts, width, digit, weight, keys, at, slot_rank))
+    on_threads([(_dense_keys, (text, starts, width, digit, weight, keys, at, slot_rank))
                  for text, starts, at in pieces])
     count = _rank_slots(slot_rank)
     codes = np.empty(n, dtype=np.int32)
-    _on_threads([(_gather, (keys[at:at + starts.size], slot_rank, codes[at:at + starts.size]))
+    on_threads([(_gather, (keys[at:at + starts.size], slot_rank, codes[at:at + starts.size]))
                  for _, starts, at in pieces])
     del keys
     present = np.flatnonzero(slot_rank >= 0)
@@ -168,25 +167,6 @@ def _pieces(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedintege
         pieces.append((text, starts[cut:], at + cut))
         at += starts.size
     return pieces
-
-
-def _on_threads(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
-    """Run compiled loops (they release the interpreter) at once on threads; the last one here.
-
-    The loops write disjoint ranges, or the same value to a shared slot (a mark), so running
-    them at once gives what running them in turn gives."""
-    if len(calls) == 1:
-        function, arguments = calls[0]
-        function(*arguments)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=len(calls) - 1) as pool:
-        futures = [pool.submit(function, *arguments) for function, arguments in calls[:-1]]
-        function, arguments = calls[-1]
-        function(*arguments)
-        for future in futures:
-            future.result()
 
 
 @kernel

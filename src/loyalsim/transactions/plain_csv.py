@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from loyalsim.compiled import kernel
+from loyalsim.compiled import kernel, on_threads
 from loyalsim.transactions.codes import TRIMMABLE, dense_codes, encode
 from loyalsim.transactions.values import MAX_MINOR, OK, decimal_value, iso_day
 
@@ -119,14 +119,11 @@ def _read(buf: npt.NDArray[np.uint8], names: list[str], text_columns: list[str],
     amount = np.empty(capacity, dtype=np.int64)
     spans = np.empty((capacity, 2 * len(text_columns)), dtype=np.int64)
     outputs = (id_start, id_length, day, amount, spans)
-    from concurrent.futures import ThreadPoolExecutor
-
     if middle < buf.size:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            later = pool.submit(_scan, buf, middle, buf.size, first_rows, roles, minor_units, MAX_MINOR, first_day,
-                                last_day, *outputs)
-            halves = [_scan(buf, start, middle, 0, roles, minor_units, MAX_MINOR, first_day, last_day, *outputs),
-                      later.result()]
+        halves = on_threads([
+            (_scan, (buf, start, middle, 0, roles, minor_units, MAX_MINOR, first_day, last_day, *outputs)),
+            (_scan, (buf, middle, buf.size, first_rows, roles, minor_units, MAX_MINOR, first_day, last_day,
+                     *outputs))])
         if halves[0][0] != first_rows:
             return None  # (the first half stopped early: not plain)
     else:
