@@ -211,7 +211,8 @@ def test_a_large_file_replayed_on_several_engines_reports_each_rejected_row_once
     assert len(rejects) == 2 and rejects[1].split(",")[1] == "1235"
     once = duckdb.sql(f"select count(*) = count(distinct (customer_id, month)) from read_parquet('{out}')").fetchall()
     assert once == [(True,)]  # one row per customer per month
+    # (Run where their rejects file, loyalsim-rejects.csv without --out, can be written.)
     single = run_cli("earn", CLASSIC, str(source), "--format", "json", "--on-error", "skip",
-                     env={"LOYALSIM_THREADS": "1"})
-    several = run_cli("earn", CLASSIC, str(source), "--format", "json", "--on-error", "skip")
+                     env={"LOYALSIM_THREADS": "1"}, cwd=tmp_path)
+    several = run_cli("earn", CLASSIC, str(source), "--format", "json", "--on-error", "skip", cwd=tmp_path)
     assert json.loads(single.stdout)["totals"] == json.loads(several.stdout)["totals"]
