@@ -440,36 +440,40 @@ class ReplayEngine:
     def _record_month(self, day: int) -> None:
         month = month_of(day)
         who = np.flatnonzero(self.started)
-        # Everyone started (the usual case after a few months): plain copies and fills, not gathers.
+        # Everyone started (the usual case after a few months): plain copies, not gathers.
         every = who.size == self.n
+
+        def picked(values: IntArray) -> IntArray:
+            chosen: IntArray = values.copy() if every else values[who]
+            return chosen
+
         # Money columns a program does not have stay zeros: one read-only zero per row, not a copy.
         none = np.broadcast_to(np.int64(0), who.shape)
         accumulators = (self.m_earned, self.m_redeemed, self.m_expired,
                         self.m_cashback if self.policy.cashback is not None else None,
                         self.m_dividend if self.policy.value is not None and self.policy.value.dividend is not None
                         else None)
-        earned, redeemed, expired, cashback, dividend = (
-            none if a is None else a.copy() if every else a[who] for a in accumulators)
-        balance = self.ledger.balance - self.ledger.debt if every else self.ledger.balance[who] - self.ledger.debt[who]
-        # Copies (and indexing with an index array copies): these rows stay valid after the resets below.
-        rows = MonthRows(month, who, earned, redeemed, expired, balance, self.tier.copy() if every else self.tier[who],
-                         cashback, dividend)
+        earned, redeemed, expired, cashback, dividend = (none if a is None else picked(a) for a in accumulators)
+        ledger = self.ledger  # (without debts, the balance is what is held: no subtraction)
+        balance = picked(ledger.balance - ledger.debt) if ledger.any_debt else picked(ledger.balance)
+        # Copies (and picking copies): these rows stay valid after the resets below.
+        rows = MonthRows(month, who, earned, redeemed, expired, balance, picked(self.tier), cashback, dividend)
         if self.sink is not None:
             self.sink(rows)
         else:
             self.months.append(rows)
         self.first_month = month if self.first_month is None else self.first_month
         self.last_month = month
+        # The started customers' month is recorded: it joins their totals and starts again. Points
+        # credited to a customer before their first purchase (a simulation's referral, say) stay
+        # in their month until it is recorded. (Masked whole-array operations: no gathers.)
+        started = None if every else self.started
         for before, this_month in ((self.earned_before, self.m_earned), (self.redeemed_before, self.m_redeemed),
                                    (self.expired_before, self.m_expired)):
-            np.add(before, this_month, out=before)  # (customers who have not started hold zeros)
+            np.add(before, this_month, out=before, where=True if started is None else started)
         for accumulator in accumulators:
-            if accumulator is None:
-                continue
-            if every:
-                accumulator.fill(0)
-            else:
-                accumulator[who] = 0
+            if accumulator is not None:
+                np.copyto(accumulator, 0, where=True if started is None else started)
 
     # -- transactions --------------------------------------------------------------------------
     def _credit(self, customers: IntArray, units: IntArray, day: int) -> None:

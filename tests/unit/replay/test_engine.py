@@ -255,3 +255,20 @@ def test_rows_of_one_customer_on_one_day_are_ranked_by_content_not_file_position
     by_row = dict(zip((tx.amount[rows]).tolist(), rank.tolist(), strict=True))
     assert by_row == {200: 0, 900: 1, 1000: 0, 3000: 1, 100: 0}  # smaller amount first, then larger
     assert not count.any()  # the scratch space is left as it was found
+
+
+def test_points_credited_before_a_customers_first_purchase_count_once_in_their_first_month() -> None:
+    """A simulation may credit points (a referral's, an action's) to a customer with no purchase
+    yet: no month row shows them until the customer's first, where they count, once."""
+    from loyalsim.replay.engine import ReplayEngine
+
+    policy = program({"type": "points", **BASE, "rewards": REWARD_500})
+    tx = transactions([("a", "2027-01-10", 10.0), ("b", "2027-03-05", 20.0), ("a", "2027-03-06", 1.0)])
+    engine = ReplayEngine(policy, tx.customer_ids)
+    engine.run(tx.subset(slice(0, 1)))
+    engine._credit(np.array([1]), np.array([700]), int(tx.day[0]))  # b: not started yet
+    engine.run(tx.subset(slice(1, None)))
+    result = engine.finish()
+    assert [(m["month"], m["earned"]) for m in monthly(result, "b")] == [("2027-03", 720)]
+    assert [m["earned"] for m in monthly(result, "a")] == [10, 0, 1]
+    assert result.total_earned.tolist() == [11, 720]
