@@ -16,7 +16,7 @@ its own source file only: a kernel that calls one from another module (``_earn``
 release rewrites every file, so this concerns editable installs only: ``make clean-kernels``
 after such an edit. Kernels hold no state of their own and
 do exact integer arithmetic (or the same float operations numpy would do), so compiling
-changes no result.
+changes no result. :func:`on_threads` runs several at once (a large file's halves).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 def kernel(function: F) -> F:
     """Compile ``function`` with numba (no Python objects inside; cached on disk; releases the GIL)."""
     return cast(F, numba.njit(cache=True, nogil=True)(function))
-
 
 
 def on_threads(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[Any]:
