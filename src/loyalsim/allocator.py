@@ -30,6 +30,7 @@ _M_MMAP_MAX = -4
 _M_ARENA_MAX = -8
 _TRIM_ABOVE = 1 << 30  # free memory at the top of the heap beyond this (1 GiB) is still handed back
 
+
 @cache
 def _mallopt() -> Callable[[int, int], int] | None:
     """glibc's ``mallopt`` (returns 1 on success, 0 on error), or None: not Linux, not glibc,

@@ -109,7 +109,7 @@ def run_earn(options: EarnOptions) -> int:
         totals = options.out.with_name(options.out.stem + ".totals" + options.out.suffix)
         with atomic_path(totals) as temporary:
             table_writer = TableWriter(options.output_format, temporary)
-            table_writer.write(totals_table(result))
+            table_writer.write(totals_table(result, ids))
             table_writer.close()
 
     if result.rejected:

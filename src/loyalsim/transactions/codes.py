@@ -14,6 +14,8 @@ Three ways, fastest first; each gives exactly the same codes and table:
 - *packed*: one byte width of at most 8: the bytes packed big-endian into a uint64 (which
   sorts like the text), hashed by Arrow.
 - *general*: Arrow's dictionary encoding of the text, trimmed and sorted.
+
+The dense way's passes over a million values or more run as two halves on two threads.
 """
 
 from __future__ import annotations
@@ -254,17 +256,25 @@ def _encode_packed(column: pa.Array, rows: IntArray | None) -> Codes | None:
     return codes, bytes_to_text(as_bytes)
 
 
+def arrow_text(offsets: IntArray, data: npt.NDArray[np.uint8]) -> pa.Array:
+    """An Arrow text array over ``data`` cut at ``offsets`` (one more than the values), made
+    from the buffers as they are (large text when the bytes pass 2 GiB). Not checked: callers
+    know the bytes are ASCII, or check the UTF-8 themselves (``validate(full=True)``)."""
+    count = offsets.size - 1
+    small = int(offsets[-1]) < 2**31
+    kind = pa.string() if small else pa.large_string()
+    bounds = offsets.astype(np.int32) if small else offsets.astype(np.int64, copy=False)
+    return pa.Array.from_buffers(kind, count, [None, pa.py_buffer(bounds), pa.py_buffer(data)])
+
+
 def bytes_to_text(values: npt.NDArray[np.uint8]) -> ObjArray:
     """Rows of UTF-8 bytes (one value per row, all of one width) as Python strings."""
     width = values.shape[1]
-    data = np.ascontiguousarray(values).tobytes()
+    data = np.ascontiguousarray(values).reshape(-1)
     if (values < 0x80).all():  # ASCII (the usual ids): Arrow makes the strings from the bytes as they are
         # (a million 8-byte ids: 0.06 s; numpy's casts to str and then to objects took 0.12 s)
-        count = values.shape[0]
-        offsets = (np.arange(count + 1, dtype=np.int64) * width).astype(np.int32 if count * width < 2**31 else np.int64)
-        kind = pa.string() if offsets.dtype == np.int32 else pa.large_string()
-        text = pa.Array.from_buffers(kind, count, [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)])
-        out: ObjArray = text.to_numpy(zero_copy_only=False)
+        offsets = np.arange(values.shape[0] + 1, dtype=np.int64) * width
+        out: ObjArray = arrow_text(offsets, data).to_numpy(zero_copy_only=False)
         return out
-    strings = np.frombuffer(data, dtype=f"S{width}")
+    strings = np.frombuffer(data.tobytes(), dtype=f"S{width}")
     return np.asarray(np.char.decode(strings, "utf-8"), dtype=object)

@@ -30,7 +30,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from loyalsim.compiled import kernel, on_threads
-from loyalsim.transactions.codes import TRIMMABLE, dense_codes, encode
+from loyalsim.transactions.codes import TRIMMABLE, arrow_text, dense_codes, encode
 from loyalsim.transactions.values import MAX_MINOR, OK, decimal_value, iso_day
 
 IntArray = npt.NDArray[np.int64]
@@ -154,11 +154,7 @@ def _text_column(buf: npt.NDArray[np.uint8], starts: IntArray, lengths: npt.NDAr
     np.cumsum(lengths, out=offsets[1:])
     data = np.empty(int(offsets[-1]), dtype=np.uint8)
     _copy_spans(buf, starts, offsets, data)
-    if offsets[-1] < 2**31:
-        text = pa.Array.from_buffers(pa.string(), starts.size, [None, pa.py_buffer(offsets.astype(np.int32)),
-                                                                pa.py_buffer(data)])
-    else:
-        text = pa.Array.from_buffers(pa.large_string(), starts.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    text = arrow_text(offsets, data)
     if (data >= 0x80).any():
         text.validate(full=True)  # raises ArrowInvalid on bytes that are not UTF-8
     return text

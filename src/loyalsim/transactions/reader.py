@@ -404,7 +404,7 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
         reject((amount < 0) & ~is_return, "amount", "negative amount in a purchase; mark returns with kind=return")
         amount = np.abs(amount)
 
-    quantity = np.ones(0, dtype=np.int32)
+    quantity: Ints | None = None  # (no column: one item per row)
     quantities = column("quantity")
     if quantities is not None:
         q_text = pc.utf8_trim_whitespace(quantities)
@@ -436,7 +436,7 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
         second=second[pick] if optional[0] else np.zeros(size, dtype=np.int32), amount=sorted_amount,
         is_return=is_return[pick] if kinds is not None else np.zeros(size, dtype=bool), transaction_id=tid,
         category=cat, channel=chan,
-        quantity=quantity[pick].astype(np.int32, copy=False) if quantities is not None
+        quantity=quantity[pick].astype(np.int32, copy=False) if quantity is not None
         else np.ones(size, dtype=np.int32),
         row=row, file=file, rejected=sorted(errors, key=lambda e: e.row),
         transaction_ids=tid_values, categories=cat_values, channels=chan_values,

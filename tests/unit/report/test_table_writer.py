@@ -83,3 +83,20 @@ def test_month_tables_of_consecutive_and_scattered_customers_write_the_same_ids(
         month = metadata.row_group(group).column(names.index("month")).statistics
         assert month is not None and month.min == month.max == label
         assert metadata.row_group(group).column(names.index("customer_id")).statistics is None
+
+
+def test_totals_take_the_callers_ids_for_the_customers_who_started() -> None:
+    """Given the ids as Arrow text, the totals name the same customers as made from the result's."""
+    from loyalsim.compile import load_policy
+    from loyalsim.report.earn_output import totals_table
+    from tests.conftest import PROGRAMS
+    from tests.helpers import replay, transactions
+
+    policy = load_policy(PROGRAMS[0])
+    rows = [("a", "2027-01-03", 20.0), ("b", "2027-01-04", 30.0), ("c", "2027-02-01", 5.0)]
+    result = replay(policy, rows)
+    ids = pa.array(transactions(rows).customer_ids, type=pa.string())
+    assert totals_table(result, ids).equals(totals_table(result))
+    result.started[1] = False  # b never started (say, its only row was rejected)
+    assert totals_table(result, ids).column("customer_id").to_pylist() == ["a", "c"]
+    assert totals_table(result, ids).equals(totals_table(result))
