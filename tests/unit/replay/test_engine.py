@@ -272,3 +272,28 @@ def test_points_credited_before_a_customers_first_purchase_count_once_in_their_f
     assert [(m["month"], m["earned"]) for m in monthly(result, "b")] == [("2027-03", 720)]
     assert [m["earned"] for m in monthly(result, "a")] == [10, 0, 1]
     assert result.total_earned.tolist() == [11, 720]
+
+
+def test_members_who_choose_are_asked_in_customer_order_once_each_day() -> None:
+    """A simulation's chooser draws at random per customer, in the order it is given them: the
+    day's customers come to it in customer order, whatever order they bought in, each once."""
+    from loyalsim.replay.engine import ReplayEngine
+
+    policy = program({"type": "points", **BASE,
+                      "rewards": {"catalog": [{"id": "five", "kind": "discount", "cost": 500, "face_value": 5}],
+                                  "redemption": {"policy": "choice", "default": "five"}}})
+    asked: list[tuple[int, list[int]]] = []
+
+    def chooser(customers: np.ndarray, day: int) -> np.ndarray:  # type: ignore[type-arg]
+        asked.append((day, customers.tolist()))
+        return np.ones(customers.size, dtype=bool)
+
+    tx = transactions([("d", "2027-01-10", 600.0), ("b", "2027-01-10", 700.0), ("d", "2027-01-10", 5.0),
+                       ("a", "2027-01-10", 800.0), ("c", "2027-01-10", 1.0), ("b", "2027-01-11", 900.0)])
+    engine = ReplayEngine(policy, tx.customer_ids, chooser=chooser)
+    engine.run(tx)
+    result = engine.finish()
+    first = int(tx.day[0])
+    # c cannot afford a reward: it is not asked. b is asked again the next day.
+    assert asked == [(first, [0, 1, 3]), (first + 1, [1])]
+    assert result.total_redeemed.tolist() == [500, 1000, 0, 500]
