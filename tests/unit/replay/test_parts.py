@@ -141,6 +141,36 @@ def test_a_failure_in_one_part_is_raised(monkeypatch: pytest.MonkeyPatch) -> Non
         replay(policy, tx, parts=3)
 
 
+def test_the_switch_interval_is_quick_while_parts_run_and_restored_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from loyalsim.replay import engine, parts
+
+    policy = load_policy(PROGRAMS[0])
+    tx = transactions(rows(6), policy.minor_units)
+    seen: list[float] = []
+    real = engine.ReplayEngine._record_month
+
+    def watched(self: Any, day: int) -> None:
+        seen.append(sys.getswitchinterval())
+        real(self, day)
+
+    monkeypatch.setattr(engine.ReplayEngine, "_record_month", watched)
+    before = sys.getswitchinterval()
+    replay(policy, tx, parts=2)
+    # (the interpreter keeps the interval in whole microseconds)
+    assert seen and all(value == pytest.approx(min(before, parts.SWITCH_INTERVAL), abs=1e-6) for value in seen)
+    assert sys.getswitchinterval() == before
+
+    def broken(self: Any, day: int) -> None:
+        raise RuntimeError("part failed")
+
+    monkeypatch.setattr(engine.ReplayEngine, "_record_month", broken)
+    with pytest.raises(RuntimeError, match="part failed"):
+        replay(policy, tx, parts=2)
+    assert sys.getswitchinterval() == before
+
+
 def test_small_files_returns_and_the_one_thread_setting_keep_one_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     big = dataclasses.replace(transactions([("a", "2027-01-01", 1.0)]))
     n = PARTS_FROM
