@@ -44,7 +44,11 @@ def _report_errors(errors: list[RowError], limit: int = 20) -> None:
 
 
 def run_earn(options: EarnOptions) -> int:
-    from loyalsim.allocator import keep_freed_memory
+    from loyalsim.allocator import one_arena
+
+    # Every thread of the command (reading, the replay's engines, the writer) then reuses the
+    # memory any of them freed. (The CLI asks earlier still: see app.earn.)
+    one_arena()
     from loyalsim.compile import load_policy
     from loyalsim.compile.calendar import month_of
     from loyalsim.fileio import PendingFile, atomic_path, atomic_write_text
@@ -57,7 +61,6 @@ def run_earn(options: EarnOptions) -> int:
     if options.on_error not in ("fail", "skip"):
         raise UsageError("--on-error takes fail or skip")
     policy = load_policy(options.program)
-    keep_freed_memory()
     tx = read_many(options.transactions, policy.minor_units, parse_columns(options.columns))
     if tx.rejected and options.on_error == "fail":
         _report_errors(tx.rejected)
