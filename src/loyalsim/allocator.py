@@ -69,3 +69,35 @@ def one_arena() -> bool:
     """
     mallopt = _mallopt()
     return keep_freed_memory() and mallopt is not None and mallopt(_M_ARENA_MAX, 1) == 1
+
+
+def small_pages() -> bool:
+    """Ask numpy not to request transparent huge pages (2 MiB) for its large arrays.
+
+    Why: numpy asks the kernel for huge pages for every array of 4 MiB or more. On the
+    2-core virtual machine like CI's, the first touch of such memory is slow: 160 MB of new
+    array first touched in 0.32-0.38 s with huge pages, 0.065 s without (each 2 MiB page is
+    zeroed, and the host backs it, in one go). ``loyalsim earn`` on 10M rows touches about
+    1.2 GB once: 4.6-5.9 s with huge pages (1.9-2.3 s of system time), 4.2-4.3 s without
+    (0.8 s), measured alternately in the same hour. The replay's random reads would gain
+    from fewer TLB misses on huge pages, but less than the faults cost here.
+
+    ``LOYALSIM_HUGE_PAGES=1`` keeps numpy's choice (machines whose huge pages fault quickly).
+    Works best before numpy is imported (it then reads ``NUMPY_MADVISE_HUGEPAGE``); after,
+    numpy's own switch is used. Returns whether huge pages are now off for numpy's arrays.
+    """
+    if os.environ.get("LOYALSIM_HUGE_PAGES") == "1":
+        return False
+    if "numpy" not in sys.modules:
+        os.environ["NUMPY_MADVISE_HUGEPAGE"] = "0"
+        return True
+    import importlib
+
+    for where in ("numpy._core.multiarray", "numpy.core.multiarray"):  # numpy 2, numpy 1
+        try:
+            switch = importlib.import_module(where)._set_madvise_hugepage
+        except (ImportError, AttributeError):
+            continue
+        switch(False)
+        return True
+    return False

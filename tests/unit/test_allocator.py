@@ -34,3 +34,25 @@ def test_one_arena_follows_the_same_switch() -> None:
     off = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          env={**os.environ, "LOYALSIM_KEEP_MEMORY": "0"})
     assert on.stdout.strip() == "True True" and off.stdout.strip() == "False False"
+
+
+def test_numpy_is_asked_for_small_pages_before_or_after_it_is_imported_unless_told_otherwise() -> None:
+    probe = (
+        "import sys\n"
+        "from loyalsim.allocator import small_pages\n"
+        "before = small_pages()\n"
+        "import numpy\n"
+        "from numpy._core.multiarray import _get_madvise_hugepage as get, _set_madvise_hugepage as put\n"
+        "first = get()\n"
+        "put(True)\n"
+        "after = small_pages()\n"
+        "print(before, first, after, get())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMPY_MADVISE_HUGEPAGE", "LOYALSIM_HUGE_PAGES")}
+    on = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env)
+    assert on.stdout.split() == ["True", "False", "True", "False"]
+    kept = subprocess.run([sys.executable, "-c", probe.replace("put(True)\n", "")], capture_output=True, text=True,
+                          check=True, env={**env, "LOYALSIM_HUGE_PAGES": "1"})
+    assert kept.stdout.split()[0] == "False" and kept.stdout.split()[2] == "False"
+    if sys.platform.startswith("linux"):  # numpy's own choice: huge pages on Linux 4.6 and later
+        assert kept.stdout.split()[1] == "True"
