@@ -79,8 +79,11 @@ def small_pages() -> bool:
     array first touched in 0.32-0.38 s with huge pages, 0.065 s without (each 2 MiB page is
     zeroed, and the host backs it, in one go). ``loyalsim earn`` on 10M rows touches about
     1.2 GB once: 4.6-5.9 s with huge pages (1.9-2.3 s of system time), 4.2-4.3 s without
-    (0.8 s), measured alternately in the same hour. The replay's random reads would gain
-    from fewer TLB misses on huge pages, but less than the faults cost here.
+    (0.8 s), measured alternately in the same hour. ``loyalsim simulate`` of a million
+    customers over a year: 4.8-5.3 s with huge pages (1.5-2.0 s of system time), 4.2-4.3 s
+    without (0.9 s). Random reads would gain from fewer TLB misses on huge pages, but less
+    than the faults cost here. Asked before numpy is imported, the setting is an environment
+    variable, which worker processes inherit.
 
     ``LOYALSIM_HUGE_PAGES=1`` keeps numpy's choice (machines whose huge pages fault quickly).
     Works best before numpy is imported (it then reads ``NUMPY_MADVISE_HUGEPAGE``); after,

@@ -213,6 +213,10 @@ def simulate(
     """
     import json
 
+    from loyalsim.allocator import small_pages
+
+    # Before numpy is imported; worker processes inherit the setting (see small_pages).
+    small_pages()
     from loyalsim.cli.progress import run_replications
     from loyalsim.compile import load_policy
     from loyalsim.population.scenario import load_scenario

@@ -28,7 +28,7 @@ import numpy.typing as npt
 import simpy
 from scipy.special import ndtri
 
-from loyalsim.allocator import keep_freed_memory
+from loyalsim.allocator import keep_freed_memory, small_pages
 from loyalsim.compile.calendar import first_of_month, last_of_month, month_end, month_of
 from loyalsim.compile.exact import divide
 from loyalsim.compile.policy import Policy
@@ -249,6 +249,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     reward, a reward just taken, an active paid membership) sets the gap to the next purchase.
     """
     keep_freed_memory()
+    small_pages()
     population_seed, key_seed, pool_seed = np.random.SeedSequence(scenario.seed).spawn(
         scenario.replications)[index].spawn(3)
     customers = draw_customers(scenario, np.random.default_rng(population_seed)).busiest_first(
