@@ -773,6 +773,7 @@ def _flag(c: int, touched: BoolArray, listed: IntArray, count: IntArray) -> None
 
 @kernel
 def _touch(customers: IntArray, touched: BoolArray, listed: IntArray, count: IntArray) -> None:
+    """Flag ``customers`` as touched today (see :func:`_flag`)."""
     for c in customers:
         _flag(c, touched, listed, count)
 
