@@ -1,4 +1,5 @@
-"""Keeping freed memory in the process for reuse (glibc's malloc options), once per process.
+"""Keeping freed memory in the process for reuse (glibc's malloc options), once per process,
+and numpy's arrays in small pages (:func:`small_pages`).
 
 Where: called by the simulator (each replication, in whatever process runs it) and by the
 transaction replay (``loyalsim earn``) before their work starts.
@@ -104,3 +105,10 @@ def small_pages() -> bool:
         switch(False)
         return True
     return False
+
+
+def for_replay() -> None:
+    """The memory settings of ``loyalsim earn``: small pages and one arena (see both). Best
+    called before numpy and pyarrow are imported; calling again does nothing more."""
+    small_pages()
+    one_arena()

@@ -56,3 +56,17 @@ def test_numpy_is_asked_for_small_pages_before_or_after_it_is_imported_unless_to
     assert kept.stdout.split()[0] == "False" and kept.stdout.split()[2] == "False"
     if sys.platform.startswith("linux"):  # numpy's own choice: huge pages on Linux 4.6 and later
         assert kept.stdout.split()[1] == "True"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc options")
+def test_the_replay_settings_are_small_pages_and_one_arena() -> None:
+    probe = (
+        "from loyalsim.allocator import for_replay, one_arena\n"
+        "for_replay()\n"
+        "from numpy._core.multiarray import _get_madvise_hugepage\n"
+        "print(_get_madvise_hugepage(), one_arena())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMPY_MADVISE_HUGEPAGE", "LOYALSIM_HUGE_PAGES")}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          env={**env, "LOYALSIM_KEEP_MEMORY": "1"})
+    assert done.stdout.split() == ["False", "True"]

@@ -64,7 +64,8 @@ class RowError:
 
 @dataclass
 class Transactions:
-    """Valid transactions, sorted, as numpy arrays of equal length."""
+    """Valid transactions, sorted, as numpy arrays of equal length (read them; a column the
+    file does not have may be a read-only view of one value)."""
 
     customer: IntArray  # index into customer_ids
     customer_ids: ObjArray  # original ids (strings), sorted
@@ -77,7 +78,7 @@ class Transactions:
     transaction_id: IntArray | None
     category: IntArray | None
     channel: IntArray | None
-    quantity: IntArray
+    quantity: IntArray  # items per row (no such column: a read-only view of a single 1)
     row: npt.NDArray[np.signedinteger[Any]]  # source row number (header = row 1), int32
     file: str
     rejected: list[RowError]
