@@ -70,3 +70,47 @@ def test_the_replay_settings_are_small_pages_and_one_arena() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                           env={**env, "LOYALSIM_KEEP_MEMORY": "1"})
     assert done.stdout.split() == ["False", "True"]
+
+
+def test_the_cycle_collector_is_paused_in_the_block_and_restored_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from loyalsim.allocator import collector_paused
+
+    monkeypatch.delenv("LOYALSIM_KEEP_MEMORY", raising=False)
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("a failed replay")
+    assert gc.isenabled()
+    gc.disable()  # off before: stays off after
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    monkeypatch.setenv("LOYALSIM_KEEP_MEMORY", "0")  # the switch leaves the collector alone
+    with collector_paused():
+        assert gc.isenabled()
+
+
+def test_earn_runs_with_the_collector_paused() -> None:
+    # The command's own process: run_earn is replaced by a probe that reports the collector's state.
+    probe = (
+        "import gc, sys\n"
+        "import loyalsim.cli.earn_cmd as earn_cmd\n"
+        "earn_cmd.run_earn = lambda options: print('enabled' if gc.isenabled() else 'paused') or 0\n"
+        "from loyalsim.cli.app import app\n"
+        "sys.argv = ['loyalsim', 'earn', 'p.yaml', 't.csv']\n"
+        "try:\n"
+        "    app()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('enabled' if gc.isenabled() else 'paused')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "LOYALSIM_KEEP_MEMORY"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.split() == ["paused", "enabled"]

@@ -179,17 +179,19 @@ def earn(
     Columns: customer_id, date, amount; optional transaction_id, category, channel, kind
     (purchase/return), quantity. Exit code 1 when rows are rejected (with --on-error fail).
     """
-    from loyalsim.allocator import for_replay
+    from loyalsim.allocator import collector_paused, for_replay
 
     # Before numpy and pyarrow are imported (with the command's module): set after, the replay
     # of 10M rows took 50-120 thousand page faults instead of 31-34 thousand (see one_arena),
     # and numpy reads its huge-page setting as it is imported (see small_pages).
     for_replay()
-    from loyalsim.cli.earn_cmd import EarnOptions, run_earn
+    with collector_paused():
+        from loyalsim.cli.earn_cmd import EarnOptions, run_earn
 
-    options = EarnOptions(program, transactions, output_format.value, out, tuple(column or ()), on_error.value,
-                          rejects, redeem.value)
-    raise typer.Exit(run_earn(options))
+        options = EarnOptions(program, transactions, output_format.value, out, tuple(column or ()),
+                              on_error.value, rejects, redeem.value)
+        code = run_earn(options)
+    raise typer.Exit(code)
 
 
 @app.command()
