@@ -49,6 +49,10 @@ def test_csv_and_parquet_outputs_read_back_with_pyarrow_and_duckdb(tmp_path: Pat
     assert pa.types.is_dictionary(parquet.schema.field("month").type)
     encodings = pq.ParquetFile(parquet_out).metadata.row_group(0).column(0).encodings
     assert "DELTA_BYTE_ARRAY" in encodings  # customer ids, prefix-compressed
+    # No value is ever null: every column is required (no definition levels stored).
+    schema = pq.ParquetFile(parquet_out).schema
+    assert all(schema.column(i).max_definition_level == 0 for i in range(len(schema.names)))
+    assert not any(field.nullable for field in pq.read_schema(tmp_path / "out.totals.parquet"))
     # Every month's row group shares one dictionary of months, so Arrow can group them.
     by_month = parquet.group_by("month").aggregate([("earned", "sum")])
     sums = dict(zip(by_month.column("month").to_pylist(), by_month.column("earned_sum").to_pylist(), strict=True))
