@@ -51,7 +51,7 @@ def run_earn(options: EarnOptions) -> int:
     for_replay()
     from loyalsim.compile import load_policy
     from loyalsim.compile.calendar import month_of
-    from loyalsim.fileio import PendingFile, atomic_path, atomic_write_text
+    from loyalsim.fileio import PendingFile, atomic_write_text
     from loyalsim.replay.parts import parts_for, replay
     from loyalsim.report.earn_output import TableWriter, month_table, render_json, totals_table
     from loyalsim.transactions.merge import read_many
@@ -76,6 +76,8 @@ def run_earn(options: EarnOptions) -> int:
     pending = PendingFile(options.out) if options.out is not None and options.output_format != "json" else None
     writer = TableWriter(options.output_format, pending.path) if pending is not None else None
     kept: list[MonthRows] = []
+    totals_pending: PendingFile | None = None
+    totals_writer: TableWriter | None = None
     try:
         result = replay(policy, tx, redeem=options.redeem, parts=parts_for(tx),
                         sink=(lambda rows: writer.write(month_table(policy, ids, rows, span))) if writer is not None
@@ -87,14 +89,23 @@ def run_earn(options: EarnOptions) -> int:
             sys.stderr.write(f"loyalsim: {len(late)} row(s) rejected; nothing written.\n")
             return 1
         empty_schema = month_table(policy, ids, _empty_month(), span).schema
-        if writer is not None and pending is not None:
+        if writer is not None and pending is not None and options.out is not None:
+            # The totals are written on their own thread while the last months finish writing,
+            # and both files replace their targets once both are written.
+            totals_pending = PendingFile(options.out.with_name(options.out.stem + ".totals" + options.out.suffix))
+            totals_writer = TableWriter(options.output_format, totals_pending.path)
+            totals_writer.write(totals_table(result, ids))
             writer.close(empty_schema)
+            totals_writer.close()
             pending.commit()
+            totals_pending.commit()
     finally:
-        if writer is not None:
-            writer.abandon()
-        if pending is not None:
-            pending.discard()
+        for table_writer in (writer, totals_writer):
+            if table_writer is not None:
+                table_writer.abandon()
+        for pending_file in (pending, totals_pending):
+            if pending_file is not None:
+                pending_file.discard()
 
     if options.output_format == "json":
         text = render_json(result, program_file=str(options.program), transactions=[str(p) for p in options.transactions])
@@ -108,12 +119,6 @@ def run_earn(options: EarnOptions) -> int:
             out.write(month_table(policy, ids, rows, span))
         out.close(empty_schema)
         sys.stdout.flush()
-    else:
-        totals = options.out.with_name(options.out.stem + ".totals" + options.out.suffix)
-        with atomic_path(totals) as temporary:
-            table_writer = TableWriter(options.output_format, temporary)
-            table_writer.write(totals_table(result, ids))
-            table_writer.close()
 
     if result.rejected:
         target = options.rejects or (options.out.with_name(options.out.stem + ".rejects.csv") if options.out
