@@ -20,6 +20,7 @@ order of rows. (Different customers never interact, so their relative order is m
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loyalsim.compiled import kernel
+from loyalsim.compiled import kernel, on_threads
 from loyalsim.errors import InputError, UsageError
 from loyalsim.transactions.codes import encode, text_buffers
 from loyalsim.transactions.plain_csv import PlainRead, header_names, read_plain_csv
@@ -454,40 +455,76 @@ def _kept_by_day(bad: BoolArray, day: Ints, customer: Ints, amount: IntArray, wi
     if not kept.any():
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty, np.zeros(0, dtype=np.int32)
-    first, last = int(day[kept].min()), int(day[kept].max())
-    if not _counting_sort_suits(last - first + 1, day.size):  # a wild span: a comparison sort and gathers
+    any_bad = not kept.all()
+    first, last = (int(day[kept].min()), int(day[kept].max())) if any_bad else (int(day.min()), int(day.max()))
+    span = last - first + 1
+    if not _counting_sort_suits(span, day.size):  # a wild span: a comparison sort and gathers
         pick = np.flatnonzero(kept)
         pick = pick[np.argsort(day[pick], kind="stable")]
         return pick, day[pick], customer[pick], amount[pick], (pick + 2).astype(np.int32)
-    size = int(kept.sum())
+    size = int(kept.sum()) if any_bad else day.size
     pick = np.empty(size if with_pick else 0, dtype=np.int64)
     out_day, out_customer = np.empty(size, dtype=day.dtype), np.empty(size, dtype=customer.dtype)
     out_amount, row = np.empty(size, dtype=amount.dtype), np.empty(size, dtype=np.int32)
-    _scatter_by_day(bad, day, customer, amount, first, last - first + 1, pick, out_day, out_customer, out_amount, row)
+    skip = bad if any_bad else np.zeros(0, dtype=bool)  # (empty: every row is kept, none to look up)
+    # A large file is sorted as two halves on two threads: each counts its rows per day, and
+    # then moves them to its own places (the first half's rows of a day before the second's,
+    # so the order stays stable). 10M rows: 0.15 s on one thread, 0.08 s on two.
+    cuts = [0, day.size // 2, day.size] if day.size >= SORT_SPLIT_FROM else [0, day.size]
+    pieces = list(itertools.pairwise(cuts))
+    counts = on_threads([(_day_counts, (skip, day, first, span, low, high)) for low, high in pieces])
+    starts = _piece_starts(np.stack(counts))
+    on_threads([(_scatter_by_day, (skip, day, customer, amount, first, low, high, starts[k], pick, out_day,
+                                   out_customer, out_amount, row))
+                for k, (low, high) in enumerate(pieces)])
     return pick, out_day, out_customer, out_amount, row
+
+
+# From this many rows, the counting sort by day runs as two halves on two threads.
+SORT_SPLIT_FROM = 1 << 20
+
+
+def _piece_starts(counts: IntArray) -> IntArray:
+    """Where each piece's rows of each day start (``counts``: rows per piece and day): days in
+    order, and within a day the pieces in order."""
+    within = np.cumsum(counts, axis=0) - counts  # rows of earlier pieces on the same day
+    per_day = counts.sum(axis=0)
+    day_start = np.cumsum(per_day) - per_day
+    starts: IntArray = (day_start[None, :] + within).astype(np.int64)
+    return starts
+
+
+@kernel
+def _day_counts(bad: BoolArray, day: npt.NDArray[np.signedinteger[Any]], first: int, span: int, low: int,
+                high: int) -> IntArray:
+    """Rows ``low`` to ``high - 1`` not ``bad`` (``bad`` empty: none is), counted per day from ``first``."""
+    count = np.zeros(span, dtype=np.int64)
+    check = bad.size > 0
+    for i in range(low, high):
+        if not (check and bad[i]):
+            count[day[i] - first] += 1
+    return count
 
 
 @kernel
 def _scatter_by_day(bad: BoolArray, day: npt.NDArray[np.signedinteger[Any]],
-                    customer: npt.NDArray[np.signedinteger[Any]], amount: IntArray, first: int, span: int,
-                    pick: IntArray, out_day: npt.NDArray[np.signedinteger[Any]],
+                    customer: npt.NDArray[np.signedinteger[Any]], amount: IntArray, first: int, low: int, high: int,
+                    start: IntArray, pick: IntArray, out_day: npt.NDArray[np.signedinteger[Any]],
                     out_customer: npt.NDArray[np.signedinteger[Any]], out_amount: IntArray,
                     row: npt.NDArray[np.int32]) -> None:
-    """A stable counting sort by day of the rows not ``bad``, moving each column as it goes
-    (writes to one place per day, not a gather per column from all over memory)."""
-    start = np.zeros(span + 1, dtype=np.int64)
-    for i in range(day.size):
-        if not bad[i]:
-            start[day[i] - first + 1] += 1
-    for k in range(span):
-        start[k + 1] += start[k]
-    for i in range(day.size):
-        if bad[i]:
+    """Move rows ``low`` to ``high - 1`` not ``bad`` (``bad`` empty: none is) to their places in
+    day order, each day's from ``start`` (a counting sort: writes to one place per day, not a
+    gather per column from all over memory)."""
+    at_day = start.copy()
+    check = bad.size > 0
+    keep_pick = pick.size > 0
+    for i in range(low, high):
+        if check and bad[i]:
             continue
         slot = day[i] - first
-        at = start[slot]
-        start[slot] = at + 1
-        if pick.size:
+        at = at_day[slot]
+        at_day[slot] = at + 1
+        if keep_pick:
             pick[at] = i
         out_day[at] = day[i]
         out_customer[at] = customer[i]

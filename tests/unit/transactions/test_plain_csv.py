@@ -21,15 +21,20 @@ LOW, HIGH = (int(np.datetime64(d, "D").astype(np.int64)) for d in (reader.FIRST_
 
 
 def both_ways(path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> tuple[Transactions, Transactions]:
-    """The file read by the plain reader (in one pass, and in two halves at once: the result
-    must be the same) and by Arrow's reader."""
+    """The file read by the plain reader (in one pass, and in two halves at once, read and
+    sorted: the result must be the same) and by Arrow's reader (sorted in one pass and in two
+    halves alike)."""
     plain = read_transactions(path, **options)
     with monkeypatch.context() as patched:
         patched.setattr(plain_csv, "SPLIT_FROM", 1)
         assert_same(read_transactions(path, **options), plain)
+        patched.setattr(reader, "SORT_SPLIT_FROM", 1)
+        assert_same(read_transactions(path, **options), plain)
     with monkeypatch.context() as patched:
         patched.setattr(reader, "_read_plain", lambda *args: None)
         arrow = read_transactions(path, **options)
+        patched.setattr(reader, "SORT_SPLIT_FROM", 1)
+        assert_same(read_transactions(path, **options), arrow)
     return plain, arrow
 
 
