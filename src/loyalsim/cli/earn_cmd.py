@@ -89,7 +89,7 @@ def run_earn(options: EarnOptions) -> int:
             sys.stderr.write(f"loyalsim: {len(late)} row(s) rejected; nothing written.\n")
             return 1
         empty_schema = month_table(policy, ids, _empty_month(), span).schema
-        if writer is not None and pending is not None and options.out is not None:
+        if writer is not None and pending is not None and options.out is not None:  # (writing to a file)
             # The totals are written on their own thread while the last months finish writing,
             # and both files replace their targets once both are written.
             totals_pending = PendingFile(options.out.with_name(options.out.stem + ".totals" + options.out.suffix))
