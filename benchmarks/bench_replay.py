@@ -16,7 +16,6 @@ The baseline's run on 10M rows takes about three minutes and 4.4 GB.
 from __future__ import annotations
 
 import collections
-import contextlib
 import csv
 import datetime as dt
 import gc
@@ -26,10 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from loyalsim.allocator import collector_paused
 from replay_data import write_program, write_transactions
 
 BIN = Path(sys.executable).parent
@@ -164,19 +163,10 @@ def _totals_of_file(path: Path) -> dict[str, int]:
     return {key: sums[key] for key in ("earned", "redeemed", "expired")} | {"outstanding": sums["balance"]}
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def _baseline_on(path: Path, expected: dict[str, int], what: str) -> tuple[float, int]:
     """The baseline's wall time and rows on ``path``, after checking its totals against loyalsim's."""
-    with _collector_paused():
+    gc.collect()  # (the previous run's garbage: not the baseline's to collect)
+    with collector_paused():
         got, wall, rows = baseline(path)
     if got != expected:
         raise RuntimeError(f"baseline and loyalsim disagree on {what}: {got} vs {expected}")

@@ -466,7 +466,7 @@ def _kept_by_day(bad: BoolArray, day: Ints, customer: Ints, amount: IntArray, wi
     pick = np.empty(size if with_pick else 0, dtype=np.int64)
     out_day, out_customer = np.empty(size, dtype=day.dtype), np.empty(size, dtype=customer.dtype)
     out_amount, row = np.empty(size, dtype=amount.dtype), np.empty(size, dtype=np.int32)
-    skip = bad if any_bad else np.zeros(0, dtype=bool)  # (empty: every row is kept, none to look up)
+    skip = bad if any_bad else _NONE_BAD  # (empty: every row is kept, none to look up)
     # A large file is sorted as two halves on two threads: each counts its rows per day, and
     # then moves them to its own places (the first half's rows of a day before the second's,
     # so the order stays stable). 10M rows: 0.15 s on one thread, 0.08 s on two.
@@ -577,7 +577,9 @@ def day_order(day: IntArray) -> IntArray:
     first = int(day.min())
     span = int(day.max()) - first + 1
     if _counting_sort_suits(span, day.size):
-        counted: IntArray = _day_order(day, first, span)
+        # The counting sort of ``_kept_by_day``, moving row numbers instead of columns.
+        start = _piece_starts(_day_counts(_NONE_BAD, day, first, span, 0, day.size)[None, :])[0]
+        counted: IntArray = _day_order(day, first, start)
         return counted
     compared: IntArray = np.argsort(day, kind="stable")
     return compared
@@ -622,19 +624,18 @@ def _day_ranks(customer: IntArray, count: IntArray) -> tuple[IntArray, npt.NDArr
 
 
 @kernel
-def _day_order(day: npt.NDArray[np.signedinteger[Any]], first: int, span: int) -> IntArray:
-    """The stable order of rows by day: a counting sort over ``span`` days from ``first``."""
-    start = np.zeros(span + 1, dtype=np.int64)
-    for d in day:
-        start[d - first + 1] += 1
-    for k in range(span):
-        start[k + 1] += start[k]
+def _day_order(day: npt.NDArray[np.signedinteger[Any]], first: int, start: IntArray) -> IntArray:
+    """The stable order of rows by day, each day's rows placed from ``start`` (see ``day_order``)."""
+    at_day = start.copy()
     order = np.empty(day.size, dtype=np.int64)
     for i in range(day.size):
         slot = day[i] - first
-        order[start[slot]] = i
-        start[slot] += 1
+        order[at_day[slot]] = i
+        at_day[slot] += 1
     return order
+
+
+_NONE_BAD: BoolArray = np.zeros(0, dtype=bool)  # (for the counting sort: no row to skip)
 
 
 def _or_zero(values: IntArray | None, rows: IntArray) -> IntArray:
