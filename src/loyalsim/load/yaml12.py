@@ -42,6 +42,7 @@ _INT16 = re.compile(r"0x[0-9a-fA-F]+\Z")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
 _INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z")
 _NAN = re.compile(r"\.(?:nan|NaN|NAN)\Z")
+_DEPTH_HINT = "no program or scenario needs this depth; flatten the structure"
 
 
 class LoadFailure(Exception):
@@ -259,8 +260,7 @@ class _Builder:
                 raise self.fail("LS012", f"the tag {_show_tag(event.tag)} is not allowed: loyalsim reads plain data only",
                                 position, "remove the tag")
             if len(self.stack) >= self.limits.max_depth:
-                raise self.fail("LS014", f"nesting deeper than {self.limits.max_depth} levels", position,
-                                "no program or scenario needs this depth; flatten the structure")
+                raise self.fail("LS014", f"nesting deeper than {self.limits.max_depth} levels", position, _DEPTH_HINT)
             self.count(1, position)
             container: dict[str, Any] | list[Any] = {} if is_map else []
             self.stack.append(_Frame(container, self.child_path(), position, event.anchor))
@@ -317,6 +317,39 @@ _SYNTAX_HINTS = (
 )
 
 
+# libyaml (bundled with PyYAML wheels since 6.0.3) refuses flow nesting past its own limit
+# while *scanning*, before any event reaches the builder; the pure-Python parser has no such
+# limit. Both must end in the same LS014, so the parser's refusal is recognised by its text.
+_NESTING_REFUSED = "exceeded maximum nesting depth"
+
+
+def _depth_failure(exc: yaml.YAMLError, text: str, file: str, limits: Limits) -> LoadFailure:
+    """The LS014 for a document the parser refused as too deep, located where our limit is passed.
+
+    The parser stopped at its own (deeper) limit; the text before that point nests deeper than
+    ``limits.max_depth`` too, and the builder, fed that prefix, refuses it at the exact place
+    the pure-Python parser would. If the prefix somehow fails otherwise, the parser's own mark
+    is used.
+    """
+    mark = getattr(exc, "problem_mark", None)
+    index = getattr(mark, "index", None)
+    if isinstance(index, int) and 0 < index <= len(text):
+        builder = _Builder(file, limits)
+        try:
+            for event in yaml.parse(text[:index], Loader=_Loader):
+                builder.feed(event)
+        except LoadFailure as failure:
+            if failure.issue.code == "LS014":
+                return failure
+        except yaml.YAMLError:
+            pass
+    line, column = _error_position(exc, text)
+    return LoadFailure(
+        Issue("LS014", Severity.ERROR, "nesting deeper than the YAML parser allows", file, line, column,
+              hint=_DEPTH_HINT, relevance=-10)
+    )
+
+
 def parse_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, SourceMap]:
     """Parse ``text`` into plain data and its source map; raise LoadFailure on the first problem."""
     builder = _Builder(file, limits)
@@ -324,6 +357,8 @@ def parse_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> tuple[A
         for event in yaml.parse(text, Loader=_Loader):
             builder.feed(event)
     except yaml.YAMLError as exc:
+        if _NESTING_REFUSED in str(getattr(exc, "problem", "") or ""):
+            raise _depth_failure(exc, text, file, limits) from exc
         line, column = _error_position(exc, text)
         message = _error_message(exc)
         hint = next((h for needle, h in _SYNTAX_HINTS if needle in message), None)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
-from loyalsim.load import Limits, load_bytes, load_text
+from loyalsim.load import Limits, load_bytes, load_text, yaml12
 from tests.helpers import alias_bomb
 
 
@@ -87,16 +88,49 @@ def test_too_many_aliases() -> None:
     assert problem(text, Limits(max_aliases=10)).code == "LS013"
 
 
-@pytest.mark.parametrize("opening", ["[", "{a: "])
-def test_deep_nesting_is_refused(opening: str) -> None:
-    issue = problem(opening * 10_000)
+# The C parser (libyaml) refuses flow nesting past its own limit of 1,000 levels while scanning,
+# before the builder sees an event; the pure-Python parser has no limit. Both must give LS014.
+PARSERS = {"libyaml": getattr(yaml, "CSafeLoader", None), "pure-python": yaml.SafeLoader}
+
+
+@pytest.fixture(params=sorted(PARSERS))
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    loader = PARSERS[request.param]
+    if loader is None:
+        pytest.skip("this PyYAML was built without libyaml")
+    monkeypatch.setattr(yaml12, "_Loader", loader)
+    return str(request.param)
+
+
+@pytest.mark.parametrize("opening", ["[", "{a: ", "[{a: "])
+@pytest.mark.parametrize("levels", [65, 999, 1_001, 10_000, 200_000])
+def test_deep_nesting_is_refused_the_same_whatever_the_parser(parser: str, opening: str, levels: int) -> None:
+    issue = problem("k: " + opening * levels)
+    assert issue.code == "LS014", issue
+    assert issue.message == "nesting deeper than 64 levels"
+    # Located where the 65th container opens (the top-level mapping is the first).
+    assert (issue.line, issue.column) == (1, {"[": 67, "{a: ": 256, "[{a: ": 160}[opening])
+
+
+def test_libyaml_depth_refusal_is_ls014_even_past_our_own_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    if PARSERS["libyaml"] is None:
+        pytest.skip("this PyYAML was built without libyaml")
+    monkeypatch.setattr(yaml12, "_Loader", PARSERS["libyaml"])
+    # A limit above libyaml's own: the parser stops first, and the refusal is still LS014,
+    # located at the parser's mark and saying whose limit it was.
+    issue = problem("[" * 3_000, Limits(max_depth=5_000))
     assert issue.code == "LS014"
+    assert "YAML parser" in issue.message and (issue.line, issue.column) == (1, 1_001)
 
 
-def test_block_nesting_depth_is_located() -> None:
+def test_block_nesting_depth_is_located(parser: str) -> None:
     text = "".join("  " * i + f"k{i}:\n" for i in range(70)) + "  " * 70 + "v\n"
     issue = problem(text)
     assert issue.code == "LS014" and issue.line == 65
+
+
+def test_unclosed_shallow_flow_is_a_syntax_error_not_a_depth_error(parser: str) -> None:
+    assert problem("k: " + "[" * 30).code == "LS010"
 
 
 @pytest.mark.parametrize("text", ["a: 123456789012345678901234567890\n", "a: 9007199254740993\n", "a: 1e400\n",
