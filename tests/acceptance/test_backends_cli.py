@@ -15,6 +15,9 @@ import pytest
 from tests.conftest import ROOT, loyalsim_executable, run_cli
 from tests.helpers import small_scenario
 
+# Every test here starts several processes or a browser: the full run only (make test).
+pytestmark = pytest.mark.slow
+
 PROGRAM = str(ROOT / "programs" / "coffee-stars.yaml")
 SWEEP = ["--set", "earn[0].rate=1,2", "--set", "population.segments[0].response.redemption_propensity=0.3,0.9"]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import jsonschema
+import pytest
 
 from tests.conftest import ROOT, run_cli
 from tests.helpers import small_scenario
@@ -17,6 +18,7 @@ def small(tmp_path: Path, guardrails: list[dict]) -> Path:  # type: ignore[type-
     return small_scenario(tmp_path, horizon="12 months", replications=3, guardrails=guardrails)
 
 
+@pytest.mark.slow
 def test_passing_and_failing_guardrails(tmp_path: Path) -> None:
     path = small(tmp_path, [
         {"id": "generous", "metric": "liability", "stat": "p95", "month": 12, "max": 1_000_000},
@@ -40,6 +42,7 @@ def test_passing_and_failing_guardrails(tmp_path: Path) -> None:
     assert issues["impossible"]["path"] == "guardrails[1]" and issues["impossible"]["line"] > 1
 
 
+@pytest.mark.slow
 def test_all_passing_exits_zero_and_ci_formats_parse(tmp_path: Path) -> None:
     path = small(tmp_path, [{"id": "ok", "metric": "revenue", "stat": "mean", "min": 0}])
     assert run_cli("check", str(path)).returncode == 0
@@ -52,6 +55,7 @@ def test_all_passing_exits_zero_and_ci_formats_parse(tmp_path: Path) -> None:
     assert github.startswith("::notice file=")
 
 
+@pytest.mark.slow
 def test_invalid_or_missing_scenarios(tmp_path: Path) -> None:
     bad = small(tmp_path, [{"id": "x", "metric": "liabilty", "stat": "mean", "max": 1}])
     result = run_cli("check", str(bad))

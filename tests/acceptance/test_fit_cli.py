@@ -14,6 +14,7 @@ from tests.conftest import DATA, ROOT, run_cli
 CDNOW = str(DATA / "cdnow" / "cdnow_sample.csv")
 
 
+@pytest.mark.slow
 def test_fit_purchases_json_and_segment_that_drops_into_a_scenario(tmp_path: Path) -> None:
     segment = tmp_path / "cdnow.yaml"
     result = run_cli("fit", "purchases", CDNOW, "--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30",
@@ -50,6 +51,7 @@ def test_fit_purchases_json_and_segment_that_drops_into_a_scenario(tmp_path: Pat
     assert lines[0] == "customer_id,x,t_x,T,holdout_actual,holdout_expected" and len(lines) == 2358
 
 
+@pytest.mark.slow
 def test_pareto_nbd_and_text_output() -> None:
     result = run_cli("fit", "purchases", CDNOW, "--calibration-end", "1997-09-30", "--model", "pareto-nbd")
     assert result.returncode == 0 and "pareto-nbd fitted to 2,357 customers" in result.stdout
@@ -68,6 +70,7 @@ def test_pareto_nbd_and_text_output() -> None:
     ("customer_id,date,amount\nc1,2027-01-01,5\n", ("--model", "weibull"), "bgnbd or pareto-nbd", 2),
     ("customer_id,date,amount\nc1,not-a-date,5\n", (), "row 2, column 'date'", 2),
 ])
+@pytest.mark.slow
 def test_bad_data_gets_a_clear_message(tmp_path: Path, content: str, args: tuple[str, ...], message: str,
                                        code: int) -> None:
     data = tmp_path / "t.csv"
@@ -90,6 +93,7 @@ def test_fit_retention_json(tmp_path: Path) -> None:
     assert all(a["survival"] > b["survival"] for a, b in itertools.pairwise(curve))
 
 
+@pytest.mark.slow
 def test_fit_retention_bad_input(tmp_path: Path) -> None:
     counts = tmp_path / "c.csv"
     counts.write_text("survivors\n100\n120\n90\n")

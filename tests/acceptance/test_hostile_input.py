@@ -54,6 +54,7 @@ def test_a_folder_passed_as_a_file(tmp_path: Path) -> None:
     assert result.returncode == 2 and "no .yaml or .yml files" in result.stdout
 
 
+@pytest.mark.slow
 def test_outputs_that_cannot_be_written_get_a_clean_error_not_a_traceback(tmp_path: Path) -> None:
     from tests.conftest import ROOT
     from tests.helpers import small_scenario
@@ -81,6 +82,7 @@ def test_outputs_that_cannot_be_written_get_a_clean_error_not_a_traceback(tmp_pa
     assert blocker.read_text() == "not a folder\n"
 
 
+@pytest.mark.slow
 def test_a_scenario_given_as_the_program_is_named_as_such_even_with_errors(tmp_path: Path) -> None:
     from tests.conftest import ROOT
     from tests.helpers import small_scenario

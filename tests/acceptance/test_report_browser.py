@@ -13,6 +13,9 @@ import pytest
 from tests.conftest import ROOT, run_cli
 from tests.helpers import small_scenario
 
+# Every test here starts several processes or a browser: the full run only (make test).
+pytestmark = pytest.mark.slow
+
 CHARTS = ("liability", "deferred", "customers", "members", "tiers", "points", "breakage", "revenue", "economics",
           "flows", "cohorts")
 

@@ -24,6 +24,7 @@ def scenario_with_ranges(tmp_path: Path, ranges: list[dict[str, object]]) -> Pat
     return path
 
 
+@pytest.mark.slow
 def test_sensitivity_ranks_assumptions_and_draws_tornado_charts(tmp_path: Path) -> None:
     path = scenario_with_ranges(tmp_path, [{"path": "population.segments[0].response.frequency_lift",
                                             "low": 0.0, "high": 0.3}])

@@ -13,6 +13,7 @@ from tests.conftest import ROOT, run_cli
 from tests.helpers import small_scenario
 
 
+@pytest.mark.slow
 def test_simulate_writes_monthly_results_and_a_stamped_summary(tmp_path: Path) -> None:
     path = small_scenario(tmp_path, initial=3000, arrivals=100)
     out = tmp_path / "sim"
@@ -50,6 +51,7 @@ def test_simulate_writes_monthly_results_and_a_stamped_summary(tmp_path: Path) -
     assert again.returncode == 0
 
 
+@pytest.mark.slow
 def test_trace_tells_a_members_story() -> None:
     program, scenario = str(ROOT / "programs" / "coffee-stars.yaml"), str(ROOT / "scenarios" / "coffee-baseline.yaml")
     result = run_cli("trace", program, scenario, "--customer", "2", "--format", "json")
@@ -67,6 +69,7 @@ def test_trace_tells_a_members_story() -> None:
     assert run_cli("trace", program, scenario, "--customer", "99999999").returncode == 2
 
 
+@pytest.mark.slow
 def test_compare_pairs_two_programs_on_the_same_customers(tmp_path: Path) -> None:
     path = small_scenario(tmp_path)
     out = tmp_path / "cmp"
@@ -88,6 +91,7 @@ def test_compare_pairs_two_programs_on_the_same_customers(tmp_path: Path) -> Non
     assert (out / "compare.json").exists()
 
 
+@pytest.mark.slow
 def test_perk_costs_and_donations_reach_the_monthly_table_and_program_cost(tmp_path: Path) -> None:
     import yaml
 
@@ -118,6 +122,7 @@ def test_perk_costs_and_donations_reach_the_monthly_table_and_program_cost(tmp_p
     assert matched == pytest.approx(donations / 2) and reward_cost == 0
 
 
+@pytest.mark.slow
 def test_a_population_that_cannot_fit_in_memory_is_refused_before_it_starts(tmp_path: Path) -> None:
     # 900 million customers need about a terabyte: refused at once, with the figures and the ways out.
     path = small_scenario(tmp_path, initial=900_000_000, arrivals=0)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from tests.conftest import ROOT, run_cli
 from tests.helpers import small_scenario
@@ -17,6 +18,7 @@ def small(tmp_path: Path) -> str:
     return str(small_scenario(tmp_path, initial=1500, arrivals=30))
 
 
+@pytest.mark.slow
 def test_grid_over_program_and_scenario(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     result = run_cli("sweep", PROGRAM, small(tmp_path), "--set", "earn[0].rate=1,2",
@@ -33,6 +35,7 @@ def test_grid_over_program_and_scenario(tmp_path: Path) -> None:
     assert pq.read_table(out / "sweep.parquet").num_rows == 4
 
 
+@pytest.mark.slow
 def test_invalid_points_stop_the_sweep_before_simulating(tmp_path: Path) -> None:
     result = run_cli("sweep", PROGRAM, small(tmp_path), "--set", "earn[0].rate=1,-1", "--out", str(tmp_path / "x"))
     assert result.returncode == 1 and "at earn[0].rate=-1" in result.stderr and "nothing simulated" in result.stderr

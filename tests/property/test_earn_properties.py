@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -117,6 +118,7 @@ amounts = st.one_of(st.integers(0, 1_200).map(lambda halves: 50 * halves),
                     st.integers(0, 2_400).map(lambda quarters: 25 * quarters), st.integers(-5_000, 60_000))
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs(), st.lists(st.tuples(amounts, st.integers(0, 1),
                                       st.integers(MARCH_1 - 20, MARCH_31 + 20)), min_size=10, max_size=40))

@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -61,6 +62,7 @@ def fingerprint(result: ReplayResult) -> list[tuple[Any, ...]]:
     return sorted(out) + [("rejected", *r) for r in rejected]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.sampled_from(sorted(POLICIES)), rows_strategy(), st.sampled_from(["auto", "none"]))
 def test_points_are_conserved_for_every_customer_and_month(name: str, rows: list[tuple[Any, ...]], redeem: str) -> None:

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,7 @@ def check(document: Any, *, may_refuse: bool = False) -> list[Any]:
     return issues
 
 
+@pytest.mark.slow
 @FAST
 @given(documents(load_schema("program")))
 def test_documents_drawn_from_the_program_schema_pass_the_schema(document: dict[str, Any]) -> None:
@@ -45,6 +47,7 @@ def test_documents_drawn_from_the_program_schema_pass_the_schema(document: dict[
     assert schema_codes == [], [(i.code, i.message) for i in issues]
 
 
+@pytest.mark.slow
 @FAST
 @given(documents(load_schema("scenario")))
 def test_documents_drawn_from_the_scenario_schema_pass_the_schema(document: dict[str, Any]) -> None:
@@ -71,6 +74,7 @@ def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
     return found
 
 
+@pytest.mark.slow
 @FAST
 @given(st.sampled_from(PROGRAMS), st.data())
 def test_mutated_canonical_programs_never_crash(path: Any, data: st.DataObject) -> None:

@@ -7,10 +7,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from loyalsim.compiled import kernel, on_threads
 
 
+@pytest.mark.slow
 def test_the_first_kernel_call_does_not_import_scipy_linear_algebra_which_still_works_after() -> None:
     probe = (
         "import sys\n"

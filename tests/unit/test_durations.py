@@ -35,6 +35,7 @@ def test_zero_empty_or_malformed_durations_are_refused_by_both(text: str) -> Non
     assert not PATTERN.fullmatch(text)
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(st.from_regex(PATTERN, fullmatch=True))
 def test_every_text_the_schema_accepts_parses_to_a_positive_length(text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -178,6 +179,7 @@ def _day_by_day(compact_from: int, seed: int, exempt: bool) -> tuple[LotLedger, 
     return ledger, seen
 
 
+@pytest.mark.slow
 @given(st.integers(0, 2**32 - 1), st.booleans())
 @settings(max_examples=25, deadline=None)
 def test_moving_live_lots_to_the_front_changes_nothing(seed: int, exempt: bool) -> None:

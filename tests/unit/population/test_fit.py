@@ -24,6 +24,7 @@ def close(got: dict[str, float], published: dict[str, float], tolerance: float =
         assert abs(got[name] / value - 1) < tolerance, (name, got[name], value)
 
 
+@pytest.mark.slow
 def test_cdnow_summary_matches_the_published_data(cdnow) -> None:  # type: ignore[no-untyped-def]
     assert cdnow.customers == 2357 and int((cdnow.x > 0).sum()) == 946 and int(cdnow.x.sum()) == 2457
     assert cdnow.T.max() == pytest.approx(38.857, abs=1e-3)
@@ -53,6 +54,7 @@ def test_sbg_reproduces_the_published_regular_cohort() -> None:
     close(fit.params, {"alpha": 0.668, "beta": 3.806})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("model", "truth"), [("bgnbd", (0.5, 6.0, 0.9, 3.0)), ("pareto-nbd", (0.7, 8.0, 0.8, 10.0))])
 def test_purchase_models_recover_known_parameters(model: str, truth: tuple[float, ...]) -> None:
     rng = np.random.default_rng(11)

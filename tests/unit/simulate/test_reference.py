@@ -15,6 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
 from loyalsim.compile import load_policy
@@ -114,6 +115,7 @@ def points_by_month(bought: list[tuple[int, int]], start: int, days: int) -> dic
     return {m: [*flows[m], balances.get(m, 0)] for m in balances}
 
 
+@pytest.mark.slow
 def test_engine_matches_the_per_customer_reference_exactly(tmp_path: Path) -> None:
     policy, scenario = setup(tmp_path)
     result = run_replication(policy, scenario, 0)

@@ -78,6 +78,7 @@ rows = st.one_of(rows_of(CLEAN_IDS, CLEAN_DATES, CLEAN_AMOUNTS), rows_of(DIRTY_I
                  rows_of(CLEAN_IDS, CLEAN_DATES, CLEAN_AMOUNTS))
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows, st.booleans(), st.booleans(), st.sampled_from(["\n", "\r\n"]), st.booleans())
 def test_every_file_reads_as_arrows_reader_reads_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
