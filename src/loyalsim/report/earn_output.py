@@ -28,16 +28,30 @@ from loyalsim.compile.calendar import month_label
 from loyalsim.compile.policy import Policy
 from loyalsim.replay.engine import MonthRows, ReplayResult
 
+# Decimal columns are decimal128(18, d): up to 18 digits fit Parquet's INT64 physical type,
+# which every reader maps back to a decimal.
+_DECIMAL_DIGITS = 18
+
 
 def _scaled(units: Any, decimals: int) -> pa.Array:
-    """Integer units → int64 (decimals 0) or an exact decimal column."""
-    array = pa.array(np.asarray(units, dtype=np.int64))
+    """Integer units → int64 (decimals 0) or an exact decimal column of the same units.
+
+    A decimal128 of scale ``d`` stores the unscaled integer, which is exactly our integer
+    units, so the column is built from them directly (128-bit little-endian two's complement):
+    no arithmetic, nothing that depends on how a pyarrow release sizes a product's precision.
+    """
+    values = np.ascontiguousarray(units, dtype=np.int64)
+    array = pa.array(values)
     if decimals == 0:
         return array
-    factor = pa.scalar(Decimal(1).scaleb(-decimals), pa.decimal128(decimals + 1, decimals))
-    import pyarrow.compute as pc
-
-    return pc.multiply(array.cast(pa.decimal128(18, 0)), factor).cast(pa.decimal128(18, decimals))
+    if values.size and int(np.abs(values).max()) >= 10**_DECIMAL_DIGITS:
+        raise ValueError(f"a figure of {int(np.abs(values).max()):,} units has more than {_DECIMAL_DIGITS} digits")
+    words = np.empty((values.size, 2), dtype="<i8")
+    words[:, 0] = values
+    words[:, 1] = values >> 63  # the sign, extended into the high word
+    return pa.Array.from_buffers(
+        pa.decimal128(_DECIMAL_DIGITS, decimals), values.size, [None, pa.py_buffer(words.tobytes())]
+    )
 
 
 def _columns(policy: Policy) -> list[str]:
