@@ -176,7 +176,8 @@ class ReplayEngine:
         self.rejected: list[RowError] = []
         # Purchases of earlier batches, sorted by transaction id, for matching returns.
         self.history = _PurchaseTable.empty()
-        self.returned: dict[str, tuple[int, int]] = {}  # tid → (amount returned, points reversed)
+        # tid → (amount returned, points, cashback and dividend reversed so far)
+        self.returned: dict[str, tuple[int, int, int, int]] = {}
         expiry = [e for e in policy.expiry if e.kind in ("rolling", "fixed_date")]
         self.dated_expiry = expiry
         exempt: set[int] = set()
@@ -560,17 +561,16 @@ class ReplayEngine:
             self.row_points[rows] = total
             self.row_tier[rows] = tier
             self.row_done[rows] = True
-        if policy.cashback is not None:
-            self.m_cashback[customers] += policy.cashback.accrue(amount, tier, category[rows], channel[rows])
+        cashback, dividend = _money_accrued(policy, amount, tier, category[rows], channel[rows])
+        if cashback is not None:
+            self.m_cashback[customers] += cashback
         if self.perks_per_purchase:
             assert policy.membership is not None
             month = month_of(day)
             used = policy.membership.purchase_cost(amount, tier, category[rows], channel[rows])
             self.perk_cost[month] = self.perk_cost.get(month, 0) + int(used.sum())
-        if policy.value is not None and policy.value.dividend is not None:
-            dividend = policy.value.dividend
-            eligible = dividend.eligible_spend(amount, tier, category[rows], channel[rows])
-            self.m_dividend[customers] += eligible * dividend.rate.num // dividend.rate.den
+        if dividend is not None:
+            self.m_dividend[customers] += dividend
         if self.inactivity is not None and self.inactivity.after is not None:
             self.inactivity_due[customers] = add_duration(days, self.inactivity.after)
         # Points counted as earned, the day's activity, the tier metric and who reaches a higher
@@ -606,7 +606,7 @@ class ReplayEngine:
 
     def _returns(self, tx: Transactions, rows: IntArray, day: int, batch: _PurchaseTable | None) -> None:
         assert tx.transaction_id is not None
-        matched, reversal, returned_amount = [], [], []
+        matched, reversal, returned_amount, money_back = [], [], [], []
         for row in rows.tolist():
             code = int(tx.transaction_id[row])
             tid = str(tx.transaction_ids[code]) if code >= 0 else ""
@@ -630,7 +630,7 @@ class ReplayEngine:
             else:
                 p_points, p_tier = int(source.points[index]), int(source.tier[index])
             p_amount = int(source.amount[index])
-            before_amount, before_points = self.returned.get(tid, (0, 0))
+            before_amount, before_points, before_cashback, before_dividend = self.returned.get(tid, (0, 0, 0, 0))
             total_returned = before_amount + int(tx.amount[row])
             if total_returned > p_amount:
                 self.rejected.append(RowError(tx.source(row), int(tx.row[row]), "amount", str(tx.amount[row]),
@@ -644,18 +644,42 @@ class ReplayEngine:
                     source.category[index:index + 1], source.channel[index:index + 1], source.quantity[index:index + 1])
                 still = int(again.total[0])
             points = max(0, min(p_points - before_points, p_points - still - before_points))
-            self.returned[tid] = (total_returned, before_points + points)
+            # Cashback and dividends as points: what the purchase accrued less what its remaining
+            # amount would have accrued, less what earlier partial returns reversed already.
+            on_cashback, on_dividend = _money_accrued(
+                self.policy, np.array([p_amount, remaining]), np.full(2, p_tier),
+                np.full(2, source.category[index]), np.full(2, source.channel[index]))
+            cashback = 0 if on_cashback is None else max(0, int(on_cashback[0] - on_cashback[1]) - before_cashback)
+            dividend = 0 if on_dividend is None else max(0, int(on_dividend[0] - on_dividend[1]) - before_dividend)
+            self.returned[tid] = (total_returned, before_points + points, before_cashback + cashback,
+                                  before_dividend + dividend)
             matched.append(customer)
             reversal.append(points)
             returned_amount.append(int(tx.amount[row]))
+            money_back.append((cashback, dividend))
         if not matched:
             return
         customers = np.array(matched, dtype=np.int64)
         units = np.array(reversal, dtype=np.int64)
+        money = np.array(money_back, dtype=np.int64).reshape(-1, 2)
+        np.subtract.at(self.m_cashback, customers, money[:, 0])
+        np.subtract.at(self.m_dividend, customers, money[:, 1])
         self.ledger.reverse(customers, units)
         self.m_earned[customers] -= units
         _touch(customers, self.touched, self.touched_list, self.touched_count)
         self._count_metric(customers, -np.array(returned_amount, dtype=np.int64), -units, 0, day)
+
+
+def _money_accrued(policy: Policy, amount: IntArray, tier: IntArray, category: IntArray, channel: IntArray
+                   ) -> tuple[IntArray | None, IntArray | None]:
+    """Cashback and dividend (minor units) that purchases accrue, each rounded down to the minor
+    unit; None where the program has no such mechanic. One definition for purchases and returns."""
+    cashback = policy.cashback.accrue(amount, tier, category, channel) if policy.cashback is not None else None
+    dividend = None
+    if policy.value is not None and policy.value.dividend is not None:
+        rule = policy.value.dividend
+        dividend = rule.eligible_spend(amount, tier, category, channel) * rule.rate.num // rule.rate.den
+    return cashback, dividend
 
 
 @dataclass

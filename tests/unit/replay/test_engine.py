@@ -297,3 +297,47 @@ def test_members_who_choose_are_asked_in_customer_order_once_each_day() -> None:
     # c cannot afford a reward: it is not asked. b is asked again the next day.
     assert asked == [(first, [0, 1, 3]), (first + 1, [1])]
     assert result.total_redeemed.tolist() == [500, 1000, 0, 500]
+
+
+def _money(result, column: str) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+    """Each customer's monthly cashback or dividend, in minor units."""
+    out: dict[str, list[int]] = {}
+    for rows in result.months:
+        for i, customer in enumerate(rows.customer.tolist()):
+            out.setdefault(str(result.customer_ids[customer]), []).append(int(getattr(rows, column)[i]))
+    return out
+
+
+CASHBACK = {"type": "cashback", "points": {"name": "p", "value": 0.01},
+            "cashback": {"rates": [{"rate": 0.05, "when": {"category": ["own_brand"]}}, {"rate": 0.01}],
+                         "payout": {"threshold": 1.00, "form": "store_credit", "schedule": "on_request"}}}
+
+
+def test_returns_reverse_the_cashback_their_purchase_accrued() -> None:
+    policy = program(CASHBACK)
+    result = replay(policy, [
+        ("a", "2027-01-10", 100.00, "purchase", "t1", "own_brand"),  # 5.00
+        ("a", "2027-01-12", 100.00, "return", "t1"),                   # all of it back: 0
+        ("b", "2027-01-10", 99.99, "purchase", "t2", "own_brand"),   # 4.99
+        ("b", "2027-01-20", 50.00, "return", "t2"),                    # 49.99 left accrues 2.49: back 2.50
+        ("b", "2027-02-03", 49.99, "return", "t2"),                    # nothing left: the other 2.49
+        ("c", "2027-01-10", 30.00, "purchase", "t3", "food"),        # 0.30
+        ("c", "2027-02-10", 30.00, "return", "t3"),                    # in February: -0.30 there
+    ])
+    assert result.rejected == []
+    assert _money(result, "cashback") == {"a": [0, 0], "b": [499 - 250, -249], "c": [30, -30]}
+
+
+def test_returns_reverse_the_dividend_their_purchase_accrued() -> None:
+    policy = program({"type": "value", "points": {"name": "p", "value": 0.01},
+                      "value": {"dividend": {"rate": 0.10, "eligible": {"exclude_category": ["sale"]}}}})
+    result = replay(policy, [
+        ("a", "2027-01-10", 200.00, "purchase", "t1"),   # 20.00
+        ("a", "2027-01-25", 200.00, "return", "t1"),     # same month: 0
+        ("b", "2027-01-10", 200.00, "purchase", "t2"),   # 20.00
+        ("b", "2027-01-25", 50.05, "return", "t2"),      # 149.95 left accrues 14.99: back 5.01
+        ("s", "2027-01-10", 80.00, "purchase", "t3", "sale"),  # not eligible: nothing to reverse
+        ("s", "2027-01-11", 80.00, "return", "t3"),
+    ])
+    assert result.rejected == []
+    assert _money(result, "dividend") == {"a": [0], "b": [2000 - 501], "s": [0]}
