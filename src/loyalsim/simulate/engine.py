@@ -29,7 +29,7 @@ import simpy
 from scipy.special import ndtri
 
 from loyalsim.allocator import keep_freed_memory, small_pages
-from loyalsim.compile.calendar import first_of_month, last_of_month, month_end, month_of
+from loyalsim.compile.calendar import first_of_month, last_of_month, month_end, month_index, month_of
 from loyalsim.compile.exact import divide
 from loyalsim.compile.policy import Policy
 from loyalsim.population.scenario import RESPONSE_DEFAULTS, Scenario
@@ -37,6 +37,7 @@ from loyalsim.replay.engine import MonthRows, ReplayEngine
 from loyalsim.simulate import schedule, streams
 from loyalsim.simulate.cashback import CashbackLedger, DividendLedger
 from loyalsim.simulate.community import Community
+from loyalsim.simulate.member_events import MemberEvents
 from loyalsim.simulate.membership import Memberships
 from loyalsim.simulate.quantiles import gamma_quantile
 from loyalsim.simulate.referrals import Referrals, pool_size
@@ -442,6 +443,7 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
                 if action_id in ids_index:
                     per_segment[row, ids_index[action_id]] = rate
         community = Community(policy.community, per_segment[customers.segment], key)
+    events = MemberEvents.of(policy.earn, key, n)
     community_retention = np.where(member, seg_response["community_retention"], 0.0)
     reminder_response = seg_response["reminder_response"]
     reminding = bool(policy.reminders)
@@ -615,6 +617,19 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             base = customers.dropout_p[keep] * (1 - reduction[keep])
             program.allowed[keep] = program.repeats[keep] + _allowed(u, base, community_retention[keep])
 
+    def celebrate(month: int, last: int, who: IntArray) -> None:
+        """Points of dated member events (sign-up, birthday, anniversary) this month end."""
+        assert events is not None
+        joined = month_index(scenario.start + arms["program"].birth[who].astype(np.int64))
+        points = events.month_end(month, who, joined, engine.tier[who])
+        earning = points > 0
+        if not earning.any():
+            return
+        engine._advance(scenario.start + last)
+        engine._credit(who[earning], points[earning], scenario.start + last)
+        if watch is not None and (who[earning] == watch).any():
+            story.append({"day": last, "event": "member event", "points": int(points[who == watch][0])})
+
     def remind(month: int, last: int, who: IntArray) -> tuple[int, int, int]:
         """The program's reminders this month to ``who`` (active members); returns (sent, cost, prompted)."""
         start_abs, last_abs = first_of_month(month), scenario.start + last
@@ -691,10 +706,12 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
             else:
                 alive = (arm.birth <= last) & (last < arm.death)
             extra: dict[str, int] = {}
-            if name == "program" and (community is not None or reminding or converting):
+            if name == "program" and (community is not None or reminding or converting or events is not None):
                 # Month-end actions first: reminders may prompt purchases that belong to this month.
                 active_now = np.flatnonzero(alive)
                 active_now = active_now[enrolled(active_now)]
+                if events is not None:
+                    celebrate(month, last, active_now)
                 if community is not None:
                     act(month, last, active_now)
                     extra["community_actions"] = community.counts.get(month, 0)

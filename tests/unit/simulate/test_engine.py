@@ -430,3 +430,34 @@ def test_one_thread_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOYALSIM_THREADS", "1")
     run_replication(load_policy(ROOT / "programs" / "coffee-stars.yaml"), _small(0.6), 0)
     assert not started
+
+
+def test_dated_action_rules_credit_sign_up_and_birthday_points(tmp_path: Path) -> None:
+    base = {"type": "points", "points": {"name": "points", "value": 0.01, "rounding": "floor_points"},
+            "earn": [{"id": "base", "kind": "spend", "rate": 1}],
+            "rewards": {"catalog": [{"id": "five", "kind": "discount", "cost": 500, "face_value": 5}]}}
+    sign_up = {"id": "welcome", "kind": "action", "action": "sign_up", "points": 100}
+    birthday = {"id": "birthday", "kind": "action", "action": "birthday", "points": 200,
+                "limit": {"count": 1, "per": "1 year"}}
+    scenario = _small(0.0)
+    scenario = type(scenario)(**{**scenario.__dict__, "arrivals_per_month": 0})  # everyone joins on day 0
+
+    def run(*rules: dict[str, object]):  # type: ignore[no-untyped-def]
+        (tmp_path / "program.yaml").unlink(missing_ok=True)
+        policy = load_policy(_program(tmp_path, {**base, "earn": [*base["earn"], *rules]}))
+        return run_replication(policy, scenario, 0).months
+
+    plain, welcomed, both = run(), run(sign_up), run(sign_up, birthday)
+    program = [[m for m in months if m.arm == "program"] for months in (plain, welcomed, both)]
+    # Action points change nothing customers do, in either arm.
+    assert [(m.purchases, m.revenue) for m in plain] == [(m.purchases, m.revenue) for m in both]
+    extra = [w.points_issued - p.points_issued for p, w in zip(program[0], program[1], strict=True)]
+    # Every member joined in the first month: 100 points each of those active at its end, then none.
+    assert extra[0] == 100 * program[0][0].members and extra[0] > 0
+    assert extra[1:] == [0] * (len(extra) - 1)
+    birthdays = [b.points_issued - w.points_issued for w, b in zip(program[1], program[2], strict=True)]
+    assert all(d % 200 == 0 and 0 <= d <= 200 * m.members for d, m in zip(birthdays, program[2], strict=True))
+    # Birthdays spread over the year: each month about a twelfth of the members, none twice.
+    counts = [d // 200 for d in birthdays]
+    assert sum(counts) <= program[2][0].members
+    assert all(0.5 * m.members / 12 < c < 1.5 * m.members / 12 for c, m in zip(counts, program[2], strict=True))
