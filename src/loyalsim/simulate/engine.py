@@ -472,7 +472,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
         if basket is not None:
             category, channel = basket.draw(key, customers.segment[who[pick]], who[pick], numbers[pick])
             mix = (category, channel, basket)
-        engine._process(_day_transactions(who[pick], scenario.start + days[pick], amounts[pick], ids, mix))
+        engine._process(_day_transactions(who[pick], scenario.start + days[pick], amounts[pick], ids, numbers[pick],
+                                          mix))
         if watch is not None and (who[pick] == watch).any():
             story.append({"day": day, "event": "points", "earned": engine.earned_to_date(watch) - earned_before,
                           "tier": int(engine.tier[watch])})
@@ -830,14 +831,16 @@ def _reference_reward(policy: Policy) -> tuple[int, int] | None:
     return (chosen.cost, rewards.min_balance) if chosen.cost > 0 else None
 
 
-def _day_transactions(who: IntArray, day: IntArray, amounts: IntArray, ids: Any,
+def _day_transactions(who: IntArray, day: IntArray, amounts: IntArray, ids: Any, numbers: IntArray,
                       basket: tuple[IntArray, IntArray, Basket] | None = None) -> Transactions:
     """Member purchases on ``day`` (each one's, in day order), one transaction each (with their
-    category and channel, given a basket)."""
+    category and channel, given a basket). ``numbers`` are the purchases' numbers in each
+    customer's life, which follow time: they stand as the time of day, so the replay engine
+    takes a customer's purchases of one day in the order they happened, as ``earn`` does."""
     n = who.size
     category, channel, mix = basket if basket is not None else (None, None, None)
     return Transactions(
-        customer=who, customer_ids=ids, day=day, second=np.zeros(n, dtype=np.int64),
+        customer=who, customer_ids=ids, day=day, second=np.ascontiguousarray(numbers, dtype=np.int64),
         amount=amounts, is_return=np.zeros(n, dtype=bool), transaction_id=None, category=category,
         channel=channel, quantity=np.ones(n, dtype=np.int64), row=np.zeros(n, dtype=np.int64), file="<simulation>",
         rejected=[], categories=mix.categories if mix else np.zeros(0, dtype=object),

@@ -461,3 +461,31 @@ def test_dated_action_rules_credit_sign_up_and_birthday_points(tmp_path: Path) -
     counts = [d // 200 for d in birthdays]
     assert sum(counts) <= program[2][0].members
     assert all(0.5 * m.members / 12 < c < 1.5 * m.members / 12 for c, m in zip(counts, program[2], strict=True))
+
+
+def test_a_members_purchases_of_one_day_are_credited_in_the_order_they_happen() -> None:
+    """Purchase numbers follow time; with immediate tiers the order decides which purchase is multiplied."""
+    from loyalsim.compile.calendar import day_number
+    from loyalsim.replay.engine import ReplayEngine
+    from loyalsim.simulate.engine import _day_transactions
+    from tests.helpers import program
+
+    policy = program({"type": "tiered", "points": {"name": "p", "value": 0.01, "rounding": "floor_amount"},
+                      "earn": [{"id": "base", "kind": "spend", "rate": 1}],
+                      "rewards": {"catalog": [{"id": "five", "kind": "discount", "cost": 500, "face_value": 5}]},
+                      "tiers": {"metric": "spend", "window": {"kind": "calendar_year"}, "evaluation": "immediate",
+                                "levels": [{"id": "a", "threshold": 0},
+                                           {"id": "b", "threshold": 50, "benefits": {"earn_multiplier": 2}}]}})
+    ids = np.array(["x"], dtype=object)
+
+    def earned(amounts: list[int], numbers: list[int]) -> int:
+        engine = ReplayEngine(policy, ids)
+        day = np.full(len(amounts), day_number("2027-03-10"), dtype=np.int64)
+        engine._process(_day_transactions(np.zeros(len(amounts), dtype=np.int64), day,
+                                          np.array(amounts, dtype=np.int64) * 100, ids,
+                                          np.array(numbers, dtype=np.int64)))
+        return int(engine.finish().total_earned[0])
+
+    # $90 first reaches tier b, so the $10 after it earns double: 90 + 20. In amount order it would be 10 + 90.
+    assert earned([10, 90], [4, 3]) == 110
+    assert earned([10, 90], [3, 4]) == 100
