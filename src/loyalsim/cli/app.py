@@ -13,16 +13,17 @@ never at module level: ``loyalsim validate`` must start fast.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from loyalsim import __version__
-from loyalsim.errors import LoyalsimError, UsageError
+from loyalsim.errors import LoyalsimError, OutputError, UsageError
 
 app = typer.Typer(
     name="loyalsim",
@@ -512,8 +513,33 @@ def rules(
     emit("\n".join(lines) + "\n", None)
 
 
+class _ClosedStream(io.TextIOBase):
+    """Stands in for a standard stream the caller closed (``>&-``): writing to it is a clear
+    OutputError (exit 2), not an AttributeError on None; a run that writes nothing there works."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not text:
+            return 0
+        raise OutputError(f"standard {self.name} is closed: nothing can be written there; "
+                          "give --out FILE (or --output FILE), or run without closing it")
+
+    @property
+    def buffer(self) -> Any:
+        raise OutputError(f"standard {self.name} is closed: nothing can be written there; give --out FILE")
+
+
 def main() -> None:
     """Console entry point: run the app; turn every failure into a message and an exit code."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream("output")
+    if sys.stderr is None:  # messages have nowhere to go: dropped, the exit code still says how it went
+        sys.stderr = Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115
     try:
         app()
     except LoyalsimError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -327,6 +328,50 @@ def content_hash(data: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+# Earning is computed exactly in 64-bit integers: a purchase's amount times its band rate, times
+# every multiplier that may stack on its rule (each one's numerator when it applies, its
+# denominator when not), times the points scale. These bounds say what must fit.
+_INT64 = 2**63
+EXACT_AMOUNT = 10**12  # minor units: the largest purchase the bound is checked for ($10 billion)
+EXACT_QUANTITY = 10**9  # items or visits on one row
+
+
+def _check_exact_range(compiled: dict[str, Any], ctx: CompileContext) -> None:
+    """LS242 for a rule whose stacked multipliers could overflow 64-bit exact arithmetic."""
+    rules = compiled.get("earn", ())
+    tiers, membership, campaigns = compiled.get("tiers"), compiled.get("membership"), compiled.get("campaigns", ())
+    for r, rule in enumerate(rules):
+        stack, dens, named = 1, 1, []
+        if rule.kind == "spend" and tiers is not None:
+            table, den = tiers.multiplier_table()
+            stack, dens = max(int(table.max()), den), den
+        if rule.kind == "spend" and membership is not None:
+            for perk in membership.perks:
+                if perk.kind == "earn_multiplier" and perk.multiplier is not None:
+                    stack *= max(perk.multiplier.num, perk.multiplier.den)
+                    dens *= perk.multiplier.den
+        for campaign in campaigns:
+            if campaign.kind == "multiplier" and campaign.targets(rule):
+                stack *= max(campaign.multiplier.num, campaign.multiplier.den)
+                dens *= campaign.multiplier.den
+                named.append(campaign.id)
+        if rule.kind == "spend":
+            common = math.lcm(*(band.rate.den for band in rule.bands)) if rule.bands else 1
+            rate = max((band.rate.num * (common // band.rate.den) for band in rule.bands), default=1)
+            base = EXACT_AMOUNT * rate * ctx.scale
+            dens *= common * 10**ctx.minor_units
+        else:
+            base = max(rule.points, 1) * EXACT_QUANTITY
+        stack = max(stack, dens * 2)  # the rule's denominator must fit too
+        if base * stack >= _INT64:
+            what = f"{len(named)} multiplier campaigns" if named else "its tier and perk multipliers"
+            ctx.issue("LS242", ("earn", r),
+                      f"earn rule '{rule.id}': {what} stack to a factor of about {stack:.3g} on it, too large "
+                      "to compute points exactly",
+                      "use fewer overlapping multiplier campaigns on this rule (list the rule ids a campaign "
+                      "applies to with `rules`), or smaller multipliers with fewer decimals")
+
+
 def build_policy(doc: LoadedDocument) -> tuple[Policy | None, list[Issue]]:
     """Compile a schema- and rule-valid program document. Returns the policy and any issues."""
     data = doc.data
@@ -341,6 +386,9 @@ def build_policy(doc: LoadedDocument) -> tuple[Policy | None, list[Issue]]:
     compiled = {name: SECTIONS[name](data[name], ctx) for name in SECTIONS if name in data}
     errors = [i for i in ctx.issues if i.severity is Severity.ERROR]
     if errors:
+        return None, ctx.issues
+    _check_exact_range(compiled, ctx)
+    if any(i.severity is Severity.ERROR for i in ctx.issues):
         return None, ctx.issues
     policy = Policy(
         name=data["metadata"]["name"], title=data["metadata"].get("title", data["metadata"]["name"]),

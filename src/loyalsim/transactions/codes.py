@@ -99,6 +99,8 @@ def _plain_text_chunks(values: pa.ChunkedArray) -> list[pa.Array] | None:
 
 # A dense key table may hold up to this many slots per row (and never fewer than this many).
 _DENSE_SLOTS_PER_ROW, _DENSE_MIN_SLOTS = 8, 1 << 16
+# Values wider than this many bytes are coded the general way.
+_DENSE_MAX_WIDTH = 64
 
 
 def _encode_dense(values: pa.ChunkedArray) -> Codes | None:
@@ -118,6 +120,8 @@ def dense_codes(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedin
                 ) -> Codes | None:
     """The dense way over values of ``width`` bytes (non-empty), each starting at ``starts``
     in its part's ``text``: parts are (text, starts) in row order. None when it does not apply."""
+    if width > _DENSE_MAX_WIDTH:
+        return None  # a table of 256 flags per byte position would be the column's size again, 256 times
     seen = np.zeros((width, 256), dtype=np.bool_)
     pieces = _pieces(parts)
     on_threads([(_seen_bytes, (text, starts, width, seen)) for text, starts, _ in pieces])

@@ -36,6 +36,7 @@ from loyalsim.compiled import kernel, on_threads
 from loyalsim.errors import InputError, UsageError
 from loyalsim.transactions.codes import encode, text_buffers
 from loyalsim.transactions.plain_csv import PlainRead, header_names, read_plain_csv
+from loyalsim.transactions.sniff import check_csv_start
 from loyalsim.transactions.values import FLOAT, MAX_MINOR, NOT_A_NUMBER, OK, TOO_BIG, decimal_value
 
 REQUIRED = ("customer_id", "date", "amount")
@@ -117,6 +118,7 @@ def _read_table(path: Path) -> pa.Table:
     try:
         if name.endswith((".parquet", ".pq")):
             table = pq.read_table(path)
+            _check_parquet_types(path, table.schema)
             return pa.table([_as_text(table.column(i)) for i in range(table.num_columns)],
                             names=table.schema.names)
         # Every column is read as text so that each value can be checked and located.
@@ -136,6 +138,18 @@ def _read_table(path: Path) -> pa.Table:
         if name.endswith((".parquet", ".pq")):
             raise InputError(f"{path}: cannot read as Parquet: {str(exc).splitlines()[0]}") from exc
         raise InputError(_csv_problem(path, exc)) from exc
+
+
+def _check_parquet_types(path: Path, schema: pa.Schema) -> None:
+    """Refuse Parquet columns that hold no single value per row (lists, structs, maps, unions)."""
+    for column in schema:
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if pa.types.is_nested(kind):
+            raise InputError(
+                f"{path}: column {column.name!r} holds {kind} values, not one value per row; loyalsim reads "
+                "text, numbers, dates and timestamps: flatten the column (one row per transaction) or drop it")
 
 
 def _csv_problem(path: Path, exc: Exception) -> str:
@@ -364,6 +378,8 @@ def _parse_core(table: pa.Table, minor_units: int, reject: Callable[[BoolArray, 
 def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[str, str] | None = None) -> Transactions:
     """Read, check and sort a transaction file; rows with problems go to ``rejected``."""
     file = str(path)
+    if not Path(path).name.lower().endswith((".parquet", ".pq")):
+        check_csv_start(Path(path))
     plain = _read_plain(Path(path), minor_units, column_map or {}, file)
     if plain is not None:
         table = pa.table(plain.others) if plain.others else pa.table({"_": pa.nulls(len(plain))})
@@ -422,6 +438,7 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
             raise InputError(f"{file}: row {first + 2} is a return, but the file has no transaction_id column to "
                              "match returns to their purchases; add one (or map it with --column transaction_id=...)")
 
+    _refuse_long_text(file, "customer_id", customer_ids, all_rows, np.arange(n, dtype=np.int64) + 2)
     # The kept rows in day order: one pass moves the main columns, ``pick`` finds the others.
     optional = [bool(second.any()), kinds is not None, quantities is not None, ids is not None,
                 column("category") is not None, column("channel") is not None]
@@ -433,6 +450,10 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
         if column("category") is not None else (None, _NO_VALUES)
     chan, chan_values = encode(column("channel"), pick, empty_is_missing=True) \
         if column("channel") is not None else (None, _NO_VALUES)
+    for name, codes, values in (("transaction_id", tid, tid_values), ("category", cat, cat_values),
+                                ("channel", chan, chan_values)):
+        if codes is not None:
+            _refuse_long_text(file, name, values, codes, row)
     return Transactions(
         customer=sorted_customer, customer_ids=customer_ids, day=sorted_day,
         second=second[pick] if optional[0] else np.zeros(size, dtype=np.int32), amount=sorted_amount,
@@ -445,6 +466,28 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
         row=row, file=file, rejected=sorted(errors, key=lambda e: e.row),
         transaction_ids=tid_values, categories=cat_values, channels=chan_values,
     )
+
+
+# The longest id, category or channel read, in characters: real ids are tens of characters; a
+# megabyte "id" is a broken export, and coding millions of them would take the machine's memory.
+MAX_TEXT_CHARS = 1_000
+
+
+def _refuse_long_text(file: str, column: str, values: ObjArray, codes: npt.ArrayLike, rows: npt.ArrayLike) -> None:
+    """Raise InputError naming the first row whose ``column`` value (``values[codes[i]]``, source
+    row ``rows[i]``) is longer than ``MAX_TEXT_CHARS``; the check runs over distinct values only."""
+    if not values.size:
+        return
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=values.size)
+    over = np.flatnonzero(lengths > MAX_TEXT_CHARS)
+    if not over.size:
+        return
+    hits = np.flatnonzero(np.isin(np.asarray(codes), over))
+    first = int(hits[np.argmin(np.asarray(rows)[hits])]) if hits.size else None
+    where = f"row {int(np.asarray(rows)[first])}, " if first is not None else ""
+    longest = int(lengths[over].max())
+    raise InputError(f"{file}: {where}column {column!r}: a value of {longest:,} characters is longer than the "
+                     f"{MAX_TEXT_CHARS:,} allowed; is a quote left open, or the wrong column mapped to {column}?")
 
 
 def _kept_by_day(bad: BoolArray, day: Ints, customer: Ints, amount: IntArray, with_pick: bool

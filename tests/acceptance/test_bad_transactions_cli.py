@@ -1,0 +1,98 @@
+"""Transaction files and streams that are not what they seem: a located message and exit 2, never exit 3."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from tests.conftest import ROOT, run_cli
+
+CLASSIC = ROOT / "programs" / "classic-rewards.yaml"
+GOOD = b"customer_id,date,amount\na,2027-01-10,19.99\n"
+
+
+def _parquet(table: pa.Table) -> Callable[[Path], None]:
+    return lambda path: pq.write_table(table, path)
+
+
+CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
+    "gzip-named-csv": ("t.csv", lambda p: p.write_bytes(gzip.compress(GOOD)), "gzip-compressed"),
+    "zip": ("t.csv", lambda p: p.write_bytes(b"PK\x03\x04" + b"\0" * 40), "zip archive"),
+    "parquet-named-csv": ("t.csv", lambda p: pq.write_table(pa.table({"a": [1]}), p), "give it a .parquet name"),
+    "utf-16": ("t.csv", lambda p: p.write_bytes(GOOD.decode().encode("utf-16")), "UTF-16"),
+    "latin-1-header": ("t.csv", lambda p: p.write_bytes("customer_id,date,amount,caté\na,2027-01-10,1,x\n"
+                                                        .encode("latin-1")), "column 4: byte 0xE9"),
+    "header-of-2-mib": ("t.csv", lambda p: p.write_bytes(b"customer_id," + b"x" * (2 << 20) + b"\n"),
+                        "longer than 1,048,576 bytes"),
+    "id-of-a-megabyte": ("t.csv", lambda p: p.write_bytes(b"customer_id,date,amount\n" + b"a" * (1 << 20)
+                                                          + b",2027-01-10,1\n"),
+                         "row 2, column 'customer_id': a value of 1,048,576 characters"),
+    "parquet-list-column": ("t.parquet", _parquet(pa.table({"customer_id": [["a"]], "date": ["2027-01-10"],
+                                                            "amount": ["1"]})), "column 'customer_id' holds list"),
+    "parquet-struct-column": ("t.parquet", _parquet(pa.table({"customer_id": ["a"], "date": ["2027-01-10"],
+                                                              "amount": [{"x": 1}]})), "column 'amount' holds struct"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_file_that_is_not_utf8_csv_is_named_for_what_it_is(case: str, tmp_path: Path) -> None:
+    name, write, expected = CASES[case]
+    path = tmp_path / name
+    write(path)
+    result = run_cli("earn", str(CLASSIC), str(path), "--out", str(tmp_path / "out.csv"))
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr and str(path) in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.slow
+def test_a_closed_standard_output_is_a_clear_error_unless_nothing_goes_there(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.conftest import loyalsim_executable
+
+    sales = tmp_path / "t.csv"
+    sales.write_bytes(GOOD)
+    closed = subprocess.run(f"'{loyalsim_executable()}' earn '{CLASSIC}' '{sales}' >&-", shell=True,
+                            capture_output=True, text=True, check=False, cwd=ROOT)
+    assert closed.returncode == 2 and "standard output is closed" in closed.stderr, closed.stderr
+    to_file = subprocess.run(f"'{loyalsim_executable()}' earn '{CLASSIC}' '{sales}' --out '{tmp_path / 'o.csv'}' >&-",
+                             shell=True, capture_output=True, text=True, check=False, cwd=ROOT)
+    assert to_file.returncode == 0 and (tmp_path / "o.csv").exists(), to_file.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["explain", "earn"])
+def test_stacked_multiplier_campaigns_are_refused_not_overflowed(command: str, tmp_path: Path) -> None:
+    document = yaml.safe_load(CLASSIC.read_text())
+    document["campaigns"] = [{"id": f"c{i}", "start": "2027-01-01", "end": "2027-12-31", "kind": "multiplier",
+                              "multiplier": 2} for i in range(100)]
+    program = tmp_path / "p.yaml"
+    program.write_text(yaml.safe_dump(document, sort_keys=False))
+    sales = tmp_path / "t.csv"
+    sales.write_bytes(GOOD)
+    args = ["explain", str(program)] if command == "explain" else ["earn", str(program), str(sales)]
+    result = run_cli(*args)
+    assert result.returncode == 1, result.stderr
+    assert "LS242" in result.stderr and "100 multiplier campaigns" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_twelve_monthly_doubling_campaigns_still_compute_exactly(tmp_path: Path) -> None:
+    from tests.helpers import program, replay
+
+    body = yaml.safe_load(CLASSIC.read_text())
+    body = {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata")}
+    body["campaigns"] = [{"id": f"m{i}", "start": f"2027-{i:02d}-01", "end": f"2027-{i:02d}-28",
+                          "kind": "multiplier", "multiplier": 2} for i in range(1, 13)]
+    result = replay(program(body), [("a", "2027-01-10", 120.00), ("a", "2027-01-30", 120.00)])
+    # 90 points doubled on the 10th; the 30th is outside January's campaign.
+    assert int(result.total_earned[0]) == 180 + 90
