@@ -42,7 +42,8 @@ def test_numpy_is_asked_for_small_pages_before_or_after_it_is_imported_unless_to
         "from loyalsim.allocator import small_pages\n"
         "before = small_pages()\n"
         "import numpy\n"
-        "from numpy._core.multiarray import _get_madvise_hugepage as get, _set_madvise_hugepage as put\n"
+        "try:\n    from numpy._core.multiarray import _get_madvise_hugepage as get, _set_madvise_hugepage as put\n"
+        "except ImportError:  # numpy 1\n    from numpy.core.multiarray import _get_madvise_hugepage as get, _set_madvise_hugepage as put\n"
         "first = get()\n"
         "put(True)\n"
         "after = small_pages()\n"
@@ -63,7 +64,8 @@ def test_the_replay_settings_are_small_pages_and_one_arena() -> None:
     probe = (
         "from loyalsim.allocator import for_replay, one_arena\n"
         "for_replay()\n"
-        "from numpy._core.multiarray import _get_madvise_hugepage\n"
+        "try:\n    from numpy._core.multiarray import _get_madvise_hugepage\n"
+        "except ImportError:  # numpy 1\n    from numpy.core.multiarray import _get_madvise_hugepage\n"
         "print(_get_madvise_hugepage(), one_arena())\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("NUMPY_MADVISE_HUGEPAGE", "LOYALSIM_HUGE_PAGES")}

@@ -13,7 +13,7 @@ from loyalsim.population import models
 from loyalsim.population.scenario import load_scenario
 from loyalsim.simulate import run_replication
 from tests.conftest import ROOT
-from tests.unit.simulate.test_reference import setup as reference_case
+from tests.unit.simulate.test_reference import reference_case
 
 CDNOW_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 CDNOW_PARETO = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}

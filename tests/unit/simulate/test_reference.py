@@ -40,7 +40,8 @@ expiry: [{kind: rolling, after: 180 days}]
 LIFT, REDUCTION = 0.15, 0.3
 
 
-def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
+# Not named `setup`: pytest 8.0 calls a module-level `setup` as a nose-style fixture.
+def reference_case(tmp_path: Path):  # type: ignore[no-untyped-def]
     (tmp_path / "reference.yaml").write_text(PROGRAM)
     scenario = {
         "apiVersion": "loyalsim/v1", "kind": "Scenario", "metadata": {"name": "reference"},
@@ -117,7 +118,7 @@ def points_by_month(bought: list[tuple[int, int]], start: int, days: int) -> dic
 
 @pytest.mark.slow
 def test_engine_matches_the_per_customer_reference_exactly(tmp_path: Path) -> None:
-    policy, scenario = setup(tmp_path)
+    policy, scenario = reference_case(tmp_path)
     result = run_replication(policy, scenario, 0)
     population_seed, key_seed = np.random.SeedSequence(scenario.seed).spawn(1)[0].spawn(2)
     customers = draw_customers(scenario, np.random.default_rng(population_seed)).busiest_first(scenario.initial)
