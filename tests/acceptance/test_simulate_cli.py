@@ -132,3 +132,18 @@ def test_a_population_that_cannot_fit_in_memory_is_refused_before_it_starts(tmp_
     assert "900,000,000 customers need about 1,173.5 GB" in result.stderr
     assert "reduce population.initial" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.slow
+def test_a_run_that_would_not_end_is_refused_at_once(tmp_path: Path) -> None:
+    import yaml
+
+    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
+    scenario["programs"] = [str(ROOT / "programs" / "coffee-stars.yaml")]
+    scenario["population"]["segments"][0]["purchase"]["params"]["alpha"] = 1e-6
+    path = tmp_path / "fast.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    result = run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(path), "--out",
+                     str(tmp_path / "out"), timeout=60)
+    assert result.returncode == 2 and "would take about" in result.stderr and "r/alpha" in result.stderr
+    assert not (tmp_path / "out" / "summary.json").exists()

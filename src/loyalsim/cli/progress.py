@@ -16,8 +16,10 @@ def wanted(output_format: str) -> bool:
 
 
 @contextmanager
-def progress(total: int, label: str, unit: str, *, enabled: bool) -> Iterator[Any]:
+def progress(total: int, label: str, unit: str, *, enabled: bool, note: str = "") -> Iterator[Any]:
     """Yield ``advance(n=1, reused=False)``; on exit, print '<label>: N units in S s (R per second)' to stderr.
+
+    ``note`` is shown beside the label on the live bar only (the run's estimate, for example).
 
     Units reused from an earlier run (``reused=True``) move the bar but not the throughput.
     """
@@ -32,7 +34,7 @@ def progress(total: int, label: str, unit: str, *, enabled: bool) -> Iterator[An
         bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                        transient=True, console=None)
         bar.start()
-        task = bar.add_task(label, total=total)
+        task = bar.add_task(f"{label} ({note})" if note else label, total=total)
 
     def advance(n: int = 1, reused: bool = False) -> None:
         if reused:
@@ -70,7 +72,12 @@ def run_replications(tasks: list[Any], *, workers: int | None, cluster: str | No
     backend = Backend.choose(workers, cluster)
     checkpoints = Checkpoints(folder)
     first = [True]
-    with progress(len(tasks), label, "replications", enabled=wanted(output_format)) as advance:
+    from loyalsim.run import workload
+
+    at_once = 1 if backend.kind == "inline" else backend.workers
+    bound = workload.describe(workload.total_seconds([task.scenario for task in tasks], at_once))
+    with progress(len(tasks), label, "replications", enabled=wanted(output_format),
+                  note=f"estimate: at most {bound}") as advance:
 
         def done(n: int) -> None:
             if first[0]:  # the runner reports what it loaded from checkpoints first

@@ -40,7 +40,7 @@ from loyalsim import __version__
 from loyalsim.compile.policy import Policy
 from loyalsim.errors import UsageError
 from loyalsim.population.scenario import Scenario
-from loyalsim.run import memory
+from loyalsim.run import memory, workload
 from loyalsim.simulate.engine import MonthResult, Replication
 
 PARTS = ".loyalsim-parts"
@@ -156,6 +156,13 @@ def _ignore_interrupt() -> None:
 def run(tasks: Sequence[Task], backend: Backend, checkpoints: Checkpoints,
         done: Callable[[int], None] = lambda n: None) -> list[Replication]:
     """Every task's replication, in task order; ``done(n)`` is called as tasks finish (or load)."""
+    # Before anything else (looking a million checkpoints up takes a while): would this fit in
+    # memory, and would it end? Replications already saved count too, for the time.
+    scenarios = [task.scenario for task in tasks]
+    at_once = 1 if backend.kind == "inline" else min(backend.workers, len(tasks))
+    if backend.kind != "dask" or backend.cluster == "local":  # a remote cluster's memory is its own
+        memory.check(list({id(s): s for s in scenarios}.values()), at_once)
+    workload.check(scenarios, at_once)
     results: dict[str, Replication] = {}
     todo: dict[str, Task] = {}
     for task in tasks:
@@ -175,11 +182,10 @@ def run(tasks: Sequence[Task], backend: Backend, checkpoints: Checkpoints,
         done(sum(1 for t in tasks if t.key == key))
 
     if todo:
-        if backend.kind != "dask" or backend.cluster == "local":  # a remote cluster's memory is its own
-            at_once = 1 if backend.kind == "inline" else min(backend.workers, len(todo))
-            memory.check([task.scenario for task in todo.values()], at_once)
-            if at_once >= (os.cpu_count() or 1) and at_once > 1:  # every core runs a replication already
-                todo = {key: replace(task, beside=False) for key, task in todo.items()}
+        at_once = 1 if backend.kind == "inline" else min(backend.workers, len(todo))
+        local = backend.kind != "dask" or backend.cluster == "local"
+        if local and at_once > 1 and at_once >= (os.cpu_count() or 1):  # every core runs a replication already
+            todo = {key: replace(task, beside=False) for key, task in todo.items()}
         if backend.kind == "inline":
             for key, task in todo.items():
                 finished(key, run_task(task))
