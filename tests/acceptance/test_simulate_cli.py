@@ -43,6 +43,17 @@ def test_simulate_writes_monthly_results_and_a_stamped_summary(tmp_path: Path) -
                                      for c in cohorts)
     economics = summary["economics"]
     assert economics["program_cost"]["mean"] > 0 and "npv" in economics and "roi" in economics
+    # Per replication, and every flow with its present value, recomputed from the monthly table.
+    monthly = pq.read_table(out / "monthly.parquet").to_pylist()
+    per = economics["per_replication"]
+    for name in ("program_cost", "reward_cost", "fixed_costs", "points_revenue", "incremental_gross_margin"):
+        for rep in (0, 1):
+            rows = [r for r in monthly if r["arm"] == "program" and r["replication"] == rep]
+            assert per[name][rep] == pytest.approx(sum(r[name] for r in rows))
+            assert per[f"{name}_pv"][rep] == pytest.approx(sum(r[name] * r["discount_factor"] for r in rows))
+        assert economics[name]["mean"] == pytest.approx(sum(per[name]) / 2)
+    assert per["npv"] == pytest.approx([a - b for a, b in zip(per["incremental_gross_margin_pv"],
+                                                              per["program_cost_pv"], strict=True)])
     month = next(r for r in pq.read_table(out / "monthly.parquet").to_pylist() if r["arm"] == "program")
     assert month["net_benefit"] == month["incremental_gross_margin"] - month["program_cost"]
     again = run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(path), "--replications", "2",

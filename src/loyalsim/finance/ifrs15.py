@@ -33,9 +33,9 @@ METHOD = (
     "expected to be redeemed; the goods' price is the sales amount. The part allocated to points is deferred as "
     "a contract liability. Revenue for points is recognised as points are redeemed: to date, the amount allocated "
     "to points times the points redeemed so far over the points expected to be redeemed (all points issued so far "
-    "times the current expected redemption rate). When the expected rate changes, the next period's revenue "
-    "includes the cumulative catch-up. Figures are rounded to the cent on cumulative totals, and each period is "
-    "the difference of two cumulative totals, so periods add up."
+    "times the current expected redemption rate). When the expected rate changes, the revenue of the period "
+    "of the change includes the cumulative catch-up. Figures are rounded to the cent on cumulative totals, and "
+    "each period is the difference of two cumulative totals, so periods add up."
 )
 
 

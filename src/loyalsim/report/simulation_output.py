@@ -153,11 +153,19 @@ def summary(policy: Policy, scenario: Scenario, table: pa.Table) -> dict[str, An
         finance["end"] = {metric: stats([v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
                                          if a == "program" and m == last])
                           for metric in stocks}
-    economics = {name: stats(values) for name, values in _economics(data).items()}
+    per_replication = _economics(data)
+    economics: dict[str, Any] = {name: stats(values) for name, values in per_replication.items()}
+    economics["per_replication"] = per_replication  # in replication order
     return {**stamp(policy, scenario), "horizon_days": scenario.days, "last_month": last, "finance": finance,
             "program_arm": {k: stats(v) for k, v in arms["program"].items()},
             "control_arm": {k: stats(v) for k, v in arms["control"].items() if not k.startswith("points")},
             "incremental_revenue": stats(list(incremental)), "economics": economics}
+
+
+# The monthly flows summed over the horizon in summary.json's economics, each with its present value.
+_FLOWS = ("program_cost", "incremental_gross_margin", "net_benefit", "reward_cost", "fixed_costs",
+          "cashback_accrued", "dividend_accrued", "allocated_to_points", "points_revenue", "fees_billed",
+          "fee_revenue", "referral_cost", "donations", "perk_cost")
 
 
 def _economics(data: dict[str, list[Any]]) -> dict[str, list[float]]:
@@ -168,14 +176,11 @@ def _economics(data: dict[str, list[Any]]) -> dict[str, list[float]]:
             continue
         row = per.setdefault(rep, {})
         factor = data["discount_factor"][i]
-        for name in ("program_cost", "incremental_gross_margin", "net_benefit", "reward_cost", "fixed_costs",
-                     "cashback_accrued", "dividend_accrued", "allocated_to_points", "points_revenue", "fees_billed",
-                     "fee_revenue", "referral_cost", "donations", "perk_cost"):
+        for name in _FLOWS:
             row[name] = row.get(name, 0.0) + data[name][i]
-        for name in ("program_cost", "incremental_gross_margin", "net_benefit"):
             row[f"{name}_pv"] = row.get(f"{name}_pv", 0.0) + data[name][i] * factor
     out: dict[str, list[float]] = {}
-    for row in per.values():
+    for _, row in sorted(per.items()):
         if row["program_cost"] > 0:  # no ROI for a program that costs nothing
             row["roi"] = row["net_benefit"] / row["program_cost"]
         row["npv"] = row.pop("net_benefit_pv")

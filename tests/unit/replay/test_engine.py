@@ -341,3 +341,15 @@ def test_returns_reverse_the_dividend_their_purchase_accrued() -> None:
     ])
     assert result.rejected == []
     assert _money(result, "dividend") == {"a": [0], "b": [2000 - 501], "s": [0]}
+
+
+def test_to_month_end_keeps_points_through_the_month_of_their_anniversary() -> None:
+    def expired_in(to_month_end: bool) -> str:
+        rule = {"kind": "rolling", "after": "6 months", "to_month_end": to_month_end}
+        policy = program({"type": "points", **BASE, "rewards": REWARD_500, "expiry": [rule]})
+        result = replay(policy, [("x", "2027-03-01", 10), ("x", "2027-12-01", 1)])
+        return next(m["month"] for m in monthly(result, "x") if m["expired"])
+
+    # Earned 1 March, six months: the anniversary is 1 September.
+    assert expired_in(False) == "2027-08"  # usable through 31 August
+    assert expired_in(True) == "2027-09"   # through the end of September, the anniversary's month
