@@ -57,3 +57,10 @@ class OutputError(LoyalsimError):
         where = f" ({culprit})" if culprit and culprit != str(target) and not culprit.endswith(".tmp") else ""
         return cls(f"cannot write {target}: {reason}{where}; choose a folder that exists (or can be created) "
                    "and that you can write to, on a disk with room")
+
+
+class WorkersDiedError(LoyalsimError):
+    """Worker processes kept dying (killed from outside, usually for memory): not a bug in
+    loyalsim, and not the user's files either (exit code 4)."""
+
+    exit_code = 4

@@ -38,7 +38,7 @@ from typing import Any
 
 from loyalsim import __version__
 from loyalsim.compile.policy import Policy
-from loyalsim.errors import UsageError
+from loyalsim.errors import UsageError, WorkersDiedError
 from loyalsim.population.scenario import Scenario
 from loyalsim.run import memory, workload
 from loyalsim.simulate.engine import MonthResult, Replication
@@ -216,9 +216,13 @@ def _run_processes(todo: dict[str, Task], workers: int, finished: Callable[[str,
         except BrokenProcessPool:
             pool.shutdown(wait=False, cancel_futures=True)
             if attempt == RESTARTS:
-                raise RuntimeError(f"worker processes kept dying ({RESTARTS + 1} times); "
-                                   "look for out-of-memory kills (dmesg) and try fewer --workers; from a script of your own, "
-                                   "run it under if __name__ == \"__main__\": (worker processes are spawned)") from None
+                saved = len(todo) - len(pending)
+                raise WorkersDiedError(
+                    f"worker processes kept dying ({RESTARTS + 1} times), so {len(pending):,} replication(s) could "
+                    f"not be run; {saved:,} finished and were saved (with --out, running the same command again "
+                    "resumes from them). Processes killed from outside are most often out-of-memory kills (see "
+                    "dmesg): try fewer --workers or a smaller population. From a script of your own, run under "
+                    "if __name__ == \"__main__\": (worker processes are spawned)") from None
         except BaseException:
             _terminate(pool)
             raise
