@@ -10,11 +10,36 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from loyalsim.errors import OutputError
+
+
+def _umask() -> int:
+    """The process's umask now: from /proc on Linux (a read that changes nothing), else by setting
+    it and straight back (the only portable way to read it)."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mode_for(target: Path) -> int:
+    """Permission bits for a new ``target``: an existing file's own, else what ``open`` would give
+    a new file under the umask (mkstemp's temporary files are 0600 whatever the umask)."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode) if target.is_file() else 0o666 & ~_umask()
+    except OSError:
+        return 0o666 & ~_umask()
 
 
 class PendingFile:
@@ -27,7 +52,10 @@ class PendingFile:
             handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         except OSError as exc:
             raise OutputError.of(target, exc) from exc
-        os.close(handle)
+        try:
+            os.fchmod(handle, _mode_for(target))
+        finally:
+            os.close(handle)
         self.path = Path(name)
 
     def commit(self) -> None:
