@@ -494,6 +494,22 @@ def schema(
 
 
 @app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Where to write the starter project.")] = Path(),
+    force: Annotated[bool, typer.Option("--force", help="Replace files that already exist.")] = False,
+) -> None:
+    """Write a starter project: a program, a scenario, the schemas for editors, a GitHub workflow and a
+    pre-commit configuration, all of which validate and pass as written."""
+    from loyalsim.scaffold import starter_files, write_starter
+
+    written = write_starter(folder, starter_files(), force=force)
+    for path in written:
+        sys.stderr.write(f"wrote {path}\n")
+    sys.stderr.write(f"next: loyalsim validate {folder / 'programs'} {folder / 'scenarios'}; "
+                     f"loyalsim explain {folder / 'programs' / 'starter.yaml'}\n")
+
+
+@app.command()
 def rules(
     output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
