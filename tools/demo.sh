@@ -22,7 +22,7 @@ echo "== Replaying the CDNOW transactions (2,357 real customers, 1997-1998) thro
 echo "== Fitting BG/NBD and Gamma-Gamma to the CDNOW sample (calibration 1997-01 to 1997-09, holdout to 1998-06)"
 "$bin/loyalsim" fit purchases tests/data/cdnow/cdnow_sample.csv --calibration-end 1997-09-30 \
   --holdout-end 1998-06-30 --out "$out/cdnow-segment.yaml"
-echo "== Simulating coffee-stars on the coffee-baseline scenario (preview: see docs/simulate.md)"
+echo "== Simulating coffee-stars on the coffee-baseline scenario (docs/simulate.md says what is modelled)"
 "$bin/loyalsim" simulate programs/coffee-stars.yaml scenarios/coffee-baseline.yaml --replications 3 \
   --out "$out/simulation"
 echo

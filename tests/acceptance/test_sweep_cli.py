@@ -39,6 +39,9 @@ def test_grid_over_program_and_scenario(tmp_path: Path) -> None:
 def test_invalid_points_stop_the_sweep_before_simulating(tmp_path: Path) -> None:
     result = run_cli("sweep", PROGRAM, small(tmp_path), "--set", "earn[0].rate=1,-1", "--out", str(tmp_path / "x"))
     assert result.returncode == 1 and "at earn[0].rate=-1" in result.stderr and "nothing simulated" in result.stderr
+    # Located where the rate stands in the program file, not in a one-line copy of it.
+    line = next(i for i, text in enumerate(Path(PROGRAM).read_text().splitlines(), 1) if "rate:" in text)
+    assert f"coffee-stars.yaml:{line}:" in result.stderr, result.stderr
     assert not (tmp_path / "x").exists()
     bad = run_cli("sweep", PROGRAM, small(tmp_path), "--set", "earn[zero].rate=1")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr

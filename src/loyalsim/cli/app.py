@@ -29,7 +29,7 @@ app = typer.Typer(
     name="loyalsim",
     help="Declarative loyalty programs: validate, explain, replay, simulate and account for them.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -65,6 +65,22 @@ class ExplainFormat(str, Enum):
     json = "json"
 
 
+class AccountFormat(str, Enum):
+    text = "text"
+    csv = "csv"
+    json = "json"
+
+
+class PurchaseModel(str, Enum):
+    bgnbd = "bgnbd"
+    pareto_nbd = "pareto-nbd"
+
+
+class TimeUnit(str, Enum):
+    day = "day"
+    week = "week"
+
+
 class SchemaName(str, Enum):
     program = "program"
     scenario = "scenario"
@@ -74,7 +90,7 @@ Workers = Annotated[int | None, typer.Option(
     "--workers", "-w", min=1, help="Run replications in N local worker processes (same results, bit for bit).")]
 Cluster = Annotated[str | None, typer.Option(
     "--cluster", help="Run on Dask: 'local' starts a LocalCluster of --workers processes (default 2), or give a "
-    "scheduler address such as tcp://10.0.0.5:8786. Needs loyalsim[cluster].")]
+    "scheduler address such as tcp://10.0.0.5:8786. Needs loyalsim\\[cluster]: pip install 'loyalsim\\[cluster]'.")]
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -114,7 +130,7 @@ def validate(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     config: Annotated[Path | None, typer.Option(
-        "--config", help="Config file (default: nearest loyalsim.toml or pyproject.toml [tool.loyalsim]).")] = None,
+        "--config", help="Config file (default: nearest loyalsim.toml or pyproject.toml \\[tool.loyalsim]).")] = None,
     colour: Annotated[bool | None, typer.Option("--color/--no-color", help="Colour text output.")] = None,
 ) -> None:
     """Validate programs and scenarios: schema and semantic rules, with file:line:col.
@@ -257,7 +273,7 @@ def simulate(
 def account(
     ledger: Annotated[Path, typer.Argument(help="CSV: period, sales, points_issued, points_redeemed, "
                                            "expected_redemption_rate, point_value.", show_default=False)],
-    output_format: Annotated[str, typer.Option("--format", "-f", help="text, csv or json.")] = "text",
+    output_format: Annotated[AccountFormat, typer.Option("--format", "-f", help="Output format.")] = AccountFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
     """IFRS 15 / ASC 606 accounting for points on your own figures.
@@ -267,7 +283,7 @@ def account(
     """
     from loyalsim.cli.account_cmd import run_account
 
-    raise typer.Exit(run_account(ledger, output_format, output))
+    raise typer.Exit(run_account(ledger, output_format.value, output))
 
 
 @app.command()
@@ -453,8 +469,8 @@ def fit_purchases(
     transactions: Annotated[Path, typer.Argument(help="Transactions (CSV or Parquet).", show_default=False)],
     calibration_end: Annotated[str | None, typer.Option(help="Last day of calibration (default: last day).")] = None,
     holdout_end: Annotated[str | None, typer.Option(help="Last day of the holdout period.")] = None,
-    model: Annotated[str, typer.Option(help="bgnbd or pareto-nbd.")] = "bgnbd",
-    time_unit: Annotated[str, typer.Option(help="day or week (fractional).")] = "week",
+    model: Annotated[PurchaseModel, typer.Option(help="The purchase and dropout model.")] = PurchaseModel.bgnbd,
+    time_unit: Annotated[TimeUnit, typer.Option(help="The models' time unit (fractional).")] = TimeUnit.week,
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the fitted segment (YAML); a report "
                                              "(.report.html) and per-customer expectations (.customers.csv) go beside it.")] = None,
@@ -464,7 +480,7 @@ def fit_purchases(
     """Fit purchase and dropout (BG/NBD or Pareto/NBD) and spend (Gamma-Gamma) by maximum likelihood."""
     from loyalsim.cli.fit_cmd import PurchaseOptions, run_purchases
 
-    raise typer.Exit(run_purchases(PurchaseOptions(transactions, calibration_end, holdout_end, model, time_unit,
+    raise typer.Exit(run_purchases(PurchaseOptions(transactions, calibration_end, holdout_end, model.value, time_unit.value,
                                                    output_format.value, out, tuple(column or ()), segment_id)))
 
 
@@ -511,20 +527,18 @@ def init(
 
 @app.command()
 def rules(
-    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
 ) -> None:
     """List every issue code with its default severity and meaning."""
     import json
 
     from loyalsim.catalog import CATALOG
 
-    if output_format == "json":
+    if output_format is ExplainFormat.json:
         rows = [{"code": c.code, "name": c.name, "severity": c.severity.value, "summary": c.summary}
                 for c in CATALOG.values()]
         emit(json.dumps(rows, indent=2) + "\n", None)
         return
-    if output_format != "text":
-        raise UsageError(f"unknown format {output_format!r}; use text or json")
     lines = [f"{c.code}  {c.severity.value:<7}  {c.name:<32} {c.summary}" for c in CATALOG.values()]
     emit("\n".join(lines) + "\n", None)
 

@@ -44,4 +44,4 @@ def check(paths: list[str], replications: int | None, workers: int | None = None
                 prefix = f"[{policy.name}] " if len(scenario.programs) > 1 else ""
                 issues.append(Issue(code, severity, prefix + outcome.message, name, line, column, path))
         results.append(FileResult(name, "Scenario", sort_issues(issues)))
-    return ValidationReport(results)
+    return ValidationReport(results, command="check")

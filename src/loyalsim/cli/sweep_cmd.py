@@ -74,7 +74,7 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
 
     tasks = [Task(policy, compiled, i) for _, policy, compiled in prepared for i in range(compiled.replications)]
     reps = run_replications(tasks, workers=workers, cluster=cluster, folder=out, output_format=output_format,
-                            label="sweep")
+                            label=f"sweep of {len(prepared)} point(s) x {prepared[0][2].replications} replication(s)")
     rows: list[dict[str, Any]] = []
     start = 0
     for index, (point, policy, compiled) in enumerate(prepared):

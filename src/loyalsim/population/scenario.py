@@ -7,6 +7,7 @@ days, programs compiled).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,8 @@ def scenario_from_document(document: Any, base: Path, *, seed: int | None = None
         raise InvalidDocumentError(f"{name} is a {kind}, not a Scenario")
     data = document.data
     if programs is None:
-        programs = tuple(load_policy(base / program) for program in data["programs"])
+        # normpath: `scenarios/../programs/x.yaml` is `programs/x.yaml` in every message and annotation
+        programs = tuple(load_policy(Path(os.path.normpath(base / program))) for program in data["programs"])
     start = day_number(data["start"])
     end = int(add_duration(np.array([start]), parse_duration(data["horizon"]))[0])
     population = data["population"]

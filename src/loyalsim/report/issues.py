@@ -123,11 +123,12 @@ def render_github(report: ValidationReport) -> str:
 
 def render_junit(report: ValidationReport) -> str:
     """JUnit XML: one test case per file; failing issues are its failures."""
-    suites = ET.Element("testsuites", name="loyalsim validate")
-    suite = ET.SubElement(suites, "testsuite", name="loyalsim validate", tests=str(len(report.files)))
+    name = f"loyalsim {report.command}"
+    suites = ET.Element("testsuites", name=name)
+    suite = ET.SubElement(suites, "testsuite", name=name, tests=str(len(report.files)))
     failures = 0
     for result in report.files:
-        case = ET.SubElement(suite, "testcase", classname="loyalsim.validate", name=result.file)
+        case = ET.SubElement(suite, "testcase", classname=f"loyalsim.{report.command}", name=result.file)
         failing = [i for i in result.issues if report.failing(i)]
         if failing:
             failures += 1

@@ -191,6 +191,6 @@ customers and random numbers. Bands show P5 to P95 across replications.</p>
 <table>{rows}</table>
 {body}
 <p class="meta">loyalsim {escape(str(summary.get('loyalsim', __version__)))}; program {escape(program.get('content_hash', '')[:12])},
-scenario {escape(scenario.get('content_hash', '')[:12])}. Preview of the simulator: see docs/simulate.md for what is modelled.</p>
+scenario {escape(scenario.get('content_hash', '')[:12])}. What is modelled, and what is not: docs/simulate.md.</p>
 </body></html>
 """

@@ -12,6 +12,7 @@ numbers.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import json
 import re
@@ -53,7 +54,7 @@ def parse_path(text: str) -> tuple[str, tuple[str | int, ...]]:
 def parse_axis(option: str) -> Axis:
     path_text, sep, values_text = option.partition("=")
     if not sep or not values_text.strip():
-        raise UsageError(f"--set {option!r}: write PATH=V1,V2,... e.g. earn[0].rate=1,1.5,2")
+        raise UsageError(f"--set {option!r}: write PATH=V1,V2,... e.g. 'earn[0].rate=1,1.5,2' (quoted: zsh reads [0] as a pattern)")
     target, path = parse_path(path_text.strip())
     values = []
     for item in values_text.split(","):
@@ -112,7 +113,10 @@ def apply(base: LoadedDocument, axes: list[Axis], target: str, point: tuple[Any,
             assign(document, axis.path, value, axis.text)
     loaded = load_text(json.dumps(document), name)
     assert loaded.document is not None
-    return loaded.document
+    # The values changed, the paths did not: issues point into the user's file (the value set
+    # by --set stands where the original stood), not into the one-line JSON it was re-read from.
+    return dataclasses.replace(loaded.document, source=base.source, text=base.text,
+                               suppressions=base.suppressions)
 
 
 def describe(axes: list[Axis], point: tuple[Any, ...]) -> str:

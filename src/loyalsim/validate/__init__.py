@@ -45,6 +45,7 @@ class ValidationReport:
 
     files: list[FileResult]
     strict: bool = False
+    command: str = "validate"  # the command that judged the files (validate, check): names CI reports
 
     @property
     def issues(self) -> list[Issue]:

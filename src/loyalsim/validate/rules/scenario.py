@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def programs_exist(ctx: Context) -> Iterator[Finding]:
     base = Path(ctx.doc.file).parent
     for i, name in enumerate(ctx.data["programs"]):
         if not (base / name).is_file():
-            yield Finding(("programs", i), f"the program file '{name}' does not exist (looked in {base / name})",
+            looked = os.path.normpath(base / name)
+            yield Finding(("programs", i), f"the program file '{name}' does not exist (looked in {looked})",
                           "program paths are relative to the scenario file")
 
 
