@@ -96,3 +96,47 @@ def test_twelve_monthly_doubling_campaigns_still_compute_exactly(tmp_path: Path)
     result = replay(program(body), [("a", "2027-01-10", 120.00), ("a", "2027-01-30", 120.00)])
     # 90 points doubled on the 10th; the 30th is outside January's campaign.
     assert int(result.total_earned[0]) == 180 + 90
+
+
+def test_ordinary_programs_with_fractional_rates_and_points_are_not_refused() -> None:
+    """A case hypothesis found: 0.07 a dollar, points to two decimals, a tier and a campaign of x1."""
+    from tests.helpers import program, replay
+
+    policy = program({
+        "type": "tiered", "points": {"name": "points", "value": 0.01, "decimals": 2},
+        "earn": [{"id": "base", "kind": "spend", "bands": [{"from": 0, "rate": 0.07}], "banding": "marginal",
+                  "rounding": "floor_amount"}, {"id": "visit", "kind": "visit", "points": 1}],
+        "tiers": {"metric": "spend", "window": {"kind": "lifetime"},
+                  "levels": [{"id": "member", "threshold": 0},
+                             {"id": "gold", "threshold": 500, "benefits": {"earn_multiplier": 1.5}}]},
+        "campaigns": [{"id": "double", "start": "2027-03-01", "end": "2027-03-31", "kind": "multiplier",
+                       "multiplier": 2, "rules": ["base", "visit"]}],
+        "rewards": {"catalog": [{"id": "r", "kind": "discount", "cost": 100, "face_value": 1}]}})
+    result = replay(policy, [("a", "2027-03-10", 208.58)])
+    # 208 whole dollars x 0.07 = 14.56, doubled 29.12, floored to 29 points; the visit's 1 point doubled: 2.
+    assert int(result.total_earned[0]) == (29 + 2) * 100
+
+
+@pytest.mark.slow
+def test_an_amount_beyond_what_the_program_computes_exactly_is_rejected_by_row(tmp_path: Path) -> None:
+    document = yaml.safe_load(CLASSIC.read_text())
+    document["earn"] = [{"id": "fine", "kind": "spend", "rate": 1.234567, "rounding": "floor_points"}]
+    program = tmp_path / "p.yaml"
+    program.write_text(yaml.safe_dump(document, sort_keys=False))
+    sales = tmp_path / "t.csv"
+    # 2^63 / 1,234,567 is about 7.5e12 cents: $100 billion is beyond it, $1 million is not.
+    sales.write_text("customer_id,date,amount\na,2027-01-10,1000000.00\nb,2027-01-11,100000000000.00\n")
+    failed = run_cli("earn", str(program), str(sales))
+    assert failed.returncode == 1 and "row 3, column 'amount'" in failed.stderr, failed.stderr
+    assert "compute exactly" in failed.stderr
+    skipped = run_cli("earn", str(program), str(sales), "--on-error", "skip", "--format", "json",
+                      "--rejects", str(tmp_path / "r.csv"))
+    assert skipped.returncode == 0, skipped.stderr
+    assert '"earned": 1234567,' in skipped.stdout  # $1,000,000 x 1.234567 points a dollar, exactly
+
+
+def test_the_compiler_knows_the_readers_largest_amount() -> None:
+    from loyalsim.compile.build import READ_AMOUNT
+    from loyalsim.transactions.values import MAX_MINOR
+
+    assert READ_AMOUNT == MAX_MINOR

@@ -52,6 +52,7 @@ def run_earn(options: EarnOptions) -> int:
     from loyalsim.compile import load_policy
     from loyalsim.compile.calendar import month_of
     from loyalsim.fileio import PendingFile, atomic_write_text
+    from loyalsim.replay.exact import reject_inexact
     from loyalsim.replay.parts import parts_for, replay
     from loyalsim.report.earn_output import TableWriter, month_table, render_json, totals_table
     from loyalsim.transactions.merge import read_many
@@ -61,7 +62,7 @@ def run_earn(options: EarnOptions) -> int:
     if options.on_error not in ("fail", "skip"):
         raise UsageError("--on-error takes fail or skip")
     policy = load_policy(options.program)
-    tx = read_many(options.transactions, policy.minor_units, parse_columns(options.columns))
+    tx = reject_inexact(policy, read_many(options.transactions, policy.minor_units, parse_columns(options.columns)))
     if tx.rejected and options.on_error == "fail":
         _report_errors(tx.rejected)
         sys.stderr.write(f"loyalsim: {len(tx.rejected)} row(s) rejected; nothing written. Fix them, or use "

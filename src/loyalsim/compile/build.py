@@ -330,16 +330,22 @@ def content_hash(data: Any) -> str:
 
 # Earning is computed exactly in 64-bit integers: a purchase's amount times its band rate, times
 # every multiplier that may stack on its rule (each one's numerator when it applies, its
-# denominator when not), times the points scale. These bounds say what must fit.
+# denominator when not), times the points scale; cashback and dividends multiply the amount
+# by their rate's numerator. From these follows the largest amount a program computes
+# exactly (Policy.max_exact_amount); transactions above it are rejected by row, and a
+# program that cannot compute even MIN_EXACT_AMOUNT exactly is refused (LS242).
 _INT64 = 2**63
-EXACT_AMOUNT = 10**12  # minor units: the largest purchase the bound is checked for ($10 billion)
-EXACT_QUANTITY = 10**9  # items or visits on one row
+MIN_EXACT_AMOUNT = 10**8  # minor units: a program must compute a purchase of this size exactly ($1,000,000)
+EXACT_QUANTITY = 10**9  # items or visits on one row (the reader's bound on a quantity)
+READ_AMOUNT = 10**15  # the largest amount the reader accepts (transactions.values.MAX_MINOR; a test ties them)
 
 
-def _check_exact_range(compiled: dict[str, Any], ctx: CompileContext) -> None:
-    """LS242 for a rule whose stacked multipliers could overflow 64-bit exact arithmetic."""
+def _exact_limit(compiled: dict[str, Any], ctx: CompileContext) -> int:
+    """The largest purchase (minor units) the compiled mechanics compute exactly; LS242 issues
+    for rules that cannot reach ``MIN_EXACT_AMOUNT`` (or whose visit/item points overflow)."""
     rules = compiled.get("earn", ())
     tiers, membership, campaigns = compiled.get("tiers"), compiled.get("membership"), compiled.get("campaigns", ())
+    limit = READ_AMOUNT
     for r, rule in enumerate(rules):
         stack, dens, named = 1, 1, []
         if rule.kind == "spend" and tiers is not None:
@@ -358,18 +364,27 @@ def _check_exact_range(compiled: dict[str, Any], ctx: CompileContext) -> None:
         if rule.kind == "spend":
             common = math.lcm(*(band.rate.den for band in rule.bands)) if rule.bands else 1
             rate = max((band.rate.num * (common // band.rate.den) for band in rule.bands), default=1)
-            base = EXACT_AMOUNT * rate * ctx.scale
             dens *= common * 10**ctx.minor_units
+            exact = (_INT64 - 1) // max(rate * stack * ctx.scale, 1)
+            fits = exact >= MIN_EXACT_AMOUNT
+            limit = min(limit, exact)
         else:
-            base = max(rule.points, 1) * EXACT_QUANTITY
-        stack = max(stack, dens * 2)  # the rule's denominator must fit too
-        if base * stack >= _INT64:
+            fits = max(rule.points, 1) * EXACT_QUANTITY * stack < _INT64
+        if not fits or dens >= _INT64:  # the product, or the rule's denominator
             what = f"{len(named)} multiplier campaigns" if named else "its tier and perk multipliers"
             ctx.issue("LS242", ("earn", r),
-                      f"earn rule '{rule.id}': {what} stack to a factor of about {stack:.3g} on it, too large "
-                      "to compute points exactly",
+                      f"earn rule '{rule.id}': its rate and {what} stack to a factor of about "
+                      f"{max(stack, dens):.3g}, too large to compute points exactly",
                       "use fewer overlapping multiplier campaigns on this rule (list the rule ids a campaign "
-                      "applies to with `rules`), or smaller multipliers with fewer decimals")
+                      "applies to with `rules`), or rates and multipliers with fewer decimals")
+    cashback = compiled.get("cashback")
+    value = compiled.get("value")
+    rates = [c.rate for c in cashback.rates] if cashback is not None else []
+    if value is not None and value.dividend is not None:
+        rates.append(value.dividend.rate)
+    for rate in rates:
+        limit = min(limit, (_INT64 - 1) // max(rate.num, 1))
+    return max(limit, 0)
 
 
 def build_policy(doc: LoadedDocument) -> tuple[Policy | None, list[Issue]]:
@@ -387,13 +402,13 @@ def build_policy(doc: LoadedDocument) -> tuple[Policy | None, list[Issue]]:
     errors = [i for i in ctx.issues if i.severity is Severity.ERROR]
     if errors:
         return None, ctx.issues
-    _check_exact_range(compiled, ctx)
+    max_exact_amount = _exact_limit(compiled, ctx)
     if any(i.severity is Severity.ERROR for i in ctx.issues):
         return None, ctx.issues
     policy = Policy(
         name=data["metadata"]["name"], title=data["metadata"].get("title", data["metadata"]["name"]),
         currency=data["metadata"]["currency"], minor_units=ctx.minor_units, type=data["type"], points=points,
         vocabulary=Vocabulary(tuple(ctx.categories), tuple(ctx.channels)),
-        content_hash=content_hash(data), source_file=doc.file, **compiled,
+        content_hash=content_hash(data), source_file=doc.file, max_exact_amount=max_exact_amount, **compiled,
     )
     return policy, ctx.issues

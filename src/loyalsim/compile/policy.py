@@ -71,6 +71,9 @@ class Policy:
     reminders: tuple[Reminder, ...] = ()
     content_hash: str = ""
     source_file: str = ""
+    # The largest purchase (minor units) the program's rates and stacked multipliers compute
+    # exactly in 64-bit integers (compile.build); larger transactions are rejected by row.
+    max_exact_amount: int = 10**15
 
     # -- sizes and conversions ---------------------------------------------------------------
     @property
