@@ -95,6 +95,7 @@ _ENTRIES = [
     ("LS306", "basket-shares", W, "Basket category or channel shares do not add up to 1."),
     ("LS307", "duplicate-segment", E, "Two segments share an id."),
     ("LS308", "horizon-too-long", E, "The horizon is longer than the 50 years loyalsim simulates."),
+    ("LS309", "mechanic-without-response", W, "A program's mechanic has no response in the scenario, so it does nothing there."),
     ("LS500", "guardrail-failed", E, "A forecast guardrail failed (loyalsim check)."),
     ("LS501", "guardrail-passed", N, "A forecast guardrail passed (loyalsim check)."),
     ("LS502", "guardrail-unavailable", E, "A guardrail's metric or month cannot be measured by this version."),

@@ -100,3 +100,21 @@ def test_did_you_mean_on_unknown_metric(tmp_path: Path) -> None:
     assert loaded.document is not None
     messages = [i.message for i in validate_document(loaded.document)[1]]
     assert any("did you mean 'liability'" in m for m in messages)
+
+
+@pytest.mark.parametrize(("name", "response", "value", "needed"), [
+    ("refer-a-friend", "referral_rate", 2.0, "referral rewards"),
+    ("community-club", "action_rates", {"review": 0.5}, "community actions"),
+    ("coffee-stars", "reminder_response", 0.1, "reminders"),
+])
+def test_a_mechanic_with_no_response_in_the_scenario_is_said(tmp_path: Path, name: str, response: str,
+                                                             value: object, needed: str) -> None:
+    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
+    scenario["programs"] = [str(ROOT / "programs" / f"{name}.yaml")]
+    loaded = load_text(yaml.safe_dump(scenario, sort_keys=False), str(tmp_path / "s.yaml"))
+    assert loaded.document is not None
+    said = [i for i in validate_document(loaded.document)[1] if i.code == "LS309"]
+    assert len(said) == 1 and needed in said[0].message and response in said[0].message
+    assert said[0].severity.value == "warning"
+    scenario["population"]["segments"][0]["response"][response] = value
+    assert "LS309" not in codes_for(scenario, str(tmp_path / "s.yaml"))

@@ -108,3 +108,50 @@ def basket_shares(ctx: Context) -> Iterator[Finding]:
             if mix and abs(sum(mix.values()) - 1) > 1e-9:
                 yield Finding(("population", "segments", i, "basket", part),
                               f"{part} shares add up to {sum(mix.values()):g}, not 1", key=True)
+
+
+def _responses(ctx: Context, name: str) -> list[float]:
+    return [float(s.get("response", {}).get(name, 0.0)) for s in ctx.data["population"]["segments"]]
+
+
+@rule(S, "LS309")
+def mechanics_have_a_response(ctx: Context) -> Iterator[Finding]:
+    """A program's mechanic that needs a behavioural response the scenario does not give does
+    nothing in the forecast: referrals with no referral_rate, community actions with no
+    action_rates, reminders with no reminder_response, point donations with no
+    donation_propensity. Said, so that two designs that only differ there are not read as equal."""
+    if ctx.doc.file in ("-", "<stdin>"):
+        return
+    from loyalsim.load import load_file
+
+    base = Path(ctx.doc.file).parent
+    for i, name in enumerate(ctx.data["programs"]):
+        path = base / name
+        if not path.is_file():
+            continue  # LS302 says so
+        loaded = load_file(path)
+        program = loaded.document.data if loaded.document is not None else None
+        if not isinstance(program, dict):
+            continue
+        shown = os.path.normpath(path)
+        missing = []
+        if isinstance(program.get("referral"), dict) and not any(r > 0 for r in _responses(ctx, "referral_rate")):
+            missing.append(("referral rewards", "referral_rate"))
+        actions = program.get("community", {}).get("actions", []) if isinstance(program.get("community"), dict) else []
+        ids = {a.get("id") for a in actions if isinstance(a, dict)}
+        rates = [s.get("response", {}).get("action_rates", {}) for s in ctx.data["population"]["segments"]]
+        if ids and not any(rate > 0 for r in rates if isinstance(r, dict) for k, rate in r.items() if k in ids):
+            missing.append(("community actions", "action_rates"))
+        if program.get("reminders") and not any(r > 0 for r in _responses(ctx, "reminder_response")):
+            missing.append(("reminders", "reminder_response"))
+        value = program.get("value")
+        value = value if isinstance(value, dict) else {}
+        donations = value.get("donations")
+        donations = donations if isinstance(donations, dict) else {}
+        if donations.get("points_to_donation") and not any(r > 0 for r in _responses(ctx, "donation_propensity")):
+            missing.append(("points donations", "donation_propensity"))
+        for what, response in missing:
+            yield Finding(("programs", i), f"{shown} has {what}, but no segment sets {response} above 0: "
+                          f"they do nothing in this forecast",
+                          f"set population.segments[...].response.{response} (docs/behaviour.md gives sourced values), "
+                          "or acknowledge it with `# loyalsim: ignore[LS309]`")
