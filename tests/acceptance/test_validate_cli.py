@@ -31,7 +31,7 @@ def test_text_output_has_location_caret_hint_and_summary() -> None:
 def test_clean_files_exit_zero() -> None:
     result = run_cli("validate", "programs", "scenarios")
     assert result.returncode == 0, result.stdout
-    assert result.stdout.strip().endswith("(1 suppressed: LS208)")
+    assert result.stdout.strip().endswith("(2 suppressed: LS208, LS309)")
 
 
 def test_json_output_shape() -> None:
