@@ -158,3 +158,27 @@ def test_a_run_that_would_not_end_is_refused_at_once(tmp_path: Path) -> None:
                      str(tmp_path / "out"), timeout=60)
     assert result.returncode == 2 and "would take about" in result.stderr and "r/alpha" in result.stderr
     assert not (tmp_path / "out" / "summary.json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("program", "shown", "absent"), [
+    ("pharmacy-cashback", ["cashback accrued", "cashback payable at end"], ["points issued", "subscribers"]),
+    ("paid-membership", ["subscribers at end", "fees billed", "deferred fees at end"], ["cashback accrued"]),
+    ("coffee-stars", ["stars issued", "peak liability at cost", "the first stars expire 6 months"],
+     ["cashback accrued", "subscribers"]),
+])
+def test_the_text_summary_leads_with_money_and_shows_what_the_program_has(
+        tmp_path: Path, program: str, shown: list[str], absent: list[str]) -> None:
+    scenario = small_scenario(tmp_path, initial=1500, arrivals=20, horizon="12 months")
+    result = run_cli("simulate", str(ROOT / "programs" / f"{program}.yaml"), str(scenario), "--replications", "2",
+                     "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    lines = text.splitlines()
+    money = [next(i for i, line in enumerate(lines) if line.strip().startswith(label))
+             for label in ("program cost", "incremental gross margin", "NPV of the net benefit", "ROI")]
+    assert money == sorted(money) and money[0] < next(i for i, line in enumerate(lines) if "purchases" in line)
+    for label in shown:
+        assert label in text, (label, text)
+    for label in absent:
+        assert label not in text, (label, text)

@@ -250,23 +250,9 @@ def simulate(
     if output_format is ExplainFormat.json:
         emit(json.dumps(headline, indent=2) + "\n", None)
         return
-    p, c = headline["program_arm"], headline["control_arm"]
-    lines = [f"{policy.title} on {loaded.name}: {loaded.replications} replication(s), {loaded.days} days, seed {loaded.seed}",
-             f"{'':24}{'program':>16}{'control':>16}",
-             f"{'customers at end':24}{p['customers_at_end']['mean']:>16,.0f}{c['customers_at_end']['mean']:>16,.0f}",
-             f"{'purchases':24}{p['purchases']['mean']:>16,.0f}{c['purchases']['mean']:>16,.0f}",
-             f"{'revenue':24}{p['revenue']['mean']:>16,.2f}{c['revenue']['mean']:>16,.2f}",
-             f"{'members at end':24}{p['members_at_end']['mean']:>16,.0f}",
-             f"{'points issued':24}{p['points_issued']['mean']:>16,.0f}",
-             f"{'points outstanding':24}{p['points_outstanding_at_end']['mean']:>16,.0f}",
-             *([f"liability at cost, month {k.split('_')[1]}: mean {v['liability_at_cost']['mean']:,.2f} "
-                f"(P5 {v['liability_at_cost']['p5']:,.2f}, P95 {v['liability_at_cost']['p95']:,.2f}); deferred revenue "
-                f"{v['contract_liability']['mean']:,.2f}; breakage {v['breakage']['mean']:.1%}"
-                for k, v in headline["finance"].items() if k.startswith("month_")]),
-             f"incremental revenue: mean {headline['incremental_revenue']['mean']:,.2f} "
-             f"(P5 {headline['incremental_revenue']['p5']:,.2f}, P95 {headline['incremental_revenue']['p95']:,.2f})",
-             f"results written to {out}/ (monthly.csv/.parquet, cohorts.csv/.parquet, summary.json, report.html)"]
-    emit("\n".join(lines) + "\n", None)
+    from loyalsim.report.simulation_text import render
+
+    emit(render(policy, loaded.name, loaded.replications, loaded.days, loaded.seed, headline, out), None)
 
 
 @app.command()

@@ -163,6 +163,11 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
             figures.append((f"Liability at cost, {block['month']}",
                             f"{_money(block['liability_at_cost']['mean'])} (P5-P95 "
                             f"{_money(block['liability_at_cost']['p5'])} to {_money(block['liability_at_cost']['p95'])})"))
+    peak = finance.get("peak")
+    if peak and peak["liability_at_cost"]["mean"] > 0:
+        figures.append((f"Peak liability at cost, {peak['month']} (month {peak['month_number']})",
+                        f"{_money(peak['liability_at_cost']['mean'])} (P5-P95 {_money(peak['liability_at_cost']['p5'])} "
+                        f"to {_money(peak['liability_at_cost']['p95'])})"))
     end = finance.get("end", {})
     if end:
         figures.append(("Deferred revenue at the end", _money(end["contract_liability"]["mean"])))

@@ -149,6 +149,16 @@ def summary(policy: Policy, scenario: Scenario, table: pa.Table) -> dict[str, An
             finance[f"month_{number}"].update({
                 metric: stats([v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
                                if a == "program" and m == label]) for metric in stocks})
+    if months:  # the month whose mean liability at cost is highest, with its figures
+        program_rows = [(m, v) for m, a, v in zip(data["month"], data["arm"], data["liability_at_cost"], strict=True)
+                        if a == "program"]
+        by_month: dict[Any, list[float]] = {}
+        for m, v in program_rows:
+            by_month.setdefault(m, []).append(v)
+        peak = max(months, key=lambda m: (float(np.mean(by_month[m])), -months.index(m)))
+        finance["peak"] = {"month": peak, "month_number": months.index(peak) + 1, **{
+            metric: stats([v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
+                           if a == "program" and m == peak]) for metric in stocks}}
     if last is not None:
         finance["end"] = {metric: stats([v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
                                          if a == "program" and m == last])
