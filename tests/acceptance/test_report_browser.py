@@ -4,6 +4,7 @@ no console errors; `loyalsim report DIR` re-renders it from the saved results.""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -49,9 +50,19 @@ def test_report_renders_in_chromium_with_every_chart(tmp_path: Path) -> None:
     text = page.read_text()
     assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "") and "<script" not in text
     dom, log = open_in_browser(page, tmp_path / "profile")
-    for chart in CHARTS:
+    drawn = [chart for chart in CHARTS if chart != "flows"]  # coffee-stars has no fees, cashback or dividends
+    for chart in drawn:
         assert f'id="{chart}"' in dom, chart
-    assert dom.count("<polyline") >= len(CHARTS) and "Liability at cost, 2027-12" in dom
+    assert 'id="flows"' not in dom and "Not drawn, being zero throughout for this program: Fees" in dom
+    assert dom.count("<polyline") >= len(drawn) and "Liability at cost, 2027-12" in dom
+    # Every drawn line moves (no empty chart), and shares read as percentages, money in the program's currency.
+    for points in re.findall(r'<polyline[^>]* points="([^"]+)"', dom):
+        assert len({pair.split(",")[1] for pair in points.split()}) > 1, points[:80]
+    breakage = dom[dom.index('id="breakage"'):]
+    breakage = breakage[:breakage.index("</svg>")]
+    assert re.search(r">\d+(\.\d+)?%</text>", breakage) and ">0</text>" not in breakage
+    liability = dom[dom.index('id="liability"'):]
+    assert ">USD</text>" in liability[:liability.index("</svg>")]
     for figure in ("Program cost (accrual)", "Incremental gross margin vs control", "ROI", "NPV of the net benefit"):
         assert figure in dom, figure
     console = [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line]

@@ -64,6 +64,8 @@ def _cohort_curves(cohorts: pa.Table | None, every: int = 6) -> tuple[dict[str, 
 
 def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = None) -> str:
     charts: list[tuple[str, str, str]] = []  # (id, svg, reading)
+    currency = summary.get("program", {}).get("currency", "currency")
+    left_out: list[str] = []  # charts with nothing to show (a mechanic the program lacks)
 
     def chart(chart_id: str, title: str, y_label: str, lines: dict[str, tuple[str, str]], reading: str,
               banded: tuple[str, ...] = ()) -> None:
@@ -75,8 +77,12 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
             drawn[label] = (x, mean)
             if label in banded:
                 bands[label] = (low, high)
-        svg = line_chart(drawn, title=title, x_label="month", y_label=y_label, bands=bands, x_labels=months,
-                         chart_id=chart_id)
+        if not any(value for _, values in drawn.values() for value in values):
+            left_out.append(title.split(":", maxsplit=1)[0].split(" (", maxsplit=1)[0])
+            return
+        unit = "share" if y_label == "share" else "number"
+        svg = line_chart(drawn, title=title, x_label="month", y_label=currency if y_label == "currency" else y_label,
+                         bands=bands, x_labels=months, chart_id=chart_id, unit=unit)
         charts.append((chart_id, svg, reading))
 
     months, liability, liability_low, liability_high = series(table, "liability_at_cost", "program")
@@ -90,10 +96,16 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
     _, redeemed, _, _ = series(table, "points_redeemed", "program")
     _, expired, _, _ = series(table, "points_expired", "program")
     last = months[-1] if months else "-"
+    peak = summary.get("finance", {}).get("peak")
+    falls = ""
+    if peak and peak["liability_at_cost"]["mean"] > liability[-1] * 1.05:
+        falls = (f" It peaks at {_money(peak['liability_at_cost']['mean'])} in {peak['month']} (month "
+                 f"{peak['month_number']}) and falls after it as the first points reach their expiry or are redeemed: "
+                 "until then every point earned is still outstanding.")
     chart("liability", "Liability at cost (P5-P95 band)", "currency",
           {"liability at cost": ("liability_at_cost", "program")},
           f"The liability at cost reaches {_money(liability[-1])} by {last} "
-          f"(P5-P95 {_money(liability_low[-1])} to {_money(liability_high[-1])}).", ("liability at cost",))
+          f"(P5-P95 {_money(liability_low[-1])} to {_money(liability_high[-1])}).{falls}", ("liability at cost",))
     chart("deferred", "Deferred revenue: IFRS 15 contract liability (P5-P95 band)", "currency",
           {"contract liability": ("contract_liability", "program")},
           f"Revenue deferred for unredeemed points stands at {_money(deferred[-1])} at the end of {last}.",
@@ -153,7 +165,7 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
     curves, curve_reading = _cohort_curves(cohorts)
     if curves:
         svg = line_chart(curves, title="Redemption curves: cumulative share of a cohort's points redeemed",
-                         x_label="months since earning", y_label="share redeemed", chart_id="cohorts")
+                         x_label="months since earning", y_label="share redeemed", chart_id="cohorts", unit="share")
         charts.append(("cohorts", svg, curve_reading))
     finance = summary.get("finance", {})
     figures = []
@@ -184,6 +196,9 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
                                                           f"{_money(incremental['p5'])} to {_money(incremental['p95'])})"))
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in figures)
     body = "".join(f'<section><p class="reading">{escape(reading)}</p>{svg}</section>' for _, svg, reading in charts)
+    if left_out:
+        body += (f'<p class="meta" id="left-out">Not drawn, being zero throughout for this program: '
+                 f'{escape(", ".join(left_out))}.</p>')
     program, scenario = summary.get("program", {}), summary.get("scenario", {})
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>loyalsim forecast: {escape(program.get('name', ''))}</title>

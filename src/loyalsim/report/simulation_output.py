@@ -103,7 +103,8 @@ def cohort_summary(replications: list[Replication]) -> list[dict[str, Any]]:
 
 
 def stamp(policy: Policy, scenario: Scenario) -> dict[str, Any]:
-    return {"loyalsim": __version__, "program": {"name": policy.name, "content_hash": policy.content_hash},
+    return {"loyalsim": __version__, "program": {"name": policy.name, "content_hash": policy.content_hash,
+                                                 "currency": policy.currency},
             "scenario": {"name": scenario.name, "content_hash": scenario.content_hash}, "seed": scenario.seed,
             "replications": scenario.replications}
 

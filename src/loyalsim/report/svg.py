@@ -6,7 +6,28 @@ from html import escape
 
 import numpy as np
 
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
+# Ten distinguishable colours (matplotlib's tab10, colour-blind aware in order): a chart never
+# repeats one while it has ten series or fewer.
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf")
+
+
+def _decimals(step: float) -> int:
+    """The fewest decimals that write ``step`` (a tick spacing such as 0.25 or 2.5) exactly."""
+    return next((d for d in range(7) if abs(round(step, d) - step) < 1e-9 * max(1.0, abs(step))), 6)
+
+
+def tick_text(value: float, step: float, unit: str) -> str:
+    """A tick's label: shares and ratios as percentages with the decimals the step needs, money and
+    counts with thousands separators (and decimals only when the step needs them)."""
+    if unit in ("share", "ratio"):
+        if abs(value) < 1e-12:
+            return "0%"
+        text = f"{value * 100:.{_decimals(abs(step) * 100)}f}%"
+        return ("+" if unit == "ratio" and value > 0 else "") + text
+    if abs(value) < 1e-12:
+        return "0"
+    return f"{value:,.{_decimals(abs(step)) if step else 0}f}"
 
 
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -22,13 +43,17 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
 def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str, x_label: str, y_label: str,
                marker: float | None = None, marker_label: str = "", width: int = 720, height: int = 360,
                bands: dict[str, tuple[list[float], list[float]]] | None = None,
-               x_labels: list[str] | None = None, chart_id: str | None = None) -> str:
+               x_labels: list[str] | None = None, chart_id: str | None = None, unit: str = "number") -> str:
     """An SVG chart of named (x, y) series, with axes, ticks, legend and an optional vertical marker.
 
     ``bands`` maps a series name to (low, high) values drawn as a shaded band behind it;
-    ``x_labels`` replaces numeric x ticks by labels (e.g. months); ``chart_id`` becomes the SVG's id.
+    ``x_labels`` replaces numeric x ticks by labels (e.g. months); ``chart_id`` becomes the SVG's id;
+    ``unit`` ("number", "share", "ratio") sets how the value axis reads (shares as percentages,
+    ratios as signed percentages). The legend stands in a row between the title and the plot,
+    so it never covers a line.
     """
-    left, right, top, bottom = 80, 20, 40, 50
+    rows = (len(series) + 3) // 4
+    left, right, top, bottom = 80, 20, 40 + 18 * rows, 50
     bands = bands or {}
     xs = [v for x, _ in series.values() for v in x]
     ys = [v for _, y in series.values() for v in y] + [v for _, high in bands.values() for v in high]
@@ -48,9 +73,12 @@ def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" class="chart"{identity}>',
              f'<text x="{width / 2}" y="22" text-anchor="middle" font-weight="bold">{escape(title)}</text>']
-    for tick in _ticks(y0, y1):
+    ticks = _ticks(y0, y1)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else (y1 - y0 or 1.0)
+    for tick in ticks:
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="#ddd"/>'
-                     f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" font-size="11">{tick:,.0f}</text>')
+                     f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" font-size="11">'
+                     f'{escape(tick_text(tick, step, unit))}</text>')
     if x_labels:
         step = max(1, len(x_labels) // 8)
         for i in range(0, len(x_labels), step):
@@ -82,7 +110,9 @@ def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str
         dash = ' stroke-dasharray="6 3"' if i else ""
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{points}" '
                      f'data-series="{escape(name)}"/>')
-        parts.append(f'<rect x="{left + 12}" y="{top + 8 + 18 * i}" width="14" height="3" fill="{colour}"/>'
-                     f'<text x="{left + 32}" y="{top + 13 + 18 * i}" font-size="12">{escape(name)}</text>')
+        column, row = i % 4, i // 4
+        lx, ly = left + column * (width - left - right) / 4, 34 + 18 * row
+        parts.append(f'<rect x="{lx:.1f}" y="{ly:.1f}" width="14" height="3" fill="{colour}" data-legend="{escape(name)}"/>'
+                     f'<text x="{lx + 20:.1f}" y="{ly + 5:.1f}" font-size="12">{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)

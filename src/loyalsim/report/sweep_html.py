@@ -50,7 +50,8 @@ def render(axes: list[Any], rows: list[dict[str, Any]], *, policy_name: str, sce
             xs.append(x)
             ys.append(float(row[f"{metric}_mean"]))
         svg = line_chart(lines, title=f"{METRICS[metric]} by {first.text} (means)", x_label=first.text,
-                         y_label=METRICS[metric], x_labels=labels, chart_id=f"sweep-{metric}")
+                         y_label=METRICS[metric], x_labels=labels, chart_id=f"sweep-{metric}",
+                         unit="ratio" if metric == "roi" else "share" if metric == "breakage_end" else "number")
         best = max(rows, key=lambda r: r[f"{metric}_mean"])
         reading = (f"{METRICS[metric]} is highest ({_show(metric, best[f'{metric}_mean'])}) at "
                    + ", ".join(f"{a.text}={best[a.text]}" for a in axes) + ".")
