@@ -30,7 +30,8 @@ def tick_text(value: float, step: float, unit: str) -> str:
     return f"{value:,.{_decimals(abs(step)) if step else 0}f}"
 
 
-def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+def axis_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) from ``low`` to ``high``."""
     if high <= low:
         return [low]
     raw = (high - low) / count
@@ -73,7 +74,7 @@ def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" class="chart"{identity}>',
              f'<text x="{width / 2}" y="22" text-anchor="middle" font-weight="bold">{escape(title)}</text>']
-    ticks = _ticks(y0, y1)
+    ticks = axis_ticks(y0, y1)
     step = ticks[1] - ticks[0] if len(ticks) > 1 else (y1 - y0 or 1.0)
     for tick in ticks:
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="#ddd"/>'
@@ -85,7 +86,7 @@ def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str
             parts.append(f'<text x="{px(x0 + i):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
                          f'font-size="11">{escape(x_labels[i])}</text>')
     else:
-        for tick in _ticks(x0, x1, 8):
+        for tick in axis_ticks(x0, x1, 8):
             parts.append(f'<text x="{px(tick):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
                          f'font-size="11">{tick:g}</text>')
     parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{height - bottom}" stroke="#333"/>'
