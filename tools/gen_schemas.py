@@ -97,7 +97,9 @@ def common_defs() -> Schema:
             examples=["gold", "base-earn"],
         ),
         "money": prop(
-            {"type": "number", "minimum": 0, "x-hint": "an amount in the program's currency, e.g. 14.99"},
+            {"type": "number", "minimum": 0,
+             "x-hint": "an amount in the program's currency, e.g. 14.99, with no more decimals than the currency "
+                       "has (USD 2, JPY 0, KWD 3)"},
             "An amount of money in the program's currency, written as a decimal (14.99). "
             "loyalsim reads it exactly as written; it never rounds it through binary floating point.",
             examples=[2.0, 14.99],
@@ -671,8 +673,25 @@ def scenario_schema() -> Schema:
     }
 
 
+def with_editor_messages(node: Any) -> Any:
+    """Give every node with an ``x-hint`` (the CLI's own hint) the messages editors show instead of a
+    raw regular expression: ``patternErrorMessage`` (VS Code's JSON and YAML servers) on patterns,
+    ``errorMessage`` (the YAML language server) on every hinted value."""
+    if isinstance(node, list):
+        return [with_editor_messages(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: with_editor_messages(value) for key, value in node.items()}
+    hint = out.get("x-hint")
+    if isinstance(hint, str):
+        out.setdefault("errorMessage", f"expected {hint}")
+        if "pattern" in out:
+            out.setdefault("patternErrorMessage", f"expected {hint}")
+    return out
+
+
 def render(schema: Schema) -> str:
-    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(with_editor_messages(schema), indent=2, ensure_ascii=False) + "\n"
 
 
 def main(argv: list[str]) -> int:
