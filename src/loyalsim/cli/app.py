@@ -550,6 +550,21 @@ class _ClosedStream(io.TextIOBase):
         raise OutputError(f"standard {self.name} is closed: nothing can be written there; give --out FILE")
 
 
+def _reflowed(doc: str) -> str:
+    """A docstring as help text: paragraphs kept, the line breaks inside them joined, so the
+    terminal's width decides where lines break (not where the source was wrapped)."""
+    import inspect
+
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in paragraph.splitlines()) for paragraph in paragraphs)
+
+
+for _typer in (app, fit_app):
+    for _command in _typer.registered_commands:
+        if _command.help is None and _command.callback is not None and _command.callback.__doc__:
+            _command.help = _reflowed(_command.callback.__doc__)
+
+
 def main() -> None:
     """Console entry point: run the app; turn every failure into a message and an exit code."""
     if sys.stdout is None:
