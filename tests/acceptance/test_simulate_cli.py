@@ -182,3 +182,30 @@ def test_the_text_summary_leads_with_money_and_shows_what_the_program_has(
         assert label in text, (label, text)
     for label in absent:
         assert label not in text, (label, text)
+
+
+def test_every_program_whose_mechanics_need_a_response_has_a_bundled_scenario_giving_it() -> None:
+    """LS309 fires for a program on coffee-baseline exactly when some other bundled scenario exists for it."""
+    import yaml
+
+    from loyalsim.load import load_text
+    from loyalsim.validate import validate_document
+    from tests.conftest import PROGRAMS, SCENARIOS
+
+    named = {}
+    for path in SCENARIOS:
+        for program in yaml.safe_load(path.read_text())["programs"]:
+            named.setdefault(Path(program).name, []).append(path)
+    baseline = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
+    for program in PROGRAMS:
+        baseline["programs"] = [str(program)]
+        loaded = load_text(yaml.safe_dump(baseline), str(ROOT / "scenarios" / "probe.yaml"))
+        assert loaded.document is not None
+        if any(i.code == "LS309" for i in validate_document(loaded.document)[1]):
+            assert program.name in named, f"{program.name} needs a bundled scenario with its responses"
+            for path in named[program.name]:
+                own = load_text(path.read_text(), str(path))
+                assert own.document is not None
+                said = [i for i in validate_document(own.document)[1] if i.code == "LS309"
+                        and "LS309" not in own.document.suppressions.get(i.line, frozenset())]  # acknowledged there
+                assert not said, (path, said)

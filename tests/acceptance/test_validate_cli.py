@@ -102,7 +102,7 @@ def test_standard_input() -> None:
 def test_globs_and_folders() -> None:
     result = run_cli("validate", "--format", "json", "programs/*.yaml", "scenarios")
     payload = json.loads(result.stdout)
-    assert payload["summary"]["files"] == len(list((ROOT / "programs").glob("*.yaml"))) + 1
+    assert payload["summary"]["files"] == len(list((ROOT / "programs").glob("*.yaml"))) + len(list((ROOT / "scenarios").glob("*.yaml")))
 
 
 @pytest.mark.parametrize(
