@@ -101,3 +101,18 @@ def test_sweep_report_renders_in_chromium(tmp_path: Path) -> None:
     # One line per value of the second axis, across the three values of the first.
     assert 'data-series="economics.fixed_costs_per_month=0"' in dom and "is highest" in dom
     assert [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []
+
+
+def test_a_paid_programs_report_shows_its_subscribers_and_no_line_of_zeros(tmp_path: Path) -> None:
+    path = small_scenario(tmp_path, initial=1500, arrivals=30, horizon="12 months")
+    out = tmp_path / "paid"
+    result = run_cli("simulate", str(ROOT / "programs" / "paid-membership.yaml"), str(path), "--replications", "2",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    dom, _ = open_in_browser(out / "report.html", tmp_path / "profile")
+    assert 'id="subscribers"' in dom and "paid subscribers at the end" in dom
+    flows = dom[dom.index('id="flows"'):]
+    flows = flows[:flows.index("</svg>")]
+    assert 'data-legend="fee revenue"' in flows and 'data-legend="cashback accrued"' not in flows
+    for size, title in re.findall(r'font-weight="bold" font-size="([\d.]+)">([^<]*)<', dom):
+        assert float(size) * 0.62 * len(title) <= 720 - 24 + 1e-6  # every title fits its chart

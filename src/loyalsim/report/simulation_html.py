@@ -80,6 +80,9 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
         if not any(value for _, values in drawn.values() for value in values):
             left_out.append(title.split(":", maxsplit=1)[0].split(" (", maxsplit=1)[0])
             return
+        # Within a chart, a line that is zero throughout (cashback in a fee program) is left out too.
+        drawn = {label: line for label, line in drawn.items() if any(line[1])}
+        bands = {label: band for label, band in bands.items() if label in drawn}
         unit = "share" if y_label == "share" else "number"
         svg = line_chart(drawn, title=title, x_label="month", y_label=currency if y_label == "currency" else y_label,
                          bands=bands, x_labels=months, chart_id=chart_id, unit=unit)
@@ -162,6 +165,14 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
            "cashback accrued": ("cashback_accrued", "program"), "cashback payable": ("cashback_payable", "program"),
            "dividend accrued": ("dividend_accrued", "program"), "dividend payable": ("dividend_payable", "program")},
           " ".join(readings) or "This program has no membership fees, cashback or dividends.")
+    _, subscribers, _, _ = series(table, "subscribers", "program")
+    _, started, _, _ = series(table, "memberships_started", "program")
+    _, cancelled, _, _ = series(table, "memberships_cancelled", "program")
+    chart("subscribers", "Paid subscribers, memberships started and cancelled", "members",
+          {"subscribers": ("subscribers", "program"), "started": ("memberships_started", "program"),
+           "cancelled": ("memberships_cancelled", "program")},
+          f"{subscribers[-1]:,.0f} paid subscribers at the end; over the horizon {sum(started):,.0f} memberships "
+          f"started and {sum(cancelled):,.0f} were cancelled." if subscribers else "", ("subscribers",))
     curves, curve_reading = _cohort_curves(cohorts)
     if curves:
         svg = line_chart(curves, title="Redemption curves: cumulative share of a cohort's points redeemed",

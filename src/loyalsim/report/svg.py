@@ -30,6 +30,11 @@ def tick_text(value: float, step: float, unit: str) -> str:
     return f"{value:,.{_decimals(abs(step)) if step else 0}f}"
 
 
+def title_size(title: str, width: int) -> float:
+    """A bold title's font size (px): 16, or smaller so that the whole title fits the chart's width."""
+    return round(min(16.0, (width - 24) / (0.62 * max(len(title), 1))), 1)
+
+
 def axis_ticks(low: float, high: float, count: int = 5) -> list[float]:
     """Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) from ``low`` to ``high``."""
     if high <= low:
@@ -73,7 +78,8 @@ def line_chart(series: dict[str, tuple[list[float], list[float]]], *, title: str
     identity = f' id="{escape(chart_id)}"' if chart_id else ""
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" class="chart"{identity}>',
-             f'<text x="{width / 2}" y="22" text-anchor="middle" font-weight="bold">{escape(title)}</text>']
+             f'<text x="{width / 2}" y="22" text-anchor="middle" font-weight="bold" '
+             f'font-size="{title_size(title, width)}">{escape(title)}</text>']
     ticks = axis_ticks(y0, y1)
     step = ticks[1] - ticks[0] if len(ticks) > 1 else (y1 - y0 or 1.0)
     for tick in ticks:
