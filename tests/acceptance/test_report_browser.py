@@ -41,6 +41,26 @@ def open_in_browser(page: Path, profile: Path) -> tuple[str, str]:
     return result.stdout, result.stderr
 
 
+def assert_charts_read(dom: str) -> None:
+    """Every line chart the browser rendered reads: its title fits, its value-axis labels are
+    distinct (no "0, 0, 0"), its legend stands clear of the plot, and it draws a line."""
+    charts = [block.split("</svg>", 1)[0] for block in dom.split("<svg")[1:]]
+    assert charts
+    for svg in charts:
+        width = float(re.search(r'viewBox="0 0 (\d+)', svg).group(1))  # type: ignore[union-attr]
+        for size, title in re.findall(r'font-weight="bold" font-size="([\d.]+)">([^<]*)<', svg):
+            assert float(size) * 0.62 * len(title) <= width - 24 + 1e-6, title
+        if "<polyline" not in svg:
+            continue  # a tornado chart: its own test checks labels and axis
+        ticks = re.findall(r'text-anchor="end" font-size="11">([^<]*)</text>', svg)
+        assert len(ticks) >= 2 and len(set(ticks)) == len(ticks), ticks
+        grid = [float(y) for y in re.findall(r'<line x1="80" x2="[\d.]+" y1="([\d.]+)"', svg)]
+        legend = [float(y) for y in re.findall(r'<rect x="[\d.]+" y="([\d.]+)" width="14" height="3"', svg)]
+        assert legend and max(legend) + 3 < min(grid), "legend over the plot"
+        # Something drawn: a line with points (a flat line is a finding, e.g. a sweep axis that moves nothing).
+        assert any(len(points.split()) > 1 for points in re.findall(r'<polyline[^>]* points="([^"]+)"', svg))
+
+
 def test_report_renders_in_chromium_with_every_chart(tmp_path: Path) -> None:
     path = small_scenario(tmp_path, initial=1500, arrivals=30, horizon="12 months")
     out = tmp_path / "sim"
@@ -54,6 +74,7 @@ def test_report_renders_in_chromium_with_every_chart(tmp_path: Path) -> None:
     for chart in drawn:
         assert f'id="{chart}"' in dom, chart
     assert 'id="flows"' not in dom and "Not drawn, being zero throughout for this program: Fees" in dom
+    assert_charts_read(dom)
     assert dom.count("<polyline") >= len(drawn) and "Liability at cost, 2027-12" in dom
     # Every drawn line moves (no empty chart), and shares read as percentages, money in the program's currency.
     for points in re.findall(r'<polyline[^>]* points="([^"]+)"', dom):
@@ -85,6 +106,8 @@ def test_compare_report_renders_side_by_side_in_chromium(tmp_path: Path) -> None
     for label in ("Program cost", "Incremental gross margin", "ROI", "NPV of net benefit",
                   "Active customers vs control, end"):
         assert f"<th>{label}</th>" in dom, label
+    assert_charts_read(dom)
+    assert dom.count(">USD</text>") == 2  # money axes name the programs' currency
     assert [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []
 
 
@@ -100,6 +123,8 @@ def test_sweep_report_renders_in_chromium(tmp_path: Path) -> None:
         assert f'id="sweep-{metric}"' in dom, metric
     # One line per value of the second axis, across the three values of the first.
     assert 'data-series="economics.fixed_costs_per_month=0"' in dom and "is highest" in dom
+    assert_charts_read(dom)
+    assert "- to -" not in dom  # every figure has its P5-P95 range, incremental revenue included
     assert [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []
 
 
@@ -114,5 +139,6 @@ def test_a_paid_programs_report_shows_its_subscribers_and_no_line_of_zeros(tmp_p
     flows = dom[dom.index('id="flows"'):]
     flows = flows[:flows.index("</svg>")]
     assert 'data-legend="fee revenue"' in flows and 'data-legend="cashback accrued"' not in flows
+    assert_charts_read(dom)
     for size, title in re.findall(r'font-weight="bold" font-size="([\d.]+)">([^<]*)<', dom):
         assert float(size) * 0.62 * len(title) <= 720 - 24 + 1e-6  # every title fits its chart

@@ -17,7 +17,9 @@ def _point_row(index: int, axes: list[Any], point: tuple[Any, ...], headline: di
     for metric, stats in headline["program_arm"].items():
         row[f"{metric}_mean"] = stats["mean"]
         row[f"{metric}_p5"], row[f"{metric}_p95"] = stats["p5"], stats["p95"]
-    row["incremental_revenue_mean"] = headline["incremental_revenue"]["mean"]
+    incremental = headline["incremental_revenue"]
+    row["incremental_revenue_mean"] = incremental["mean"]
+    row["incremental_revenue_p5"], row["incremental_revenue_p95"] = incremental["p5"], incremental["p95"]
     for metric, stats in headline["finance"].get("end", {}).items():
         row[f"{metric}_end_mean"] = stats["mean"]
         row[f"{metric}_end_p5"], row[f"{metric}_end_p95"] = stats["p5"], stats["p95"]

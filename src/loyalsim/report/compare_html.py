@@ -44,11 +44,13 @@ def render(a: pa.Table, b: pa.Table, result: dict[str, Any]) -> str:
                     f"<td>{_show(key, d['p5'])} to {_show(key, d['p95'])}</td></tr>")
     charts = []
 
+    currency = result["a"].get("program", {}).get("currency", "currency")
+
     def chart(chart_id: str, title: str, y_label: str, lines: dict[str, list[float]], months: list[str],
               reading: str) -> None:
         x = [float(i) for i in range(len(months))]
         svg = line_chart({label: (x, values) for label, values in lines.items()}, title=title, x_label="month",
-                         y_label=y_label, x_labels=months, chart_id=chart_id)
+                         y_label=currency if y_label == "currency" else y_label, x_labels=months, chart_id=chart_id)
         charts.append(f'<section><p class="reading">{escape(reading)}</p>{svg}</section>')
 
     months, liability_a, _, _ = series(a, "liability_at_cost", "program")
