@@ -512,6 +512,22 @@ def init(
 
 
 @app.command()
+def lsp() -> None:
+    """Run the language server on standard input and output: editors get validate's issues as you type.
+
+    Point your editor's LSP client at `loyalsim lsp` for YAML files (docs/editors.md). Needs
+    pip install 'loyalsim[lsp]'.
+    """
+    from loyalsim.lsp import server
+
+    try:
+        language_server = server()
+    except ImportError as exc:
+        raise UsageError("the language server needs pygls: pip install 'loyalsim[lsp]'") from exc
+    language_server.start_io()
+
+
+@app.command()
 def rules(
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
 ) -> None:
