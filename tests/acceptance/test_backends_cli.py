@@ -59,8 +59,12 @@ def test_a_killed_run_resumes_and_gives_the_same_answer(tmp_path: Path, how: str
     assert whole.returncode == 0, whole.stderr
     out = tmp_path / "interrupted"
     parts = out / ".loyalsim-parts"
+    # The run must see Ctrl-C as a terminal would send it: a test runner's worker may have SIGINT
+    # ignored, and an ignored signal stays ignored in its children (Python then installs no
+    # KeyboardInterrupt handler), so the child gets the default disposition back.
     process = subprocess.Popen(simulate_command(scenario, out, *extra), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, start_new_session=True)
+                               stderr=subprocess.PIPE, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list(parts.glob("*.json"))) < 3 and process.poll() is None:
         time.sleep(0.05)
