@@ -67,7 +67,10 @@ def decimal_value(text: npt.NDArray[np.uint8], i: int, end: int, minor_units: in
         return 0, FLOAT
     if i != end:
         return 0, NOT_A_NUMBER
-    while kept < minor_units:
+    while kept < minor_units:  # bounded at each step: padding a huge integer part must not wrap
+        if value > limit:
+            big = True
+            break
         value *= 10
         kept += 1
     if first_dropped > 5 or (first_dropped == 5 and (rest_nonzero or value % 2 == 1)):
