@@ -47,6 +47,9 @@ class PendingFile:
 
     def __init__(self, target: Path) -> None:
         self.target = target
+        if target.exists() and not target.is_file() and not target.is_dir():
+            # A device node or a FIFO: renaming over it would replace it (as root, /dev/null itself).
+            raise OutputError(f"cannot write {target}: it is a device or a pipe, not a file; give a file name")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -105,3 +108,33 @@ def writable_folder(folder: Path, option: str = "--out") -> None:
 
 def atomic_write_text(target: Path, text: str) -> None:
     atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def _identity(path: Path) -> tuple[str, object]:
+    """What makes two paths the same file: device and inode for one that exists (links and
+    other spellings included), else the resolved path it will be created at."""
+    try:
+        info = path.stat()
+    except OSError:
+        return ("path", str(path.resolve()))
+    return ("file", (info.st_dev, info.st_ino))
+
+
+def refuse_clashes(inputs: dict[str, Path], outputs: dict[str, Path]) -> None:
+    """Raise UsageError (exit 2) when an output would overwrite an input or another output.
+
+    ``inputs`` and ``outputs`` map how each is named in the message (``--out``, the program)
+    to its path. Compared by identity, not by name: ``in.csv``, ``./in.csv`` and a link to it
+    are one file.
+    """
+    from loyalsim.errors import UsageError
+
+    seen: dict[tuple[str, object], str] = {_identity(path): role for role, path in inputs.items()}
+    for role, path in outputs.items():
+        key = _identity(path)
+        if key in seen:
+            other = seen[key]
+            what = "input" if other in inputs else "output"
+            raise UsageError(f"{role} {path} is the same file as the {what} {other}: writing it would "
+                             "replace it; choose another file name")
+        seen[key] = role

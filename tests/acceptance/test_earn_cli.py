@@ -283,3 +283,42 @@ def test_a_large_file_replayed_on_several_engines_reports_each_rejected_row_once
                      env={"LOYALSIM_THREADS": "1"}, cwd=tmp_path)
     several = run_cli("earn", CLASSIC, str(source), "--format", "json", "--on-error", "skip", cwd=tmp_path)
     assert json.loads(single.stdout)["totals"] == json.loads(several.stdout)["totals"]
+
+
+@pytest.mark.slow
+def test_an_output_that_is_an_input_or_another_output_is_refused_and_nothing_is_touched(tmp_path: Path) -> None:
+    sales = tmp_path / "in.csv"
+    sales.write_text("customer_id,date,amount\na,2027-01-10,19.99\n")
+    original = sales.read_bytes()
+    (tmp_path / "link.csv").symlink_to(sales)
+    cases = [
+        ("earn", CLASSIC, str(sales), "--out", str(sales)),                       # the input itself
+        ("earn", CLASSIC, str(tmp_path / "link.csv"), "--out", str(sales)),       # through a link
+        ("earn", CLASSIC, str(sales), "--out", str(tmp_path / "o.csv"), "--on-error", "skip",
+         "--rejects", str(tmp_path / "." / "o.csv")),                              # two outputs, two spellings
+        ("earn", CLASSIC, str(sales), "--out", str(tmp_path / "in.totals.csv").replace("in.totals", "in")),
+    ]
+    for args in cases:
+        result = run_cli(*args)
+        assert result.returncode == 2 and "is the same file as" in result.stderr, (args, result.stderr)
+        assert sales.read_bytes() == original and not (tmp_path / "o.csv").exists()
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("period,sales,points_issued,points_redeemed,expected_redemption_rate,point_value\n"
+                      "2027-01,1000,100,0,0.8,0.01\n")
+    refused = run_cli("account", str(ledger), "--format", "csv", "--output", str(ledger))
+    assert refused.returncode == 2 and "is the same file as the input the ledger" in refused.stderr
+    assert "2027-01,1000" in ledger.read_text()
+
+
+@pytest.mark.slow
+def test_a_device_or_pipe_given_as_the_output_is_refused_not_replaced(tmp_path: Path) -> None:
+    import os
+
+    sales = tmp_path / "in.csv"
+    sales.write_text("customer_id,date,amount\na,2027-01-10,19.99\n")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for target in (fifo, Path("/dev/null")):
+        result = run_cli("earn", CLASSIC, str(sales), "--out", str(target))
+        assert result.returncode == 2 and "device or a pipe" in result.stderr, result.stderr
+    assert fifo.is_fifo() and Path("/dev/null").is_char_device()

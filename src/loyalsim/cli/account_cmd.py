@@ -88,10 +88,12 @@ def _table(results: list[PeriodResult]) -> str:
 
 
 def run_account(path: Path, output_format: str, output: Path | None) -> int:
-    from loyalsim.fileio import atomic_write_text
+    from loyalsim.fileio import atomic_write_text, refuse_clashes
 
     if output_format not in ("text", "csv", "json"):
         raise UsageError("--format takes text, csv or json")
+    if output is not None:
+        refuse_clashes({"the ledger": path}, {"--output": output})
     results = account(read_ledger(path))
     if output_format == "json":
         text = json.dumps({"method": METHOD, "periods": [r.as_dict() for r in results]}, indent=2) + "\n"

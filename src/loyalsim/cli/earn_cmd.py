@@ -51,7 +51,7 @@ def run_earn(options: EarnOptions) -> int:
     for_replay()
     from loyalsim.compile import load_policy
     from loyalsim.compile.calendar import month_of
-    from loyalsim.fileio import PendingFile, atomic_write_text
+    from loyalsim.fileio import PendingFile, atomic_write_text, refuse_clashes
     from loyalsim.replay.exact import reject_inexact
     from loyalsim.replay.parts import parts_for, replay
     from loyalsim.report.earn_output import TableWriter, month_table, render_json, totals_table
@@ -61,6 +61,16 @@ def run_earn(options: EarnOptions) -> int:
         raise UsageError("--format parquet needs --out FILE")
     if options.on_error not in ("fail", "skip"):
         raise UsageError("--on-error takes fail or skip")
+    outputs: dict[str, Path] = {}
+    if options.out is not None:
+        outputs["--out"] = options.out
+        if options.output_format != "json":
+            outputs["the totals file"] = options.out.with_name(options.out.stem + ".totals" + options.out.suffix)
+    if options.on_error == "skip":
+        outputs["--rejects"] = options.rejects or (options.out.with_name(options.out.stem + ".rejects.csv")
+                                                    if options.out else Path("loyalsim-rejects.csv"))
+    refuse_clashes({"program": options.program,
+                    **{f"transaction file {i + 1}": Path(t) for i, t in enumerate(options.transactions)}}, outputs)
     policy = load_policy(options.program)
     tx = reject_inexact(policy, read_many(options.transactions, policy.minor_units, parse_columns(options.columns)))
     if tx.rejected and options.on_error == "fail":
