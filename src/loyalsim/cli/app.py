@@ -566,6 +566,69 @@ class _ClosedStream(io.TextIOBase):
         raise OutputError(f"standard {self.name} is closed: nothing can be written there; give --out FILE")
 
 
+class _PipeClosed(Exception):
+    """The reader of standard output went away (``loyalsim earn ... | head``). Not an OSError, so
+    that click does not turn it into a silent exit 1 on the way out."""
+
+
+class _GuardedBytes(io.RawIOBase):
+    """Standard output's bytes, turning a closed pipe into :class:`_PipeClosed`."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        try:
+            written: int = self.raw.write(data)
+        except BrokenPipeError as exc:
+            raise _PipeClosed from exc
+        return written
+
+    def flush(self) -> None:
+        try:
+            self.raw.flush()
+        except BrokenPipeError as exc:
+            raise _PipeClosed from exc
+
+
+class _GuardedText(io.TextIOBase):
+    """Standard output's text, turning a closed pipe into :class:`_PipeClosed`; everything else
+    (isatty, fileno, encoding) is the real stream's."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.buffer = _GuardedBytes(stream.buffer) if hasattr(stream, "buffer") else None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        try:
+            written: int = self.stream.write(text)
+        except BrokenPipeError as exc:
+            raise _PipeClosed from exc
+        return written
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError as exc:
+            raise _PipeClosed from exc
+
+    def isatty(self) -> bool:
+        return bool(self.stream.isatty())
+
+    def fileno(self) -> int:
+        return int(self.stream.fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(self.stream.encoding)
+
+
 def _reflowed(doc: str) -> str:
     """A docstring as help text: paragraphs kept, the line breaks inside them joined, so the
     terminal's width decides where lines break (not where the source was wrapped)."""
@@ -585,6 +648,8 @@ def main() -> None:
     """Console entry point: run the app; turn every failure into a message and an exit code."""
     if sys.stdout is None:
         sys.stdout = _ClosedStream("output")
+    else:
+        sys.stdout = _GuardedText(sys.stdout)
     if sys.stderr is None:  # messages have nowhere to go: dropped, the exit code still says how it went
         sys.stderr = Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115
     try:
@@ -595,6 +660,11 @@ def main() -> None:
             where = issue.file if not issue.line else f"{issue.file}:{issue.line}:{issue.column}"
             sys.stderr.write(f"{where}: {issue.severity.value} {issue.code} {issue.message}\n")
         sys.exit(exc.exit_code)
+    except _PipeClosed:
+        # The reader has what it wanted (`| head`): not an error, as for other Unix tools. What is
+        # still buffered goes nowhere, so the exit flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno() if sys.__stdout__ else 1)
+        sys.exit(0)
     except KeyboardInterrupt:
         sys.stderr.write("loyalsim: interrupted\n")
         sys.exit(130)

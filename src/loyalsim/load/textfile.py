@@ -25,6 +25,11 @@ def _fail(code: str, message: str, file: str, line: int = 0, column: int = 0, hi
 def read_text(path: Path, file: str, limits: Limits) -> str:
     """Return the file's text, or raise LoadFailure with LS001-LS004 (all exit code 2)."""
     try:
+        # A FIFO would block until something writes to it, a device may never end: only regular
+        # files (and folders, refused below) are opened.
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise _fail("LS001", "this is a device or a pipe, not a file", file,
+                        hint="give a program or scenario file; to read standard input, give -")
         with path.open("rb") as handle:
             raw = handle.read(limits.max_bytes + 1)
     except FileNotFoundError as exc:

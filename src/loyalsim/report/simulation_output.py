@@ -238,6 +238,14 @@ def rerender(folder: Path) -> Path:
         headline = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"{folder}: cannot read the saved results: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(headline, dict):
+        raise InputError(f"{folder / 'summary.json'}: line 1: the file holds a {type(headline).__name__}, not the "
+                         "object `loyalsim simulate` writes; run the simulation again to rewrite it")
+    try:
+        page = render(table, headline, cohorts)
+    except (AttributeError, KeyError, TypeError, IndexError, ValueError) as exc:
+        raise InputError(f"{folder}: the saved results do not hold what `loyalsim simulate` writes "
+                         f"({type(exc).__name__}: {exc}); run the simulation again to rewrite them") from exc
     target = folder / "report.html"
-    atomic_write_text(target, render(table, headline, cohorts))
+    atomic_write_text(target, page)
     return target

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from loyalsim.catalog import info
 from loyalsim.issues import UNREADABLE_CODES, Issue, Severity, sort_issues
-from loyalsim.load import LoadedDocument, load_bytes, load_file
+from loyalsim.load import DEFAULT_LIMITS, LoadedDocument, load_bytes, load_file
 from loyalsim.validate.config import ProjectConfig
 from loyalsim.validate.schema_check import SCHEMA_NAMES, SchemaChecker, did_you_mean
 
@@ -185,7 +185,9 @@ def validate_paths(arguments: list[str], config: ProjectConfig | None = None, *,
     results = [FileResult(issue.file, None, [issue]) for issue in missing]
     for name in files:
         if name == "-":
-            results.append(validate_one(None, "<stdin>", config, raw=sys.stdin.buffer.read()))
+            # At most one byte past the limit, from a pipe or a device alike (`< /dev/zero` never ends).
+            raw = sys.stdin.buffer.read(DEFAULT_LIMITS.max_bytes + 1)
+            results.append(validate_one(None, "<stdin>", config, raw=raw))
         else:
             results.append(validate_one(Path(name), name, config))
     return ValidationReport(results, strict)
