@@ -64,3 +64,13 @@ class WorkersDiedError(LoyalsimError):
     loyalsim, and not the user's files either (exit code 4)."""
 
     exit_code = 4
+
+
+def load_error(name: str, issues: Sequence[Issue]) -> LoyalsimError:
+    """The one error for a file that did not load: InputError (exit 2) when it cannot be read at
+    all (missing, too large, binary, bad encoding: LS001-LS004), InvalidDocumentError (exit 1)
+    for what it says (YAML errors, LS010-LS021), whichever command reads it."""
+    from loyalsim.issues import UNREADABLE_CODES
+
+    unreadable = any(issue.code in UNREADABLE_CODES for issue in issues)
+    return (InputError if unreadable else InvalidDocumentError)(f"cannot load {name}", issues)

@@ -50,3 +50,25 @@ def test_report_on_a_summary_that_is_not_what_simulate_writes(tmp_path: Path, su
     (tmp_path / "summary.json").write_text(summary)
     result = run_cli("report", str(tmp_path))
     assert result.returncode == 2 and said in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["simulate", "sweep", "sensitivity", "check", "explain", "earn", "compare"])
+def test_one_mapping_of_load_problems_to_exit_codes_for_every_command(command: str, tmp_path: Path) -> None:
+    """YAML content errors (LS010-LS021) exit 1 and unreadable files (LS001-LS004) exit 2, whoever reads them."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("apiVersion: loyalsim/v1\nkind: [Program\n")
+    missing = tmp_path / "missing.yaml"
+    scenario, program = str(ROOT / "scenarios" / "coffee-baseline.yaml"), str(CLASSIC)
+    sales = str(DATA / "transactions" / "classic-q1.csv")
+
+    def args(bad: Path) -> list[str]:
+        return {"simulate": ["simulate", program, str(bad)], "sweep": ["sweep", str(bad), scenario, "--set", "a=1"],
+                "sensitivity": ["sensitivity", program, str(bad)], "check": ["check", str(bad)],
+                "explain": ["explain", str(bad)], "earn": ["earn", str(bad), sales],
+                "compare": ["compare", program, str(bad), scenario]}[command]
+
+    for bad, code in ((broken, 1), (missing, 2)):
+        result = run_cli(*args(bad))
+        assert result.returncode == code, (command, bad.name, result.stdout, result.stderr)
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from loyalsim.errors import InputError, InvalidDocumentError, UsageError
+from loyalsim.errors import InvalidDocumentError, UsageError, load_error
 
 
 def run_sensitivity(program: Path, scenario: Path, replications: int | None, out: Path, output_format: str,
@@ -31,7 +31,7 @@ def run_sensitivity(program: Path, scenario: Path, replications: int | None, out
     policy = load_policy(program)
     read = load_file(scenario, str(scenario))
     if read.document is None:
-        raise InputError(f"cannot load {scenario}", read.issues)
+        raise load_error(str(scenario), read.issues)
     base_doc = read.document
     base = scenario_from_document(base_doc, scenario.parent, replications=replications, programs=(policy,))
     for index, path in unknown_ranges(base_doc.data):

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from loyalsim.errors import InputError, InvalidDocumentError, UsageError
+from loyalsim.errors import InvalidDocumentError, UsageError, load_error
 
 
 def _point_row(index: int, axes: list[Any], point: tuple[Any, ...], headline: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
     for label, path in (("program", program), ("scenario", scenario)):
         read = load_file(path, str(path))
         if read.document is None:
-            raise InputError(f"cannot load {path}", read.issues)
+            raise load_error(str(path), read.issues)
         bases[label] = read.document
     grid = points(axes)
     prepared = []

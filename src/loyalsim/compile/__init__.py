@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from loyalsim.compile.policy import EarnBreakdown, Policy
-from loyalsim.errors import InputError, InvalidDocumentError
-from loyalsim.issues import UNREADABLE_CODES, Severity
+from loyalsim.errors import InvalidDocumentError, load_error
+from loyalsim.issues import Severity
 from loyalsim.load import LoadedDocument, load_file
 
 __all__ = ["EarnBreakdown", "Policy", "compile_document", "load_policy"]
@@ -40,7 +40,5 @@ def load_policy(path: Path | str) -> Policy:
     name = str(path)
     loaded = load_file(Path(path), name)
     if loaded.document is None:
-        unreadable = any(i.code in UNREADABLE_CODES for i in loaded.issues)
-        error = InputError if unreadable else InvalidDocumentError
-        raise error(f"cannot load {name}", loaded.issues)
+        raise load_error(name, loaded.issues)
     return compile_document(loaded.document)

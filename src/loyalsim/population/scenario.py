@@ -17,8 +17,8 @@ import numpy as np
 from loyalsim.compile import Policy, load_policy
 from loyalsim.compile.calendar import add_duration, day_number
 from loyalsim.durations import parse_duration
-from loyalsim.errors import InputError, InvalidDocumentError
-from loyalsim.issues import UNREADABLE_CODES, Severity
+from loyalsim.errors import InvalidDocumentError, load_error
+from loyalsim.issues import Severity
 from loyalsim.load import SourceMap, load_file
 
 # Documented defaults of the behavioural response (docs/behaviour.md gives their basis).
@@ -105,8 +105,7 @@ def load_scenario(path: Path | str, *, seed: int | None = None, replications: in
     name = str(path)
     loaded = load_file(Path(path), name)
     if loaded.document is None:
-        unreadable = any(i.code in UNREADABLE_CODES for i in loaded.issues)
-        raise (InputError if unreadable else InvalidDocumentError)(f"cannot load {name}", loaded.issues)
+        raise load_error(name, loaded.issues)
     return scenario_from_document(loaded.document, Path(path).parent, seed=seed, replications=replications)
 
 
