@@ -118,3 +118,21 @@ def test_a_mechanic_with_no_response_in_the_scenario_is_said(tmp_path: Path, nam
     assert said[0].severity.value == "warning"
     scenario["population"]["segments"][0]["response"][response] = value
     assert "LS309" not in codes_for(scenario, str(tmp_path / "s.yaml"))
+
+
+@pytest.mark.parametrize(("where", "value", "refused"), [
+    (("earn", 0, "rate"), 1.234567, False), (("earn", 0, "rate"), 1.2345678, True),
+    (("tiers", "levels", 1, "benefits", "earn_multiplier"), 1.0000001, True),
+    (("campaigns", 0, "multiplier"), 2.5, False),
+])
+def test_rates_with_more_than_six_decimals_are_refused_at_validation(where: tuple[Any, ...], value: float,
+                                                                     refused: bool) -> None:
+    """validate refuses what the compiler would (LS240), so CI and editors see it first."""
+    document = program("coffee-stars")
+    document.setdefault("campaigns", [{"id": "c", "start": "2027-01-01", "end": "2027-01-31", "kind": "multiplier",
+                                       "multiplier": 2}])
+    target: Any = document
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    assert ("LS240" in codes_for(document)) is refused

@@ -598,3 +598,32 @@ def min_balance_reasonable(ctx: Context) -> Iterator[Finding]:
     if floor and costs and floor > min(costs):
         yield Finding(("rewards", "redemption", "min_balance"),
                       f"members must keep {floor} points after redeeming, more than the cheapest reward ({min(costs)})")
+
+
+# The numbers the compiler reads as exact ratios (compile.build: ctx.ratio); it bounds their
+# denominators at 10^6 so that stacked multipliers stay inside 64-bit integers.
+_RATIO_KEYS = frozenset({"rate", "earn_multiplier", "multiplier", "match_rate", "discount_rate"})
+_MAX_RATIO_DECIMALS = 6
+
+
+def _numbers_at(data: Any, keys: frozenset[str], path: tuple[str | int, ...] = ()
+                ) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in keys and isinstance(value, int | float) and not isinstance(value, bool):
+                yield (*path, key), value
+            else:
+                yield from _numbers_at(value, keys, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _numbers_at(value, keys, (*path, index))
+
+
+@rule(P, "LS240")
+def ratio_precision(ctx: Context) -> Iterator[Finding]:
+    """Rates and multipliers have at most six decimal places: the compiler refuses more, so
+    validate says so first (one rule, checked where designers and CI look)."""
+    for path, value in _numbers_at(ctx.data, _RATIO_KEYS):
+        if decimals_of(value) > _MAX_RATIO_DECIMALS:
+            yield Finding(path, f"{value} has more than {_MAX_RATIO_DECIMALS} decimal places",
+                          "round it to at most 6 decimals; loyalsim computes points exactly and bounds precision")
