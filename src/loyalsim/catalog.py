@@ -94,7 +94,7 @@ _ENTRIES = [
     ("LS305", "guardrail-month", E, "A guardrail's month is beyond the horizon."),
     ("LS306", "basket-shares", W, "Basket category or channel shares do not add up to 1."),
     ("LS307", "duplicate-segment", E, "Two segments share an id."),
-    ("LS308", "horizon-too-long", E, "The horizon is longer than the 50 years loyalsim simulates."),
+    ("LS308", "horizon-too-long", E, "The horizon is longer than 50 years, or runs outside the years 1900-2199."),
     ("LS309", "mechanic-without-response", W, "A program's mechanic has no response in the scenario, so it does nothing there."),
     ("LS500", "guardrail-failed", E, "A forecast guardrail failed (loyalsim check)."),
     ("LS501", "guardrail-passed", N, "A forecast guardrail passed (loyalsim check)."),

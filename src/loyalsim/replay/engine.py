@@ -633,8 +633,11 @@ class ReplayEngine:
             before_amount, before_points, before_cashback, before_dividend = self.returned.get(tid, (0, 0, 0, 0))
             total_returned = before_amount + int(tx.amount[row])
             if total_returned > p_amount:
-                self.rejected.append(RowError(tx.source(row), int(tx.row[row]), "amount", str(tx.amount[row]),
-                                              "returns more than the purchase's amount"))
+                decimals = self.policy.minor_units
+                shown = f"{int(tx.amount[row]) / 10**decimals:.{decimals}f}"  # as written, not in minor units
+                self.rejected.append(RowError(tx.source(row), int(tx.row[row]), "amount", shown,
+                                              f"returns more than the purchase's amount "
+                                              f"({p_amount / 10**decimals:.{decimals}f})"))
                 continue
             remaining = p_amount - total_returned
             still = 0

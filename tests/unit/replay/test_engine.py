@@ -195,6 +195,9 @@ def test_a_return_without_its_purchase_is_rejected_with_its_row() -> None:
                              ("y", "2027-01-07", 5, "return", "t1"), ("x", "2027-01-08", 20, "return", "t1")])
     messages = sorted((e.row, e.column) for e in result.rejected)
     assert messages == [(3, "transaction_id"), (4, "transaction_id"), (5, "amount")]
+    # The amount as the file wrote it (20.00), not in minor units (2000), beside the purchase's.
+    too_much = next(e for e in result.rejected if e.row == 5)
+    assert too_much.value == "20.00" and "(10.00)" in too_much.message
     assert "belongs to another customer" in next(e.message for e in result.rejected if e.row == 4)
 
 

@@ -136,3 +136,12 @@ def test_rates_with_more_than_six_decimals_are_refused_at_validation(where: tupl
         target = target[key]
     target[where[-1]] = value
     assert ("LS240" in codes_for(document)) is refused
+
+
+@pytest.mark.parametrize(("start", "refused"), [("2027-01-01", False), ("2196-06-01", False), ("2198-06-01", True),
+                                                ("9999-06-01", True), ("1899-12-01", True)])
+def test_a_forecast_outside_the_calendar_is_refused(tmp_path: Path, start: str, refused: bool) -> None:
+    scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())  # 36 months
+    scenario["start"] = start
+    scenario["programs"] = [str(ROOT / "programs" / "coffee-stars.yaml")]
+    assert ("LS308" in codes_for(scenario, str(tmp_path / "s.yaml"))) is refused

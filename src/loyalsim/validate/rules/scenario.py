@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,6 +98,19 @@ def horizon_length(ctx: Context) -> Iterator[Finding]:
     if horizon.approx_days > MAX_HORIZON_YEARS * 365.2425:
         yield Finding(("horizon",), f"a horizon of {horizon} is longer than the {MAX_HORIZON_YEARS} years "
                       "loyalsim simulates", "forecast a shorter horizon, such as '36 months' or '10 years'")
+        return
+    # Calendars end somewhere: the same last day as the transaction reader's (1900-2199).
+    start = ctx.data.get("start")
+    if isinstance(start, str):
+        try:
+            first = dt.date.fromisoformat(start)
+        except ValueError:
+            return  # a bad date is the date rule's to report
+        months = first.year * 12 + first.month - 1 + horizon.months
+        end_year = months // 12 + int((horizon.days + first.day) / 365.2425)
+        if first.year < 1900 or end_year > 2199:
+            yield Finding(("start",), f"a forecast from {start} over {horizon} runs outside the years 1900 to "
+                          "2199 that loyalsim's calendar covers", "start the forecast at a date in that range")
 
 
 @rule(S, "LS306")
