@@ -13,9 +13,11 @@ never at module level: ``loyalsim validate`` must start fast.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -571,8 +573,17 @@ class _PipeClosed(Exception):
     that click does not turn it into a silent exit 1 on the way out."""
 
 
+@contextlib.contextmanager
+def _pipe_guard() -> Iterator[None]:
+    """Turn a closed pipe on standard output into :class:`_PipeClosed`."""
+    try:
+        yield
+    except BrokenPipeError as exc:
+        raise _PipeClosed from exc
+
+
 class _GuardedBytes(io.RawIOBase):
-    """Standard output's bytes, turning a closed pipe into :class:`_PipeClosed`."""
+    """Standard output's bytes, a closed pipe raising :class:`_PipeClosed`."""
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
@@ -581,21 +592,16 @@ class _GuardedBytes(io.RawIOBase):
         return True
 
     def write(self, data: Any) -> int:
-        try:
-            written: int = self.raw.write(data)
-        except BrokenPipeError as exc:
-            raise _PipeClosed from exc
-        return written
+        with _pipe_guard():
+            return int(self.raw.write(data))
 
     def flush(self) -> None:
-        try:
+        with _pipe_guard():
             self.raw.flush()
-        except BrokenPipeError as exc:
-            raise _PipeClosed from exc
 
 
 class _GuardedText(io.TextIOBase):
-    """Standard output's text, turning a closed pipe into :class:`_PipeClosed`; everything else
+    """Standard output's text, a closed pipe raising :class:`_PipeClosed`; everything else
     (isatty, fileno, encoding) is the real stream's."""
 
     def __init__(self, stream: Any) -> None:
@@ -606,17 +612,12 @@ class _GuardedText(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
-        try:
-            written: int = self.stream.write(text)
-        except BrokenPipeError as exc:
-            raise _PipeClosed from exc
-        return written
+        with _pipe_guard():
+            return int(self.stream.write(text))
 
     def flush(self) -> None:
-        try:
+        with _pipe_guard():
             self.stream.flush()
-        except BrokenPipeError as exc:
-            raise _PipeClosed from exc
 
     def isatty(self) -> bool:
         return bool(self.stream.isatty())
