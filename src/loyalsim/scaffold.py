@@ -102,7 +102,8 @@ jobs:
       - uses: actions/checkout@v4
       - uses: actions/setup-python@v5
         with: {python-version: "3.11"}
-      # Pin loyalsim to the version (or commit) your programs were checked with.
+      # Pin loyalsim to the version (or commit) your programs were checked with; until it is on a
+      # package index: pip install "loyalsim @ git+<loyalsim repository URL>@<commit>"
       - run: pip install "{requirement}"
       - run: loyalsim validate --strict programs scenarios       # inline annotations on the diff
       - run: loyalsim check scenarios                             # forecast guardrails

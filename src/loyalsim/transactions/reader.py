@@ -438,7 +438,7 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
             raise InputError(f"{file}: row {first + 2} is a return, but the file has no transaction_id column to "
                              "match returns to their purchases; add one (or map it with --column transaction_id=...)")
 
-    _refuse_long_text(file, "customer_id", customer_ids, all_rows, np.arange(n, dtype=np.int64) + 2)
+    _refuse_long_text(file, "customer_id", customer_ids, all_rows, None)
     # The kept rows in day order: one pass moves the main columns, ``pick`` finds the others.
     optional = [bool(second.any()), kinds is not None, quantities is not None, ids is not None,
                 column("category") is not None, column("channel") is not None]
@@ -473,9 +473,11 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
 MAX_TEXT_CHARS = 1_000
 
 
-def _refuse_long_text(file: str, column: str, values: ObjArray, codes: npt.ArrayLike, rows: npt.ArrayLike) -> None:
+def _refuse_long_text(file: str, column: str, values: ObjArray, codes: npt.ArrayLike,
+                      rows: npt.ArrayLike | None) -> None:
     """Raise InputError naming the first row whose ``column`` value (``values[codes[i]]``, source
-    row ``rows[i]``) is longer than ``MAX_TEXT_CHARS``; the check runs over distinct values only."""
+    row ``rows[i]``; None: rows in file order, ``i + 2``) is longer than ``MAX_TEXT_CHARS``. The
+    check runs over distinct values only; row numbers are worked out only for a refusal."""
     if not values.size:
         return
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=values.size)
@@ -483,8 +485,8 @@ def _refuse_long_text(file: str, column: str, values: ObjArray, codes: npt.Array
     if not over.size:
         return
     hits = np.flatnonzero(np.isin(np.asarray(codes), over))
-    first = int(hits[np.argmin(np.asarray(rows)[hits])]) if hits.size else None
-    where = f"row {int(np.asarray(rows)[first])}, " if first is not None else ""
+    numbers = hits + 2 if rows is None else np.asarray(rows)[hits]
+    where = f"row {int(numbers.min())}, " if hits.size else ""
     longest = int(lengths[over].max())
     raise InputError(f"{file}: {where}column {column!r}: a value of {longest:,} characters is longer than the "
                      f"{MAX_TEXT_CHARS:,} allowed; is a quote left open, or the wrong column mapped to {column}?")
