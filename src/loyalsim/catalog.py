@@ -87,6 +87,7 @@ _ENTRIES = [
     ("LS240", "precision-limit", E, "A rate or multiplier has more than 6 decimal places."),
     ("LS241", "window-in-months", N, "A rolling tier window given in days is counted in calendar months."),
     ("LS242", "multiplier-overflow", E, "Multipliers that stack on one rule are too large to compute exactly."),
+    ("LS243", "unknown-currency", E, "The program's currency is not an ISO 4217 code with a minor unit."),
     ("LS301", "segment-shares", E, "Segment shares do not add up to 1."),
     ("LS302", "program-not-found", E, "A program file named by the scenario does not exist."),
     ("LS303", "guardrail-bounds", E, "A guardrail's min is above its max."),

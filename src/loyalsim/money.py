@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-# ISO 4217 currencies whose minor unit is not 1/100 (the others use 2 decimals).
-_MINOR_UNITS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}
+from loyalsim.currencies import MINOR_UNITS
 
 
 def minor_units(currency: str) -> int:
-    """Decimal places of the currency's minor unit (2 unless ISO 4217 says otherwise)."""
-    return _MINOR_UNITS.get(currency.upper(), 2)
+    """Decimal places of the currency's minor unit, from ISO 4217 (USD 2, JPY 0, KWD 3, CLF 4).
+
+    Codes outside the standard fall back to 2; validation (LS243) refuses them first.
+    """
+    return MINOR_UNITS.get(currency, 2)
 
 
 def to_decimal(value: int | float | str | Decimal) -> Decimal:

@@ -65,6 +65,35 @@ def test_money_precision_follows_the_currency() -> None:
     doc["metadata"]["currency"] = "KWD"
     doc["rewards"]["catalog"][0]["face_value"] = 10.125
     assert "LS226" not in codes_for(doc)
+    doc["metadata"]["currency"] = "CLF"  # ISO 4217: four decimals (Unidad de Fomento)
+    doc["rewards"]["catalog"][0]["face_value"] = 10.1255
+    assert "LS226" not in codes_for(doc)
+    doc["rewards"]["catalog"][0]["face_value"] = 10.12551
+    assert "LS226" in codes_for(doc)
+
+
+@pytest.mark.parametrize(("code", "hint"), [("XYZ", "such as USD"), ("EUE", "did you mean EUR?"),
+                                            ("XAU", "the currency the program prices in"),
+                                            ("XTS", "the currency the program prices in")])
+def test_currency_must_be_a_real_iso_4217_code(code: str, hint: str) -> None:
+    doc = program("classic-rewards")
+    doc["metadata"]["currency"] = code
+    loaded = load_text(yaml.safe_dump(doc, sort_keys=False), "mem.yaml")
+    assert loaded.document is not None
+    found = [i for i in validate_document(loaded.document)[1] if i.code == "LS243"]
+    assert len(found) == 1 and hint in (found[0].hint or "") and found[0].line is not None
+
+
+def test_every_iso_4217_code_with_a_minor_unit_is_accepted() -> None:
+    from loyalsim.currencies import MINOR_UNITS
+    from loyalsim.money import minor_units
+
+    assert len(MINOR_UNITS) >= 160 and set(MINOR_UNITS.values()) == {0, 2, 3, 4}
+    assert (minor_units("CLF"), minor_units("UYW"), minor_units("KWD"), minor_units("JPY")) == (4, 4, 3, 0)
+    doc = program("classic-rewards")
+    for code in MINOR_UNITS:
+        doc["metadata"]["currency"] = code
+        assert "LS243" not in codes_for(doc), code
 
 
 def test_scenario_rules(tmp_path: Path) -> None:

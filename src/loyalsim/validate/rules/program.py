@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 from typing import Any
 
+from loyalsim.currencies import MINOR_UNITS, NO_MINOR_UNIT, is_currency
 from loyalsim.durations import Duration, parse_duration
 from loyalsim.money import decimals_of, minor_units
 from loyalsim.validate.rules import Context, Finding, rule
@@ -627,3 +628,19 @@ def ratio_precision(ctx: Context) -> Iterator[Finding]:
         if decimals_of(value) > _MAX_RATIO_DECIMALS:
             yield Finding(path, f"{value} has more than {_MAX_RATIO_DECIMALS} decimal places",
                           "round it to at most 6 decimals; loyalsim computes points exactly and bounds precision")
+
+
+@rule(P, "LS243")
+def currency_is_iso4217(ctx: Context) -> Iterator[Finding]:
+    """The currency must be a real ISO 4217 code: its minor unit sets how amounts are read."""
+    code = ctx.data["metadata"]["currency"]
+    if is_currency(code):
+        return
+    if code in NO_MINOR_UNIT:
+        yield Finding(("metadata", "currency"), f"{code} is an ISO 4217 unit with no minor unit (a metal, a fund "
+                      "or a test code), not a currency amounts can be written in",
+                      "use the currency the program prices in, such as USD or EUR")
+        return
+    guess = did_you_mean(code, frozenset(MINOR_UNITS))
+    hint = f"did you mean {guess}?" if guess else "use a code from ISO 4217, such as USD, EUR or JPY"
+    yield Finding(("metadata", "currency"), f"{code} is not an ISO 4217 currency code", hint)
