@@ -7,9 +7,21 @@ shortest repr of a binary float round-trips the literal for up to 15 significant
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from loyalsim.currencies import MINOR_UNITS
+
+# The one grammar of a number in a data file (transactions' amounts, the ledger's figures):
+# ASCII digits, an optional sign, fraction and exponent; no digit separators ("10_000"), no
+# other scripts' digits. RE2-compatible, so Arrow's compute functions use it too.
+NUMBER_PATTERN = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+_NUMBER = re.compile(NUMBER_PATTERN, re.ASCII)
+
+
+def parse_number(text: str) -> Decimal | None:
+    """``text`` as an exact decimal if it follows :data:`NUMBER_PATTERN`, else None."""
+    return Decimal(text.strip()) if _NUMBER.match(text) else None
 
 
 def minor_units(currency: str) -> int:
@@ -32,6 +44,15 @@ def to_decimal(value: int | float | str | Decimal) -> Decimal:
 
 
 def decimals_of(value: int | float | Decimal) -> int:
-    """How many decimal places a written amount has (14.99 → 2, 15 → 0, 1.50 → 1)."""
-    exponent = to_decimal(value).normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
+    """How many decimal places a written amount has (14.99 → 2, 15 → 0, 1.50 → 1).
+
+    Read from the digits, never through ``normalize()``, which overflows the default
+    context for exponents like 1e-999999999.
+    """
+    _, digits, exponent = to_decimal(value).as_tuple()
+    if not isinstance(exponent, int):  # infinity or NaN: no decimal places to count
+        return 0
+    zeros = 0
+    while zeros < len(digits) - 1 and digits[len(digits) - 1 - zeros] == 0:
+        zeros += 1
+    return max(0, -(exponent + zeros)) if any(digits) else 0

@@ -43,7 +43,7 @@ def test_account_refuses_huge_figures_repeated_periods_and_repeated_columns(tmp_
     ledger.write_text(LEDGER.replace("2027-Q2,500,500", "2027-Q2,1e308,500").replace("2027-Q3", "2027-Q1"))
     result = run_cli("account", str(ledger))
     assert result.returncode == 1 and "Traceback" not in result.stderr and "internal error" not in result.stderr
-    assert "row 3, column 'sales': out of range (1e308; at most 10^15)" in result.stderr
+    assert "row 3, column 'sales': out of range ('1e308'; at most 10^15)" in result.stderr
     assert "row 4, column 'period': '2027-Q1' is already row 2" in result.stderr
     ledger.write_text(LEDGER.replace("point_value", "sales"))
     result = run_cli("account", str(ledger))
@@ -51,3 +51,23 @@ def test_account_refuses_huge_figures_repeated_periods_and_repeated_columns(tmp_
     # The largest figures it takes still compute, to the cent.
     ledger.write_text(LEDGER.splitlines()[0] + "\nP1,999999999999999.99,999999999999999,0,1,0.000000001\n")
     assert run_cli("account", str(ledger), "--format", "json").returncode == 0
+
+
+def test_account_reads_numbers_as_earn_does_and_bounds_their_exponent(tmp_path: Path) -> None:
+    ledger = tmp_path / "bad.csv"
+    # 1e-999999999 ran 25 s and wrote a 1 GB CSV; 10_000 and Arabic-Indic digits were read
+    # although the transaction reader refuses them.
+    ledger.write_text(LEDGER.replace("2027-Q2,500,500,400", "2027-Q2,1e-999999999,10_000,\u0661\u0662")
+                      .replace("2027-Q3,0,0,100,0.9,0.01", "2027-Q3,1e999999999,0,100,0.9,0.0000000000001"))
+    result = run_cli("account", str(ledger))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    for expected in ("row 3, column 'sales': more than 12 decimal places ('1e-999999999')",
+                     "row 3, column 'points_issued': not a number ('10_000')",
+                     "row 3, column 'points_redeemed': not a number ('\u0661\u0662')",
+                     "row 4, column 'sales': out of range ('1e999999999'",
+                     "row 4, column 'point_value': more than 12 decimal places"):
+        assert expected in result.stderr, expected
+    # Exponents within the bounds are numbers, as in a transaction file.
+    ledger.write_text(LEDGER.replace("2027-Q1,1000,1000,200", "2027-Q1,1e3,1E3,2.0e2"))
+    assert json.loads(run_cli("account", str(ledger), "--format", "json").stdout)["periods"][0]["points_revenue"] \
+        == "1.98"

@@ -5,19 +5,27 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from loyalsim.errors import InputError, InvalidDocumentError, UsageError
 from loyalsim.finance.ifrs15 import METHOD, PeriodInput, PeriodResult, account
+from loyalsim.money import decimals_of, parse_number
 
 COLUMNS = ("period", "sales", "points_issued", "points_redeemed", "expected_redemption_rate", "point_value")
 # Figures from 10^15 up are typos (or hostile): the arithmetic stays exact far beyond, but no
 # ledger of points or sales reaches it.
 LIMIT = Decimal(10) ** 15
+# Finer than 10^-12 is no ledger figure either; bounding it keeps the exact arithmetic (and
+# the output) small: 1e-999999999 would otherwise be carried to a billion digits.
+MAX_DECIMALS = 12
 OUTPUT = ("period", "sales", "allocated_to_points", "allocated_to_goods", "points_revenue", "contract_liability",
           "cumulative_allocated_to_points", "cumulative_points_revenue", "cumulative_points_issued",
           "cumulative_points_redeemed", "expected_points_redeemed", "redeemed_share")
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + f"... ({len(text)} characters)"
 
 
 def read_ledger(path: Path) -> list[PeriodInput]:
@@ -47,17 +55,19 @@ def read_ledger(path: Path) -> list[PeriodInput]:
         values: dict[str, Decimal] = {}
         for column in COLUMNS[1:]:
             text = (row.get(column) or "").strip()
-            try:
-                value = Decimal(text)
-                if not value.is_finite():
-                    raise InvalidOperation
-            except InvalidOperation:
-                problems.append(f"{path}: row {number}, column '{column}': not a number ({text!r})")
+            value = parse_number(text)
+            if value is None:
+                problems.append(f"{path}: row {number}, column '{column}': not a number ({_shown(text)}); "
+                                "write digits 0-9 with an optional sign, '.' and exponent, e.g. 1250.50")
+                continue
+            if value.copy_abs() < LIMIT and decimals_of(value) > MAX_DECIMALS:
+                problems.append(f"{path}: row {number}, column '{column}': more than {MAX_DECIMALS} decimal places "
+                                f"({_shown(text)}); round it")
                 continue
             if value < 0:
                 problems.append(f"{path}: row {number}, column '{column}': must not be negative ({text})")
             elif value >= LIMIT:
-                problems.append(f"{path}: row {number}, column '{column}': out of range ({text}; at most 10^15)")
+                problems.append(f"{path}: row {number}, column '{column}': out of range ({_shown(text)}; at most 10^15)")
                 continue
             if column == "expected_redemption_rate" and not 0 < value <= 1:
                 problems.append(f"{path}: row {number}, column '{column}': a share between 0 (excluded) and 1 ({text})")

@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 
 from loyalsim.compiled import kernel, on_threads
 from loyalsim.errors import InputError, UsageError
+from loyalsim.money import NUMBER_PATTERN
 from loyalsim.transactions.codes import encode, text_buffers
 from loyalsim.transactions.plain_csv import PlainRead, header_names, read_plain_csv
 from loyalsim.transactions.sniff import check_csv_start
@@ -45,8 +46,6 @@ IntArray = npt.NDArray[np.int64]
 Ints = npt.NDArray[np.signedinteger[Any]]  # integers of any width (int32 days and codes)
 BoolArray = npt.NDArray[np.bool_]
 ObjArray = npt.NDArray[np.object_]
-
-_AMOUNT = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 
 
 @dataclass(frozen=True)
@@ -316,7 +315,7 @@ def _parse_text_chunk(chunk: pa.Array, minor_units: int) -> tuple[IntArray, npt.
 def _amounts_as_floats(column: pa.Array, minor_units: int) -> tuple[IntArray, BoolArray, BoolArray]:
     """The float path: anything Arrow reads as a number (exponents included), rounded half-even."""
     text = pc.utf8_trim_whitespace(column.cast(pa.string()))
-    ok = pc.fill_null(pc.match_substring_regex(text, _AMOUNT), False).to_numpy(zero_copy_only=False)
+    ok = pc.fill_null(pc.match_substring_regex(text, NUMBER_PATTERN), False).to_numpy(zero_copy_only=False)
     scaled = pc.cast(pc.if_else(pa.array(ok), text, "0"), pa.float64()).to_numpy(zero_copy_only=False, writable=True)
     scaled *= 10**minor_units
     in_range = np.abs(scaled) <= MAX_MINOR  # also false for NaN
