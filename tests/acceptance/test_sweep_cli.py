@@ -50,3 +50,30 @@ def test_invalid_points_stop_the_sweep_before_simulating(tmp_path: Path) -> None
                     "--set", "scenario.population.initial=20")
     assert twice.returncode == 2 and "Traceback" not in twice.stderr
     assert "give all its values in one --set, e.g. scenario.population.initial=10,20" in twice.stderr
+
+
+def test_a_grid_of_too_many_runs_is_refused_before_any_work(tmp_path: Path) -> None:
+    # A million-point grid used to validate and simulate at 100% with no output.
+    values = ",".join(str(1 + i / 1000) for i in range(100))
+    out = tmp_path / "x"
+    result = run_cli("sweep", PROGRAM, small(tmp_path), "--set", f"earn[0].rate={values}",
+                     "--set", f"population.segments[0].response.redemption_propensity={','.join(['0.5'] * 100)}",
+                     "--set", f"population.initial={','.join(str(100 + i) for i in range(100))}", "--out", str(out))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "1,000,000 point(s) (100 x 100 x 100)" in result.stderr and "--max-runs 10,000" in result.stderr
+    assert not out.exists()
+    # Points x replications count: 4 points of 3 replications are 12 runs.
+    small_grid = ["--set", "earn[0].rate=1,2", "--set", "population.initial=100,200", "--replications", "3"]
+    refused = run_cli("sweep", PROGRAM, small(tmp_path), *small_grid, "--max-runs", "11", "--out", str(out))
+    assert refused.returncode == 2 and "= 12 runs, more than --max-runs 11" in refused.stderr
+
+
+def test_the_run_count_uses_the_scenarios_own_replications() -> None:
+    from loyalsim.errors import UsageError
+    from loyalsim.run.sweep import check_run_count, parse_axes, point_count
+
+    axes = parse_axes(["earn[0].rate=1,2,3", "population.initial=1,2"])
+    assert point_count(axes) == 6
+    check_run_count(axes, 20, 120)  # exactly at the limit: allowed
+    with pytest.raises(UsageError, match="6 point"):
+        check_run_count(axes, 21, 120)

@@ -353,6 +353,9 @@ def sweep(
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
     workers: Workers = None,
     cluster: Cluster = None,
+    max_runs: Annotated[int | None, typer.Option(
+        "--max-runs", min=1, help="Refuse a grid of more runs (points x replications) than this. [default: 10000]",
+        show_default=False)] = None,
 ) -> None:
     """Simulate a grid of program or scenario parameters; one tidy table of headline results.
 
@@ -362,7 +365,7 @@ def sweep(
     from loyalsim.cli.sweep_cmd import run_sweep
 
     raise typer.Exit(run_sweep(program, scenario, list(set_ or []), replications, out, output_format.value,
-                               workers, cluster))
+                               workers, cluster, max_runs))
 
 
 @app.command()

@@ -32,7 +32,8 @@ def _point_row(index: int, axes: list[Any], point: tuple[Any, ...], headline: di
 
 
 def run_sweep(program: Path, scenario: Path, settings: list[str], replications: int | None, out: Path,
-              output_format: str, workers: int | None = None, cluster: str | None = None) -> int:
+              output_format: str, workers: int | None = None, cluster: str | None = None,
+              max_runs: int | None = None) -> int:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -42,17 +43,22 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
     from loyalsim.load import load_file
     from loyalsim.population.scenario import scenario_from_document
     from loyalsim.report.simulation_output import monthly_table, summary
-    from loyalsim.run.sweep import apply, describe, invalid, parse_axes, points
+    from loyalsim.run.sweep import MAX_RUNS, apply, check_run_count, describe, invalid, parse_axes, points
 
     if not settings:
         raise UsageError("give at least one --set PATH=V1,V2,...")
     axes = parse_axes(settings)
+    limit = MAX_RUNS if max_runs is None else max_runs
+    check_run_count(axes, replications or 1, limit)  # before reading anything: a huge grid is refused at once
     bases = {}
     for label, path in (("program", program), ("scenario", scenario)):
         read = load_file(path, str(path))
         if read.document is None:
             raise load_error(str(path), read.issues)
         bases[label] = read.document
+    if replications is None:
+        written = bases["scenario"].data.get("replications", 1) if isinstance(bases["scenario"].data, dict) else 1
+        check_run_count(axes, written if isinstance(written, int) and written > 0 else 1, limit)
     grid = points(axes)
     prepared = []
     problems = []

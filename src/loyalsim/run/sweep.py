@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -99,6 +100,27 @@ def parse_axes(options: list[str]) -> list[Axis]:
             raise UsageError(f"--set {axis.text} is given twice ({earlier.text} and {axis.text}); give all its "
                              f"values in one --set, e.g. {axis.text}={values}")
     return axes
+
+
+# A sweep's default bound on its runs (points x replications). A grid past it is most often a
+# typo (a range written as a thousand values); --max-runs raises it.
+MAX_RUNS = 10_000
+
+
+def point_count(axes: list[Axis]) -> int:
+    """How many points the grid has, without building it."""
+    return math.prod(len(axis.values) for axis in axes)
+
+
+def check_run_count(axes: list[Axis], replications: int, max_runs: int) -> None:
+    """Refuse, before any point is validated, a grid of more than ``max_runs`` runs."""
+    count = point_count(axes)
+    runs = count * replications
+    if runs > max_runs:
+        sizes = " x ".join(str(len(axis.values)) for axis in axes)
+        raise UsageError(f"the sweep has {count:,} point(s) ({sizes}) x {replications:,} replication(s) = {runs:,} "
+                         f"runs, more than --max-runs {max_runs:,}; give fewer values, or raise --max-runs if "
+                         "you mean it (`loyalsim simulate` on one point estimates a run's time)")
 
 
 def points(axes: list[Axis]) -> list[tuple[Any, ...]]:
