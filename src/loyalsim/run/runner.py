@@ -29,6 +29,9 @@ import hashlib
 import json
 import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -148,9 +151,35 @@ def run_task(task: Task) -> Replication:
                        cashback_cohorts=result.cashback_cohorts, dividend_cohorts=result.dividend_cohorts)
 
 
-def _ignore_interrupt() -> None:
+def _start_worker() -> None:
+    """A worker process's set-up: deaf to Ctrl-C, and gone within a second of its parent."""
     # Ctrl-C reaches the whole process group; the parent alone decides what to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(os.getppid())
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this process when ``parent`` dies, even by SIGKILL (no chance to stop its pool).
+
+    Linux delivers SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG); everywhere, a daemon
+    thread also checks every half second whether the process has been handed to another
+    parent, which covers other systems and a worker started from a thread that has ended.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)  # the parent is gone: nobody will read this worker's result
+
+    if os.getppid() != parent:  # it died before the watch began
+        os._exit(1)
+    threading.Thread(target=watch, name="loyalsim-parent-watch", daemon=True).start()
 
 
 def run(tasks: Sequence[Task], backend: Backend, checkpoints: Checkpoints,
@@ -202,7 +231,7 @@ def _run_processes(todo: dict[str, Task], workers: int, finished: Callable[[str,
     pending = dict(todo)
     for attempt in range(RESTARTS + 1):
         pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)),
-                                   mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupt)
+                                   mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker)
         futures: dict[Future[Replication], str] = {pool.submit(run_task, task): key for key, task in pending.items()}
         try:
             while futures:
