@@ -93,6 +93,8 @@ Workers = Annotated[int | None, typer.Option(
 Cluster = Annotated[str | None, typer.Option(
     "--cluster", help="Run on Dask: 'local' starts a LocalCluster of --workers processes (default 2), or give a "
     "scheduler address such as tcp://10.0.0.5:8786. Needs loyalsim\\[cluster]: pip install 'loyalsim\\[cluster]'.")]
+Verbose = Annotated[bool, typer.Option(
+    "--verbose", help="Show Dask's own log messages (with --cluster); without it they are kept from the terminal.")]
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -224,6 +226,7 @@ def simulate(
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
     workers: Workers = None,
     cluster: Cluster = None,
+    verbose: Verbose = False,
 ) -> None:
     """Simulate a program on a scenario's customers, with a no-program control.
 
@@ -246,7 +249,8 @@ def simulate(
     policy = load_policy(program)
     loaded = load_scenario(scenario, seed=seed, replications=replications)
     results = run_replications([Task(policy, loaded, i) for i in range(loaded.replications)], workers=workers,
-                               cluster=cluster, folder=out, output_format=output_format.value, label="simulate")
+                               cluster=cluster, folder=out, output_format=output_format.value, label="simulate",
+                               verbose=verbose)
     headline = write(out, policy, loaded, results)
     Checkpoints(out).clear()
     if output_format is ExplainFormat.json:
@@ -286,6 +290,7 @@ def compare(
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
     workers: Workers = None,
     cluster: Cluster = None,
+    verbose: Verbose = False,
 ) -> None:
     """Compare two programs on the same customers and random numbers (paired B - A, with intervals)."""
     import json
@@ -301,7 +306,8 @@ def compare(
     loaded = load_scenario(scenario, seed=seed, replications=replications)
     count = loaded.replications
     reps = run_replications([Task(p, loaded, i) for p in (first, second) for i in range(count)], workers=workers,
-                            cluster=cluster, folder=out, output_format=output_format.value, label="compare")
+                            cluster=cluster, folder=out, output_format=output_format.value, label="compare",
+                            verbose=verbose)
     tables = []
     for label, policy, part in (("a", first, reps[:count]), ("b", second, reps[count:])):
         tables.append(monthly_table(policy, loaded, part))
@@ -353,6 +359,7 @@ def sweep(
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
     workers: Workers = None,
     cluster: Cluster = None,
+    verbose: Verbose = False,
     max_runs: Annotated[int | None, typer.Option(
         "--max-runs", min=1, help="Refuse a grid of more runs (points x replications) than this. [default: 10000]",
         show_default=False)] = None,
@@ -365,7 +372,7 @@ def sweep(
     from loyalsim.cli.sweep_cmd import run_sweep
 
     raise typer.Exit(run_sweep(program, scenario, list(set_ or []), replications, out, output_format.value,
-                               workers, cluster, max_runs))
+                               workers, cluster, max_runs, verbose))
 
 
 @app.command()
@@ -378,6 +385,7 @@ def sensitivity(
     output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
     workers: Workers = None,
     cluster: Cluster = None,
+    verbose: Verbose = False,
 ) -> None:
     """Which assumption moves liability, cost and ROI most: one-at-a-time low/high runs, tornado charts.
 
@@ -386,7 +394,8 @@ def sensitivity(
     """
     from loyalsim.cli.sensitivity_cmd import run_sensitivity
 
-    raise typer.Exit(run_sensitivity(program, scenario, replications, out, output_format.value, workers, cluster))
+    raise typer.Exit(run_sensitivity(program, scenario, replications, out, output_format.value, workers, cluster,
+                                     verbose))
 
 
 @app.command()
@@ -398,6 +407,7 @@ def check(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     workers: Workers = None,
     cluster: Cluster = None,
+    verbose: Verbose = False,
 ) -> None:
     """Simulate each scenario and check its guardrails (forecast assertions for CI).
 
@@ -407,7 +417,7 @@ def check(
     from loyalsim.cli.check_cmd import check as run_check
     from loyalsim.report.issues import RENDERERS, render_text
 
-    report = run_check(scenarios, replications, workers, cluster)
+    report = run_check(scenarios, replications, workers, cluster, verbose)
     chosen = output_format.value if output_format else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     text = render_text(report, colour=output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ) \
         if chosen == "text" else RENDERERS[chosen](report)

@@ -9,7 +9,7 @@ from loyalsim.validate import FileResult, ValidationReport
 
 
 def check(paths: list[str], replications: int | None, workers: int | None = None,
-          cluster: str | None = None) -> ValidationReport:
+          cluster: str | None = None, verbose: bool = False) -> ValidationReport:
     from loyalsim.errors import LoyalsimError
     from loyalsim.measure.guardrails import evaluate
     from loyalsim.population.scenario import load_scenario
@@ -17,7 +17,7 @@ def check(paths: list[str], replications: int | None, workers: int | None = None
     from loyalsim.run.runner import Backend, Checkpoints, Task, run
     from loyalsim.validate import expand_paths
 
-    backend = Backend.choose(workers, cluster)
+    backend = Backend.choose(workers, cluster, verbose=verbose)
     files, missing = expand_paths(paths)
     results = [FileResult(issue.file, None, [issue]) for issue in missing]
     for name in files:

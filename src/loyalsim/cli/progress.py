@@ -59,7 +59,7 @@ def progress(total: int, label: str, unit: str, *, enabled: bool, note: str = ""
 
 
 def run_replications(tasks: list[Any], *, workers: int | None, cluster: str | None, folder: Any,
-                     output_format: str, label: str) -> list[Any]:
+                     output_format: str, label: str, verbose: bool = False) -> list[Any]:
     """Run simulation tasks on the chosen backend with checkpoints in ``folder`` and a progress bar.
 
     Says on stderr when a previous, interrupted run's finished replications are reused.
@@ -69,7 +69,7 @@ def run_replications(tasks: list[Any], *, workers: int | None, cluster: str | No
 
     if folder is not None:  # before any replication runs, not after the last one
         writable_folder(folder)
-    backend = Backend.choose(workers, cluster)
+    backend = Backend.choose(workers, cluster, verbose=verbose)
     checkpoints = Checkpoints(folder)
     first = [True]
     from loyalsim.run import workload

@@ -12,7 +12,7 @@ from loyalsim.errors import InvalidDocumentError, UsageError, load_error
 
 
 def run_sensitivity(program: Path, scenario: Path, replications: int | None, out: Path, output_format: str,
-                    workers: int | None, cluster: str | None) -> int:
+                    workers: int | None, cluster: str | None, verbose: bool = False) -> int:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -53,7 +53,7 @@ def run_sensitivity(program: Path, scenario: Path, replications: int | None, out
             variants.append((assumption.path, side, compiled))
     tasks = [Task(policy, compiled, i) for _, _, compiled in variants for i in range(compiled.replications)]
     reps = run_replications(tasks, workers=workers, cluster=cluster, folder=out, output_format=output_format,
-                            label="sensitivity")
+                            label="sensitivity", verbose=verbose)
     values: dict[tuple[str, str], dict[str, float | None]] = {}
     start = 0
     for path, side, compiled in variants:

@@ -33,7 +33,7 @@ def _point_row(index: int, axes: list[Any], point: tuple[Any, ...], headline: di
 
 def run_sweep(program: Path, scenario: Path, settings: list[str], replications: int | None, out: Path,
               output_format: str, workers: int | None = None, cluster: str | None = None,
-              max_runs: int | None = None) -> int:
+              max_runs: int | None = None, verbose: bool = False) -> int:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -81,8 +81,9 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
     from loyalsim.run.runner import Checkpoints, Task
 
     tasks = [Task(policy, compiled, i) for _, policy, compiled in prepared for i in range(compiled.replications)]
+    label = f"sweep of {len(prepared)} point(s) x {prepared[0][2].replications} replication(s)"
     reps = run_replications(tasks, workers=workers, cluster=cluster, folder=out, output_format=output_format,
-                            label=f"sweep of {len(prepared)} point(s) x {prepared[0][2].replications} replication(s)")
+                            label=label, verbose=verbose)
     rows: list[dict[str, Any]] = []
     start = 0
     for index, (point, policy, compiled) in enumerate(prepared):

@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
+import logging
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, replace
@@ -74,14 +76,15 @@ class Backend:
     kind: str = "inline"
     workers: int = 1
     cluster: str | None = None
+    verbose: bool = False  # Dask's own log messages reach the terminal
 
     @classmethod
-    def choose(cls, workers: int | None, cluster: str | None) -> Backend:
+    def choose(cls, workers: int | None, cluster: str | None, *, verbose: bool = False) -> Backend:
         if cluster:
             if not (cluster == "local" or cluster.startswith(("tcp://", "tls://", "ucx://", "inproc://"))):
                 raise UsageError(f"--cluster {cluster!r}: give 'local' or a scheduler address such as "
                                  "tcp://10.0.0.5:8786")
-            return cls("dask", workers or 2, cluster)
+            return cls("dask", workers or 2, cluster, verbose)
         if workers and workers > 1:
             return cls("processes", workers)
         return cls()
@@ -267,12 +270,49 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
 
 
 def _run_dask(todo: dict[str, Task], backend: Backend, finished: Callable[[str, Replication], None]) -> None:
-    import importlib
-
     try:
         dask: Any = importlib.import_module("distributed")  # untyped library: used through Any
     except ImportError:
         raise UsageError("--cluster needs dask.distributed: pip install 'loyalsim[cluster]'") from None
+    with _quiet_dask(backend.verbose):
+        client, cluster = _connect(dask, backend)
+        try:
+            # retries: a task on a worker that dies is run again elsewhere (the scheduler notices the loss).
+            futures = {client.submit(run_task, task, key=f"loyalsim-{key}", pure=False, retries=3): key
+                       for key, task in todo.items()}
+            for future in dask.as_completed(futures):
+                finished(futures[future], future.result())
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+# Above CRITICAL: nothing from Dask's loggers is shown (heartbeat failures at shutdown, a
+# worker's Ctrl-C) unless --verbose asks for it; failures that matter reach the user as
+# loyalsim's own errors.
+_SILENT = logging.CRITICAL + 10
+
+
+@contextlib.contextmanager
+def _quiet_dask(verbose: bool) -> Iterator[None]:
+    """Keep Dask's and Tornado's log records from the terminal for the run, unless ``verbose``."""
+    if verbose:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in ("distributed", "dask", "tornado", "bokeh")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(_SILENT)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _connect(dask: Any, backend: Backend) -> tuple[Any, Any]:
+    """A client, and the LocalCluster it talks to when ``--cluster local`` (else None)."""
     cluster: Any = None
     try:
         if backend.cluster == "local":
@@ -282,21 +322,15 @@ def _run_dask(todo: dict[str, Task], backend: Backend, finished: Callable[[str, 
             # these keep the nanny's from applying before that, and with LOYALSIM_KEEP_MEMORY=0.
             config: Any = importlib.import_module("dask").config
             with config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(2**28),
-                             "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(2**26)}):
+                             "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(2**26),
+                             # each worker ignores Ctrl-C: loyalsim alone stops the cluster
+                             "distributed.worker.preload": ["loyalsim.run.dask_preload"]}):
                 cluster = dask.LocalCluster(n_workers=backend.workers, threads_per_worker=1, processes=True,
-                                            dashboard_address=None, silence_logs=40)
-            client = dask.Client(cluster)
-        else:
-            client = dask.Client(backend.cluster, timeout="20s")
+                                            dashboard_address=None,
+                                            silence_logs=logging.WARNING if backend.verbose else _SILENT)
+            return dask.Client(cluster), cluster
+        return dask.Client(backend.cluster, timeout="20s"), None
     except OSError as exc:
-        raise UsageError(f"--cluster {backend.cluster}: cannot reach the scheduler ({exc})") from None
-    try:
-        # retries: a task on a worker that dies is run again elsewhere (the scheduler notices the loss).
-        futures = {client.submit(run_task, task, key=f"loyalsim-{key}", pure=False, retries=3): key
-                   for key, task in todo.items()}
-        for future in dask.as_completed(futures):
-            finished(futures[future], future.result())
-    finally:
-        client.close()
         if cluster is not None:
             cluster.close()
+        raise UsageError(f"--cluster {backend.cluster}: cannot reach the scheduler ({exc})") from None
