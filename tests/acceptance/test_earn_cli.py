@@ -322,3 +322,30 @@ def test_a_device_or_pipe_given_as_the_output_is_refused_not_replaced(tmp_path: 
         result = run_cli("earn", CLASSIC, str(sales), "--out", str(target))
         assert result.returncode == 2 and "device or a pipe" in result.stderr, result.stderr
     assert fifo.is_fifo() and Path("/dev/null").is_char_device()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.3, 0.6, 0.9])
+def test_a_file_truncated_while_earn_reads_it_is_an_error_not_a_crash(tmp_path: Path, delay: float) -> None:
+    # The plain reader mapped the file: a truncation mid-scan killed earn with SIGBUS, silently.
+    import os
+    import subprocess
+    import time
+
+    from tests.conftest import loyalsim_executable
+
+    path = tmp_path / "t.csv"
+    with path.open("w") as handle:
+        handle.write("customer_id,date,amount\n")
+        for block in range(30):
+            handle.write("".join(f"c{(block * 100_000 + i) % 50_000},2027-0{1 + i % 9}-1{i % 10},{i % 97}.{i % 100:02d}\n"
+                                 for i in range(100_000)))
+    process = subprocess.Popen([loyalsim_executable(), "earn", str(PROGRAMS[0]), str(path), "--format", "parquet",
+                                "--out", str(tmp_path / "o.parquet")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(delay)
+    os.truncate(path, 1_000_000)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode in (0, 2), (process.returncode, stderr[-500:])
+    assert b"Traceback" not in stderr
+    if process.returncode == 2:
+        assert b"t.csv" in stderr and not (tmp_path / "o.parquet").exists()

@@ -5,7 +5,7 @@ Where: the transaction reader (stage 4b input) tries this first for every CSV fi
 ``\\r\\n``), values quoted or not but holding no quote, comma or line break, and every
 value of the core columns clean: customer ids with nothing to trim, dates as
 ``YYYY-MM-DD`` (real dates, 1900-01-01 to 2199-12-31), amounts as non-negative decimals.
-Its ids, dates and amounts are read from the file's bytes (mapped, not copied) into
+Its ids, dates and amounts are read from the file's bytes (read whole, never mapped) into
 numbers, and its other known columns into Arrow text columns, without the column of ten
 million strings per column that Arrow's reader makes first (measured figures:
 benchmarks/README.md).
@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import mmap
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from loyalsim.compiled import kernel, on_threads
+from loyalsim.errors import InputError
 from loyalsim.transactions.codes import TRIMMABLE, arrow_text, dense_codes, encode
 from loyalsim.transactions.values import MAX_MINOR, OK, decimal_value, iso_day
 
@@ -59,20 +62,48 @@ def read_plain_csv(path: Path, names: list[str], text_columns: tuple[str, ...], 
     """The file at ``path`` (its header, already checked and renamed, is ``names``) if it is
     plain (see the module's docstring); None otherwise. Of its other columns, those named in
     ``text_columns`` are read as text, the rest ignored."""
-    with path.open("rb") as handle:
-        try:
-            # Populated up front: one call maps the whole file (in the page cache) instead of a
-            # page fault every few pages as the scan goes.
-            mapped = mmap.mmap(handle.fileno(), 0, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0),
-                               prot=mmap.PROT_READ)
-        except (ValueError, OSError, TypeError, AttributeError):  # empty, not mappable, or no POSIX mmap
-            return None
-    try:
-        return _read(np.frombuffer(mapped, dtype=np.uint8), names, [n for n in names if n in text_columns],
-                     minor_units, first_day, last_day)
-    finally:
-        with contextlib.suppress(BufferError):  # an array still views the mapping: it closes when that array goes
-            mapped.close()
+    with path.open("rb", buffering=0) as handle:
+        buffer = file_bytes(handle, path)
+    if buffer is None:
+        return None
+    return _read(buffer, names, [n for n in names if n in text_columns], minor_units, first_day, last_day)
+
+
+def file_bytes(handle: Any, path: Path) -> npt.NDArray[np.uint8] | None:
+    """The whole file's bytes, read into memory (None: empty or not a regular file).
+
+    Read, not mapped: a mapped file that another process truncates kills the reader with
+    SIGBUS at the first page past the new end, with no message. A file whose size changes
+    while it is read is refused (exit 2) instead of being half read.
+    """
+    status = os.fstat(handle.fileno())
+    size = status.st_size
+    if size <= 0 or not stat.S_ISREG(status.st_mode):
+        return None
+    buffer = _fresh_bytes(size)
+    view = buffer.data
+    got = 0
+    while got < size:
+        count = handle.readinto(view[got:])
+        if not count:
+            break
+        got += count
+    now = os.fstat(handle.fileno()).st_size
+    if got != size or now != size:
+        raise InputError(f"{path}: the file changed while it was being read (it had {size:,} bytes, then "
+                         f"{now:,}); read it again once nothing is writing to it, or copy it first")
+    return buffer
+
+
+def _fresh_bytes(size: int) -> npt.NDArray[np.uint8]:
+    """An uninitialised byte array, its pages faulted in by the kernel at once where Linux can
+    (MAP_POPULATE): one call instead of a page fault per 4 KiB as the read fills it."""
+    populate = getattr(mmap, "MAP_POPULATE", 0)
+    if populate:
+        with contextlib.suppress(OSError, ValueError):
+            region = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
+            return np.frombuffer(region, dtype=np.uint8)  # the array keeps the region alive
+    return np.empty(size, dtype=np.uint8)
 
 
 def header_names(path: Path) -> list[str] | None:

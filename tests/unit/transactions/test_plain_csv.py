@@ -203,3 +203,38 @@ def test_text_must_be_utf8_as_for_arrows_reader(tmp_path: Path, monkeypatch: pyt
     for bad in (b"a\xe9b,2027-01-01,1,x,n\n", b"ab,2027-01-01,1,caf\xe9,n\n", b"ab,2027-01-01,1,x,n\xe9\n"):
         path.write_bytes(b"customer_id,date,amount,category,note\n" + bad)
         assert plain_read(path) is None
+
+
+class _TruncatedWhileRead:
+    """A file handle whose file another process cuts short after the first block is read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle = path.open("rb", buffering=0)
+        self.calls = 0
+
+    def fileno(self) -> int:
+        return self.handle.fileno()
+
+    def readinto(self, view: Any) -> int:
+        self.calls += 1
+        if self.calls == 2:
+            import os
+
+            os.truncate(self.path, 100)
+        return self.handle.readinto(view[: 1 << 16])
+
+
+def test_a_file_cut_short_while_read_is_refused_not_a_crash(tmp_path: Path) -> None:
+    # The reader used to map the file: a truncation mid-scan killed the process with SIGBUS.
+    path = tmp_path / "t.csv"
+    path.write_text("customer_id,date,amount\n" + "c1,2027-01-05,12.50\n" * 20_000)
+    handle = _TruncatedWhileRead(path)
+    try:
+        with pytest.raises(plain_csv.InputError, match="the file changed while it was being read"):
+            plain_csv.file_bytes(handle, path)
+    finally:
+        handle.handle.close()
+    with path.open("rb", buffering=0) as whole:  # the same file, left alone, reads whole
+        buffer = plain_csv.file_bytes(whole, path)
+    assert buffer is not None and bytes(buffer[:100]) == path.read_bytes()[:100]
