@@ -33,11 +33,25 @@ CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "id-of-a-megabyte": ("t.csv", lambda p: p.write_bytes(b"customer_id,date,amount\n" + b"a" * (1 << 20)
                                                           + b",2027-01-10,1\n"),
                          "row 2, column 'customer_id': a value of 1,048,576 characters"),
+    "invalid-utf8-in-a-data-row": ("t.csv", lambda p: p.write_bytes(GOOD + b"b\xff\xfe,2027-01-11,2\n"),
+                                   "row 3, column 'customer_id': not UTF-8 text (byte 0xff"),
+    "invalid-utf8-in-an-amount": ("t.csv", lambda p: p.write_bytes(GOOD * 1 + b"b,2027-01-11,2\xe9\n"),
+                                  "row 3, column 'amount': not UTF-8 text (byte 0xe9"),
+    "long-last-line-no-newline": ("t.csv", lambda p: p.write_bytes(GOOD + b"b,2027-01-11," + b"1" * (3 << 20)),
+                                  "row 3 is longer than 1,048,576 bytes"),
+    "parquet-all-null-dates": ("t.parquet", _parquet(pa.table({"customer_id": ["a", "b"],
+                                                               "date": pa.array([None, None], pa.date32()),
+                                                               "amount": [1.0, 2.0]})),
+                               "row 2, column 'date': missing date"),
     "parquet-list-column": ("t.parquet", _parquet(pa.table({"customer_id": [["a"]], "date": ["2027-01-10"],
                                                             "amount": ["1"]})), "column 'customer_id' holds list"),
     "parquet-struct-column": ("t.parquet", _parquet(pa.table({"customer_id": ["a"], "date": ["2027-01-10"],
                                                               "amount": [{"x": 1}]})), "column 'amount' holds struct"),
 }
+
+
+# Files that read, with rows that are rejected (exit 1), rather than files that cannot be read (exit 2).
+ROWS_REJECTED = {"parquet-all-null-dates"}
 
 
 @pytest.mark.slow
@@ -47,10 +61,27 @@ def test_a_file_that_is_not_utf8_csv_is_named_for_what_it_is(case: str, tmp_path
     path = tmp_path / name
     write(path)
     result = run_cli("earn", str(CLASSIC), str(path), "--out", str(tmp_path / "out.csv"))
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == (1 if case in ROWS_REJECTED else 2), result.stderr
     assert expected in result.stderr and str(path) in result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_reader_names_each_bad_file_in_process(case: str, tmp_path: Path) -> None:
+    """The same cases through the library, fast: a located InputError or located rejected rows."""
+    from loyalsim.errors import InputError
+    from loyalsim.transactions.reader import read_transactions
+
+    name, write, expected = CASES[case]
+    path = tmp_path / name
+    write(path)
+    try:
+        read = read_transactions(path)
+    except InputError as error:
+        assert expected in str(error) and str(path) in str(error)
+    else:
+        assert read.rejected and expected in "\n".join(str(e) for e in read.rejected)
 
 
 @pytest.mark.slow

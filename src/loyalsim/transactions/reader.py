@@ -37,7 +37,7 @@ from loyalsim.errors import InputError, UsageError
 from loyalsim.money import NUMBER_PATTERN
 from loyalsim.transactions.codes import encode, text_buffers
 from loyalsim.transactions.plain_csv import PlainRead, header_names, read_plain_csv
-from loyalsim.transactions.sniff import check_csv_start
+from loyalsim.transactions.sniff import check_csv_start, locate_long_row, locate_not_utf8
 from loyalsim.transactions.values import FLOAT, MAX_MINOR, NOT_A_NUMBER, OK, TOO_BIG, decimal_value
 
 REQUIRED = ("customer_id", "date", "amount")
@@ -60,7 +60,8 @@ class RowError:
 
     def __str__(self) -> str:
         shown = self.value if len(self.value) <= 40 else self.value[:37] + "..."
-        return f"{self.file}: row {self.row}, column '{self.column}': {self.message} (value: {shown!r})"
+        where = f"{self.file}: row {self.row}, column '{self.column}': {self.message}"
+        return where if self.message.startswith("missing") else f"{where} (value: {shown!r})"
 
 
 @dataclass
@@ -163,6 +164,13 @@ def _csv_problem(path: Path, exc: Exception) -> str:
         except pa.ArrowInvalid as again:
             message = str(again)
     found = re.match(r"CSV parse error: Row #(\d+): (.*)", message, re.S)
+    located = None
+    if not found and "invalid UTF8" in message:
+        located = locate_not_utf8(path)
+    elif not found and "straddl" in message:
+        located = locate_long_row(path)
+    if located:
+        return f"{path}: {located}"
     if not found:
         return f"{path}: cannot read as CSV: {message.splitlines()[0]}"
     what, _, text = found.group(2).partition(": ")
@@ -366,9 +374,13 @@ def _parse_core(table: pa.Table, minor_units: int, reject: Callable[[BoolArray, 
     if customers.null_count or (customer_ids.size and not str(customer_ids[0]).strip()):
         reject(_blank(customers), "customer_id", "missing customer id")
 
+    if not (dates_ok & dates_in_range).all():  # only then: an empty date is said to be missing
+        reject(_blank(table.column("date")), "date", "missing date (the cell is empty)")
     reject(~dates_ok, "date", "not a date (expected YYYY-MM-DD, YYYYMMDD or YYYY-MM-DDTHH:MM[:SS])")
     reject(~dates_in_range, "date", f"date out of range (loyalsim reads {FIRST_DATE} to {LAST_DATE})")
 
+    if not (amount_ok & in_range).all():
+        reject(_blank(table.column("amount")), "amount", "missing amount (the cell is empty)")
     reject(~amount_ok, "amount", "not a number")
     reject(~in_range, "amount", "amount out of range")
     return all_rows, customer_ids, day, second, amount

@@ -61,3 +61,103 @@ def check_csv_start(path: Path) -> None:
             f"{exc.start + 1} is not UTF-8; the file looks like Latin-1 or Windows-1252 text: convert it "
             "(iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8.csv)"
         ) from exc
+
+
+# Arrow's CSV reader holds a row inside one block of this size (its default); a longer row
+# fails with "straddles two block boundaries".
+ARROW_BLOCK_BYTES = 1 << 20
+_CHUNK = 1 << 24
+
+
+def _header_names(path: Path) -> list[str]:
+    with path.open("rb") as handle:
+        line = handle.readline(MAX_HEADER_BYTES)
+    return line.decode("utf-8", "replace").rstrip("\r\n").split(",")
+
+
+def _row_and_column(path: Path, position: int) -> tuple[int, str, bytes]:
+    """The row (the header is row 1) and column name of the byte at ``position``, and its line's start.
+
+    Rows are counted by line breaks, as a plain export has them (a quoted field holding a line
+    break would shift the count; such files are rare and the message says "about").
+    """
+    rows = 1
+    with path.open("rb") as handle:
+        start = 0
+        while start + _CHUNK <= position:
+            block = handle.read(_CHUNK)
+            rows += block.count(b"\n")
+            start += len(block)
+        block = handle.read(position - start)
+        rows += block.count(b"\n")
+        line_start = block.rfind(b"\n") + 1
+        before = block[line_start:]
+        if line_start == 0 and start:  # the line began in an earlier block: only its count of commas is lost
+            before = b""
+        rest = handle.read(80)
+    names = _header_names(path)
+    index = before.count(b",")
+    column = names[index] if index < len(names) else f"#{index + 1}"
+    return rows, column, (before + rest).split(b"\n")[0][:60]
+
+
+def locate_not_utf8(path: Path) -> str | None:
+    """Where the first byte that is not UTF-8 stands, as a message with the fix; None if none is found."""
+    with path.open("rb") as handle:
+        offset = 0
+        carry = b""
+        while True:
+            block = handle.read(_CHUNK)
+            if not block and not carry:
+                return None
+            data = carry + block
+            try:
+                data.decode("utf-8")
+                carry = b""
+            except UnicodeDecodeError as exc:
+                if exc.reason == "unexpected end of data" and block and exc.start >= len(data) - 3:
+                    carry = data[exc.start:]  # a character cut by the block's end: read on
+                    offset += exc.start
+                    continue
+                position = offset + exc.start
+                row, column, start = _row_and_column(path, position)
+                return (f"row {row}, column '{column}': not UTF-8 text (byte 0x{data[exc.start]:02x} at byte "
+                        f"{position:,} of the file; the row starts {start.decode('utf-8', 'replace')!r}); the file "
+                        "is in another encoding (exports in Latin-1 or Windows-1252 do this): convert it, e.g. "
+                        "iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8.csv")
+            if not block:
+                return None
+            offset += len(data) - len(carry)
+
+
+def locate_long_row(path: Path, limit: int = ARROW_BLOCK_BYTES) -> str | None:
+    """The first row longer than ``limit`` bytes, as a message with the likely causes; None if none."""
+    with path.open("rb") as handle:
+        row, line_start, offset = 1, 0, 0
+        while True:
+            block = handle.read(_CHUNK)
+            if not block:
+                length = offset - line_start
+                break
+            position = block.find(b"\n")
+            found = None
+            while position >= 0:
+                if offset + position - line_start > limit:
+                    found = offset + position - line_start
+                    break
+                row += 1
+                line_start = offset + position + 1
+                position = block.find(b"\n", position + 1)
+            if found is not None:
+                length = found
+                break
+            offset += len(block)
+            if offset - line_start > limit:  # still inside a too-long row: its length is at least this
+                length = -1
+                break
+    if length >= 0 and length <= limit:
+        return None
+    size = f"{length:,} bytes long" if length >= 0 else f"longer than {limit:,} bytes"
+    return (f"row {row} is {size}; a row can be at most {limit:,} bytes. Most often a quote left open "
+            "joins many lines into one row, or the file's line breaks are missing (or are \\r alone): check "
+            f"that row")

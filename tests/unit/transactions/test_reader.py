@@ -40,7 +40,7 @@ def test_amounts_are_parsed_exactly_and_rounded_half_even(tmp_path: Path, minor_
     rejected = {e.row - 2: e.message for e in tx.rejected}
     for index, (text, _, want) in enumerate(cases):
         if want == "nan":
-            assert rejected.get(index) == "not a number", text
+            assert rejected.get(index) == ("not a number" if text.strip() else "missing amount (the cell is empty)"), text
         elif want == "range":
             assert rejected.get(index) == "amount out of range", text
         else:
@@ -62,7 +62,7 @@ def test_parquet_amounts_read_as_numbers_or_text_alike(tmp_path: Path) -> None:
     pq.write_table(table, tmp_path / "tx.parquet")
     tx = read_transactions(tmp_path / "tx.parquet")
     assert sorted(tx.amount.tolist()) == [1, 1250]
-    assert [(e.row, e.column, e.message) for e in tx.rejected] == [(4, "amount", "not a number")]
+    assert [(e.row, e.column, e.message) for e in tx.rejected] == [(4, "amount", "missing amount (the cell is empty)")]
 
 
 def test_the_day_sort_keeps_file_order_within_a_day(tmp_path: Path) -> None:
@@ -113,7 +113,7 @@ DATES = [
     # Arrow's strptime alone would roll these over (30 Feb → 2 March) or read '27' as the year 27.
     ("2027-02-30", "not a date"), ("2027-02-29", "not a date"), ("2027-02-30T10:00:00", "not a date"),
     ("2027-1-5", "not a date"), ("27-01-01", "not a date"), ("2027-13-01", "not a date"),
-    ("2027-01-01T25:00:00", "not a date"), ("2027-01-01x", "not a date"), ("", "not a date"),
+    ("2027-01-01T25:00:00", "not a date"), ("2027-01-01x", "not a date"), ("", "missing date"),
     ("1899-12-31", "date out of range"), ("2200-01-01", "date out of range"), ("0000-01-01", "date out of range"),
 ]
 
