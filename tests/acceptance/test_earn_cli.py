@@ -349,3 +349,31 @@ def test_a_file_truncated_while_earn_reads_it_is_an_error_not_a_crash(tmp_path: 
     assert b"Traceback" not in stderr
     if process.returncode == 2:
         assert b"t.csv" in stderr and not (tmp_path / "o.parquet").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_earn_says_so_and_writes_nothing(tmp_path: Path) -> None:
+    # Typer turned Ctrl-C into a silent exit 130.
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import loyalsim_executable
+
+    path = tmp_path / "t.csv"
+    with path.open("w") as handle:
+        handle.write("customer_id,date,amount\n")
+        for block in range(40):
+            handle.write("".join(f"c{(block * 7 + i) % 90_000},2027-0{1 + i % 9}-1{i % 10},{i % 97}.5\n"
+                                 for i in range(100_000)))
+    out = tmp_path / "o.parquet"
+    process = subprocess.Popen([loyalsim_executable(), "earn", str(PROGRAMS[0]), str(path), "--format", "parquet",
+                                "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    if process.returncode == 0:
+        pytest.skip("earn finished before it could be interrupted")
+    assert process.returncode == 130 and b"interrupted" in stderr and b"Traceback" not in stderr
+    assert not out.exists()

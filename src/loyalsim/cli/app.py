@@ -682,6 +682,10 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("loyalsim: interrupted\n")
         sys.exit(130)
+    except SystemExit as exc:
+        if exc.code == 130:  # Typer turns Ctrl-C into a silent exit 130: say what happened
+            sys.stderr.write("loyalsim: interrupted (Ctrl-C)\n")
+        raise
     except OSError as exc:  # the system refused a read or write that no check could foresee
         if os.environ.get("LOYALSIM_DEBUG"):
             raise
