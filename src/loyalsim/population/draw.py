@@ -34,7 +34,8 @@ def pareto_summaries(rng: np.random.Generator, params: tuple[float, float, float
     r, alpha, s, beta = params
     rate = rng.gamma(r, 1 / alpha, T.size)
     mu = rng.gamma(s, 1 / beta, T.size)
-    alive = np.minimum(rng.exponential(1 / mu), T)
+    with np.errstate(divide="ignore", over="ignore"):  # mu drawn as 0: never dies (inf, then capped at T)
+        alive = np.minimum(rng.exponential(1 / mu), T)
     x = rng.poisson(rate * alive)
     t_x = np.where(x > 0, alive * rng.uniform(size=T.size) ** (1 / np.maximum(x, 1)), 0.0)
     return x.astype(np.float64), t_x

@@ -126,7 +126,10 @@ def draw_population(scenario: Scenario, rng: np.random.Generator, birth: IntArra
         if seg.purchase_model == "bgnbd":
             dropout_p[sel] = rng.beta(third, fourth, count)
         else:
-            death[sel] = rng.exponential(1 / rng.gamma(third, 1 / fourth, count)) * seg.days_per_unit
+            # A death rate drawn as 0 (tiny s, huge beta) is a customer who never dies: 1/0 = inf
+            # is the right lifetime, not a warning for the user.
+            with np.errstate(divide="ignore", over="ignore"):
+                death[sel] = rng.exponential(1 / rng.gamma(third, 1 / fourth, count)) * seg.days_per_unit
         if seg.spend_model == "gamma_gamma":
             p, q, gamma = seg.spend_params
             shape[sel] = p
