@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -52,7 +53,10 @@ class PendingFile:
             raise OutputError(f"cannot write {target}: it is a device or a pipe, not a file; give a file name")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            # The writer's process id in the name tells a stale file (its writer was killed) from one
+            # another live run is writing: see remove_stale_temporaries.
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
+                                            dir=target.parent)
         except OSError as exc:
             raise OutputError.of(target, exc) from exc
         try:
@@ -70,6 +74,38 @@ class PendingFile:
     def discard(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+
+
+# .{target name}.{pid}.{mkstemp's 8 random characters}.tmp
+_TEMPORARY = re.compile(r"\..+\.(\d+)\.[A-Za-z0-9_]{8}\.tmp")
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Remove the temporary files in ``folder`` whose writing process no longer runs (it was
+    killed between creating and renaming them); returns how many. Files of live processes stay."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.glob(".*.tmp"):
+        found = _TEMPORARY.fullmatch(path.name)
+        if found is None:
+            continue
+        pid = int(found.group(1))
+        if pid != os.getpid() and not _running(pid):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 @contextlib.contextmanager
@@ -101,6 +137,7 @@ def writable_folder(folder: Path, option: str = "--out") -> None:
         handle, name = tempfile.mkstemp(prefix=".loyalsim-probe.", dir=folder)
         os.close(handle)
         Path(name).unlink()
+        remove_stale_temporaries(folder)  # what a killed earlier run left half written
     except OSError as exc:
         raise OutputError(f"{option} {folder}: cannot write there ({exc.strerror or type(exc).__name__}); "
                           "choose a folder that exists (or can be created) and that you can write to") from exc

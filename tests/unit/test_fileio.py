@@ -31,3 +31,42 @@ def test_a_replaced_file_keeps_its_own_permissions(tmp_path: Path) -> None:
     target.chmod(0o640)
     atomic_write_text(target, "new\n")
     assert mode(target) == 0o640 and target.read_text() == "new\n"
+
+
+def test_temporaries_of_killed_writers_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from loyalsim.fileio import PendingFile, remove_stale_temporaries, writable_folder
+
+    # A writer that dies between creating its temporary file and renaming it (SIGKILL mid-save).
+    code = ("import os, sys; from pathlib import Path; from loyalsim.fileio import PendingFile; "
+            "PendingFile(Path(sys.argv[1])); os._exit(0)")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "part.json")], check=True)
+    stale = list(tmp_path.glob(".part.json.*.tmp"))
+    assert len(stale) == 1
+    mine = PendingFile(tmp_path / "mine.json")  # this live process's own: kept
+    unrelated = tmp_path / ".notes.tmp"
+    unrelated.write_text("the user's")
+    assert remove_stale_temporaries(tmp_path) == 1
+    assert not stale[0].exists() and mine.path.exists() and unrelated.exists()
+    mine.discard()
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "monthly.csv")], check=True)
+    writable_folder(tmp_path)  # an output folder is tidied before a run writes there
+    assert not list(tmp_path.glob(".monthly.csv.*.tmp")) and [p.name for p in tmp_path.iterdir()] == [".notes.tmp"]
+
+
+def test_a_resumed_run_leaves_no_stale_part_behind(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from loyalsim.run.runner import PARTS, Checkpoints
+
+    parts = tmp_path / PARTS
+    parts.mkdir()
+    (parts / "abc.json").write_text("{}")
+    code = ("import os, sys; from pathlib import Path; from loyalsim.fileio import PendingFile; "
+            "PendingFile(Path(sys.argv[1])); os._exit(0)")
+    subprocess.run([sys.executable, "-c", code, str(parts / "def.json")], check=True)
+    Checkpoints(tmp_path).clear()  # after the resumed run wrote its outputs
+    assert not parts.exists()

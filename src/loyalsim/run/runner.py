@@ -133,9 +133,17 @@ class Checkpoints:
 
             atomic_write_text(path, json.dumps(encode(replication), separators=(",", ":")))
 
+    def tidy(self) -> None:
+        """Remove the half-written parts of a run that was killed while saving one."""
+        if self.folder is not None:
+            from loyalsim.fileio import remove_stale_temporaries
+
+            remove_stale_temporaries(self.folder)
+
     def clear(self) -> None:
         if self.folder is None or not self.folder.is_dir():
             return
+        self.tidy()
         for path in self.folder.glob("*.json"):
             path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):  # another run's temporary files are still there: leave the folder
@@ -197,6 +205,7 @@ def run(tasks: Sequence[Task], backend: Backend, checkpoints: Checkpoints,
     workload.check(scenarios, at_once)
     results: dict[str, Replication] = {}
     todo: dict[str, Task] = {}
+    checkpoints.tidy()
     for task in tasks:
         key = task.key
         if key in results or key in todo:

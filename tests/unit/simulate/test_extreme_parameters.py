@@ -22,7 +22,7 @@ EXTREMES = [
 ]
 
 
-@pytest.mark.parametrize(("model", "params"), EXTREMES, ids=lambda v: str(v))
+@pytest.mark.parametrize(("model", "params"), EXTREMES, ids=str)
 def test_extreme_purchase_parameters_raise_no_runtime_warning(tmp_path: Path, model: str,
                                                                params: dict[str, float]) -> None:
     path = small_scenario(tmp_path, initial=300, arrivals=5, horizon="2 months")
