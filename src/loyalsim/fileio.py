@@ -9,6 +9,7 @@ existing output is left as it was.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import re
 import stat
@@ -64,14 +65,29 @@ class PendingFile:
         finally:
             os.close(handle)
         self.path = Path(name)
+        self.deferred = False
 
-    def commit(self) -> None:
+    def commit(self, *, now: bool = False) -> None:
+        """Rename over the target now, or, inside :func:`output_set` (unless ``now``), when the
+        whole set is written."""
+        outputs = _CURRENT_SET.get()
+        if outputs is not None and not now:
+            self.deferred = True  # the set owns the temporary file now: discard() leaves it
+            outputs.pending.append(self)
+            return
+        self.replace()
+
+    def replace(self) -> None:
         try:
             self.path.replace(self.target)
         except OSError as exc:  # e.g. the target is a folder
             raise OutputError.of(self.target, exc) from exc
 
     def discard(self) -> None:
+        if not self.deferred:
+            self.drop()
+
+    def drop(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
@@ -108,19 +124,114 @@ def _running(pid: int) -> bool:
     return True
 
 
+class _OutputSet:
+    """The files a command writes, put in place together (see :func:`output_set`)."""
+
+    def __init__(self) -> None:
+        self.pending: list[PendingFile] = []
+
+    def discard(self) -> None:
+        for pending in self.pending:
+            pending.drop()
+
+    def put_in_place(self) -> None:
+        """Rename every file over its target; if one fails, put the earlier targets back."""
+        try:
+            for pending in self.pending:
+                target = pending.target
+                if target.is_dir() or (target.exists() and not target.is_file()):
+                    raise OutputError(f"cannot write {target}: it is a folder or a device, not a file; give a "
+                                      "file name (no output was replaced)")
+            done: list[tuple[Path, Path | None]] = []  # (target, its previous file's second name)
+            try:
+                for pending in self.pending:
+                    backup = _backup(pending.target)
+                    try:
+                        pending.replace()
+                    except OutputError:
+                        if backup is not None:
+                            backup.unlink(missing_ok=True)
+                        raise
+                    done.append((pending.target, backup))
+            except OutputError:
+                for target, backup in reversed(done):  # as they were before this command
+                    with contextlib.suppress(OSError):
+                        if backup is not None:
+                            backup.replace(target)
+                        else:
+                            target.unlink()
+                raise
+            for _, backup in done:
+                if backup is not None:
+                    with contextlib.suppress(OSError):
+                        backup.unlink()
+        finally:
+            self.discard()
+
+
+def _backup(target: Path) -> Path | None:
+    """A second name for ``target``'s current file (a hard link: nothing is copied), or None."""
+    if not target.is_file():
+        return None
+    backup = target.with_name(f".{target.name}.{os.getpid()}.previous.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        backup.unlink()
+    try:
+        os.link(target, backup)
+    except OSError:  # no hard links here: the new file still replaces the old one atomically
+        return None
+    return backup
+
+
+_CURRENT_SET: contextvars.ContextVar[_OutputSet | None] = contextvars.ContextVar("loyalsim_output_set",
+                                                                                 default=None)
+
+
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success rename it over ``target``."""
+def output_set() -> Iterator[None]:
+    """Every file committed inside is put in place only when the block ends without error.
+
+    A command's outputs are then one consistent set: if any of them cannot be written (a full
+    disk, a folder where a file was asked), every target keeps its previous file and the error
+    names the file that failed. Nested sets join the outermost.
+    """
+    if _CURRENT_SET.get() is not None:
+        yield
+        return
+    outputs = _OutputSet()
+    token = _CURRENT_SET.set(outputs)
+    try:
+        yield
+    except SystemExit:  # the command chose its exit code (a CLI exits so even on success): keep its files
+        _CURRENT_SET.reset(token)
+        outputs.put_in_place()
+        raise
+    except BaseException:
+        _CURRENT_SET.reset(token)
+        outputs.discard()
+        raise
+    _CURRENT_SET.reset(token)
+    outputs.put_in_place()
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, *, now: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success rename it over ``target`` (inside
+    :func:`output_set`, when the whole set is written, unless ``now``: a checkpoint must
+    be on disk at once). A failed write names ``target``."""
     pending = PendingFile(target)
     try:
-        yield pending.path
-        pending.commit()
+        try:
+            yield pending.path
+        except OSError as exc:  # e.g. the disk is full: say which output, not the temporary file
+            raise OutputError.of(target, exc) from exc
+        pending.commit(now=now)
     finally:
         pending.discard()
 
 
-def atomic_write_bytes(target: Path, data: bytes) -> None:
-    with atomic_path(target) as temporary:
+def atomic_write_bytes(target: Path, data: bytes, *, now: bool = False) -> None:
+    with atomic_path(target, now=now) as temporary:
         try:
             with temporary.open("wb") as stream:
                 stream.write(data)
@@ -143,8 +254,8 @@ def writable_folder(folder: Path, option: str = "--out") -> None:
                           "choose a folder that exists (or can be created) and that you can write to") from exc
 
 
-def atomic_write_text(target: Path, text: str) -> None:
-    atomic_write_bytes(target, text.encode("utf-8"))
+def atomic_write_text(target: Path, text: str, *, now: bool = False) -> None:
+    atomic_write_bytes(target, text.encode("utf-8"), now=now)
 
 
 def _identity(path: Path) -> tuple[str, object]:
@@ -158,7 +269,8 @@ def _identity(path: Path) -> tuple[str, object]:
 
 
 def refuse_clashes(inputs: dict[str, Path], outputs: dict[str, Path]) -> None:
-    """Raise UsageError (exit 2) when an output would overwrite an input or another output.
+    """Raise UsageError (exit 2) when an output would overwrite an input or another output, and
+    OutputError (exit 2) when an output is a folder.
 
     ``inputs`` and ``outputs`` map how each is named in the message (``--out``, the program)
     to its path. Compared by identity, not by name: ``in.csv``, ``./in.csv`` and a link to it
@@ -168,6 +280,8 @@ def refuse_clashes(inputs: dict[str, Path], outputs: dict[str, Path]) -> None:
 
     seen: dict[tuple[str, object], str] = {_identity(path): role for role, path in inputs.items()}
     for role, path in outputs.items():
+        if path.is_dir():  # said before any work, not after it
+            raise OutputError(f"cannot write {role} {path}: it is a folder; give a file name, such as {path / 'out'}")
         key = _identity(path)
         if key in seen:
             other = seen[key]

@@ -132,7 +132,8 @@ def _children(pid: int) -> set[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
-def test_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("wait", [0.0, 1.0])  # while the workers start; inside a replication
+def test_workers_end_when_their_parent_is_killed(tmp_path: Path, wait: float) -> None:
     # SIGKILL to the parent alone (not its group) used to leave its worker processes (300 MB
     # each) and the resource tracker running, in 7 of 10 runs.
     scenario = small_scenario(tmp_path, initial=40000, arrivals=100, horizon="12 months")
@@ -148,7 +149,7 @@ def test_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
                 break
             time.sleep(0.1)
         assert process.poll() is None and len(children) >= 3, "the workers did not start"
-        time.sleep(1.0)  # the workers are inside a replication
+        time.sleep(wait)
         process.kill()
         process.wait(timeout=30)
         deadline = time.monotonic() + 15

@@ -70,3 +70,48 @@ def test_a_resumed_run_leaves_no_stale_part_behind(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code, str(parts / "def.json")], check=True)
     Checkpoints(tmp_path).clear()  # after the resumed run wrote its outputs
     assert not parts.exists()
+
+
+def test_an_output_set_is_put_in_place_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from loyalsim.errors import OutputError
+    from loyalsim.fileio import PendingFile, atomic_write_text, output_set
+
+    names = ["monthly.csv", "summary.json", "report.html"]
+    for name in names:
+        (tmp_path / name).write_text(f"old {name}")
+    # One target is a folder: refused before anything is replaced.
+    (tmp_path / "report.html").unlink()
+    (tmp_path / "report.html").mkdir()
+    with pytest.raises(OutputError, match=r"report\.html: it is a folder"), output_set():
+        for name in names:
+            atomic_write_text(tmp_path / name, f"new {name}")
+    assert [(tmp_path / n).read_text() for n in names[:2]] == ["old monthly.csv", "old summary.json"]
+    (tmp_path / "report.html").rmdir()
+    # A rename that fails part-way (the second file): the first is put back as it was.
+    real = PendingFile.replace
+
+    def failing(self: PendingFile) -> None:
+        if self.target.name == "summary.json":
+            raise OutputError(f"cannot write {self.target}: No space left on device")
+        real(self)
+
+    monkeypatch.setattr(PendingFile, "replace", failing)
+    with pytest.raises(OutputError, match=r"summary\.json"), output_set():
+        for name in names:
+            atomic_write_text(tmp_path / name, f"new {name}")
+    assert (tmp_path / "monthly.csv").read_text() == "old monthly.csv"
+    assert (tmp_path / "summary.json").read_text() == "old summary.json" and not (tmp_path / "report.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["monthly.csv", "summary.json"]  # no temporary left
+    monkeypatch.setattr(PendingFile, "replace", real)
+    # An error inside the block: nothing is replaced; a normal end: all are.
+    with pytest.raises(KeyError), output_set():
+        atomic_write_text(tmp_path / "monthly.csv", "new")
+        raise KeyError("boom")
+    assert (tmp_path / "monthly.csv").read_text() == "old monthly.csv"
+    with output_set():
+        for name in names:
+            atomic_write_text(tmp_path / name, f"new {name}")
+        atomic_write_text(tmp_path / "part.json", "now", now=True)
+        assert (tmp_path / "part.json").read_text() == "now"  # a checkpoint is on disk at once
+        assert (tmp_path / "monthly.csv").read_text() == "old monthly.csv"
+    assert all((tmp_path / n).read_text() == f"new {n}" for n in names)

@@ -666,8 +666,11 @@ def main() -> None:
         sys.stdout = _GuardedText(sys.stdout)
     if sys.stderr is None:  # messages have nowhere to go: dropped, the exit code still says how it went
         sys.stderr = Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115
+    from loyalsim.fileio import output_set
+
     try:
-        app()
+        with output_set():  # a command's files are put in place together, or none of them
+            app()
     except LoyalsimError as exc:
         sys.stderr.write(f"loyalsim: {exc}\n")
         for issue in exc.issues:

@@ -131,7 +131,8 @@ class Checkpoints:
         if path is not None:
             from loyalsim.fileio import atomic_write_text
 
-            atomic_write_text(path, json.dumps(encode(replication), separators=(",", ":")))
+            # On disk at once, whatever output set the command is writing: it is what a rerun resumes from.
+            atomic_write_text(path, json.dumps(encode(replication), separators=(",", ":")), now=True)
 
     def tidy(self) -> None:
         """Remove the half-written parts of a run that was killed while saving one."""
@@ -162,11 +163,11 @@ def run_task(task: Task) -> Replication:
                        cashback_cohorts=result.cashback_cohorts, dividend_cohorts=result.dividend_cohorts)
 
 
-def _start_worker() -> None:
-    """A worker process's set-up: deaf to Ctrl-C, and gone within a second of its parent."""
+def _start_worker(parent: int) -> None:
+    """A worker process's set-up: deaf to Ctrl-C, and gone within a second of ``parent``."""
     # Ctrl-C reaches the whole process group; the parent alone decides what to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _exit_with_parent(os.getppid())
+    _exit_with_parent(parent)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -188,7 +189,7 @@ def _exit_with_parent(parent: int) -> None:
             time.sleep(0.5)
         os._exit(1)  # the parent is gone: nobody will read this worker's result
 
-    if os.getppid() != parent:  # it died before the watch began
+    if os.getppid() != parent:  # it died while this worker was starting (the pid is the parent's own)
         os._exit(1)
     threading.Thread(target=watch, name="loyalsim-parent-watch", daemon=True).start()
 
@@ -243,7 +244,8 @@ def _run_processes(todo: dict[str, Task], workers: int, finished: Callable[[str,
     pending = dict(todo)
     for attempt in range(RESTARTS + 1):
         pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)),
-                                   mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker)
+                                   mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                                   initargs=(os.getpid(),))
         futures: dict[Future[Replication], str] = {pool.submit(run_task, task): key for key, task in pending.items()}
         try:
             while futures:
