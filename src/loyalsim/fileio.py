@@ -241,6 +241,19 @@ def atomic_write_bytes(target: Path, data: bytes, *, now: bool = False) -> None:
             raise OutputError.of(target, exc) from exc
 
 
+def require_regular_file(path: Path, what: str) -> None:
+    """Refuse (InputError, exit 2) a path that is a FIFO, a socket or a device: reading one
+    would block until something writes to it, or never end."""
+    from loyalsim.errors import InputError
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing or unreadable: the reader says so
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise InputError(f"{path}: this is a device or a pipe, not a file; give {what} saved as a file")
+
+
 def writable_folder(folder: Path, option: str = "--out") -> None:
     """Create ``folder`` if needed and check that files can be written in it, before long work starts."""
     try:

@@ -30,6 +30,10 @@ def _shown(text: str) -> str:
 
 def read_ledger(path: Path) -> list[PeriodInput]:
     """Read and check the ledger; every problem names its row and column."""
+    from loyalsim.fileio import require_regular_file
+
+    require_regular_file(path, "the ledger")
+    reader: csv.DictReader[str] | None = None
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
@@ -37,8 +41,15 @@ def read_ledger(path: Path) -> list[PeriodInput]:
             rows = list(reader)
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{path}: cannot read as CSV: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start:,}); save the ledger as "
+                         "UTF-8 CSV") from exc
+    except csv.Error as exc:
+        line = f"row {reader.line_num}: " if reader is not None and reader.line_num else ""
+        raise InputError(f"{path}: {line}cannot read as CSV: {exc}; is a quote left open, or a line break "
+                         "missing?") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read as CSV: {exc.strerror or exc}") from exc
     twice = sorted({name for name in header if header.count(name) > 1})
     if twice:
         raise InputError(f"{path}: the header names {', '.join(repr(n) for n in twice)} more than once; "

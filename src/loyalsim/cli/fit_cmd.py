@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from loyalsim.errors import InputError, UsageError
+from loyalsim.errors import InputError, InvalidDocumentError, UsageError
 
 
 @dataclass
@@ -51,7 +51,8 @@ def run_purchases(options: PurchaseOptions) -> int:
     if tx.rejected:
         for error in tx.rejected[:20]:
             sys.stderr.write(f"{error}\n")
-        raise InputError(f"{len(tx.rejected)} row(s) of {options.transactions} cannot be read; fix them first")
+        # Rows rejected, as earn rejects them: exit 1 (a file that cannot be read at all is exit 2).
+        raise InvalidDocumentError(f"{len(tx.rejected)} row(s) of {options.transactions} rejected; fix them first")
     if len(tx) == 0:
         raise FitDataError("the file has no transactions")
     last = int(tx.day.max())

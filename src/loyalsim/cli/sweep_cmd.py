@@ -40,10 +40,12 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
 
     from loyalsim.compile import compile_document
     from loyalsim.fileio import atomic_path, atomic_write_text
+    from loyalsim.issues import Severity
     from loyalsim.load import load_file
     from loyalsim.population.scenario import scenario_from_document
     from loyalsim.report.simulation_output import monthly_table, summary
     from loyalsim.run.sweep import MAX_RUNS, apply, check_run_count, describe, invalid, parse_axes, points
+    from loyalsim.validate import validate_document
 
     if not settings:
         raise UsageError("give at least one --set PATH=V1,V2,...")
@@ -55,6 +57,11 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
         read = load_file(path, str(path))
         if read.document is None:
             raise load_error(str(path), read.issues)
+        # The base itself first: a --set path into a broken document (kind: 7) is not a usage error.
+        _, issues = validate_document(read.document)
+        errors = [issue for issue in issues if issue.severity is Severity.ERROR]
+        if errors:
+            raise InvalidDocumentError(f"cannot load {path}", errors)
         bases[label] = read.document
     if replications is None:
         written = bases["scenario"].data.get("replications", 1) if isinstance(bases["scenario"].data, dict) else 1

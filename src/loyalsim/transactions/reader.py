@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 
 from loyalsim.compiled import kernel, on_threads
 from loyalsim.errors import InputError, UsageError
+from loyalsim.fileio import require_regular_file
 from loyalsim.money import NUMBER_PATTERN
 from loyalsim.transactions.codes import encode, text_buffers
 from loyalsim.transactions.plain_csv import PlainRead, header_names, read_plain_csv
@@ -389,6 +390,7 @@ def _parse_core(table: pa.Table, minor_units: int, reject: Callable[[BoolArray, 
 def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[str, str] | None = None) -> Transactions:
     """Read, check and sort a transaction file; rows with problems go to ``rejected``."""
     file = str(path)
+    require_regular_file(Path(path), "the transactions")
     if not Path(path).name.lower().endswith((".parquet", ".pq")):
         check_csv_start(Path(path))
     plain = _read_plain(Path(path), minor_units, column_map or {}, file)
