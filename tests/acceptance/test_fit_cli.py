@@ -68,7 +68,7 @@ def test_pareto_nbd_and_text_output() -> None:
     ("customer_id,date,amount\n" + "".join(f"c{i % 20},2027-01-{1 + i % 28:02d},5\n" for i in range(60)),
      ("--calibration-end", "2030-01-01"), "outside the data", 1),
     ("customer_id,date,amount\nc1,2027-01-01,5\n", ("--model", "weibull"), "'bgnbd', 'pareto-nbd'", 2),
-    ("customer_id,date,amount\nc1,not-a-date,5\n", (), "row 2, column 'date'", 2),
+    ("customer_id,date,amount\nc1,not-a-date,5\n", (), "row 2, column 'date'", 1),  # rejected rows: exit 1, as in earn
 ])
 @pytest.mark.slow
 def test_bad_data_gets_a_clear_message(tmp_path: Path, content: str, args: tuple[str, ...], message: str,
