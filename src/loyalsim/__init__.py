@@ -1,7 +1,9 @@
 """loyalsim: declarative loyalty programs, validated, compiled, simulated and accounted for.
 
-The package is a pipeline of stages (load → validate → compile → simulate/replay →
-ledger → finance → report), one subpackage each; a stage never imports a later one.
+The package is a pipeline of stages (load → validate → compile → transactions → ledger →
+replay → population → simulate → finance → measure → run → report), one subpackage each,
+with the CLI over them; a stage imports only earlier stages and the shared modules
+(issues, errors, fileio, money, ...), never a later one (tests/unit/test_layers.py checks).
 This module stays tiny so that ``loyalsim validate`` starts fast.
 """
 
