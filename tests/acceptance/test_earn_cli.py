@@ -324,6 +324,16 @@ def test_a_device_or_pipe_given_as_the_output_is_refused_not_replaced(tmp_path: 
     assert fifo.is_fifo() and Path("/dev/null").is_char_device()
 
 
+def _long_file(path: Path, rows: int) -> Path:
+    """A plain transaction file that earn takes a second or more to read (50,000 customers)."""
+    with path.open("w") as handle:
+        handle.write("customer_id,date,amount\n")
+        for start in range(0, rows, 100_000):
+            handle.write("".join(f"c{(start + i) % 50_000},2027-0{1 + i % 9}-1{i % 10},{i % 97}.{i % 100:02d}\n"
+                                 for i in range(100_000)))
+    return path
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.3, 0.6, 0.9])
 def test_a_file_truncated_while_earn_reads_it_is_an_error_not_a_crash(tmp_path: Path, delay: float) -> None:
@@ -334,12 +344,7 @@ def test_a_file_truncated_while_earn_reads_it_is_an_error_not_a_crash(tmp_path: 
 
     from tests.conftest import loyalsim_executable
 
-    path = tmp_path / "t.csv"
-    with path.open("w") as handle:
-        handle.write("customer_id,date,amount\n")
-        for block in range(30):
-            handle.write("".join(f"c{(block * 100_000 + i) % 50_000},2027-0{1 + i % 9}-1{i % 10},{i % 97}.{i % 100:02d}\n"
-                                 for i in range(100_000)))
+    path = _long_file(tmp_path / "t.csv", 3_000_000)
     process = subprocess.Popen([loyalsim_executable(), "earn", str(PROGRAMS[0]), str(path), "--format", "parquet",
                                 "--out", str(tmp_path / "o.parquet")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(delay)
@@ -360,12 +365,7 @@ def test_ctrl_c_in_earn_says_so_and_writes_nothing(tmp_path: Path) -> None:
 
     from tests.conftest import loyalsim_executable
 
-    path = tmp_path / "t.csv"
-    with path.open("w") as handle:
-        handle.write("customer_id,date,amount\n")
-        for block in range(40):
-            handle.write("".join(f"c{(block * 7 + i) % 90_000},2027-0{1 + i % 9}-1{i % 10},{i % 97}.5\n"
-                                 for i in range(100_000)))
+    path = _long_file(tmp_path / "t.csv", 4_000_000)
     out = tmp_path / "o.parquet"
     process = subprocess.Popen([loyalsim_executable(), "earn", str(PROGRAMS[0]), str(path), "--format", "parquet",
                                 "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
