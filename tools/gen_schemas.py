@@ -2,7 +2,7 @@
 
 Where: build time only (``make schemas``); never imported by loyalsim at run time. The
 generated files in ``src/loyalsim/schemas/`` are the published contract; the test
-``tests/unit/schemas/test_generated.py`` fails when they drift from this generator.
+``tests/unit/schemas/test_schemas.py`` fails when they drift from this generator.
 
 Why a generator: the helpers below refuse a property without a description and close
 every object with ``unevaluatedProperties: false``, so no part of the language can be

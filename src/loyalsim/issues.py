@@ -1,6 +1,6 @@
 """Issue records: every problem loyalsim finds in a user's file, with where and why.
 
-Issues are produced by the loader, the validator and (later) the compiler; reporters in
+Issues are produced by the loader, the validator, the compiler and ``check``'s guardrails; reporters in
 ``loyalsim.report`` turn them into text, JSON, GitHub annotations, JUnit or SARIF.
 """
 

@@ -1,1 +1,2 @@
-"""Stage 8 — the command-line interface (typer)."""
+"""The command-line interface (typer), over the stages: it parses options, calls them and maps
+their results to exit codes."""

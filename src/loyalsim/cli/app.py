@@ -1,6 +1,6 @@
 """The ``loyalsim`` command: a thin typer app that parses options, calls stages, maps exit codes.
 
-Exit codes (documented in README and docs/cli.md):
+Exit codes (documented in the README):
   0  success, nothing to report
   1  findings: validation errors (or warnings with --strict), failed guardrails, rejected data
   2  usage error, or an input that cannot be read at all

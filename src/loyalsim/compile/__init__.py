@@ -1,4 +1,4 @@
-"""Stage 3 — compile: a validated program document → an immutable :class:`Policy`.
+"""The compile stage: a validated program document → an immutable :class:`Policy`.
 
 Entry points: :func:`compile_document` (a loaded document) and :func:`load_policy` (a
 file: load, validate, compile). Both raise :class:`loyalsim.errors.InputError` (file

@@ -1,6 +1,6 @@
 """Compilation of a validated program document into a :class:`Policy`.
 
-Where: stage 3 (compile). Sections are compiled by functions registered by name in
+Where: the compile stage. Sections are compiled by functions registered by name in
 ``SECTIONS`` (no lookups by import path); each gets the section's data and a
 :class:`CompileContext` that converts amounts exactly and records located issues.
 """

@@ -1,6 +1,6 @@
 """Compiled mechanics: frozen, exact, clock-free parts of a Policy.
 
-Where: stage 3 (compile). Each section of a program compiles, through the registry in
+Where: the compile stage. Each section of a program compiles, through the registry in
 :mod:`loyalsim.compile.registry`, into one of these objects. They hold no clock and no
 random state; their methods work on numpy arrays of many transactions or members at once.
 Amounts are integer minor units; rates are :class:`Ratio`; points are integer units of

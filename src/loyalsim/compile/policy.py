@@ -1,6 +1,6 @@
 """The Policy: a compiled program, immutable, with vectorised operations.
 
-Where: the output of stage 3 (compile) and the input of replay (``loyalsim earn``) and
+Where: the output of the compile stage and the input of replay (``loyalsim earn``) and
 of the simulator. A Policy holds no clock and no random state; callers pass dates (day
 numbers), tiers and amounts as numpy arrays of many transactions or members at once.
 """

@@ -1,1 +1,1 @@
-"""Stage 6 — finance: liability, IFRS 15 / ASC 606 deferral, breakage, discounting."""
+"""The finance stage: liability, IFRS 15 / ASC 606 deferral, breakage, discounting."""

@@ -1,6 +1,6 @@
 """Points by earn cohort: redemption curves and the expected redemption rate (ERR).
 
-Where: stage 6 (finance). The simulator records, at every month end, each earn cohort's
+Where: the finance stage. The simulator records, at every month end, each earn cohort's
 cumulative points issued, redeemed and expired (FIFO redemption, so a redemption is charged
 to the oldest points held). From that run-off triangle:
 

@@ -1,6 +1,6 @@
 """Finance figures from a simulated replication: liability, IFRS 15 deferral, payables, cost and return.
 
-Where: stage 6 (finance), applied to the simulator's monthly results (program and control
+Where: the finance stage, applied to the simulator's monthly results (program and control
 arms of one replication). Every figure is in the program's currency, per month.
 
 - Expected redemption rate (ERR): from the simulation's own cohort run-off

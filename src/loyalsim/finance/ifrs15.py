@@ -1,6 +1,6 @@
 """IFRS 15 / ASC 606 accounting for loyalty points (a material right), period by period.
 
-Where: stage 6 (finance); ``loyalsim account`` applies it to a finance team's own figures,
+Where: the finance stage; ``loyalsim account`` applies it to a finance team's own figures,
 and the simulator's finance reports will apply it to simulated ones.
 
 Method (IFRS 15 B39-B43 and Illustrative Example 52):

@@ -1,1 +1,1 @@
-"""Stage 5 — ledger: points and cash by earn cohort (issued, redeemed, expired, outstanding)."""
+"""The ledger stage: points and cash by earn cohort (issued, redeemed, expired, outstanding)."""

@@ -1,4 +1,4 @@
-"""Stage 1 — load: untrusted YAML text → plain document + source map.
+"""The load stage: untrusted YAML text → plain document + source map.
 
 Entry points: :func:`load_file` and :func:`load_text`. Both return a :class:`LoadResult`
 that holds either a :class:`LoadedDocument` or the issue that stopped loading; they never

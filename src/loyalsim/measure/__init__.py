@@ -1,1 +1,1 @@
-"""Stage 7 — measure: KPIs across replications, guardrails, control-vs-program differences."""
+"""The measure stage: KPIs across replications, guardrails, control-vs-program differences."""

@@ -1,6 +1,6 @@
 """Comparing two programs on the same customers and random numbers.
 
-Where: stage 7 (measure), behind ``loyalsim compare``. Replication i of each program uses
+Where: the measure stage, behind ``loyalsim compare``. Replication i of each program uses
 the same seed, hence the same customers, purchases before any program effect, and the same
 control arm, so differences are paired: B - A is computed per replication and summarised
 as mean and P5/P95 across replications.

@@ -1,6 +1,6 @@
 """Guardrails: assertions on forecast metrics, evaluated on simulated replications.
 
-Where: stage 7 (measure), behind ``loyalsim check``. A guardrail names a metric, a
+Where: the measure stage, behind ``loyalsim check``. A guardrail names a metric, a
 statistic across replications (``mean`` or ``pNN``), optionally a month (1 = the first
 month of the horizon), and bounds (``min``/``max``, inclusive). Without a month, flows
 (revenue, purchases, points issued/redeemed/expired, incremental revenue, program cost,

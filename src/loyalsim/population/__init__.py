@@ -1,1 +1,1 @@
-"""Stage 4a — population: synthetic customers and the models behind them; ``fit`` lives here."""
+"""The population stage: synthetic customers and the models behind them; ``fit`` lives here."""

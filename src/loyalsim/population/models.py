@@ -1,6 +1,6 @@
 """Customer-base models: log-likelihoods and expectations, vectorised and computed in logs.
 
-Where: stage 4a (population). Used by ``loyalsim fit`` to estimate parameters and by the
+Where: the population stage. Used by ``loyalsim fit`` to estimate parameters and by the
 simulator to draw customers. Inputs are the usual summaries per customer: ``x`` repeat
 purchases, ``t_x`` time of the last purchase and ``T`` age, measured from the first
 purchase in the model's time unit.

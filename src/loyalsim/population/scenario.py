@@ -1,6 +1,6 @@
 """Scenarios: a validated scenario document → a typed :class:`Scenario` with its programs.
 
-Where: stage 4a (population). The simulator reads Scenario objects; everything in them
+Where: the population stage. The simulator reads Scenario objects; everything in them
 is already checked (schema and rules) and converted (dates to day numbers, durations to
 days, programs compiled).
 """

@@ -1,1 +1,1 @@
-"""Stage 4b — replay: real transactions through a compiled Policy (``loyalsim earn``)."""
+"""The replay stage: real transactions through a compiled Policy (``loyalsim earn``)."""

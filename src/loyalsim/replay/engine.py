@@ -1,6 +1,6 @@
 """Replaying real transactions through a Policy, over time, for every customer at once.
 
-Where: stage 4b (replay), the engine behind ``loyalsim earn``. Days are processed in
+Where: the replay stage, the engine behind ``loyalsim earn``. Days are processed in
 order. Within a day, a customer's transactions are taken in "rounds" (their first, then
 their second, …), so each numpy operation touches every customer at most once. The end of
 a day (auto-redemption, expiry, due downgrades, month end) is deferred until a later day

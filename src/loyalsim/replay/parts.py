@@ -1,6 +1,6 @@
 """Replaying a large file on several cores: one engine per range of customers, on threads.
 
-Where: stage 4b (replay), behind ``loyalsim earn``. Customers never interact in a replay
+Where: the replay stage, behind ``loyalsim earn``. Customers never interact in a replay
 (each one's points, tiers, expiry and redemptions depend on their own transactions and
 the calendar), so replaying customers 0..k-1 and k..n-1 apart gives, customer by customer,
 what one engine gives. Each part is closed through the end of the month of the file's

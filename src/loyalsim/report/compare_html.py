@@ -1,6 +1,6 @@
 """``compare.html``: two programs side by side on the same customers (self-contained, inline SVG).
 
-Where: stage 9 (report), written by ``loyalsim compare --out DIR``. The table gives each
+Where: the report stage, written by ``loyalsim compare --out DIR``. The table gives each
 headline figure for A and B and the paired difference B − A with its P5–P95 across
 replications; the charts overlay A and B month by month (means), with the shared control
 where it applies.

@@ -1,6 +1,6 @@
 """``sensitivity.html``: tornado charts of one-at-a-time sensitivity (self-contained, inline SVG).
 
-Where: stage 9 (report), written by ``loyalsim sensitivity``. One chart per metric: a bar
+Where: the report stage, written by ``loyalsim sensitivity``. One chart per metric: a bar
 per assumption from the metric at the assumption's low value to its value at the high
 value, around the base run's value; assumptions sorted by the size of their swing.
 """

@@ -1,6 +1,6 @@
 """``sweep.html``: headline metrics across a sweep's grid (self-contained, inline SVG).
 
-Where: stage 9 (report), written by ``loyalsim sweep``. A table of every point (values of
+Where: the report stage, written by ``loyalsim sweep``. A table of every point (values of
 the swept parameters, then each metric's mean with its P5–P95), and one chart per metric
 against the first axis, one line per combination of the other axes.
 """

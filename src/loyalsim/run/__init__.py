@@ -1,1 +1,2 @@
-"""Stage 8 — run: replications and sweeps; seeding; (later) local processes and Dask."""
+"""The run stage: replications, sweeps and sensitivity runs, in process, on local worker processes or on
+a Dask cluster, with checkpoints to resume from."""

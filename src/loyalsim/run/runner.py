@@ -1,6 +1,6 @@
 """One runner for every multi-replication job, with three backends and checkpoints.
 
-Where: stage 8 (run), behind ``simulate``, ``compare``, ``sweep``, ``sensitivity`` and
+Where: the run stage, behind ``simulate``, ``compare``, ``sweep``, ``sensitivity`` and
 ``check``. A job is a list of :class:`Task` (a compiled program, a scenario, a replication
 index). The backend decides only *where* a task runs:
 

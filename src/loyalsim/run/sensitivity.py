@@ -1,6 +1,6 @@
 """One-at-a-time sensitivity: which assumption moves liability, cost and ROI most.
 
-Where: stage 8 (run), behind ``loyalsim sensitivity``. The assumptions are every
+Where: the run stage, behind ``loyalsim sensitivity``. The assumptions are every
 behavioural response the simulator uses, per segment, and every economic parameter. Each
 is set to its low and then its high value with everything else at the scenario's values;
 the swing of a metric is its value at high minus its value at low. Ranges come from the

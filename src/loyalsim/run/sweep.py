@@ -1,6 +1,6 @@
 """Sweeps: a grid over program or scenario parameters, addressed by path.
 
-Where: stage 8 (run), behind ``loyalsim sweep``. ``--set earn[0].rate=1,1.5,2`` changes
+Where: the run stage, behind ``loyalsim sweep``. ``--set earn[0].rate=1,1.5,2`` changes
 the program; ``--set population.segments[0].response.redemption_propensity=0.6,0.9``
 changes the scenario. A path goes to the program when its first key is a program section
 (or is prefixed ``program.``), otherwise to the scenario (or ``scenario.``). Values are

@@ -1,4 +1,4 @@
-"""Stage 4 — simulate: a Policy and a Scenario → monthly results per replication (program and control)."""
+"""The simulate stage: a Policy and a Scenario → monthly results per replication (program and control)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Cashback and dividends in the simulator: balances by accrual month, payouts, claims and expiry.
 
-Where: stage 4 (simulate), for the program arm of programs with ``cashback``. The replay
+Where: the simulate stage, for the program arm of programs with ``cashback``. The replay
 engine accrues each member's cashback per month; this ledger keeps it by accrual month
 (the cohort) and, at each month end:
 

@@ -1,6 +1,6 @@
 """Community actions in the simulator: points for engagement, within limits, and a retention effect.
 
-Where: stage 4 (simulate), used by :mod:`loyalsim.simulate.engine` for the program arm of
+Where: the simulate stage, used by :mod:`loyalsim.simulate.engine` for the program arm of
 programs with ``community`` actions, when a segment has ``action_rates``.
 
 - At each month end, every active enrolled member takes Poisson(rate) actions of each kind

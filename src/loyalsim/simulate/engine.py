@@ -1,6 +1,6 @@
 """The simulator: synthetic customers on a SimPy clock, the program and a no-program control.
 
-Where: stage 4 (simulate). SimPy owns the clock: a daily process draws every alive
+Where: the simulate stage. SimPy owns the clock: a daily process draws every alive
 customer's purchases at once (numpy arrays, one row per customer) and a month-end process
 records results between days. An arm whose purchases depend on nothing decided day by
 day (the control arm; the program arm when members' rates are fixed) steps a month at a

@@ -1,6 +1,6 @@
 """Paid membership in the simulator: take-up, trial, conversion, sBG renewal, fees and their deferral.
 
-Where: stage 4 (simulate), used by :mod:`loyalsim.simulate.engine` for the program arm of
+Where: the simulate stage, used by :mod:`loyalsim.simulate.engine` for the program arm of
 programs with a ``membership`` section. State lives in numpy arrays; events (a trial's end,
 a paid period's end) are kept in a day → customers schedule, so only customers with an
 event are touched.

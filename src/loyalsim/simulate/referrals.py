@@ -1,6 +1,6 @@
 """Referrals in the simulator: members bring new customers in, and both sides are rewarded.
 
-Where: stage 4 (simulate), used by :mod:`loyalsim.simulate.engine` for the program arm of
+Where: the simulate stage, used by :mod:`loyalsim.simulate.engine` for the program arm of
 programs with a ``referral`` section, when a segment's ``referral_rate`` is above 0.
 
 - At each month end, every active enrolled member makes Poisson(``referral_rate`` / 12)

@@ -1,6 +1,6 @@
 """Text columns as integer codes: each value's rank among the column's sorted distinct values.
 
-Where: the transaction reader (stage 4b input), for customer ids, transaction ids,
+Where: the transaction reader (the replay stage's input), for customer ids, transaction ids,
 categories and channels, so that ten million rows never become ten million Python strings.
 Whitespace around a value is not part of it (' a' and 'a' are one value).
 

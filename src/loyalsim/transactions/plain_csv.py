@@ -1,6 +1,6 @@
 """Reading a plain CSV transaction file straight from its bytes, in one compiled pass.
 
-Where: the transaction reader (stage 4b input) tries this first for every CSV file. A
+Where: the transaction reader (the replay stage's input) tries this first for every CSV file. A
 *plain* file is the usual export: comma-separated, one row per line (``\\n`` or
 ``\\r\\n``), values quoted or not but holding no quote, comma or line break, and every
 value of the core columns clean: customer ids with nothing to trim, dates as

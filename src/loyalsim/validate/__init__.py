@@ -1,4 +1,4 @@
-"""Stage 2 — validate: a loaded document → issues (schema, then semantic rules).
+"""The validate stage: a loaded document → issues (schema, then semantic rules).
 
 Entry points: :func:`validate_document` for one loaded document and
 :func:`validate_paths` for files, folders and globs, as ``loyalsim validate`` uses it.

@@ -1,6 +1,6 @@
 """Schema validation: jsonschema errors → located, specific, helpful issues.
 
-Where: stage 2 (validate), first half. The published schemas in ``loyalsim/schemas`` are
+Where: the validate stage, first half. The published schemas in ``loyalsim/schemas`` are
 the contract; this module turns each jsonschema error into an :class:`Issue` with a stable
 code (LS1xx), the location of the offending key or value, and a "did you mean" where the
 user probably mistyped a key or an enum value.

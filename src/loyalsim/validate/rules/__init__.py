@@ -1,6 +1,6 @@
 """Semantic rules: design mistakes the schema cannot see, registered by code.
 
-Where: stage 2 (validate), second half; they run only on documents the schema accepts,
+Where: the validate stage, second half; they run only on documents the schema accepts,
 so each rule may rely on the schema's shapes. A rule is a generator of :class:`Finding`;
 the registry attaches the code, severity and location.
 """
