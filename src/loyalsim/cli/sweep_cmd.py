@@ -63,9 +63,8 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
         if errors:
             raise InvalidDocumentError(f"cannot load {path}", errors)
         bases[label] = read.document
-    if replications is None:
-        written = bases["scenario"].data.get("replications", 1) if isinstance(bases["scenario"].data, dict) else 1
-        check_run_count(axes, written if isinstance(written, int) and written > 0 else 1, limit)
+    if replications is None:  # the scenario's own count (schema-valid: an integer of at least 1)
+        check_run_count(axes, int(bases["scenario"].data.get("replications", 1)), limit)
     grid = points(axes)
     prepared = []
     problems = []

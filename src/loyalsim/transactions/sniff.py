@@ -76,29 +76,27 @@ def _header_names(path: Path) -> list[str]:
 
 
 def _row_and_column(path: Path, position: int) -> tuple[int, str, bytes]:
-    """The row (the header is row 1) and column name of the byte at ``position``, and its line's start.
+    """The row (the header is row 1) and column name of the byte at ``position``, and its row's start.
 
     Rows are counted by line breaks, as a plain export has them (a quoted field holding a line
-    break would shift the count; such files are rare and the message says "about").
+    break shifts the count).
     """
-    rows = 1
+    rows, line = 1, b""  # ``line``: the row so far, up to ``position``
     with path.open("rb") as handle:
-        start = 0
-        while start + _CHUNK <= position:
-            block = handle.read(_CHUNK)
+        left = position
+        while left > 0:
+            block = handle.read(min(_CHUNK, left))
+            if not block:
+                break
+            left -= len(block)
             rows += block.count(b"\n")
-            start += len(block)
-        block = handle.read(position - start)
-        rows += block.count(b"\n")
-        line_start = block.rfind(b"\n") + 1
-        before = block[line_start:]
-        if line_start == 0 and start:  # the line began in an earlier block: only its count of commas is lost
-            before = b""
+            cut = block.rfind(b"\n")
+            line = block[cut + 1:] if cut >= 0 else line + block
         rest = handle.read(80)
     names = _header_names(path)
-    index = before.count(b",")
+    index = line.count(b",")
     column = names[index] if index < len(names) else f"#{index + 1}"
-    return rows, column, (before + rest).split(b"\n")[0][:60]
+    return rows, column, (line[:60] + rest).split(b"\n")[0][:60]
 
 
 def locate_not_utf8(path: Path) -> str | None:
@@ -133,31 +131,10 @@ def locate_not_utf8(path: Path) -> str | None:
 def locate_long_row(path: Path, limit: int = ARROW_BLOCK_BYTES) -> str | None:
     """The first row longer than ``limit`` bytes, as a message with the likely causes; None if none."""
     with path.open("rb") as handle:
-        row, line_start, offset = 1, 0, 0
-        while True:
-            block = handle.read(_CHUNK)
-            if not block:
-                length = offset - line_start
-                break
-            position = block.find(b"\n")
-            found = None
-            while position >= 0:
-                if offset + position - line_start > limit:
-                    found = offset + position - line_start
-                    break
-                row += 1
-                line_start = offset + position + 1
-                position = block.find(b"\n", position + 1)
-            if found is not None:
-                length = found
-                break
-            offset += len(block)
-            if offset - line_start > limit:  # still inside a too-long row: its length is at least this
-                length = -1
-                break
-    if length >= 0 and length <= limit:
-        return None
-    size = f"{length:,} bytes long" if length >= 0 else f"longer than {limit:,} bytes"
-    return (f"row {row} is {size}; a row can be at most {limit:,} bytes. Most often a quote left open "
-            "joins many lines into one row, or the file's line breaks are missing (or are \\r alone): check "
-            f"that row")
+        # Lines are read at most limit + 2 bytes at a time: a longer one is found without being held.
+        for row, line in enumerate(iter(lambda: handle.readline(limit + 2), b""), start=1):
+            if len(line.rstrip(b"\r\n")) > limit:
+                return (f"row {row} is longer than {limit:,} bytes, more than a row can be. Most often a quote "
+                        "left open joins many lines into one row, or the file's line breaks are missing (or are "
+                        "\\r alone): check that row")
+    return None

@@ -238,3 +238,16 @@ def test_a_file_cut_short_while_read_is_refused_not_a_crash(tmp_path: Path) -> N
     with path.open("rb", buffering=0) as whole:  # the same file, left alone, reads whole
         buffer = plain_csv.file_bytes(whole, path)
     assert buffer is not None and bytes(buffer[:100]) == path.read_bytes()[:100]
+
+
+def test_a_bad_byte_is_placed_in_its_row_and_column_across_read_blocks(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from loyalsim.transactions import sniff
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"customer_id,date,amount\nc1,2027-01-05,12.50\nc2,2027-01-06,3\xff.00\n")
+    for chunk in (7, 8, 1 << 24):  # the row spans blocks, and the bad byte starts one
+        monkeypatch.setattr(sniff, "_CHUNK", chunk)
+        message = sniff.locate_not_utf8(path)
+        assert message is not None and message.startswith("row 3, column 'amount': not UTF-8 text (byte 0xff")
+        assert "the row starts 'c2,2027-01-06,3" in message
