@@ -47,6 +47,9 @@ def render(story: list[dict[str, Any]], policy: Policy, start: int, customer: in
         elif kind == "points":
             tier = f" ({policy.level_name(event['tier'])})" if policy.tiers else ""
             lines.append(f"{date}  [program] earns {w.points(event['earned'])}{tier}")
+        elif kind == "member event":
+            lines.append(f"{date}  [program] earns {w.points(event['points'])} for a dated member event "
+                         "(sign-up, birthday or anniversary)")
         elif kind == "donation":
             lines.append(f"{date}  [program] donates {w.points(event['points'])} as {w.money(event['amount'])}")
         elif kind == "dropout":

@@ -798,7 +798,8 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     result.repeat_purchases_control = arms["control"].repeats[:main]
     result.customers = main + (sum(referrals.born.values()) if referrals is not None else 0)
     if watch is not None:
-        order = {"membership": 0, "purchase": 1, "points": 2, "dropout": 3, "donation": 4, "statement": 5}
+        order = {"membership": 0, "purchase": 1, "points": 2, "dropout": 3, "member event": 4, "donation": 5,
+                 "statement": 6}
         result.story = sorted(story, key=lambda e: (e["day"], order[e["event"]], e.get("arm", "")))
         result.story.insert(0, {"day": int(customers.birth[watch]), "event": "profile",
                                 "segment": scenario.segments[int(customers.segment[watch])].id,
