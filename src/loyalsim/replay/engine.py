@@ -217,6 +217,34 @@ class ReplayEngine:
         if complete:
             self._process(tx.subset(slice(0, complete)))
 
+    # -- public, for a caller that drives the engine day by day (the simulator) ----------------
+    def process_days(self, tx: Transactions) -> None:
+        """Replay whole days of transactions now (sorted by day; no day is held back as
+        :meth:`run` holds its batch's last one)."""
+        self._process(tx)
+
+    def advance_to(self, day: int) -> None:
+        """Close every day before ``day``: their redemptions, expiry, tier changes and month ends."""
+        self._advance(day)
+
+    def credit(self, customers: IntArray, units: IntArray, day: int) -> None:
+        """Issue ``units`` points to ``customers`` on ``day`` (a bonus, an action's, a referral's),
+        counted as earned; days before it are closed first."""
+        self._advance(day)
+        self._credit(customers, units, day)
+
+    def redeem_prompted(self, customers: IntArray, day: int) -> None:
+        """``customers`` redeem one reward each on ``day`` if their balance allows it, whatever
+        the chooser would decide (a reminder prompted them); days before it are closed first."""
+        self._advance(day)
+        self._redeem(customers, day, auto=False, ask=False)
+
+    def donate(self, customers: IntArray, day: int) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        """``customers`` convert their spare points into donations on ``day`` (see :meth:`_donate`);
+        days before it are closed first."""
+        self._advance(day)
+        return self._donate(customers)
+
     def _process(self, tx: Transactions) -> None:
         """Replay whole days of transactions."""
         vocabulary = self.policy.vocabulary
@@ -319,11 +347,12 @@ class ReplayEngine:
             if is_month_end:
                 self._tier_month_end(day)
 
-    def _redeem(self, customers: IntArray, day: int, *, auto: bool) -> None:
+    def _redeem(self, customers: IntArray, day: int, *, auto: bool, ask: bool = True) -> None:
         """Redeem for customers whose balance allows it, after today's purchases.
 
         auto: the default reward, as many times as the balance allows. Otherwise (members
-        choose): the default reward, else the cheapest, once, for those ``chooser`` picks.
+        choose): the default reward, else the cheapest, once, for those ``chooser`` picks
+        (for all who can afford it when ``ask`` is false, or there is no chooser).
         """
         rewards = self.policy.rewards
         if rewards is None:
@@ -338,7 +367,7 @@ class ReplayEngine:
         if not auto:
             count = np.minimum(count, 1)
             able = count > 0
-            if able.any() and self.chooser is not None:
+            if able.any() and ask and self.chooser is not None:
                 count[able] = self.chooser(customers[able], day).astype(np.int64)
         hit = count > 0
         if hit.any():

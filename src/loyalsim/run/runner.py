@@ -46,7 +46,7 @@ from loyalsim.compile.policy import Policy
 from loyalsim.errors import UsageError, WorkersDiedError
 from loyalsim.population.scenario import Scenario
 from loyalsim.run import memory, workload
-from loyalsim.simulate.engine import MonthResult, Replication
+from loyalsim.simulate.results import MonthResult, Replication
 
 PARTS = ".loyalsim-parts"
 RESTARTS = 3  # a broken worker pool is restarted this many times before giving up

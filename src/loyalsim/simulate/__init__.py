@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from loyalsim.compile.policy import Policy
 from loyalsim.population.scenario import Scenario
-from loyalsim.simulate.engine import MonthResult, Replication, run_replication
+from loyalsim.simulate.engine import run_replication
+from loyalsim.simulate.results import MonthResult, Replication
 
 __all__ = ["MonthResult", "Replication", "run_replication", "simulate"]
 

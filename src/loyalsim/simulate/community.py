@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +34,8 @@ Array = npt.NDArray[np.float64]
 
 @dataclass
 class Community:
+    # A month-end action may redraw a lifetime: the arm goes day by day to take it up.
+    needs_daily_steps: ClassVar[bool] = True
     actions: tuple[Action, ...]
     rates: Array  # [customer, action]: actions per member per month
     key: int

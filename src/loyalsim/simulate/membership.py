@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +41,8 @@ NONE, TRIAL, PAID, ENDED = 0, 1, 2, 3
 
 @dataclass
 class Memberships:
+    # Joining, billing and lapsing happen on their days and change who is a member.
+    needs_daily_steps: ClassVar[bool] = True
     rules: MembershipRules
     start: int  # the scenario's first day (day number)
     key: int

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import ClassVar, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +34,12 @@ IntArray = npt.NDArray[np.int64]
 Array = npt.NDArray[np.float64]
 
 
+class Points(Protocol):
+    """Where referral points go: the program's replay engine."""
+
+    def credit(self, customers: IntArray, units: IntArray, day: int) -> None: ...
+
+
 def pool_size(members: int, rate: float, conversion: float, days: int, customers: int) -> int:
     """Room for the referees a run may need: 1.5x the expected number, with referees referring in turn."""
     per_member = rate * days / 365.25 * conversion
@@ -42,6 +48,8 @@ def pool_size(members: int, rate: float, conversion: float, days: int, customers
 
 @dataclass
 class Referrals:
+    # Referees are born on their own days, and granted on their first purchase.
+    needs_daily_steps: ClassVar[bool] = True
     rules: Referral
     first: int  # index of the first pool customer
     size: int
@@ -89,7 +97,7 @@ class Referrals:
         parts = self.due.pop(day, [])
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
-    def grant(self, day: int, month: int, referees: IntArray, first_amount: IntArray, engine: Any) -> None:
+    def grant(self, day: int, month: int, referees: IntArray, first_amount: IntArray, engine: Points) -> None:
         """Rewards for referees whose first purchase today qualifies, and for their referrers."""
         self.born[month] += int(referees.size)
         rules = self.rules
@@ -98,7 +106,7 @@ class Referrals:
         if referees.size == 0:
             return
         cost = 0
-        engine._credit(referees, np.full(referees.size, rules.referee.points, dtype=np.int64), day)
+        engine.credit(referees, np.full(referees.size, rules.referee.points, dtype=np.int64), day)
         cost += rules.referee.credit * int(referees.size)
         if rules.referee.discount_rate is not None:
             rate = rules.referee.discount_rate
@@ -120,6 +128,6 @@ class Referrals:
             np.add.at(self.granted, referrers, 1)
         if referrers.size:
             unique, counts = np.unique(referrers, return_counts=True)
-            engine._credit(unique, counts * rules.referrer.points, day)
+            engine.credit(unique, counts * rules.referrer.points, day)
             cost += rules.referrer.credit * int(referrers.size)
         self.cost[month] += cost

@@ -407,7 +407,9 @@ def test_an_error_on_either_side_of_the_control_thread_is_raised_not_hung(
         run_replication(policy, small, 0)
     monkeypatch.setattr(ReplayEngine, "_process", real_process)
 
-    real_quantile = engine.gamma_quantile
+    from loyalsim.simulate import spending
+
+    real_quantile = spending.gamma_quantile
     drawn = [0]
 
     def failing_draws(shape, u):  # type: ignore[no-untyped-def]
@@ -416,7 +418,7 @@ def test_an_error_on_either_side_of_the_control_thread_is_raised_not_hung(
             raise ValueError("draw failed")
         return real_quantile(shape, u)
 
-    monkeypatch.setattr(engine, "gamma_quantile", failing_draws)
+    monkeypatch.setattr(spending, "gamma_quantile", failing_draws)
     with pytest.raises(ValueError, match="draw failed"):
         run_replication(policy, small, 0)
 
@@ -467,7 +469,7 @@ def test_a_members_purchases_of_one_day_are_credited_in_the_order_they_happen() 
     """Purchase numbers follow time; with immediate tiers the order decides which purchase is multiplied."""
     from loyalsim.compile.calendar import day_number
     from loyalsim.replay.engine import ReplayEngine
-    from loyalsim.simulate.engine import _day_transactions
+    from loyalsim.simulate.members import day_transactions as _day_transactions
     from tests.helpers import program
 
     policy = program({"type": "tiered", "points": {"name": "p", "value": 0.01, "rounding": "floor_amount"},

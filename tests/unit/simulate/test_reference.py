@@ -20,9 +20,9 @@ import yaml
 
 from loyalsim.compile import load_policy
 from loyalsim.compile.calendar import month_index
+from loyalsim.population.draw import draw_customers
 from loyalsim.population.scenario import load_scenario
 from loyalsim.simulate import run_replication, streams
-from loyalsim.simulate.engine import draw_customers
 from loyalsim.simulate.quantiles import gamma_quantile
 
 PROGRAM = """\

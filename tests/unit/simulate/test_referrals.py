@@ -17,7 +17,7 @@ class Ledger:
     def __init__(self) -> None:
         self.credited: list[dict[int, int]] = []
 
-    def _credit(self, who: Any, units: Any, day: int) -> None:
+    def credit(self, who: Any, units: Any, day: int) -> None:
         self.credited.append({w: u for w, u in zip(who.tolist(), units.tolist(), strict=True) if u})
 
 

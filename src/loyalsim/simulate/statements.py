@@ -1,0 +1,109 @@
+"""The program's month-end statements in the simulator: points, money ledgers, tiers and cohorts.
+
+Where: the simulate stage. The replay engine hands each month's rows to :meth:`Statements.collect`
+(its sink) when it closes the month; :meth:`Statements.fill` writes them into the program
+arm's month results once the run is over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from loyalsim.compile.exact import divide
+from loyalsim.compile.policy import Policy
+from loyalsim.ledger.lots import CohortTotals
+from loyalsim.replay.engine import MonthRows
+from loyalsim.simulate.cashback import CashbackLedger, DividendLedger
+from loyalsim.simulate.results import MonthResult
+from loyalsim.simulate.story import Story
+
+BoolArray = npt.NDArray[np.bool_]
+CohortRow = tuple[int, int, int, int, int]
+
+
+@dataclass
+class PointsMonth:
+    """One month's program figures from the replay engine and the money ledgers (points units, minor units)."""
+
+    issued: int
+    redeemed: int
+    expired: int
+    outstanding: int
+    cashback_accrued: int
+    dividend_accrued: int
+    cashback_paid: int = 0
+    cashback_expired: int = 0
+    cashback_payable: int = 0
+    dividend_paid: int = 0
+    dividend_payable: int = 0
+
+
+@dataclass
+class Statements:
+    """Month-end figures of the program arm, gathered as the replay engine closes each month."""
+
+    policy: Policy
+    member: BoolArray
+    cashback: CashbackLedger | None
+    dividends: DividendLedger | None
+    story: Story
+    # The program arm's customers alive at each month end, by month: drawn with the month's
+    # purchases when the arm goes a month at a time, else found by the month-end process.
+    alive: dict[int, BoolArray] = field(default_factory=dict)
+    cohorts: CohortTotals | None = None  # the engine's ledger totals (set once the engine exists)
+    months: dict[int, PointsMonth] = field(default_factory=dict)
+    tier_counts: dict[int, list[int]] = field(default_factory=dict)
+    # Cumulative points per earn cohort at each month end: (month, cohort, issued, redeemed, expired).
+    cohort_rows: list[CohortRow] = field(default_factory=list)
+
+    def collect(self, rows: MonthRows) -> None:
+        """The sink of the replay engine: a month's rows, closed."""
+        month = PointsMonth(int(rows.earned.sum()), int(rows.redeemed.sum()), int(rows.expired.sum()),
+                            int(rows.balance.sum()), int(rows.cashback.sum()), int(rows.dividend.sum()))
+        if self.cashback is not None:
+            month.cashback_paid, month.cashback_expired = self.cashback.month_end(rows.month, rows.customer,
+                                                                                  rows.cashback)
+            month.cashback_payable = self.cashback.payable()
+        if self.dividends is not None:
+            month.dividend_paid, month.dividend_payable = self.dividends.month_end(rows.month, month.dividend_accrued)
+        self.months[rows.month] = month
+        tiers = self.policy.tiers
+        if tiers is not None:  # active members by tier, alive as the month-end process found them
+            active = self.member[rows.customer] & self.alive[rows.month][rows.customer]
+            self.tier_counts[rows.month] = np.bincount(rows.tier[active], minlength=len(tiers.levels)).tolist()
+        totals = self.cohorts
+        assert totals is not None
+        self.cohort_rows.extend((rows.month, cohort, issued, totals.redeemed.get(cohort, 0),
+                                 totals.expired.get(cohort, 0)) for cohort, issued in sorted(totals.issued.items()))
+        self.story.statement(rows)
+
+    def fill(self, records: list[MonthResult], perk_cost: dict[int, int]) -> None:
+        """Write the statements into the program arm's ``records``, with the month's perk costs
+        (``perk_cost``: used on purchases, from the engine; tiers' yearly perks added here)."""
+        tiers = self.policy.tiers
+        level_perks = tiers.yearly_perk_costs() if tiers is not None else []
+        for record in records:
+            month = self.months.get(record.month)
+            if record.arm != "program" or month is None:
+                continue
+            record.points_issued, record.points_redeemed = month.issued, month.redeemed
+            record.points_expired, record.points_outstanding = month.expired, month.outstanding
+            record.cashback_accrued, record.dividend_accrued = month.cashback_accrued, month.dividend_accrued
+            if self.cashback is not None:
+                record.cashback_paid, record.cashback_expired = month.cashback_paid, month.cashback_expired
+                record.cashback_payable = month.cashback_payable
+            if self.dividends is not None:
+                record.dividend_paid, record.dividend_payable = month.dividend_paid, month.dividend_payable
+            record.tier_counts = self.tier_counts.get(record.month, [])
+            record.perk_cost += perk_cost.get(record.month, 0)
+            if level_perks and record.tier_counts:
+                record.perk_cost += twelfth(sum(count * cost for count, cost in
+                                                zip(record.tier_counts, level_perks, strict=True)))
+
+
+def twelfth(yearly: int) -> int:
+    """A month's accrual of a yearly cost in minor units: a twelfth, rounded half-even."""
+    return int(divide(np.array([yearly]), 12, "half_even")[0])
