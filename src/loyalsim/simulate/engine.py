@@ -139,7 +139,7 @@ class _Run:
                                            response["trial_conversion"], (renewal[:, 0], renewal[:, 1]))
         self.members = Members(member, self.memberships)
         rates = MemberRates.of(policy, customers.rate, member, response, self.members.enrolled,
-                               self.memberships is not None)
+                               self.memberships is not None, scenario.start)
         reduction = np.where(member, response["churn_reduction"], 0.0)
         self.arms = {"control": Arm.of(customers, np.zeros(n), scenario.days),
                      "program": Arm.of(customers, reduction, scenario.days)}

@@ -57,11 +57,12 @@ class MemberRates:
     reward: tuple[int, int] | None
     enrolled: Callable[[IntArray], BoolArray]
     fixed: Array | None  # the members' rates when they depend on enrolment alone
+    start: int  # the scenario's first day (absolute): the engine's days are absolute, the schedule's offsets
     points: Points | None = None  # set once the engine exists
 
     @classmethod
     def of(cls, policy: Policy, base: Array, member: BoolArray, response: dict[str, Array],
-           enrolled: Callable[[IntArray], BoolArray], paid_membership: bool) -> MemberRates:
+           enrolled: Callable[[IntArray], BoolArray], paid_membership: bool, start: int) -> MemberRates:
         lift = response["frequency_lift"]
         mechanic_lift = np.zeros(base.size)
         if policy.cashback is not None:
@@ -77,7 +78,7 @@ class MemberRates:
         # stateful): one lookup per purchase instead of five.
         fixed = base * (1 + np.where(member, lift + mechanic_lift, 0.0)) if not paid_membership and not stateful \
             else None
-        return cls(base, lift, mechanic_lift, goal_gradient, post_reward, reward, enrolled, fixed)
+        return cls(base, lift, mechanic_lift, goal_gradient, post_reward, reward, enrolled, fixed, start)
 
     @property
     def stateful(self) -> bool:
@@ -90,7 +91,7 @@ class MemberRates:
         return self.fixed is None
 
     def __call__(self, who: IntArray, day: int) -> Array:
-        """Purchases per day of ``who`` after ``day``'s purchases."""
+        """Purchases per day of ``who`` after the purchases of ``day`` (an offset from the start)."""
         if self.fixed is not None:
             lifted: Array = self.fixed[who]
             return lifted
@@ -105,7 +106,7 @@ class MemberRates:
                 progress, rewarded = (spare % reward[0]) / reward[0], spare >= reward[0]
             else:
                 progress, rewarded = np.minimum(spare / reward[0], 1.0), np.zeros(who.size, dtype=bool)
-            rewarded |= day - points.last_reward_day[who] <= POST_REWARD_DAYS
+            rewarded |= self.start + day - points.last_reward_day[who] <= POST_REWARD_DAYS
             factor = factor * (1 + self.goal_gradient[who] * progress) \
                 * (1 + np.where(rewarded, self.post_reward[who], 0.0))
         rate: Array = self.base[who] * factor
