@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from loyalsim.allocator import collector_paused
+from child import run_child
 from replay_data import write_program, write_transactions
 
 BIN = Path(sys.executable).parent
@@ -131,22 +131,6 @@ def baseline(program_rows: Path) -> tuple[dict[str, int], float, int]:
     return totals, time.perf_counter() - started, len(rows)
 
 
-def _run(command: list[str]) -> tuple[float, int, str]:
-    """Wall time, peak RSS (bytes) and stderr of a command run in a fresh child process."""
-    probe = (
-        "import resource, subprocess, sys, time, json\n"
-        f"cmd = {command!r}\n"
-        "t = time.perf_counter(); r = subprocess.run(cmd, capture_output=True, text=True); w = time.perf_counter() - t\n"
-        "print(json.dumps({'wall': w, 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,"
-        " 'code': r.returncode, 'err': r.stderr}))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    data = json.loads(out.stdout)
-    if data["code"] != 0:
-        raise RuntimeError(data["err"])
-    return data["wall"], data["rss"], data["err"]
-
-
 def _totals(path: Path, program: Path) -> dict[str, int]:
     result = subprocess.run([str(BIN / "loyalsim"), "earn", str(program), str(path), "--format", "json"],
                             capture_output=True, text=True, check=True)
@@ -166,8 +150,11 @@ def _totals_of_file(path: Path) -> dict[str, int]:
 def _baseline_on(path: Path, expected: dict[str, int], what: str) -> tuple[float, int]:
     """The baseline's wall time and rows on ``path``, after checking its totals against loyalsim's."""
     gc.collect()  # (the previous run's garbage: not the baseline's to collect)
-    with collector_paused():
+    gc.disable()  # as loyalsim earn pauses it for itself (loyalsim.tuning)
+    try:
         got, wall, rows = baseline(path)
+    finally:
+        gc.enable()
     if got != expected:
         raise RuntimeError(f"baseline and loyalsim disagree on {what}: {got} vs {expected}")
     return wall, rows
@@ -192,7 +179,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         first_started = time.perf_counter()
         sample_expected = _totals(sample, program)
         out["first_sample_run_s"] = round(time.perf_counter() - first_started, 2)
-        wall, rss, _ = _run([str(BIN / "loyalsim"), "earn", str(program), str(big), "--format", "parquet",
+        wall, rss, _ = run_child([str(BIN / "loyalsim"), "earn", str(program), str(big), "--format", "parquet",
                                "--out", str(folder / "out.parquet")])
         out.update(loyalsim_wall_s=round(wall, 2), loyalsim_peak_rss_gb=round(rss / 2**30, 2),
                    loyalsim_rows_per_s=round(rows / wall))

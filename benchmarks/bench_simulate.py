@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,8 @@ from typing import Any
 
 import numpy as np
 import simpy
+
+from child import run_child
 
 BIN = Path(sys.executable).parent
 
@@ -138,21 +139,6 @@ def naive(customers: int, days: int = 365, seed: int = 1, with_control: bool = F
     return time.perf_counter() - started, purchases[0]
 
 
-def _run(command: list[str]) -> tuple[float, int]:
-    probe = (
-        "import resource, subprocess, time, json\n"
-        f"cmd = {command!r}\n"
-        "t = time.perf_counter(); r = subprocess.run(cmd, capture_output=True, text=True); w = time.perf_counter() - t\n"
-        "print(json.dumps({'wall': w, 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,"
-        " 'code': r.returncode, 'err': r.stderr[-2000:]}))\n"
-    )
-    data = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                                     check=True).stdout)
-    if data["code"]:
-        raise RuntimeError(data["err"])
-    return data["wall"], data["rss"]
-
-
 def _engine_seconds(folder: Path, customers: int, horizon: str = "12 months") -> tuple[float, int]:
     from loyalsim.compile import load_policy
     from loyalsim.population.scenario import load_scenario
@@ -178,7 +164,7 @@ def _canonical(folder: Path, customers: int) -> tuple[float, int, int]:
     data["replications"] = 1
     data.pop("guardrails", None)
     (folder / "canonical.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    wall, rss = _run([str(BIN / "loyalsim"), "simulate", str(root / "programs" / "coffee-stars.yaml"),
+    wall, rss, _ = run_child([str(BIN / "loyalsim"), "simulate", str(root / "programs" / "coffee-stars.yaml"),
                       str(folder / "canonical.yaml"), "--out", str(folder / "canonical"), "--format", "json"])
     purchases = json.loads((folder / "canonical" / "summary.json").read_text())["control_arm"]["purchases"]["mean"]
     return wall, rss, int(purchases)
@@ -201,7 +187,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         naive_small, naive_purchases = naive(small)
         naive_both, _ = naive(small, with_control=True)
         (folder / "big.yaml").write_text(scenario(large))
-        wall, rss = _run([str(BIN / "loyalsim"), "simulate", str(folder / "bench-reference.yaml"),
+        wall, rss, _ = run_child([str(BIN / "loyalsim"), "simulate", str(folder / "bench-reference.yaml"),
                           str(folder / "big.yaml"), "--replications", "1", "--out", str(folder / "out")])
         ours_large, purchases_large = _engine_seconds(folder, large)
         canonical_wall, canonical_rss, canonical_purchases = _canonical(folder, 200_000 if quick else 1_000_000)

@@ -200,13 +200,11 @@ def earn(
     Columns: customer_id, date, amount; optional transaction_id, category, channel, kind
     (purchase/return), quantity. Exit code 1 when rows are rejected (with --on-error fail).
     """
-    from loyalsim.allocator import collector_paused, for_replay
+    from loyalsim import tuning
 
-    # Before numpy and pyarrow are imported (with the command's module): set after, the replay
-    # of 10M rows took 50-120 thousand page faults instead of 31-34 thousand (see one_arena),
-    # and numpy reads its huge-page setting as it is imported (see small_pages).
-    for_replay()
-    with collector_paused():
+    # Before numpy and pyarrow are imported (with the command's module): numpy reads its page
+    # setting as it is imported, and glibc's single arena must come before threads allocate.
+    with tuning.applied("replay"):
         from loyalsim.cli.earn_cmd import EarnOptions, run_earn
 
         options = EarnOptions(program, transactions, output_format.value, out, tuple(column or ()),
@@ -236,10 +234,9 @@ def simulate(
     """
     import json
 
-    from loyalsim.allocator import small_pages
+    from loyalsim import tuning
 
-    # Before numpy is imported; worker processes inherit the setting (see small_pages).
-    small_pages()
+    tuning.apply("simulate")  # before numpy is imported; worker processes inherit the page setting
     from loyalsim.cli.progress import run_replications
     from loyalsim.compile import load_policy
     from loyalsim.population.scenario import load_scenario
@@ -293,6 +290,9 @@ def compare(
     verbose: Verbose = False,
 ) -> None:
     """Compare two programs on the same customers and random numbers (paired B - A, with intervals)."""
+    from loyalsim import tuning
+
+    tuning.apply("simulate")  # before numpy is imported (see docs/architecture.md)
     import json
 
     from loyalsim.cli.progress import run_replications
@@ -369,6 +369,9 @@ def sweep(
     Each finished replication of each point is saved under OUT/.loyalsim-parts: the same command after a crash
     or Ctrl-C resumes where it stopped.
     """
+    from loyalsim import tuning
+
+    tuning.apply("simulate")  # before numpy is imported (see docs/architecture.md)
     from loyalsim.cli.sweep_cmd import run_sweep
 
     raise typer.Exit(run_sweep(program, scenario, list(set_ or []), replications, out, output_format.value,
@@ -392,6 +395,9 @@ def sensitivity(
     Every behavioural response per segment and every economic parameter, over the scenario's
     sensitivity.ranges or the documented default ranges (docs/check.md). Resumable like sweep.
     """
+    from loyalsim import tuning
+
+    tuning.apply("simulate")  # before numpy is imported (see docs/architecture.md)
     from loyalsim.cli.sensitivity_cmd import run_sensitivity
 
     raise typer.Exit(run_sensitivity(program, scenario, replications, out, output_format.value, workers, cluster,
@@ -414,6 +420,9 @@ def check(
     Exit code 0 when every guardrail passes, 1 when one fails or cannot be measured, 2 when a
     file cannot be read.
     """
+    from loyalsim import tuning
+
+    tuning.apply("simulate")  # before numpy is imported (see docs/architecture.md)
     from loyalsim.cli.check_cmd import check as run_check
     from loyalsim.report.issues import RENDERERS, render_text
 
@@ -438,6 +447,9 @@ def trace(
 
     Purchases with and without the program, points, tiers, monthly statements, dropout.
     """
+    from loyalsim import tuning
+
+    tuning.apply("simulate")  # before numpy is imported (see docs/architecture.md)
     import json
 
     from loyalsim.compile import load_policy

@@ -44,11 +44,6 @@ def _report_errors(errors: list[RowError], limit: int = 20) -> None:
 
 
 def run_earn(options: EarnOptions) -> int:
-    from loyalsim.allocator import for_replay
-
-    # Every thread of the command (reading, the replay's engines, the writer) then reuses the
-    # memory any of them freed, in small pages. (The CLI asks earlier still: see app.earn.)
-    for_replay()
     from loyalsim.compile import load_policy
     from loyalsim.compile.calendar import month_of
     from loyalsim.fileio import PendingFile, atomic_write_text, refuse_clashes

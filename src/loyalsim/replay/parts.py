@@ -16,18 +16,15 @@ customer, which would otherwise depend on how far another part had got.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
 
-from loyalsim.allocator import one_arena
 from loyalsim.compile.policy import Policy
 from loyalsim.ledger.lots import CohortTotals
 from loyalsim.replay.engine import IntArray, MonthRows, ReplayEngine, ReplayResult
@@ -58,7 +55,6 @@ def replay(policy: Policy, tx: Transactions, *, redeem: str = "program", parts: 
         return engine.finish()
     rows_before = np.concatenate(([0], np.cumsum(np.bincount(tx.customer, minlength=tx.customer_ids.shape[0]))))
     bounds = _bounds(rows_before, parts)
-    one_arena()
     kept: list[MonthRows] = []
     merger = _InOrder(len(bounds) - 1, sink if sink is not None else kept.append)
     last_day = int(tx.day[-1])
@@ -77,7 +73,7 @@ def replay(policy: Policy, tx: Transactions, *, redeem: str = "program", parts: 
         finally:
             merger.done(k)
 
-    with ThreadPoolExecutor(max_workers=len(bounds) - 1) as pool, _quick_switches():
+    with ThreadPoolExecutor(max_workers=len(bounds) - 1) as pool:
         futures = [pool.submit(one, k) for k in range(len(bounds) - 1)]
         try:
             wait(futures)
@@ -89,24 +85,6 @@ def replay(policy: Policy, tx: Transactions, *, redeem: str = "program", parts: 
     if first is not None:
         raise first
     return _joined(policy, tx, [f.result() for f in futures], _by_month(kept) if sink is None else [])
-
-
-# The interpreter's switch interval while engines run at once. Each engine alternates compiled
-# loops (no interpreter lock) with short stretches of Python; one coming back from a loop while
-# another runs Python waits for the lock up to the switch interval (5 ms by default). Measured
-# on 10M rows, two engines: 1.61-1.67 s at 5 ms, 1.48-1.53 s at 0.1 ms.
-SWITCH_INTERVAL = 0.0001
-
-
-@contextlib.contextmanager
-def _quick_switches() -> Iterator[None]:
-    """Run the block with the interpreter switching threads every SWITCH_INTERVAL (process-wide)."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, SWITCH_INTERVAL))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
 
 
 def _bounds(rows_before: IntArray, parts: int) -> IntArray:

@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from loyalsim import __version__
+from loyalsim import __version__, tuning
 from loyalsim.compile.policy import Policy
 from loyalsim.errors import UsageError, WorkersDiedError
 from loyalsim.population.scenario import Scenario
@@ -168,6 +168,7 @@ def _start_worker(parent: int) -> None:
     # Ctrl-C reaches the whole process group; the parent alone decides what to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent(parent)
+    tuning.for_worker()
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -329,8 +330,8 @@ def _connect(dask: Any, backend: Backend) -> tuple[Any, Any]:
         if backend.cluster == "local":
             # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also fixes glibc's mmap
             # threshold at 128 KiB: every temporary array of a replication is then mmap'd and unmapped,
-            # which measured 46% slower. A replication sets glibc's options itself (loyalsim.allocator);
-            # these keep the nanny's from applying before that, and with LOYALSIM_KEEP_MEMORY=0.
+            # which measured 46% slower. A worker sets glibc's options as it starts (loyalsim.tuning);
+            # these keep the nanny's from applying before that, and when LOYALSIM_TUNING leaves it out.
             config: Any = importlib.import_module("dask").config
             with config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(2**28),
                              "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(2**26),

@@ -28,7 +28,6 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
-from loyalsim.allocator import keep_freed_memory, small_pages
 from loyalsim.compile.calendar import last_of_month, month_end, month_of
 from loyalsim.compile.policy import Policy
 from loyalsim.population.draw import Customers, draw_customers, draw_population
@@ -74,8 +73,6 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     Event-driven: a customer is touched only on the days they buy or have a membership event
     (and at month ends in aggregate), so the cost grows with events, not with customers x days.
     """
-    keep_freed_memory()
-    small_pages()
     run = _Run(policy, scenario, index, watch)
     threaded = beside and run.customers.size >= THREADS_FROM and os.environ.get("LOYALSIM_THREADS") != "1"
     run.simulate(threaded)
