@@ -75,7 +75,7 @@ def _report(job: str, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def run(quick: bool = False) -> dict[str, Any]:
     rows, customers = (1_000_000, 100_000) if quick else (10_000_000, 1_000_000)
     simulated = 100_000 if quick else 1_000_000
-    rounds = 1 if quick else 3
+    rounds = 1 if quick else 5
     out: dict[str, Any] = {"rows": rows, "customers": customers, "simulated_customers": simulated, "rounds": rounds}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
