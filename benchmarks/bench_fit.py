@@ -35,13 +35,25 @@ def run(quick: bool = False) -> dict[str, Any]:
     distinct = np.unique(np.column_stack((x, t_x, T)), axis=0).shape[0]
     sub = 100_000 if not quick else 20_000
     started = time.perf_counter()
-    maximise("bgnbd", lambda p: float(np.sum(models.bgnbd_loglik(p, x[:sub], t_x[:sub], T[:sub]))),
-             [np.array([1.0, 1.0, 1.0, 1.0])])
+    maximise(
+        "bgnbd",
+        lambda p: float(np.sum(models.bgnbd_loglik(p, x[:sub], t_x[:sub], T[:sub]))),
+        [np.array([1.0, 1.0, 1.0, 1.0])],
+    )
     baseline = (time.perf_counter() - started) * customers / sub
-    print(f"BG/NBD on {customers:,} customers ({distinct:,} distinct summaries): {wall:.2f} s "
-          f"(target < 10 s: {'met' if wall < 10 else 'MISSED'})")
+    print(
+        f"BG/NBD on {customers:,} customers ({distinct:,} distinct summaries): {wall:.2f} s "
+        f"(target < 10 s: {'met' if wall < 10 else 'MISSED'})"
+    )
     print(f"  estimates {', '.join(f'{k}={v:.3f}' for k, v in fit.params.items())} (truth {TRUTH})")
     print(f"  without compression (measured on {sub:,}, scaled): {baseline:.1f} s -> {baseline / wall:.1f}x")
-    return {"customers": customers, "distinct_summaries": int(distinct), "wall_s": round(wall, 2),
-            "params": fit.params, "truth": TRUTH, "uncompressed_estimate_s": round(baseline, 1),
-            "speedup": round(baseline / wall, 1), "target_met": wall < 10}
+    return {
+        "customers": customers,
+        "distinct_summaries": int(distinct),
+        "wall_s": round(wall, 2),
+        "params": fit.params,
+        "truth": TRUTH,
+        "uncompressed_estimate_s": round(baseline, 1),
+        "speedup": round(baseline / wall, 1),
+        "target_met": wall < 10,
+    }

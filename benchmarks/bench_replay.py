@@ -42,8 +42,10 @@ def baseline(program_rows: Path) -> tuple[dict[str, int], float, int]:
     500 points are auto-redeemed at the end of each day the balance allows, FIFO."""
     started = time.perf_counter()
     with program_rows.open() as handle:
-        rows = [(r["customer_id"], dt.date.fromisoformat(r["date"]), round(float(r["amount"]) * 100))
-                for r in csv.DictReader(handle)]
+        rows = [
+            (r["customer_id"], dt.date.fromisoformat(r["date"]), round(float(r["amount"]) * 100))
+            for r in csv.DictReader(handle)
+        ]
     # loyalsim's documented order: by day; a customer's purchases of one day by amount.
     rows.sort(key=lambda r: (r[1], r[0], r[2]))
     spend: dict[str, int] = collections.defaultdict(int)
@@ -65,8 +67,17 @@ def baseline(program_rows: Path) -> tuple[dict[str, int], float, int]:
     def record_month(day: int) -> None:
         label = dt.date.fromordinal(day).strftime("%Y-%m")
         for customer in spend:
-            month_rows.append((customer, label, month_earned[customer], month_redeemed[customer],
-                               month_expired[customer], balance[customer], tier_of(customer)))
+            month_rows.append(
+                (
+                    customer,
+                    label,
+                    month_earned[customer],
+                    month_redeemed[customer],
+                    month_expired[customer],
+                    balance[customer],
+                    tier_of(customer),
+                )
+            )
         month_earned.clear()
         month_redeemed.clear()
         month_expired.clear()
@@ -132,10 +143,16 @@ def baseline(program_rows: Path) -> tuple[dict[str, int], float, int]:
 
 
 def _totals(path: Path, program: Path) -> dict[str, int]:
-    result = subprocess.run([str(BIN / "loyalsim"), "earn", str(program), str(path), "--format", "json"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [str(BIN / "loyalsim"), "earn", str(program), str(path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     totals = json.loads(result.stdout)["totals"]
-    return {key: int(totals[key]) for key in ("earned", "redeemed", "expired")} | {"outstanding": int(totals["balance"])}
+    return {key: int(totals[key]) for key in ("earned", "redeemed", "expired")} | {
+        "outstanding": int(totals["balance"])
+    }
 
 
 def _totals_of_file(path: Path) -> dict[str, int]:
@@ -143,7 +160,10 @@ def _totals_of_file(path: Path) -> dict[str, int]:
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
-    sums = {name: int(table.column(name).to_numpy().sum()) for name in ("earned", "redeemed", "expired", "balance")}
+    sums = {
+        name: int(table.column(name).to_numpy().sum())
+        for name in ("earned", "redeemed", "expired", "balance")
+    }
     return {key: sums[key] for key in ("earned", "redeemed", "expired")} | {"outstanding": sums["balance"]}
 
 
@@ -179,29 +199,57 @@ def run(quick: bool = False) -> dict[str, Any]:
         first_started = time.perf_counter()
         sample_expected = _totals(sample, program)
         out["first_sample_run_s"] = round(time.perf_counter() - first_started, 2)
-        wall, rss, _ = run_child([str(BIN / "loyalsim"), "earn", str(program), str(big), "--format", "parquet",
-                               "--out", str(folder / "out.parquet")])
-        out.update(loyalsim_wall_s=round(wall, 2), loyalsim_peak_rss_gb=round(rss / 2**30, 2),
-                   loyalsim_rows_per_s=round(rows / wall))
+        wall, rss, _ = run_child(
+            [
+                str(BIN / "loyalsim"),
+                "earn",
+                str(program),
+                str(big),
+                "--format",
+                "parquet",
+                "--out",
+                str(folder / "out.parquet"),
+            ]
+        )
+        out.update(
+            loyalsim_wall_s=round(wall, 2),
+            loyalsim_peak_rss_gb=round(rss / 2**30, 2),
+            loyalsim_rows_per_s=round(rows / wall),
+        )
         expected = _totals_of_file(folder / "out.totals.parquet")
         base_wall, base_rows = _baseline_on(big, expected, "the same file")
         sample_wall, sample_count = _baseline_on(sample, sample_expected, "the sample")
-        out.update(baseline_wall_s=round(base_wall, 2), baseline_rows_per_s=round(base_rows / base_wall),
-                   sample_baseline_wall_s=round(sample_wall, 2),
-                   sample_baseline_rows_per_s=round(sample_count / sample_wall), totals=expected)
+        out.update(
+            baseline_wall_s=round(base_wall, 2),
+            baseline_rows_per_s=round(base_rows / base_wall),
+            sample_baseline_wall_s=round(sample_wall, 2),
+            sample_baseline_rows_per_s=round(sample_count / sample_wall),
+            totals=expected,
+        )
     ratio = out["loyalsim_rows_per_s"] / out["baseline_rows_per_s"]
     sample_ratio = out["loyalsim_rows_per_s"] / out["sample_baseline_rows_per_s"]
     out["speedup_vs_baseline"] = round(ratio, 1)
     out["speedup_vs_sample_baseline"] = round(sample_ratio, 1)
-    out["targets"] = {"wall_under_10s": wall < 10 if rows == 10_000_000 else None,
-                      "peak_under_2gb": rss < 2 * 2**30, "speedup_30x": ratio >= 30}
-    print(f"loyalsim earn: {rows:,} rows, {customers:,} customers: {wall:.1f} s wall "
-          f"({out['loyalsim_rows_per_s']:,} rows/s), peak {rss / 2**30:.2f} GB")
-    print(f"baseline (pure Python, per row) on the same file: {base_rows:,} rows in {base_wall:.1f} s "
-          f"({out['baseline_rows_per_s']:,} rows/s); totals identical to loyalsim's")
-    print(f"baseline on a {sample_count:,}-row sample, for reference: {sample_wall:.2f} s "
-          f"({out['sample_baseline_rows_per_s']:,} rows/s; loyalsim {sample_ratio:.1f}x that rate)")
-    print(f"speed-up on the same file: {ratio:.1f}x rows per second   targets: < 10 s: "
-          f"{'met' if wall < 10 else 'MISSED'}; < 2 GB: {'met' if rss < 2 * 2**30 else 'MISSED'}; "
-          f">= 30x: {'met' if ratio >= 30 else 'MISSED'}")
+    out["targets"] = {
+        "wall_under_10s": wall < 10 if rows == 10_000_000 else None,
+        "peak_under_2gb": rss < 2 * 2**30,
+        "speedup_30x": ratio >= 30,
+    }
+    print(
+        f"loyalsim earn: {rows:,} rows, {customers:,} customers: {wall:.1f} s wall "
+        f"({out['loyalsim_rows_per_s']:,} rows/s), peak {rss / 2**30:.2f} GB"
+    )
+    print(
+        f"baseline (pure Python, per row) on the same file: {base_rows:,} rows in {base_wall:.1f} s "
+        f"({out['baseline_rows_per_s']:,} rows/s); totals identical to loyalsim's"
+    )
+    print(
+        f"baseline on a {sample_count:,}-row sample, for reference: {sample_wall:.2f} s "
+        f"({out['sample_baseline_rows_per_s']:,} rows/s; loyalsim {sample_ratio:.1f}x that rate)"
+    )
+    print(
+        f"speed-up on the same file: {ratio:.1f}x rows per second   targets: < 10 s: "
+        f"{'met' if wall < 10 else 'MISSED'}; < 2 GB: {'met' if rss < 2 * 2**30 else 'MISSED'}; "
+        f">= 30x: {'met' if ratio >= 30 else 'MISSED'}"
+    )
     return out

@@ -38,11 +38,21 @@ def _scenario(folder: Path, customers: int, replications: int) -> Path:
 
 
 def _simulate(scenario: Path, out: Path, *extra: str, env: dict[str, str] | None = None) -> float:
-    command = [str(BIN / "loyalsim"), "simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(scenario),
-               "--out", str(out), "--format", "json", *extra]
+    command = [
+        str(BIN / "loyalsim"),
+        "simulate",
+        str(ROOT / "programs" / "coffee-stars.yaml"),
+        str(scenario),
+        "--out",
+        str(out),
+        "--format",
+        "json",
+        *extra,
+    ]
     started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, check=False,
-                            env={**os.environ, **env} if env else None)
+    result = subprocess.run(
+        command, capture_output=True, text=True, check=False, env={**os.environ, **env} if env else None
+    )
     wall = time.perf_counter() - started
     if result.returncode:
         raise RuntimeError(result.stderr[-2000:])
@@ -61,19 +71,30 @@ def run(quick: bool = False) -> dict[str, Any]:
             "dask_local_2": _simulate(scenario, folder / "dask", "--cluster", "local", "--workers", "2"),
         }
         reference = (folder / "inline" / "monthly.csv").read_bytes()
-        identical = all((folder / name / "monthly.csv").read_bytes() == reference
-                        for name in ("threads", "workers", "dask"))
-    out: dict[str, Any] = {"customers": customers, "replications": replications, "months": 36,
-                           "identical_outputs": identical}
+        identical = all(
+            (folder / name / "monthly.csv").read_bytes() == reference
+            for name in ("threads", "workers", "dask")
+        )
+    out: dict[str, Any] = {
+        "customers": customers,
+        "replications": replications,
+        "months": 36,
+        "identical_outputs": identical,
+    }
     base = timings["in_process"]
     for name, wall in timings.items():
         out[f"{name}_s"] = round(wall, 1)
         out[f"{name}_speedup"] = round(base / wall, 2)
-        verdict = "" if name.startswith("in_process") else \
-            f" (target >= 1.7x: {'met' if base / wall >= 1.7 else 'MISSED'}; " \
+        verdict = (
+            ""
+            if name.startswith("in_process")
+            else f" (target >= 1.7x: {'met' if base / wall >= 1.7 else 'MISSED'}; "
             f"{timings['in_process_threads'] / wall:.2f}x the in-process run with its thread beside)"
-        print(f"{name:>18}: {wall:8.1f} s for {replications} replications of {customers:,} customers x 36 months "
-              f"-> {base / wall:.3f}x{verdict}")
+        )
+        print(
+            f"{name:>18}: {wall:8.1f} s for {replications} replications of {customers:,} customers x 36 months "
+            f"-> {base / wall:.3f}x{verdict}"
+        )
     print(f"outputs identical across backends: {identical}")
     if not identical:
         raise RuntimeError("backends disagree")

@@ -164,9 +164,21 @@ def _canonical(folder: Path, customers: int) -> tuple[float, int, int]:
     data["replications"] = 1
     data.pop("guardrails", None)
     (folder / "canonical.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    wall, rss, _ = run_child([str(BIN / "loyalsim"), "simulate", str(root / "programs" / "coffee-stars.yaml"),
-                      str(folder / "canonical.yaml"), "--out", str(folder / "canonical"), "--format", "json"])
-    purchases = json.loads((folder / "canonical" / "summary.json").read_text())["control_arm"]["purchases"]["mean"]
+    wall, rss, _ = run_child(
+        [
+            str(BIN / "loyalsim"),
+            "simulate",
+            str(root / "programs" / "coffee-stars.yaml"),
+            str(folder / "canonical.yaml"),
+            "--out",
+            str(folder / "canonical"),
+            "--format",
+            "json",
+        ]
+    )
+    purchases = json.loads((folder / "canonical" / "summary.json").read_text())["control_arm"]["purchases"][
+        "mean"
+    ]
     return wall, rss, int(purchases)
 
 
@@ -187,32 +199,68 @@ def run(quick: bool = False) -> dict[str, Any]:
         naive_small, naive_purchases = naive(small)
         naive_both, _ = naive(small, with_control=True)
         (folder / "big.yaml").write_text(scenario(large))
-        wall, rss, _ = run_child([str(BIN / "loyalsim"), "simulate", str(folder / "bench-reference.yaml"),
-                          str(folder / "big.yaml"), "--replications", "1", "--out", str(folder / "out")])
+        wall, rss, _ = run_child(
+            [
+                str(BIN / "loyalsim"),
+                "simulate",
+                str(folder / "bench-reference.yaml"),
+                str(folder / "big.yaml"),
+                "--replications",
+                "1",
+                "--out",
+                str(folder / "out"),
+            ]
+        )
         ours_large, purchases_large = _engine_seconds(folder, large)
-        canonical_wall, canonical_rss, canonical_purchases = _canonical(folder, 200_000 if quick else 1_000_000)
+        canonical_wall, canonical_rss, canonical_purchases = _canonical(
+            folder, 200_000 if quick else 1_000_000
+        )
     ratio = naive_small / ours_small
-    out.update(kernel_warm_up_s=round(warm_up, 2), naive_with_control_s=round(naive_both, 2),
-               speedup_same_work=round(naive_both / ours_small, 1))
-    out.update(small_customers=small, ours_small_s=round(ours_small, 2), naive_small_s=round(naive_small, 2),
-               purchases_small=purchases_small, naive_purchases=naive_purchases, speedup=round(ratio, 1),
-               large_customers=large, ours_large_s=round(ours_large, 2), purchases_large=purchases_large,
-               cli_large_wall_s=round(wall, 2), cli_large_peak_gb=round(rss / 2**30, 2),
-               canonical_customers=200_000 if quick else 1_000_000, canonical_36_months_cli_s=round(canonical_wall, 2),
-               canonical_peak_gb=round(canonical_rss / 2**30, 2), canonical_purchases=canonical_purchases)
-    print(f"{small:,} customers x 365 days: loyalsim {ours_small:.2f} s (both arms, median of 5), naive SimPy per customer "
-          f"{naive_small:.2f} s (program arm only) -> {ratio:.1f}x (target >= 20x: {'met' if ratio >= 20 else 'MISSED'})")
-    print(f"  purchases: loyalsim control arm {purchases_small:,}, naive {naive_purchases:,} "
-          f"(same model, independent draws)")
-    print(f"  the same work (naive with a no-program control process per customer too, one core): "
-          f"{naive_both:.2f} s -> {naive_both / ours_small:.1f}x; first replication in a process "
-          f"(loading or compiling the kernels) {warm_up:.2f} s at 1,000 customers, excluded above")
-    print(f"{large:,} customers x 365 days: {ours_large:.2f} s per replication in process "
-          f"(target < 5 s: {'met' if ours_large < 5 else 'MISSED'}); `loyalsim simulate` end to end {wall:.2f} s, "
-          f"peak {rss / 2**30:.2f} GB (target < 1.5 GB: {'met' if rss < 1.5 * 2**30 else 'MISSED'})")
-    print(f"{out['canonical_customers']:,} customers x 36 months, coffee-stars on coffee-baseline's segment: "
-          f"`loyalsim simulate` end to end {canonical_wall:.2f} s, peak {canonical_rss / 2**30:.2f} GB, "
-          f"{canonical_purchases:,} purchases per arm")
+    out.update(
+        kernel_warm_up_s=round(warm_up, 2),
+        naive_with_control_s=round(naive_both, 2),
+        speedup_same_work=round(naive_both / ours_small, 1),
+    )
+    out.update(
+        small_customers=small,
+        ours_small_s=round(ours_small, 2),
+        naive_small_s=round(naive_small, 2),
+        purchases_small=purchases_small,
+        naive_purchases=naive_purchases,
+        speedup=round(ratio, 1),
+        large_customers=large,
+        ours_large_s=round(ours_large, 2),
+        purchases_large=purchases_large,
+        cli_large_wall_s=round(wall, 2),
+        cli_large_peak_gb=round(rss / 2**30, 2),
+        canonical_customers=200_000 if quick else 1_000_000,
+        canonical_36_months_cli_s=round(canonical_wall, 2),
+        canonical_peak_gb=round(canonical_rss / 2**30, 2),
+        canonical_purchases=canonical_purchases,
+    )
+    print(
+        f"{small:,} customers x 365 days: loyalsim {ours_small:.2f} s (both arms, median of 5), naive SimPy per customer "
+        f"{naive_small:.2f} s (program arm only) -> {ratio:.1f}x (target >= 20x: {'met' if ratio >= 20 else 'MISSED'})"
+    )
+    print(
+        f"  purchases: loyalsim control arm {purchases_small:,}, naive {naive_purchases:,} "
+        f"(same model, independent draws)"
+    )
+    print(
+        f"  the same work (naive with a no-program control process per customer too, one core): "
+        f"{naive_both:.2f} s -> {naive_both / ours_small:.1f}x; first replication in a process "
+        f"(loading or compiling the kernels) {warm_up:.2f} s at 1,000 customers, excluded above"
+    )
+    print(
+        f"{large:,} customers x 365 days: {ours_large:.2f} s per replication in process "
+        f"(target < 5 s: {'met' if ours_large < 5 else 'MISSED'}); `loyalsim simulate` end to end {wall:.2f} s, "
+        f"peak {rss / 2**30:.2f} GB (target < 1.5 GB: {'met' if rss < 1.5 * 2**30 else 'MISSED'})"
+    )
+    print(
+        f"{out['canonical_customers']:,} customers x 36 months, coffee-stars on coffee-baseline's segment: "
+        f"`loyalsim simulate` end to end {canonical_wall:.2f} s, peak {canonical_rss / 2**30:.2f} GB, "
+        f"{canonical_purchases:,} purchases per arm"
+    )
     if not math.isfinite(ratio):
         raise RuntimeError("no timing")
     return out

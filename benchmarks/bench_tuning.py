@@ -27,11 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _simulation_scenario(folder: Path, customers: int) -> Path:
     text = (ROOT / "scenarios" / "coffee-baseline.yaml").read_text()
-    text = text[:text.index("guardrails:")]  # (a forecast's assertions: not for a 12-month run)
-    text = (text.replace("initial: 20000", f"initial: {customers}").replace("arrivals_per_month: 800",
-                                                                              "arrivals_per_month: 0")
-            .replace("horizon: 36 months", "horizon: 12 months")
-            .replace("../programs/", f"{ROOT / 'programs'}/"))
+    text = text[: text.index("guardrails:")]  # (a forecast's assertions: not for a 12-month run)
+    text = (
+        text.replace("initial: 20000", f"initial: {customers}")
+        .replace("arrivals_per_month: 800", "arrivals_per_month: 0")
+        .replace("horizon: 36 months", "horizon: 12 months")
+        .replace("../programs/", f"{ROOT / 'programs'}/")
+    )
     path = folder / "tuning-scenario.yaml"
     path.write_text(text)
     return path
@@ -46,13 +48,19 @@ def _measure(command: list[str], variants: list[str], rounds: int) -> dict[str, 
     walls: dict[str, list[float]] = {v: [] for v in variants}
     peaks: dict[str, list[float]] = {v: [] for v in variants}
     for number in range(rounds):
-        order = variants[number % len(variants):] + variants[:number % len(variants)]
+        order = variants[number % len(variants) :] + variants[: number % len(variants)]
         for variant in order:
             wall, rss, _ = run_child(command, env={"LOYALSIM_TUNING": variant})
             walls[variant].append(wall)
             peaks[variant].append(rss / 2**30)
-    return {v: {"wall_s": round(statistics.median(walls[v]), 3), "peak_gb": round(statistics.median(peaks[v]), 3),
-                "walls": [round(w, 2) for w in walls[v]]} for v in variants}
+    return {
+        v: {
+            "wall_s": round(statistics.median(walls[v]), 3),
+            "peak_gb": round(statistics.median(peaks[v]), 3),
+            "walls": [round(w, 2) for w in walls[v]],
+        }
+        for v in variants
+    }
 
 
 def _report(job: str, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -63,12 +71,18 @@ def _report(job: str, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
             continue
         time_ratio = got["wall_s"] / base["wall_s"]
         memory_ratio = got["peak_gb"] / base["peak_gb"]
-        gains[variant] = {"time_without_over_with": round(time_ratio, 3),
-                          "peak_without_over_with": round(memory_ratio, 3)}
+        gains[variant] = {
+            "time_without_over_with": round(time_ratio, 3),
+            "peak_without_over_with": round(memory_ratio, 3),
+        }
         label = "every setting off" if variant == "none" else f"without {variant[1:]}"
-        print(f"{job:8} {label:26} {got['wall_s']:6.2f} s ({time_ratio:5.3f}x of all: {got['walls']}), "
-              f"peak {got['peak_gb']:.2f} GB ({memory_ratio:5.3f}x)")
-    print(f"{job:8} {'every setting on':26} {base['wall_s']:6.2f} s ({base['walls']}), peak {base['peak_gb']:.2f} GB")
+        print(
+            f"{job:8} {label:26} {got['wall_s']:6.2f} s ({time_ratio:5.3f}x of all: {got['walls']}), "
+            f"peak {got['peak_gb']:.2f} GB ({memory_ratio:5.3f}x)"
+        )
+    print(
+        f"{job:8} {'every setting on':26} {base['wall_s']:6.2f} s ({base['walls']}), peak {base['peak_gb']:.2f} GB"
+    )
     return {"figures": figures, "gains": gains}
 
 
@@ -76,18 +90,38 @@ def run(quick: bool = False) -> dict[str, Any]:
     rows, customers = (1_000_000, 100_000) if quick else (10_000_000, 1_000_000)
     simulated = 100_000 if quick else 1_000_000
     rounds = 1 if quick else 5
-    out: dict[str, Any] = {"rows": rows, "customers": customers, "simulated_customers": simulated, "rounds": rounds}
+    out: dict[str, Any] = {
+        "rows": rows,
+        "customers": customers,
+        "simulated_customers": simulated,
+        "rounds": rounds,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         program = write_program(folder)
         big = folder / "big.csv"
         write_transactions(big, rows, customers, seed=1)
         os.sync()
-        earn = [str(BIN / "loyalsim"), "earn", str(program), str(big), "--format", "parquet",
-                "--out", str(folder / "out.parquet")]
-        simulate = [str(BIN / "loyalsim"), "simulate", str(ROOT / "programs" / "coffee-stars.yaml"),
-                    str(_simulation_scenario(folder, simulated)), "--replications", "1", "--out",
-                    str(folder / "simulation")]
+        earn = [
+            str(BIN / "loyalsim"),
+            "earn",
+            str(program),
+            str(big),
+            "--format",
+            "parquet",
+            "--out",
+            str(folder / "out.parquet"),
+        ]
+        simulate = [
+            str(BIN / "loyalsim"),
+            "simulate",
+            str(ROOT / "programs" / "coffee-stars.yaml"),
+            str(_simulation_scenario(folder, simulated)),
+            "--replications",
+            "1",
+            "--out",
+            str(folder / "simulation"),
+        ]
         run_child(earn)  # the kernels load (or compile, after an install) once: not timed
         run_child(simulate)
         out["replay"] = _report("earn", _measure(earn, _variants("replay"), rounds))

@@ -58,7 +58,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         out["loyalsim_many_files_s"] = _time([loyalsim, "validate", tmp], max(1, repeat // 2))
         if checker:
             out["check_jsonschema_one_file_s"] = _time([checker, "--schemafile", schema, one], repeat)
-            out["check_jsonschema_many_files_s"] = _time([checker, "--schemafile", schema, *files], max(1, repeat // 2))
+            out["check_jsonschema_many_files_s"] = _time(
+                [checker, "--schemafile", schema, *files], max(1, repeat // 2)
+            )
     print(f"{'case':<28}{'loyalsim':>12}{'check-jsonschema':>18}{'ratio':>9}   target")
     for case, target in (("one_file", 0.3), ("many_files", 3.0 * count / 1000)):
         mine = out[f"loyalsim_{case}_s"]
@@ -66,7 +68,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         ratio = f"{theirs / mine:.2f}x" if theirs else "n/a"
         label = "1 file" if case == "one_file" else f"{count} files"
         verdict = "met" if mine < target else "MISSED"
-        print(f"{label:<28}{mine:>11.3f}s{(f'{theirs:.3f}s' if theirs else 'n/a'):>18}{ratio:>9}   < {target:g} s: {verdict}")
+        print(
+            f"{label:<28}{mine:>11.3f}s{(f'{theirs:.3f}s' if theirs else 'n/a'):>18}{ratio:>9}   < {target:g} s: {verdict}"
+        )
         out[f"{case}_speedup_vs_check_jsonschema"] = round(theirs / mine, 2) if theirs else None
         out[f"{case}_target_met"] = mine < target
     print("(ratio = check-jsonschema time / loyalsim time; above 1 means loyalsim is faster)")

@@ -18,8 +18,13 @@ def run_child(command: list[str], env: dict[str, str] | None = None) -> tuple[fl
         "print(json.dumps({'wall': w, 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,"
         " 'code': r.returncode, 'err': r.stderr[-4000:]}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                          env={**os.environ, **(env or {})})
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
     data = json.loads(done.stdout)
     if data["code"] != 0:
         raise RuntimeError(data["err"])

@@ -51,6 +51,9 @@ def write_transactions(path: Path, rows: int, customers: int, seed: int = 1) -> 
             cents = np.maximum(1, np.rint(rng.gamma(2.0, 25.0, size) * 100)).astype(np.int64)
             ids = np.char.add("c", np.char.zfill(customer.astype(str), 7))
             dates = (start + day).astype(str)
-            amounts = np.char.add(np.char.add((cents // 100).astype(str), "."),
-                                  np.char.zfill((cents % 100).astype(str), 2))
-            writer.write_table(pa.table({"customer_id": ids, "date": dates, "amount": amounts}, schema=schema))
+            amounts = np.char.add(
+                np.char.add((cents // 100).astype(str), "."), np.char.zfill((cents % 100).astype(str), 2)
+            )
+            writer.write_table(
+                pa.table({"customer_id": ids, "date": dates, "amount": amounts}, schema=schema)
+            )

@@ -15,7 +15,14 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_validate", "bench_replay", "bench_fit", "bench_simulate", "bench_scaleout", "bench_tuning"]
+BENCHMARKS = [
+    "bench_validate",
+    "bench_replay",
+    "bench_fit",
+    "bench_simulate",
+    "bench_scaleout",
+    "bench_tuning",
+]
 
 
 def main() -> int:

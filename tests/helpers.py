@@ -17,7 +17,12 @@ from loyalsim.transactions.reader import Transactions, sort_transactions
 
 def program(body: dict[str, Any], currency: str = "USD") -> Policy:
     """Compile a program given its body (type and mechanics); header fields are filled in."""
-    document = {"apiVersion": "loyalsim/v1", "kind": "Program", "metadata": {"name": "t", "currency": currency}, **body}
+    document = {
+        "apiVersion": "loyalsim/v1",
+        "kind": "Program",
+        "metadata": {"name": "t", "currency": currency},
+        **body,
+    }
     loaded = load_text(json.dumps(document), "test.yaml")
     assert loaded.document is not None, loaded.issues
     return compile_document(loaded.document)
@@ -36,8 +41,9 @@ def transactions(rows: list[tuple[Any, ...]], minor_units: int = 2) -> Transacti
         table = np.array(sorted({str(v) for v in values if v}), dtype=object)
         if not table.size:
             return None, np.zeros(0, dtype=object)
-        return np.array([int(np.searchsorted(table.astype(str), str(v))) if v else -1 for v in values],
-                        dtype=np.int64), table
+        return np.array(
+            [int(np.searchsorted(table.astype(str), str(v))) if v else -1 for v in values], dtype=np.int64
+        ), table
 
     tid, tids = coded(column(4, ""))
     category, categories = coded(column(5, ""))
@@ -49,9 +55,16 @@ def transactions(rows: list[tuple[Any, ...]], minor_units: int = 2) -> Transacti
         second=np.zeros(n, dtype=np.int64),
         amount=np.array([round(abs(float(r[2])) * 10**minor_units) for r in rows], dtype=np.int64),
         is_return=np.array([len(r) > 3 and r[3] == "return" for r in rows], dtype=bool),
-        transaction_id=tid, category=category, channel=channel,
-        quantity=np.ones(n, dtype=np.int64), row=np.arange(n, dtype=np.int64) + 2, file="mem.csv", rejected=[],
-        transaction_ids=tids, categories=categories, channels=channels,
+        transaction_id=tid,
+        category=category,
+        channel=channel,
+        quantity=np.ones(n, dtype=np.int64),
+        row=np.arange(n, dtype=np.int64) + 2,
+        file="mem.csv",
+        rejected=[],
+        transaction_ids=tids,
+        categories=categories,
+        channels=channels,
     )
     return sort_transactions(tx)
 
@@ -74,15 +87,28 @@ def monthly(result: ReplayResult, customer: str) -> list[dict[str, Any]]:
         hit = np.flatnonzero(rows.customer == index)
         if hit.size:
             i = int(hit[0])
-            out.append({"month": month_label(rows.month), "earned": int(rows.earned[i]) // scale,
-                        "redeemed": int(rows.redeemed[i]) // scale, "expired": int(rows.expired[i]) // scale,
-                        "balance": int(rows.balance[i]) // scale,
-                        "tier": result.policy.tier_name(int(rows.tier[i])) if result.policy.tiers else None})
+            out.append(
+                {
+                    "month": month_label(rows.month),
+                    "earned": int(rows.earned[i]) // scale,
+                    "redeemed": int(rows.redeemed[i]) // scale,
+                    "expired": int(rows.expired[i]) // scale,
+                    "balance": int(rows.balance[i]) // scale,
+                    "tier": result.policy.tier_name(int(rows.tier[i])) if result.policy.tiers else None,
+                }
+            )
     return out
 
 
-def small_scenario(folder: Any, *, initial: int = 2000, arrivals: int = 50, horizon: str = "6 months",
-                   guardrails: list[dict[str, Any]] | None = None, replications: int | None = None) -> Any:
+def small_scenario(
+    folder: Any,
+    *,
+    initial: int = 2000,
+    arrivals: int = 50,
+    horizon: str = "6 months",
+    guardrails: list[dict[str, Any]] | None = None,
+    replications: int | None = None,
+) -> Any:
     """The canonical coffee scenario, shrunk for tests, written to ``folder/s.yaml``; returns its path."""
     import yaml
 

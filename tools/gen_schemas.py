@@ -92,40 +92,69 @@ RATE = {"type": "number", "minimum": 0, "x-hint": "a fraction: 0.05 means 5%"}
 def common_defs() -> Schema:
     return {
         "id": prop(
-            {"type": "string", "pattern": ID_PATTERN, "x-hint": "lower-case letters, digits, '-' or '_', starting with a letter"},
+            {
+                "type": "string",
+                "pattern": ID_PATTERN,
+                "x-hint": "lower-case letters, digits, '-' or '_', starting with a letter",
+            },
             "An identifier other parts of the program refer to: lower-case letters, digits, '-' and '_', starting with a letter.",
             examples=["gold", "base-earn"],
         ),
         "money": prop(
-            {"type": "number", "minimum": 0,
-             "x-hint": "an amount in the program's currency, e.g. 14.99, with no more decimals than the currency "
-                       "has (USD 2, JPY 0, KWD 3)"},
+            {
+                "type": "number",
+                "minimum": 0,
+                "x-hint": "an amount in the program's currency, e.g. 14.99, with no more decimals than the currency "
+                "has (USD 2, JPY 0, KWD 3)",
+            },
             "An amount of money in the program's currency, written as a decimal (14.99). "
             "loyalsim reads it exactly as written; it never rounds it through binary floating point.",
             examples=[2.0, 14.99],
         ),
         "duration": prop(
-            {"type": "string", "pattern": DURATION_PATTERN, "x-hint": "a duration such as '30 days', '6 months', '1 year' or ISO 8601 'P6M'"},
+            {
+                "type": "string",
+                "pattern": DURATION_PATTERN,
+                "x-hint": "a duration such as '30 days', '6 months', '1 year' or ISO 8601 'P6M'",
+            },
             "A length of time: '30 days', '6 weeks', '6 months', '1 year', or ISO 8601 such as 'P6M' or 'P1Y'.",
             examples=["6 months", "30 days", "P1Y"],
         ),
         "date": prop(
-            {"type": "string", "pattern": DATE_PATTERN, "format": "date", "x-hint": "an ISO date such as '2027-03-01' (quote it or not; loyalsim keeps dates as text)"},
+            {
+                "type": "string",
+                "pattern": DATE_PATTERN,
+                "format": "date",
+                "x-hint": "an ISO date such as '2027-03-01' (quote it or not; loyalsim keeps dates as text)",
+            },
             "A calendar date, ISO 8601 (YYYY-MM-DD).",
             examples=["2027-03-01"],
         ),
         "conditions": prop(
             obj(
                 {
-                    "category": prop(array({"type": "string", "minLength": 1}, minItems=1, uniqueItems=True),
-                                     "The purchase qualifies only if its category is one of these.", examples=[["own_brand"]]),
-                    "exclude_category": prop(array({"type": "string", "minLength": 1}, minItems=1, uniqueItems=True),
-                                             "The purchase does not qualify if its category is one of these.", examples=[["gift_cards", "tobacco"]]),
-                    "channel": prop(array({"type": "string", "minLength": 1}, minItems=1, uniqueItems=True),
-                                    "The purchase qualifies only through one of these channels.", examples=[["app", "online"]]),
-                    "min_spend": prop(ref("money"), "The purchase qualifies only from this amount upward (inclusive)."),
-                    "tiers": prop(array(ref("id"), minItems=1, uniqueItems=True),
-                                  "The member qualifies only while in one of these tiers (ids from tiers.levels)."),
+                    "category": prop(
+                        array({"type": "string", "minLength": 1}, minItems=1, uniqueItems=True),
+                        "The purchase qualifies only if its category is one of these.",
+                        examples=[["own_brand"]],
+                    ),
+                    "exclude_category": prop(
+                        array({"type": "string", "minLength": 1}, minItems=1, uniqueItems=True),
+                        "The purchase does not qualify if its category is one of these.",
+                        examples=[["gift_cards", "tobacco"]],
+                    ),
+                    "channel": prop(
+                        array({"type": "string", "minLength": 1}, minItems=1, uniqueItems=True),
+                        "The purchase qualifies only through one of these channels.",
+                        examples=[["app", "online"]],
+                    ),
+                    "min_spend": prop(
+                        ref("money"), "The purchase qualifies only from this amount upward (inclusive)."
+                    ),
+                    "tiers": prop(
+                        array(ref("id"), minItems=1, uniqueItems=True),
+                        "The member qualifies only while in one of these tiers (ids from tiers.levels).",
+                    ),
                 }
             ),
             "Conditions a purchase (and its member) must meet for the rule to apply. All given conditions must hold.",
@@ -135,7 +164,10 @@ def common_defs() -> Schema:
                 {
                     "count": prop(COUNT, "How many times at most."),
                     "per": prop(
-                        {"anyOf": [ref("duration"), {"const": "lifetime"}], "x-hint": "a duration such as '1 month', or 'lifetime'"},
+                        {
+                            "anyOf": [ref("duration"), {"const": "lifetime"}],
+                            "x-hint": "a duration such as '1 month', or 'lifetime'",
+                        },
                         "The window the count applies to: a duration ('1 month') or 'lifetime'.",
                         examples=["1 month", "lifetime"],
                     ),
@@ -149,7 +181,10 @@ def common_defs() -> Schema:
                 {
                     "points": prop(COUNT, "Points granted."),
                     "credit": prop(ref("money"), "Store credit granted, in the program's currency."),
-                    "discount_rate": prop({"type": "number", "exclusiveMinimum": 0, "maximum": 1}, "A one-off discount on the qualifying purchase (0.2 = 20%)."),
+                    "discount_rate": prop(
+                        {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                        "A one-off discount on the qualifying purchase (0.2 = 20%).",
+                    ),
                 }
             ),
             "What someone receives: points, store credit or a one-off discount (any combination).",
@@ -177,7 +212,10 @@ def program_schema() -> Schema:
                     obj(
                         {
                             "points": prop(COUNT, "Most points in one period."),
-                            "period": prop(enum("day", "week", "month", "quarter", "year"), "The calendar period the cap resets on."),
+                            "period": prop(
+                                enum("day", "week", "month", "quarter", "year"),
+                                "The calendar period the cap resets on.",
+                            ),
                         },
                         ["points", "period"],
                     ),
@@ -197,8 +235,10 @@ def program_schema() -> Schema:
     )
     earn_common = {
         "id": prop(ref("id"), "The rule's identifier (campaigns refer to it)."),
-        "kind": prop(enum("spend", "visit", "item", "action"),
-                     "What earns: spend (per amount), visit (per transaction), item (per item bought) or action (a member event such as a birthday)."),
+        "kind": prop(
+            enum("spend", "visit", "item", "action"),
+            "What earns: spend (per amount), visit (per transaction), item (per item bought) or action (a member event such as a birthday).",
+        ),
         "description": prop({"type": "string"}, "Plain-words description shown by `loyalsim explain`."),
         "when": ref("conditions"),
         "cap": ref("cap"),
@@ -211,11 +251,20 @@ def program_schema() -> Schema:
             {
                 "spend": (
                     {
-                        "rate": prop(NONNEG, "Points per currency unit spent (1 = one point per dollar).", examples=[1, 2]),
-                        "bands": prop(array(band, minItems=1), "Rates by band of the transaction amount, e.g. 1 per $ between 50 and 100, 2 per $ above 100.",
-                                      examples=[[{"from": 50, "to": 100, "rate": 1}, {"from": 100, "rate": 2}]]),
-                        "banding": prop(enum("marginal", "whole"),
-                                        "marginal (default): each band's rate applies to the part of the amount inside it. whole: the whole amount earns the rate of the band it falls in."),
+                        "rate": prop(
+                            NONNEG,
+                            "Points per currency unit spent (1 = one point per dollar).",
+                            examples=[1, 2],
+                        ),
+                        "bands": prop(
+                            array(band, minItems=1),
+                            "Rates by band of the transaction amount, e.g. 1 per $ between 50 and 100, 2 per $ above 100.",
+                            examples=[[{"from": 50, "to": 100, "rate": 1}, {"from": 100, "rate": 2}]],
+                        ),
+                        "banding": prop(
+                            enum("marginal", "whole"),
+                            "marginal (default): each band's rate applies to the part of the amount inside it. whole: the whole amount earns the rate of the band it falls in.",
+                        ),
                         "rounding": ref("rounding"),
                     },
                     [],
@@ -224,8 +273,17 @@ def program_schema() -> Schema:
                 "item": ({"points": prop(COUNT, "Points per qualifying item (quantity).")}, ["points"]),
                 "action": (
                     {
-                        "action": prop(enum("sign_up", "birthday", "membership_anniversary", "profile_complete", "app_download", "survey"),
-                                       "The member event that earns."),
+                        "action": prop(
+                            enum(
+                                "sign_up",
+                                "birthday",
+                                "membership_anniversary",
+                                "profile_complete",
+                                "app_download",
+                                "survey",
+                            ),
+                            "The member event that earns.",
+                        ),
                         "points": prop(COUNT, "Points for the event."),
                         "limit": ref("limit"),
                     },
@@ -234,25 +292,68 @@ def program_schema() -> Schema:
             },
         ),
         defaultSnippets=[
-            {"label": "spend rule", "body": {"id": "${1:base}", "kind": "spend", "rate": "^${2:1}", "rounding": "${3:floor_amount}"}},
-            {"label": "banded spend rule", "body": {"id": "${1:bands}", "kind": "spend", "bands": [{"from": 50, "to": 100, "rate": 1}, {"from": 100, "rate": 2}], "rounding": "floor_amount"}},
-            {"label": "birthday bonus", "body": {"id": "birthday", "kind": "action", "action": "birthday", "points": "^${1:100}", "limit": {"count": 1, "per": "1 year"}}},
+            {
+                "label": "spend rule",
+                "body": {
+                    "id": "${1:base}",
+                    "kind": "spend",
+                    "rate": "^${2:1}",
+                    "rounding": "${3:floor_amount}",
+                },
+            },
+            {
+                "label": "banded spend rule",
+                "body": {
+                    "id": "${1:bands}",
+                    "kind": "spend",
+                    "bands": [{"from": 50, "to": 100, "rate": 1}, {"from": 100, "rate": 2}],
+                    "rounding": "floor_amount",
+                },
+            },
+            {
+                "label": "birthday bonus",
+                "body": {
+                    "id": "birthday",
+                    "kind": "action",
+                    "action": "birthday",
+                    "points": "^${1:100}",
+                    "limit": {"count": 1, "per": "1 year"},
+                },
+            },
         ],
     )
     level = obj(
         {
             "id": prop(ref("id"), "The level's identifier."),
             "name": prop({"type": "string"}, "Display name."),
-            "threshold": prop(NONNEG, "Qualification metric needed within the window to reach this level. The first level is usually 0."),
+            "threshold": prop(
+                NONNEG,
+                "Qualification metric needed within the window to reach this level. The first level is usually 0.",
+            ),
             "benefits": prop(
                 obj(
                     {
-                        "earn_multiplier": prop(POSITIVE, "Multiplier on points from spend rules (1.2 earns 20% more).", examples=[1.2]),
+                        "earn_multiplier": prop(
+                            POSITIVE,
+                            "Multiplier on points from spend rules (1.2 earns 20% more).",
+                            examples=[1.2],
+                        ),
                         "bonus_points": prop(COUNT, "Points granted once on reaching the level."),
-                        "perks": prop(array(obj({
-                            "name": prop({"type": "string", "minLength": 1}, "What the perk is."),
-                            "value": prop(ref("money"), "Cost to the company per member per year, for the forecast."),
-                        }, ["name"])), "Non-points perks (free shipping, birthday gift) with their yearly cost per member."),
+                        "perks": prop(
+                            array(
+                                obj(
+                                    {
+                                        "name": prop({"type": "string", "minLength": 1}, "What the perk is."),
+                                        "value": prop(
+                                            ref("money"),
+                                            "Cost to the company per member per year, for the forecast.",
+                                        ),
+                                    },
+                                    ["name"],
+                                )
+                            ),
+                            "Non-points perks (free shipping, birthday gift) with their yearly cost per member.",
+                        ),
                     }
                 ),
                 "What members of this level receive.",
@@ -266,8 +367,10 @@ def program_schema() -> Schema:
             "window": prop(
                 obj(
                     {
-                        "kind": prop(enum("calendar_year", "rolling", "anniversary", "lifetime"),
-                                     "calendar_year: counts reset each 1 January; rolling: the last `length`; anniversary: each year from enrolment; lifetime: never reset."),
+                        "kind": prop(
+                            enum("calendar_year", "rolling", "anniversary", "lifetime"),
+                            "calendar_year: counts reset each 1 January; rolling: the last `length`; anniversary: each year from enrolment; lifetime: never reset.",
+                        ),
                         "length": prop(ref("duration"), "Length of a rolling window."),
                     },
                     ["kind"],
@@ -275,13 +378,18 @@ def program_schema() -> Schema:
                 ),
                 "The period over which the metric is counted.",
             ),
-            "evaluation": prop(enum("immediate", "monthly"), "When upgrades take effect: immediate (on the qualifying transaction) or at month end."),
+            "evaluation": prop(
+                enum("immediate", "monthly"),
+                "When upgrades take effect: immediate (on the qualifying transaction) or at month end.",
+            ),
             "levels": prop(array(level, minItems=1), "The levels, lowest first."),
             "downgrade": prop(
                 obj(
                     {
-                        "policy": prop(enum("reset", "one_level", "none"),
-                                       "At the end of a window a member who has not requalified drops to the level they qualify for (reset), one level down (one_level), or keeps their level (none)."),
+                        "policy": prop(
+                            enum("reset", "one_level", "none"),
+                            "At the end of a window a member who has not requalified drops to the level they qualify for (reset), one level down (one_level), or keeps their level (none).",
+                        ),
                         "grace": prop(ref("duration"), "Extra time before a downgrade takes effect."),
                     },
                     ["policy"],
@@ -295,10 +403,14 @@ def program_schema() -> Schema:
         {
             "id": prop(ref("id"), "The reward's identifier."),
             "name": prop({"type": "string"}, "Display name."),
-            "kind": prop(enum("discount", "free_item", "pay_with_points", "gift_card", "experience", "donation"),
-                         "What the member gets. pay_with_points: points pay for part of a purchase at `face_value` per `cost` points."),
+            "kind": prop(
+                enum("discount", "free_item", "pay_with_points", "gift_card", "experience", "donation"),
+                "What the member gets. pay_with_points: points pay for part of a purchase at `face_value` per `cost` points.",
+            ),
             "cost": prop(NONNEG_INT, "Points the reward costs.", examples=[60, 500]),
-            "face_value": prop(ref("money"), "What the reward is worth to the member, in the program's currency."),
+            "face_value": prop(
+                ref("money"), "What the reward is worth to the member, in the program's currency."
+            ),
             "min_tier": prop(ref("id"), "Lowest tier that may redeem it."),
         },
         ["id", "kind", "cost", "face_value"],
@@ -309,9 +421,13 @@ def program_schema() -> Schema:
             "redemption": prop(
                 obj(
                     {
-                        "policy": prop(enum("auto", "choice"),
-                                       "auto: points are redeemed for `default` as soon as the balance allows; choice: members decide (their propensity comes from the scenario)."),
-                        "default": prop(ref("id"), "The reward auto-redemption uses (an id from the catalog)."),
+                        "policy": prop(
+                            enum("auto", "choice"),
+                            "auto: points are redeemed for `default` as soon as the balance allows; choice: members decide (their propensity comes from the scenario).",
+                        ),
+                        "default": prop(
+                            ref("id"), "The reward auto-redemption uses (an id from the catalog)."
+                        ),
                         "min_balance": prop(NONNEG_INT, "Points that must remain after a redemption."),
                     },
                     ["policy"],
@@ -323,35 +439,65 @@ def program_schema() -> Schema:
     )
     expiry_rule = obj(
         {
-            "kind": prop(enum("rolling", "fixed_date", "inactivity"),
-                         "rolling: points expire `after` their earning; fixed_date: all points expire on a date (or every year on a month-day); inactivity: the whole balance expires after `after` without activity."),
+            "kind": prop(
+                enum("rolling", "fixed_date", "inactivity"),
+                "rolling: points expire `after` their earning; fixed_date: all points expire on a date (or every year on a month-day); inactivity: the whole balance expires after `after` without activity.",
+            ),
             "after": prop(ref("duration"), "How long points (or the member) may stay unused."),
-            "to_month_end": prop({"type": "boolean"}, "Rolling expiry happens at the end of the month in which it falls."),
-            "date": prop({"type": "string", "pattern": r"^(?:[0-9]{4}-)?[0-9]{2}-[0-9]{2}$",
-                          "x-hint": "a full date '2027-12-31' or a yearly month-day '12-31'"},
-                         "Fixed expiry: a full date (once) or a month-day such as '12-31' (every year)."),
-            "activity": prop(enum("purchase", "any"), "Inactivity expiry: what counts as activity (default purchase)."),
-            "exempt_tiers": prop(array(ref("id"), uniqueItems=True), "Tiers whose members' points do not expire under this rule."),
+            "to_month_end": prop(
+                {"type": "boolean"}, "Rolling expiry happens at the end of the month in which it falls."
+            ),
+            "date": prop(
+                {
+                    "type": "string",
+                    "pattern": r"^(?:[0-9]{4}-)?[0-9]{2}-[0-9]{2}$",
+                    "x-hint": "a full date '2027-12-31' or a yearly month-day '12-31'",
+                },
+                "Fixed expiry: a full date (once) or a month-day such as '12-31' (every year).",
+            ),
+            "activity": prop(
+                enum("purchase", "any"), "Inactivity expiry: what counts as activity (default purchase)."
+            ),
+            "exempt_tiers": prop(
+                array(ref("id"), uniqueItems=True),
+                "Tiers whose members' points do not expire under this rule.",
+            ),
         },
         ["kind"],
-        allOf=kinds("kind", {"rolling": ({}, ["after"]), "inactivity": ({}, ["after"]), "fixed_date": ({}, ["date"])}),
+        allOf=kinds(
+            "kind", {"rolling": ({}, ["after"]), "inactivity": ({}, ["after"]), "fixed_date": ({}, ["date"])}
+        ),
     )
     plan = obj(
         {
             "id": prop(ref("id"), "The plan's identifier."),
             "fee": prop(ref("money"), "The fee per period."),
-            "period": prop({"anyOf": [ref("duration"), {"const": "one_time"}], "x-hint": "a duration such as '1 month', or 'one_time'"},
-                           "How often the fee is charged: a duration, or 'one_time' for a lifetime fee."),
+            "period": prop(
+                {
+                    "anyOf": [ref("duration"), {"const": "one_time"}],
+                    "x-hint": "a duration such as '1 month', or 'one_time'",
+                },
+                "How often the fee is charged: a duration, or 'one_time' for a lifetime fee.",
+            ),
         },
         ["id", "fee", "period"],
     )
     perk = obj(
         {
-            "kind": prop(enum("discount", "free_shipping", "earn_multiplier", "bonus_points", "free_item", "other"), "The perk."),
-            "rate": prop({"type": "number", "exclusiveMinimum": 0, "maximum": 1}, "Discount rate (0.05 = 5%) for kind discount."),
+            "kind": prop(
+                enum("discount", "free_shipping", "earn_multiplier", "bonus_points", "free_item", "other"),
+                "The perk.",
+            ),
+            "rate": prop(
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                "Discount rate (0.05 = 5%) for kind discount.",
+            ),
             "multiplier": prop(POSITIVE, "Earn multiplier for kind earn_multiplier."),
             "points": prop(COUNT, "Points per period for kind bonus_points."),
-            "value": prop(ref("money"), "Cost to the company per use (free_shipping, free_item) or per member per year (other)."),
+            "value": prop(
+                ref("money"),
+                "Cost to the company per use (free_shipping, free_item) or per member per year (other).",
+            ),
             "name": prop({"type": "string"}, "Display name."),
             "when": ref("conditions"),
         },
@@ -370,69 +516,166 @@ def program_schema() -> Schema:
     membership = obj(
         {
             "plans": prop(array(plan, minItems=1), "The paid plans."),
-            "trial": prop(obj({
-                "length": prop(ref("duration"), "Length of the free trial."),
-                "converts_to": prop(ref("id"), "The plan a trial converts to."),
-            }, ["length"]), "A free trial before the first fee."),
-            "renewal": prop(enum("auto", "manual"), "auto: renews until cancelled; manual: the member must renew."),
+            "trial": prop(
+                obj(
+                    {
+                        "length": prop(ref("duration"), "Length of the free trial."),
+                        "converts_to": prop(ref("id"), "The plan a trial converts to."),
+                    },
+                    ["length"],
+                ),
+                "A free trial before the first fee.",
+            ),
+            "renewal": prop(
+                enum("auto", "manual"), "auto: renews until cancelled; manual: the member must renew."
+            ),
             "perks": prop(array(perk), "What paying members receive."),
         },
         ["plans"],
     )
     cashback = obj(
         {
-            "rates": prop(array(obj({
-                "rate": prop({"type": "number", "exclusiveMinimum": 0, "x-hint": "a fraction: 0.05 means 5%"}, "Share of the qualifying amount paid back (0.01 = 1%)."),
-                "when": ref("conditions"),
-                "cap": prop(ref("money"), "Most cashback per transaction from this rate."),
-            }, ["rate"]), minItems=1), "Cashback rates; the first whose conditions match a purchase applies."),
-            "payout": prop(obj({
-                "threshold": prop(ref("money"), "Minimum accrued cashback before it is paid out."),
-                "form": prop(enum("cash", "store_credit", "voucher"), "How cashback is paid."),
-                "schedule": prop(enum("monthly", "quarterly", "annually", "on_request"), "When accrued cashback is paid."),
-            }, ["schedule"]), "When and how accrued cashback is paid."),
-            "expiry": prop(obj({"after": prop(ref("duration"), "Unclaimed payouts expire after this long.")}, ["after"]),
-                           "Expiry of unclaimed payouts."),
+            "rates": prop(
+                array(
+                    obj(
+                        {
+                            "rate": prop(
+                                {
+                                    "type": "number",
+                                    "exclusiveMinimum": 0,
+                                    "x-hint": "a fraction: 0.05 means 5%",
+                                },
+                                "Share of the qualifying amount paid back (0.01 = 1%).",
+                            ),
+                            "when": ref("conditions"),
+                            "cap": prop(ref("money"), "Most cashback per transaction from this rate."),
+                        },
+                        ["rate"],
+                    ),
+                    minItems=1,
+                ),
+                "Cashback rates; the first whose conditions match a purchase applies.",
+            ),
+            "payout": prop(
+                obj(
+                    {
+                        "threshold": prop(ref("money"), "Minimum accrued cashback before it is paid out."),
+                        "form": prop(enum("cash", "store_credit", "voucher"), "How cashback is paid."),
+                        "schedule": prop(
+                            enum("monthly", "quarterly", "annually", "on_request"),
+                            "When accrued cashback is paid.",
+                        ),
+                    },
+                    ["schedule"],
+                ),
+                "When and how accrued cashback is paid.",
+            ),
+            "expiry": prop(
+                obj({"after": prop(ref("duration"), "Unclaimed payouts expire after this long.")}, ["after"]),
+                "Expiry of unclaimed payouts.",
+            ),
         },
         ["rates"],
     )
     value = obj(
         {
-            "dividend": prop(obj({
-                "rate": prop({"type": "number", "exclusiveMinimum": 0, "x-hint": "a fraction: 0.10 means 10%"}, "Share of eligible spend returned once a year (0.10 = 10%)."),
-                "eligible": ref("conditions"),
-                "paid_in_month": prop({"type": "integer", "minimum": 1, "maximum": 12}, "Month of the year the dividend is issued (1-12)."),
-                "form": prop(enum("voucher", "store_credit", "cash"), "How the dividend is paid."),
-                "expiry": prop(obj({"after": prop(ref("duration"), "Dividends expire this long after issue.")}, ["after"]), "Expiry of issued dividends."),
-            }, ["rate"]), "A yearly dividend on eligible purchases (co-op style)."),
-            "donations": prop(obj({
-                "per_purchase": prop(obj({
-                    "amount": prop(ref("money"), "A fixed donation per purchase."),
-                    "rate": prop({"type": "number", "exclusiveMinimum": 0, "x-hint": "a fraction"}, "A share of each purchase donated."),
-                }), "What the company donates for each purchase."),
-                "points_to_donation": prop(obj({
-                    "points": prop(COUNT, "Points converted per step."),
-                    "amount": prop(ref("money"), "Donation per step."),
-                    "match_rate": prop(NONNEG, "What the company adds per unit donated by members (1 = matched)."),
-                }, ["points", "amount"]), "Members can convert points into donations."),
-                "cause": prop({"type": "string"}, "Who receives the donations."),
-            }), "Donations the program makes."),
+            "dividend": prop(
+                obj(
+                    {
+                        "rate": prop(
+                            {"type": "number", "exclusiveMinimum": 0, "x-hint": "a fraction: 0.10 means 10%"},
+                            "Share of eligible spend returned once a year (0.10 = 10%).",
+                        ),
+                        "eligible": ref("conditions"),
+                        "paid_in_month": prop(
+                            {"type": "integer", "minimum": 1, "maximum": 12},
+                            "Month of the year the dividend is issued (1-12).",
+                        ),
+                        "form": prop(enum("voucher", "store_credit", "cash"), "How the dividend is paid."),
+                        "expiry": prop(
+                            obj(
+                                {"after": prop(ref("duration"), "Dividends expire this long after issue.")},
+                                ["after"],
+                            ),
+                            "Expiry of issued dividends.",
+                        ),
+                    },
+                    ["rate"],
+                ),
+                "A yearly dividend on eligible purchases (co-op style).",
+            ),
+            "donations": prop(
+                obj(
+                    {
+                        "per_purchase": prop(
+                            obj(
+                                {
+                                    "amount": prop(ref("money"), "A fixed donation per purchase."),
+                                    "rate": prop(
+                                        {"type": "number", "exclusiveMinimum": 0, "x-hint": "a fraction"},
+                                        "A share of each purchase donated.",
+                                    ),
+                                }
+                            ),
+                            "What the company donates for each purchase.",
+                        ),
+                        "points_to_donation": prop(
+                            obj(
+                                {
+                                    "points": prop(COUNT, "Points converted per step."),
+                                    "amount": prop(ref("money"), "Donation per step."),
+                                    "match_rate": prop(
+                                        NONNEG,
+                                        "What the company adds per unit donated by members (1 = matched).",
+                                    ),
+                                },
+                                ["points", "amount"],
+                            ),
+                            "Members can convert points into donations.",
+                        ),
+                        "cause": prop({"type": "string"}, "Who receives the donations."),
+                    }
+                ),
+                "Donations the program makes.",
+            ),
         }
     )
     community = obj(
         {
-            "actions": prop(array(obj({
-                "id": prop(ref("id"), "The action's identifier."),
-                "kind": prop(enum("review", "social_share", "event", "forum_post", "photo", "challenge", "other"), "What the member does."),
-                "points": prop(COUNT, "Points per action."),
-                "limit": ref("limit"),
-            }, ["id", "kind", "points"]), minItems=1), "Engagement actions that earn points."),
+            "actions": prop(
+                array(
+                    obj(
+                        {
+                            "id": prop(ref("id"), "The action's identifier."),
+                            "kind": prop(
+                                enum(
+                                    "review",
+                                    "social_share",
+                                    "event",
+                                    "forum_post",
+                                    "photo",
+                                    "challenge",
+                                    "other",
+                                ),
+                                "What the member does.",
+                            ),
+                            "points": prop(COUNT, "Points per action."),
+                            "limit": ref("limit"),
+                        },
+                        ["id", "kind", "points"],
+                    ),
+                    minItems=1,
+                ),
+                "Engagement actions that earn points.",
+            ),
         },
         ["actions"],
     )
     referral = obj(
         {
-            "qualifying_event": prop(enum("sign_up", "first_purchase"), "What the referee must do for the rewards to be granted."),
+            "qualifying_event": prop(
+                enum("sign_up", "first_purchase"), "What the referee must do for the rewards to be granted."
+            ),
             "min_first_purchase": prop(ref("money"), "Smallest first purchase that qualifies."),
             "window": prop(ref("duration"), "The referee must qualify within this long of being referred."),
             "referrer": ref("reward_grant"),
@@ -447,10 +690,16 @@ def program_schema() -> Schema:
             "name": prop({"type": "string"}, "Display name."),
             "start": prop(ref("date"), "First day (inclusive)."),
             "end": prop(ref("date"), "Last day (inclusive)."),
-            "kind": prop(enum("multiplier", "bonus"), "multiplier: multiplies points from the targeted rules; bonus: fixed points per qualifying purchase."),
+            "kind": prop(
+                enum("multiplier", "bonus"),
+                "multiplier: multiplies points from the targeted rules; bonus: fixed points per qualifying purchase.",
+            ),
             "multiplier": prop(POSITIVE, "Multiplier on points (2 = double points)."),
             "points": prop(COUNT, "Bonus points per qualifying purchase."),
-            "rules": prop(array(ref("id"), uniqueItems=True), "Earn rules the campaign applies to (all spend rules if omitted)."),
+            "rules": prop(
+                array(ref("id"), uniqueItems=True),
+                "Earn rules the campaign applies to (all spend rules if omitted).",
+            ),
             "when": ref("conditions"),
             "once_per_member": prop({"type": "boolean"}, "The bonus is granted at most once per member."),
         },
@@ -459,10 +708,16 @@ def program_schema() -> Schema:
     )
     reminder = obj(
         {
-            "kind": prop(enum("points_expiring", "reward_available", "tier_progress"), "What the reminder is about."),
+            "kind": prop(
+                enum("points_expiring", "reward_available", "tier_progress"), "What the reminder is about."
+            ),
             "before": prop(ref("duration"), "points_expiring: how long before expiry the reminder is sent."),
-            "within": prop(NONNEG, "tier_progress: sent when the member is within this much of the next threshold."),
-            "reward": prop(ref("id"), "reward_available: the reward the reminder is about (any reward if omitted)."),
+            "within": prop(
+                NONNEG, "tier_progress: sent when the member is within this much of the next threshold."
+            ),
+            "reward": prop(
+                ref("id"), "reward_available: the reward the reminder is about (any reward if omitted)."
+            ),
             "channel": prop(enum("email", "push", "sms", "in_app"), "How it is sent."),
             "cost": prop(ref("money"), "Cost per reminder sent."),
         },
@@ -471,9 +726,20 @@ def program_schema() -> Schema:
     )
     points = obj(
         {
-            "name": prop({"type": "string", "minLength": 1}, "What the currency is called (points, stars, miles).", examples=["stars"]),
-            "value": prop(ref("money"), "What one point is worth when redeemed, in the program's currency; used to value the liability.", examples=[0.033]),
-            "decimals": prop({"type": "integer", "minimum": 0, "maximum": 4}, "Decimal places a balance can hold (default 0: whole points)."),
+            "name": prop(
+                {"type": "string", "minLength": 1},
+                "What the currency is called (points, stars, miles).",
+                examples=["stars"],
+            ),
+            "value": prop(
+                ref("money"),
+                "What one point is worth when redeemed, in the program's currency; used to value the liability.",
+                examples=[0.033],
+            ),
+            "decimals": prop(
+                {"type": "integer", "minimum": 0, "maximum": 4},
+                "Decimal places a balance can hold (default 0: whole points).",
+            ),
             "rounding": ref("rounding"),
         },
         ["name"],
@@ -482,16 +748,33 @@ def program_schema() -> Schema:
         {
             "name": prop(ref("id"), "Machine name of the program."),
             "title": prop({"type": "string"}, "Human title."),
-            "currency": prop({"type": "string", "pattern": "^[A-Z]{3}$", "x-hint": "an ISO 4217 code such as USD or EUR"}, "ISO 4217 currency code.", examples=["USD", "EUR"]),
+            "currency": prop(
+                {"type": "string", "pattern": "^[A-Z]{3}$", "x-hint": "an ISO 4217 code such as USD or EUR"},
+                "ISO 4217 currency code.",
+                examples=["USD", "EUR"],
+            ),
             "description": prop({"type": "string"}, "What the program is for."),
-            "sources": prop(array({"type": "string"}), "Where the program's figures come from, with the date they were public."),
+            "sources": prop(
+                array({"type": "string"}),
+                "Where the program's figures come from, with the date they were public.",
+            ),
         },
         ["name", "currency"],
     )
     d.update(
-        earn_rule=earn_rule, tiers=tiers, rewards=rewards, expiry_rule=expiry_rule, membership=membership,
-        cashback=cashback, value=value, community=community, referral=referral, campaign=campaign,
-        reminder=reminder, points=points, metadata=metadata,
+        earn_rule=earn_rule,
+        tiers=tiers,
+        rewards=rewards,
+        expiry_rule=expiry_rule,
+        membership=membership,
+        cashback=cashback,
+        value=value,
+        community=community,
+        referral=referral,
+        campaign=campaign,
+        reminder=reminder,
+        points=points,
+        metadata=metadata,
     )
     top = obj(
         {
@@ -521,13 +804,16 @@ def program_schema() -> Schema:
             {
                 "label": "points program",
                 "body": {
-                    "apiVersion": "loyalsim/v1", "kind": "Program",
+                    "apiVersion": "loyalsim/v1",
+                    "kind": "Program",
                     "metadata": {"name": "${1:my-program}", "currency": "${2:USD}"},
                     "type": "points",
                     "points": {"name": "points", "value": 0.01, "rounding": "floor_amount"},
                     "earn": [{"id": "base", "kind": "spend", "rate": 1}],
-                    "rewards": {"catalog": [{"id": "five-off", "kind": "discount", "cost": 500, "face_value": 5}],
-                                "redemption": {"policy": "auto", "default": "five-off"}},
+                    "rewards": {
+                        "catalog": [{"id": "five-off", "kind": "discount", "cost": 500, "face_value": 5}],
+                        "redemption": {"policy": "auto", "default": "five-off"},
+                    },
                 },
             }
         ],
@@ -544,125 +830,289 @@ def program_schema() -> Schema:
 
 def scenario_schema() -> Schema:
     d = common_defs()
-    bgnbd = obj({
-        "r": prop(POSITIVE, "Shape of the gamma distribution of purchase rates."),
-        "alpha": prop(POSITIVE, "Scale of the gamma distribution of purchase rates (in time units)."),
-        "a": prop(POSITIVE, "Beta distribution of dropout probability: a."),
-        "b": prop(POSITIVE, "Beta distribution of dropout probability: b."),
-    }, ["r", "alpha", "a", "b"])
-    pnbd = obj({
-        "r": prop(POSITIVE, "Shape of the gamma distribution of purchase rates."),
-        "alpha": prop(POSITIVE, "Scale of the gamma distribution of purchase rates."),
-        "s": prop(POSITIVE, "Shape of the gamma distribution of dropout rates."),
-        "beta": prop(POSITIVE, "Scale of the gamma distribution of dropout rates."),
-    }, ["r", "alpha", "s", "beta"])
+    bgnbd = obj(
+        {
+            "r": prop(POSITIVE, "Shape of the gamma distribution of purchase rates."),
+            "alpha": prop(POSITIVE, "Scale of the gamma distribution of purchase rates (in time units)."),
+            "a": prop(POSITIVE, "Beta distribution of dropout probability: a."),
+            "b": prop(POSITIVE, "Beta distribution of dropout probability: b."),
+        },
+        ["r", "alpha", "a", "b"],
+    )
+    pnbd = obj(
+        {
+            "r": prop(POSITIVE, "Shape of the gamma distribution of purchase rates."),
+            "alpha": prop(POSITIVE, "Scale of the gamma distribution of purchase rates."),
+            "s": prop(POSITIVE, "Shape of the gamma distribution of dropout rates."),
+            "beta": prop(POSITIVE, "Scale of the gamma distribution of dropout rates."),
+        },
+        ["r", "alpha", "s", "beta"],
+    )
     purchase = obj(
         {
-            "model": prop(enum("bgnbd", "pareto_nbd"), "BG/NBD (Fader, Hardie & Lee 2005) or Pareto/NBD (Schmittlein, Morrison & Colombo 1987)."),
+            "model": prop(
+                enum("bgnbd", "pareto_nbd"),
+                "BG/NBD (Fader, Hardie & Lee 2005) or Pareto/NBD (Schmittlein, Morrison & Colombo 1987).",
+            ),
             "time_unit": prop(enum("day", "week"), "Time unit the parameters are in."),
-            "params": prop({"type": "object"}, "Model parameters: r, alpha, a, b (bgnbd) or r, alpha, s, beta (pareto_nbd)."),
+            "params": prop(
+                {"type": "object"},
+                "Model parameters: r, alpha, a, b (bgnbd) or r, alpha, s, beta (pareto_nbd).",
+            ),
         },
         ["model", "time_unit", "params"],
         allOf=[
-            {"if": {"properties": {"model": {"const": "bgnbd"}}, "required": ["model"]}, "then": {"properties": {"params": bgnbd}}},
-            {"if": {"properties": {"model": {"const": "pareto_nbd"}}, "required": ["model"]}, "then": {"properties": {"params": pnbd}}},
+            {
+                "if": {"properties": {"model": {"const": "bgnbd"}}, "required": ["model"]},
+                "then": {"properties": {"params": bgnbd}},
+            },
+            {
+                "if": {"properties": {"model": {"const": "pareto_nbd"}}, "required": ["model"]},
+                "then": {"properties": {"params": pnbd}},
+            },
         ],
     )
     spend = obj(
         {
-            "model": prop(enum("gamma_gamma", "lognormal"), "Gamma-Gamma (Fader, Hardie & Lee 2005) or lognormal spend per purchase."),
-            "params": prop({"type": "object"}, "gamma_gamma: p, q, gamma; lognormal: mean and sigma of the amount."),
+            "model": prop(
+                enum("gamma_gamma", "lognormal"),
+                "Gamma-Gamma (Fader, Hardie & Lee 2005) or lognormal spend per purchase.",
+            ),
+            "params": prop(
+                {"type": "object"}, "gamma_gamma: p, q, gamma; lognormal: mean and sigma of the amount."
+            ),
         },
         ["model", "params"],
         allOf=[
-            {"if": {"properties": {"model": {"const": "gamma_gamma"}}, "required": ["model"]},
-             "then": {"properties": {"params": obj({
-                 "p": prop(POSITIVE, "Shape of spend per transaction."),
-                 "q": prop(POSITIVE, "Shape of the gamma distribution of customers' scale."),
-                 "gamma": prop(POSITIVE, "Scale of the gamma distribution of customers' scale."),
-             }, ["p", "q", "gamma"])}}},
-            {"if": {"properties": {"model": {"const": "lognormal"}}, "required": ["model"]},
-             "then": {"properties": {"params": obj({
-                 "mean": prop(POSITIVE, "Mean amount per purchase."),
-                 "sigma": prop(POSITIVE, "Standard deviation of log amount."),
-             }, ["mean", "sigma"])}}},
+            {
+                "if": {"properties": {"model": {"const": "gamma_gamma"}}, "required": ["model"]},
+                "then": {
+                    "properties": {
+                        "params": obj(
+                            {
+                                "p": prop(POSITIVE, "Shape of spend per transaction."),
+                                "q": prop(POSITIVE, "Shape of the gamma distribution of customers' scale."),
+                                "gamma": prop(
+                                    POSITIVE, "Scale of the gamma distribution of customers' scale."
+                                ),
+                            },
+                            ["p", "q", "gamma"],
+                        )
+                    }
+                },
+            },
+            {
+                "if": {"properties": {"model": {"const": "lognormal"}}, "required": ["model"]},
+                "then": {
+                    "properties": {
+                        "params": obj(
+                            {
+                                "mean": prop(POSITIVE, "Mean amount per purchase."),
+                                "sigma": prop(POSITIVE, "Standard deviation of log amount."),
+                            },
+                            ["mean", "sigma"],
+                        )
+                    }
+                },
+            },
         ],
     )
-    response = obj({
-        "enrolment_rate": prop({"type": "number", "minimum": 0, "maximum": 1}, "Share of customers who join the program."),
-        "frequency_lift": prop(NONNEG, "Relative increase in purchase rate for members (0.05 = +5%)."),
-        "goal_gradient": prop(NONNEG, "Extra purchase-rate lift as a member nears a reward or tier threshold."),
-        "post_reward_lift": prop(NONNEG, "Lift in purchase rate just after a reward."),
-        "churn_reduction": prop({"type": "number", "minimum": 0, "maximum": 1}, "Relative reduction in dropout from accrued value and status."),
-        "redemption_propensity": prop({"type": "number", "minimum": 0, "maximum": 1}, "Probability a member redeems when able (drives breakage)."),
-        "action_rates": prop({"type": "object", "additionalProperties": NONNEG}, "Community actions per member per month, by action id."),
-        "community_retention": prop({"type": "number", "minimum": 0, "maximum": 1}, "Relative reduction in dropout for a member who took a community action in the month."),
-        "referral_rate": prop(NONNEG, "Referrals per member per year."),
-        "referee_conversion": prop({"type": "number", "minimum": 0, "maximum": 1}, "Share of referees who qualify."),
-        "membership_take_up": prop({"type": "number", "minimum": 0, "maximum": 1}, "Share of customers who start a paid membership or trial."),
-        "trial_conversion": prop({"type": "number", "minimum": 0, "maximum": 1}, "Share of trials that convert to paid."),
-        "renewal": prop(obj({
-            "alpha": prop(POSITIVE, "sBG alpha."), "beta": prop(POSITIVE, "sBG beta."),
-        }, ["alpha", "beta"]), "Paid-membership renewal as a shifted-beta-geometric process."),
-        "cashback_lift": prop(NONNEG, "Purchase-rate lift from cashback."),
-        "value_affinity": prop({"type": "number", "minimum": 0, "maximum": 1}, "Response to value-based rewards (dividends, donations)."),
-        "reminder_response": prop({"type": "number", "minimum": 0, "maximum": 1}, "Probability a reminder prompts a purchase or redemption."),
-        "donation_propensity": prop({"type": "number", "minimum": 0, "maximum": 1}, "Probability, each month end, that a member who can convert points into donations does so (all whole steps)."),
-    })
-    segment = obj({
-        "id": prop(ref("id"), "The segment's identifier."),
-        "share": prop({"type": "number", "exclusiveMinimum": 0, "maximum": 1}, "Share of customers in this segment."),
-        "purchase": prop(purchase, "Purchase and dropout process."),
-        "spend": prop(spend, "Spend per purchase."),
-        "basket": prop(obj({
-            "category": prop({"type": "object", "additionalProperties": {"type": "number", "minimum": 0}}, "Share of purchases by category."),
-            "channel": prop({"type": "object", "additionalProperties": {"type": "number", "minimum": 0}}, "Share of purchases by channel."),
-        }), "Mix of categories and channels."),
-        "response": prop(response, "Behavioural response to the program."),
-    }, ["id", "share", "purchase", "spend"])
-    guardrail = obj({
-        "id": prop(ref("id"), "The guardrail's identifier."),
-        "metric": prop({"type": "string", "minLength": 1}, "A monthly or summary metric, e.g. liability, roi, breakage."),
-        "stat": prop({"type": "string", "pattern": "^(mean|p[0-9]{1,2})$", "x-hint": "mean, or a percentile such as p95"}, "Statistic across replications: mean or pNN."),
-        "month": prop(COUNT, "Month of the horizon (1 = first); omit for the whole horizon."),
-        "max": prop(NUMBER, "Upper bound (inclusive)."),
-        "min": prop(NUMBER, "Lower bound (inclusive)."),
-    }, ["id", "metric", "stat"], anyOf=[{"required": ["max"]}, {"required": ["min"]}])
-    sensitivity_range = obj({
-        "path": prop({"type": "string", "minLength": 1, "x-hint": "e.g. population.segments[0].response.frequency_lift"},
-                     "The assumption, addressed like `loyalsim sweep --set` paths."),
-        "low": prop(NUMBER, "Low value for the one-at-a-time run."),
-        "high": prop(NUMBER, "High value for the one-at-a-time run."),
-    }, ["path", "low", "high"])
-    top = obj({
-        "$schema": prop({"type": "string"}, "The JSON Schema this file follows (for editors)."),
-        "apiVersion": prop({"const": "loyalsim/v1"}, "Language version: loyalsim/v1."),
-        "kind": prop({"const": "Scenario"}, "Always Scenario for a scenario file."),
-        "metadata": prop(obj({
-            "name": prop(ref("id"), "Machine name."), "title": prop({"type": "string"}, "Human title."),
-            "description": prop({"type": "string"}, "What the scenario represents."),
-        }, ["name"]), "Name and description."),
-        "programs": prop(array({"type": "string", "minLength": 1}, minItems=1), "Program files, relative to this file."),
-        "start": prop(ref("date"), "First simulated day."),
-        "horizon": prop(ref("duration"), "How long to simulate."),
-        "seed": prop(NONNEG_INT, "Random seed; the same seed gives the same results."),
-        "replications": prop({**COUNT, "maximum": 100_000}, "Monte Carlo replications."),
-        "population": prop(obj({
-            "initial": prop({**NONNEG_INT, "maximum": 1_000_000_000}, "Customers at the start."),
-            "arrivals_per_month": prop({**NONNEG, "maximum": 100_000_000}, "New customers per month."),
-            "segments": prop(array(segment, minItems=1), "Customer segments."),
-        }, ["initial", "segments"]), "Who the customers are."),
-        "economics": prop(obj({
-            "gross_margin": prop({"type": "number", "minimum": 0, "maximum": 1}, "Gross margin on sales."),
-            "reward_cost_ratio": prop({"type": "number", "minimum": 0, "maximum": 1}, "Cost to the company per unit of reward face value."),
-            "fixed_costs_per_month": prop(ref("money"), "Fixed program costs per month."),
-            "discount_rate": prop({"type": "number", "minimum": 0, "maximum": 1}, "Annual discount rate for NPV."),
-        }, ["gross_margin"]), "What the company earns and pays."),
-        "guardrails": prop(array(guardrail), "Assertions on the forecast for `loyalsim check`."),
-        "sensitivity": prop(obj({
-            "ranges": prop(array(sensitivity_range), "Low/high values replacing the documented default ranges."),
-        }), "Ranges for `loyalsim sensitivity`."),
-    }, ["apiVersion", "kind", "metadata", "programs", "start", "horizon", "population", "economics"])
+    response = obj(
+        {
+            "enrolment_rate": prop(
+                {"type": "number", "minimum": 0, "maximum": 1}, "Share of customers who join the program."
+            ),
+            "frequency_lift": prop(NONNEG, "Relative increase in purchase rate for members (0.05 = +5%)."),
+            "goal_gradient": prop(
+                NONNEG, "Extra purchase-rate lift as a member nears a reward or tier threshold."
+            ),
+            "post_reward_lift": prop(NONNEG, "Lift in purchase rate just after a reward."),
+            "churn_reduction": prop(
+                {"type": "number", "minimum": 0, "maximum": 1},
+                "Relative reduction in dropout from accrued value and status.",
+            ),
+            "redemption_propensity": prop(
+                {"type": "number", "minimum": 0, "maximum": 1},
+                "Probability a member redeems when able (drives breakage).",
+            ),
+            "action_rates": prop(
+                {"type": "object", "additionalProperties": NONNEG},
+                "Community actions per member per month, by action id.",
+            ),
+            "community_retention": prop(
+                {"type": "number", "minimum": 0, "maximum": 1},
+                "Relative reduction in dropout for a member who took a community action in the month.",
+            ),
+            "referral_rate": prop(NONNEG, "Referrals per member per year."),
+            "referee_conversion": prop(
+                {"type": "number", "minimum": 0, "maximum": 1}, "Share of referees who qualify."
+            ),
+            "membership_take_up": prop(
+                {"type": "number", "minimum": 0, "maximum": 1},
+                "Share of customers who start a paid membership or trial.",
+            ),
+            "trial_conversion": prop(
+                {"type": "number", "minimum": 0, "maximum": 1}, "Share of trials that convert to paid."
+            ),
+            "renewal": prop(
+                obj(
+                    {
+                        "alpha": prop(POSITIVE, "sBG alpha."),
+                        "beta": prop(POSITIVE, "sBG beta."),
+                    },
+                    ["alpha", "beta"],
+                ),
+                "Paid-membership renewal as a shifted-beta-geometric process.",
+            ),
+            "cashback_lift": prop(NONNEG, "Purchase-rate lift from cashback."),
+            "value_affinity": prop(
+                {"type": "number", "minimum": 0, "maximum": 1},
+                "Response to value-based rewards (dividends, donations).",
+            ),
+            "reminder_response": prop(
+                {"type": "number", "minimum": 0, "maximum": 1},
+                "Probability a reminder prompts a purchase or redemption.",
+            ),
+            "donation_propensity": prop(
+                {"type": "number", "minimum": 0, "maximum": 1},
+                "Probability, each month end, that a member who can convert points into donations does so (all whole steps).",
+            ),
+        }
+    )
+    segment = obj(
+        {
+            "id": prop(ref("id"), "The segment's identifier."),
+            "share": prop(
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 1}, "Share of customers in this segment."
+            ),
+            "purchase": prop(purchase, "Purchase and dropout process."),
+            "spend": prop(spend, "Spend per purchase."),
+            "basket": prop(
+                obj(
+                    {
+                        "category": prop(
+                            {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+                            "Share of purchases by category.",
+                        ),
+                        "channel": prop(
+                            {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+                            "Share of purchases by channel.",
+                        ),
+                    }
+                ),
+                "Mix of categories and channels.",
+            ),
+            "response": prop(response, "Behavioural response to the program."),
+        },
+        ["id", "share", "purchase", "spend"],
+    )
+    guardrail = obj(
+        {
+            "id": prop(ref("id"), "The guardrail's identifier."),
+            "metric": prop(
+                {"type": "string", "minLength": 1},
+                "A monthly or summary metric, e.g. liability, roi, breakage.",
+            ),
+            "stat": prop(
+                {
+                    "type": "string",
+                    "pattern": "^(mean|p[0-9]{1,2})$",
+                    "x-hint": "mean, or a percentile such as p95",
+                },
+                "Statistic across replications: mean or pNN.",
+            ),
+            "month": prop(COUNT, "Month of the horizon (1 = first); omit for the whole horizon."),
+            "max": prop(NUMBER, "Upper bound (inclusive)."),
+            "min": prop(NUMBER, "Lower bound (inclusive)."),
+        },
+        ["id", "metric", "stat"],
+        anyOf=[{"required": ["max"]}, {"required": ["min"]}],
+    )
+    sensitivity_range = obj(
+        {
+            "path": prop(
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "x-hint": "e.g. population.segments[0].response.frequency_lift",
+                },
+                "The assumption, addressed like `loyalsim sweep --set` paths.",
+            ),
+            "low": prop(NUMBER, "Low value for the one-at-a-time run."),
+            "high": prop(NUMBER, "High value for the one-at-a-time run."),
+        },
+        ["path", "low", "high"],
+    )
+    top = obj(
+        {
+            "$schema": prop({"type": "string"}, "The JSON Schema this file follows (for editors)."),
+            "apiVersion": prop({"const": "loyalsim/v1"}, "Language version: loyalsim/v1."),
+            "kind": prop({"const": "Scenario"}, "Always Scenario for a scenario file."),
+            "metadata": prop(
+                obj(
+                    {
+                        "name": prop(ref("id"), "Machine name."),
+                        "title": prop({"type": "string"}, "Human title."),
+                        "description": prop({"type": "string"}, "What the scenario represents."),
+                    },
+                    ["name"],
+                ),
+                "Name and description.",
+            ),
+            "programs": prop(
+                array({"type": "string", "minLength": 1}, minItems=1), "Program files, relative to this file."
+            ),
+            "start": prop(ref("date"), "First simulated day."),
+            "horizon": prop(ref("duration"), "How long to simulate."),
+            "seed": prop(NONNEG_INT, "Random seed; the same seed gives the same results."),
+            "replications": prop({**COUNT, "maximum": 100_000}, "Monte Carlo replications."),
+            "population": prop(
+                obj(
+                    {
+                        "initial": prop({**NONNEG_INT, "maximum": 1_000_000_000}, "Customers at the start."),
+                        "arrivals_per_month": prop(
+                            {**NONNEG, "maximum": 100_000_000}, "New customers per month."
+                        ),
+                        "segments": prop(array(segment, minItems=1), "Customer segments."),
+                    },
+                    ["initial", "segments"],
+                ),
+                "Who the customers are.",
+            ),
+            "economics": prop(
+                obj(
+                    {
+                        "gross_margin": prop(
+                            {"type": "number", "minimum": 0, "maximum": 1}, "Gross margin on sales."
+                        ),
+                        "reward_cost_ratio": prop(
+                            {"type": "number", "minimum": 0, "maximum": 1},
+                            "Cost to the company per unit of reward face value.",
+                        ),
+                        "fixed_costs_per_month": prop(ref("money"), "Fixed program costs per month."),
+                        "discount_rate": prop(
+                            {"type": "number", "minimum": 0, "maximum": 1}, "Annual discount rate for NPV."
+                        ),
+                    },
+                    ["gross_margin"],
+                ),
+                "What the company earns and pays.",
+            ),
+            "guardrails": prop(array(guardrail), "Assertions on the forecast for `loyalsim check`."),
+            "sensitivity": prop(
+                obj(
+                    {
+                        "ranges": prop(
+                            array(sensitivity_range),
+                            "Low/high values replacing the documented default ranges.",
+                        ),
+                    }
+                ),
+                "Ranges for `loyalsim sensitivity`.",
+            ),
+        },
+        ["apiVersion", "kind", "metadata", "programs", "start", "horizon", "population", "economics"],
+    )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{BASE}/scenario.schema.json",

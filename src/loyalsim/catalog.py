@@ -55,13 +55,23 @@ _ENTRIES = [
     ("LS106", "bad-format", E, "A value does not have the required format (duration, date, id...)."),
     ("LS107", "duplicate-items", E, "A list that must hold distinct items repeats one."),
     ("LS201", "tier-thresholds-order", E, "Tier thresholds are not strictly increasing."),
-    ("LS202", "first-tier-not-zero", W, "The lowest tier needs a threshold above 0, so new members have no tier."),
+    (
+        "LS202",
+        "first-tier-not-zero",
+        W,
+        "The lowest tier needs a threshold above 0, so new members have no tier.",
+    ),
     ("LS203", "earn-bands-overlap", E, "Two earn bands of a rule overlap."),
     ("LS204", "earn-bands-gap", W, "Earn bands leave a gap in which spend earns nothing."),
     ("LS205", "spend-rate-or-bands", E, "A spend rule needs exactly one of rate or bands."),
     ("LS206", "reward-free", E, "A reward costs 0 points."),
     ("LS207", "reward-unreachable", E, "No member can collect a reward's cost before the points expire."),
-    ("LS208", "expiry-shorter-than-tier-window", W, "Points expire faster than the tier window that counts them."),
+    (
+        "LS208",
+        "expiry-shorter-than-tier-window",
+        W,
+        "Points expire faster than the tier window that counts them.",
+    ),
     ("LS209", "campaign-dates", E, "A campaign ends before it starts."),
     ("LS210", "type-missing-mechanic", E, "The declared type lacks the mechanic it needs."),
     ("LS211", "unknown-tier", E, "A reference to a tier that is not defined."),
@@ -72,7 +82,12 @@ _ENTRIES = [
     ("LS216", "rate-unusually-high", W, "A cashback or dividend rate above 20%."),
     ("LS217", "points-without-value", E, "Rewards exist but points have no monetary value."),
     ("LS218", "reward-value-inconsistent", W, "A reward's value per point is far from points.value."),
-    ("LS219", "tier-multiplier-decreasing", W, "A higher tier earns at a lower multiplier than a lower tier."),
+    (
+        "LS219",
+        "tier-multiplier-decreasing",
+        W,
+        "A higher tier earns at a lower multiplier than a lower tier.",
+    ),
     ("LS220", "mechanic-outside-type", N, "A mechanic is present that the declared type does not name."),
     ("LS221", "exact-rounding-needs-decimals", E, "Rounding 'exact' on points that hold no decimals."),
     ("LS222", "referral-without-reward", E, "A referral program rewards neither referrer nor referee."),
@@ -83,10 +98,20 @@ _ENTRIES = [
     ("LS227", "reminder-without-mechanic", W, "A reminder about a mechanic the program does not have."),
     ("LS228", "bad-date", E, "A date or month-day that does not exist."),
     ("LS229", "empty-band", E, "An earn band whose upper bound is not above its lower bound."),
-    ("LS230", "redemption-min-balance", W, "The minimum balance after redemption exceeds the cheapest reward."),
+    (
+        "LS230",
+        "redemption-min-balance",
+        W,
+        "The minimum balance after redemption exceeds the cheapest reward.",
+    ),
     ("LS240", "precision-limit", E, "A rate or multiplier has more than 6 decimal places."),
     ("LS241", "window-in-months", N, "A rolling tier window given in days is counted in calendar months."),
-    ("LS242", "multiplier-overflow", E, "Multipliers that stack on one rule are too large to compute exactly."),
+    (
+        "LS242",
+        "multiplier-overflow",
+        E,
+        "Multipliers that stack on one rule are too large to compute exactly.",
+    ),
     ("LS243", "unknown-currency", E, "The program's currency is not an ISO 4217 code with a minor unit."),
     ("LS301", "segment-shares", E, "Segment shares do not add up to 1."),
     ("LS302", "program-not-found", E, "A program file named by the scenario does not exist."),
@@ -95,15 +120,32 @@ _ENTRIES = [
     ("LS305", "guardrail-month", E, "A guardrail's month is beyond the horizon."),
     ("LS306", "basket-shares", W, "Basket category or channel shares do not add up to 1."),
     ("LS307", "duplicate-segment", E, "Two segments share an id."),
-    ("LS308", "horizon-too-long", E, "The horizon is longer than 50 years, or runs outside the years 1900-2199."),
-    ("LS309", "mechanic-without-response", W, "A program's mechanic has no response in the scenario, so it does nothing there."),
+    (
+        "LS308",
+        "horizon-too-long",
+        E,
+        "The horizon is longer than 50 years, or runs outside the years 1900-2199.",
+    ),
+    (
+        "LS309",
+        "mechanic-without-response",
+        W,
+        "A program's mechanic has no response in the scenario, so it does nothing there.",
+    ),
     ("LS500", "guardrail-failed", E, "A forecast guardrail failed (loyalsim check)."),
     ("LS501", "guardrail-passed", N, "A forecast guardrail passed (loyalsim check)."),
-    ("LS502", "guardrail-unavailable", E, "A guardrail's metric or month cannot be measured by this version."),
+    (
+        "LS502",
+        "guardrail-unavailable",
+        E,
+        "A guardrail's metric or month cannot be measured by this version.",
+    ),
     ("LS900", "suppression-ignored", W, "A suppression names an error; errors cannot be suppressed."),
 ]
 
-CATALOG: dict[str, CodeInfo] = {code: CodeInfo(code, name, sev, summary) for code, name, sev, summary in _ENTRIES}
+CATALOG: dict[str, CodeInfo] = {
+    code: CodeInfo(code, name, sev, summary) for code, name, sev, summary in _ENTRIES
+}
 
 
 def info(code: str) -> CodeInfo:

@@ -50,13 +50,17 @@ class OutputError(LoyalsimError):
     def of(cls, target: object, exc: OSError) -> OutputError:
         """Why ``target`` could not be written, from the system's refusal ``exc``."""
         if Path(str(target)).is_dir():
-            return cls(f"cannot write {target}: it is a folder; give a file name, such as {Path(str(target)) / 'out'}")
+            return cls(
+                f"cannot write {target}: it is a folder; give a file name, such as {Path(str(target)) / 'out'}"
+            )
         reason = exc.strerror or type(exc).__name__
         # The path the system names, unless it is the temporary file beside the target.
         culprit = str(exc.filename) if exc.filename else ""
         where = f" ({culprit})" if culprit and culprit != str(target) and not culprit.endswith(".tmp") else ""
-        return cls(f"cannot write {target}: {reason}{where}; choose a folder that exists (or can be created) "
-                   "and that you can write to, on a disk with room")
+        return cls(
+            f"cannot write {target}: {reason}{where}; choose a folder that exists (or can be created) "
+            "and that you can write to, on a disk with room"
+        )
 
 
 class WorkersDiedError(LoyalsimError):

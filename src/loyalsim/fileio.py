@@ -51,13 +51,16 @@ class PendingFile:
         self.target = target
         if target.exists() and not target.is_file() and not target.is_dir():
             # A device node or a FIFO: renaming over it would replace it (as root, /dev/null itself).
-            raise OutputError(f"cannot write {target}: it is a device or a pipe, not a file; give a file name")
+            raise OutputError(
+                f"cannot write {target}: it is a device or a pipe, not a file; give a file name"
+            )
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             # The writer's process id in the name tells a stale file (its writer was killed) from one
             # another live run is writing: see remove_stale_temporaries.
-            handle, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
-                                            dir=target.parent)
+            handle, name = tempfile.mkstemp(
+                prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent
+            )
         except OSError as exc:
             raise OutputError.of(target, exc) from exc
         try:
@@ -140,8 +143,10 @@ class _OutputSet:
             for pending in self.pending:
                 target = pending.target
                 if target.is_dir() or (target.exists() and not target.is_file()):
-                    raise OutputError(f"cannot write {target}: it is a folder or a device, not a file; give a "
-                                      "file name (no output was replaced)")
+                    raise OutputError(
+                        f"cannot write {target}: it is a folder or a device, not a file; give a "
+                        "file name (no output was replaced)"
+                    )
             done: list[tuple[Path, Path | None]] = []  # (target, its previous file's second name)
             try:
                 for pending in self.pending:
@@ -183,8 +188,9 @@ def _backup(target: Path) -> Path | None:
     return backup
 
 
-_CURRENT_SET: contextvars.ContextVar[_OutputSet | None] = contextvars.ContextVar("loyalsim_output_set",
-                                                                                 default=None)
+_CURRENT_SET: contextvars.ContextVar[_OutputSet | None] = contextvars.ContextVar(
+    "loyalsim_output_set", default=None
+)
 
 
 @contextlib.contextmanager
@@ -263,8 +269,10 @@ def writable_folder(folder: Path, option: str = "--out") -> None:
         Path(name).unlink()
         remove_stale_temporaries(folder)  # what a killed earlier run left half written
     except OSError as exc:
-        raise OutputError(f"{option} {folder}: cannot write there ({exc.strerror or type(exc).__name__}); "
-                          "choose a folder that exists (or can be created) and that you can write to") from exc
+        raise OutputError(
+            f"{option} {folder}: cannot write there ({exc.strerror or type(exc).__name__}); "
+            "choose a folder that exists (or can be created) and that you can write to"
+        ) from exc
 
 
 def atomic_write_text(target: Path, text: str, *, now: bool = False) -> None:
@@ -294,11 +302,15 @@ def refuse_clashes(inputs: dict[str, Path], outputs: dict[str, Path]) -> None:
     seen: dict[tuple[str, object], str] = {_identity(path): role for role, path in inputs.items()}
     for role, path in outputs.items():
         if path.is_dir():  # said before any work, not after it
-            raise OutputError(f"cannot write {role} {path}: it is a folder; give a file name, such as {path / 'out'}")
+            raise OutputError(
+                f"cannot write {role} {path}: it is a folder; give a file name, such as {path / 'out'}"
+            )
         key = _identity(path)
         if key in seen:
             other = seen[key]
             what = "input" if other in inputs else "output"
-            raise UsageError(f"{role} {path} is the same file as the {what} {other}: writing it would "
-                             "replace it; choose another file name")
+            raise UsageError(
+                f"{role} {path} is the same file as the {what} {other}: writing it would "
+                "replace it; choose another file name"
+            )
         seen[key] = role

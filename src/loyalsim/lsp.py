@@ -19,8 +19,11 @@ from loyalsim.issues import Issue, Severity
 
 # A document is loyalsim's when it says so: its apiVersion, its kind, or the schema it names.
 # Every other YAML file the editor opens (CI workflows, compose files) gets no diagnostics.
-_OURS = re.compile(r"^\s*(?:apiVersion:\s*[\"']?loyalsim/|kind:\s*[\"']?(?:Program|Scenario)\b"
-                   r"|#\s*yaml-language-server:\s*\$schema=\S*(?:program|scenario)\.schema\.json)", re.M)
+_OURS = re.compile(
+    r"^\s*(?:apiVersion:\s*[\"']?loyalsim/|kind:\s*[\"']?(?:Program|Scenario)\b"
+    r"|#\s*yaml-language-server:\s*\$schema=\S*(?:program|scenario)\.schema\.json)",
+    re.M,
+)
 
 
 def is_loyalsim(text: str) -> bool:
@@ -41,12 +44,20 @@ def diagnostics(text: str, file: str) -> list[Any]:
 
     path = Path(file)
     result = validate_one(path, file, find_config(path.parent), raw=text.encode("utf-8"))
-    severity = {Severity.ERROR: types.DiagnosticSeverity.Error, Severity.WARNING: types.DiagnosticSeverity.Warning}
-    return [types.Diagnostic(
-        range=_range(issue), severity=severity.get(issue.severity, types.DiagnosticSeverity.Information),
-        code=issue.code, source="loyalsim",
-        message=issue.message + (f"\n{issue.hint}" if issue.hint else ""),
-    ) for issue in result.issues]
+    severity = {
+        Severity.ERROR: types.DiagnosticSeverity.Error,
+        Severity.WARNING: types.DiagnosticSeverity.Warning,
+    }
+    return [
+        types.Diagnostic(
+            range=_range(issue),
+            severity=severity.get(issue.severity, types.DiagnosticSeverity.Information),
+            code=issue.code,
+            source="loyalsim",
+            message=issue.message + (f"\n{issue.hint}" if issue.hint else ""),
+        )
+        for issue in result.issues
+    ]
 
 
 def _range(issue: Issue) -> Any:
@@ -70,8 +81,11 @@ def server() -> Any:
     def publish(uri: str) -> None:
         document = lsp.workspace.get_text_document(uri)
         file = uris.to_fs_path(uri) or uri
-        lsp.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, version=document.version, diagnostics=diagnostics(document.source, file)))
+        lsp.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, version=document.version, diagnostics=diagnostics(document.source, file)
+            )
+        )
 
     @lsp.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: types.DidOpenTextDocumentParams) -> None:
@@ -87,7 +101,8 @@ def server() -> Any:
 
     @lsp.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: types.DidCloseTextDocumentParams) -> None:
-        lsp.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri,
-                                                                             diagnostics=[]))
+        lsp.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
+        )
 
     return lsp

@@ -127,8 +127,9 @@ repos:
 """
 
 
-def starter_files(requirement: str = "loyalsim", repository: str = "<loyalsim repository URL>",
-                  rev: str = "<commit>") -> dict[str, str]:
+def starter_files(
+    requirement: str = "loyalsim", repository: str = "<loyalsim repository URL>", rev: str = "<commit>"
+) -> dict[str, str]:
     """The starter project's files, by path relative to its folder."""
     schemas = resources.files("loyalsim.schemas")
     return {
@@ -150,8 +151,10 @@ def write_starter(folder: Path, files: dict[str, str], *, force: bool = False) -
     existing = [path for path in targets if path.exists()]
     if existing and not force:
         shown = ", ".join(str(p) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
-        raise UsageError(f"would replace {len(existing)} existing file(s): {shown}; nothing was written "
-                         "(use --force to replace them, or init another folder)")
+        raise UsageError(
+            f"would replace {len(existing)} existing file(s): {shown}; nothing was written "
+            "(use --force to replace them, or init another folder)"
+        )
     for path, text in targets.items():
         atomic_write_text(path, text)
     return list(targets)

@@ -51,12 +51,16 @@ def chosen(environ: Mapping[str, str] = os.environ) -> frozenset[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name.lstrip("-") not in SETTINGS]
     if unknown:
-        raise UsageError(f"LOYALSIM_TUNING: {', '.join(unknown)} is not a setting; choose from all, none, or "
-                         f"{', '.join(SETTINGS)} (a leading '-' leaves one out)")
+        raise UsageError(
+            f"LOYALSIM_TUNING: {', '.join(unknown)} is not a setting; choose from all, none, or "
+            f"{', '.join(SETTINGS)} (a leading '-' leaves one out)"
+        )
     if all(name.startswith("-") for name in names):
         return frozenset(SETTINGS) - {name[1:] for name in names}
     if any(name.startswith("-") for name in names):
-        raise UsageError("LOYALSIM_TUNING: list the settings to apply, or those to leave out with '-', not both")
+        raise UsageError(
+            "LOYALSIM_TUNING: list the settings to apply, or those to leave out with '-', not both"
+        )
     return frozenset(names)
 
 
@@ -125,7 +129,9 @@ def keep_freed_memory() -> bool:
     Returns whether the options are in force; done once per process.
     """
     mallopt = _mallopt()
-    return mallopt is not None and mallopt(_M_MMAP_MAX, 0) == 1 and mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE) == 1
+    return (
+        mallopt is not None and mallopt(_M_MMAP_MAX, 0) == 1 and mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE) == 1
+    )
 
 
 @cache

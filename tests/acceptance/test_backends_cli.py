@@ -20,14 +20,20 @@ from tests.helpers import small_scenario
 pytestmark = pytest.mark.slow
 
 PROGRAM = str(ROOT / "programs" / "coffee-stars.yaml")
-SWEEP = ["--set", "earn[0].rate=1,2", "--set", "population.segments[0].response.redemption_propensity=0.3,0.9"]
+SWEEP = [
+    "--set",
+    "earn[0].rate=1,2",
+    "--set",
+    "population.segments[0].response.redemption_propensity=0.3,0.9",
+]
 
 
 def sweep(tmp_path: Path, name: str, *extra: str) -> tuple[bytes, bytes]:
     scenario = small_scenario(tmp_path, initial=1200, arrivals=20, horizon="4 months")
     out = tmp_path / name
-    result = run_cli("sweep", PROGRAM, str(scenario), *SWEEP, "--replications", "3", "--out", str(out), *extra,
-                     timeout=300)
+    result = run_cli(
+        "sweep", PROGRAM, str(scenario), *SWEEP, "--replications", "3", "--out", str(out), *extra, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "distributed." not in result.stderr  # no Dask log lines
     assert not (out / ".loyalsim-parts").exists()  # checkpoints are removed once the results are written
@@ -44,30 +50,53 @@ def test_sweep_is_identical_in_process_on_workers_and_on_a_two_worker_local_clus
 
 def test_a_bad_cluster_address_is_a_usage_error(tmp_path: Path) -> None:
     scenario = small_scenario(tmp_path, initial=100, arrivals=0, horizon="1 month")
-    result = run_cli("simulate", PROGRAM, str(scenario), "--cluster", "http://nowhere", "--out", str(tmp_path / "o"))
+    result = run_cli(
+        "simulate", PROGRAM, str(scenario), "--cluster", "http://nowhere", "--out", str(tmp_path / "o")
+    )
     assert result.returncode == 2 and "--cluster" in result.stderr and "Traceback" not in result.stderr
 
 
 def simulate_command(scenario: Path, out: Path, *extra: str) -> list[str]:
-    return [loyalsim_executable(), "simulate", PROGRAM, str(scenario), "--replications", "10", "--out", str(out),
-            "--format", "json", *extra]
+    return [
+        loyalsim_executable(),
+        "simulate",
+        PROGRAM,
+        str(scenario),
+        "--replications",
+        "10",
+        "--out",
+        str(out),
+        "--format",
+        "json",
+        *extra,
+    ]
 
 
-@pytest.mark.parametrize(("how", "extra"), [("sigkill", ()), ("sigint", ("--workers", "2")),
-                                            ("sigint", ("--cluster", "local", "--workers", "2"))])
-def test_a_killed_run_resumes_and_gives_the_same_answer(tmp_path: Path, how: str, extra: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("how", "extra"),
+    [("sigkill", ()), ("sigint", ("--workers", "2")), ("sigint", ("--cluster", "local", "--workers", "2"))],
+)
+def test_a_killed_run_resumes_and_gives_the_same_answer(
+    tmp_path: Path, how: str, extra: tuple[str, ...]
+) -> None:
     scenario = small_scenario(tmp_path, initial=12000, arrivals=100, horizon="8 months")
     reference = tmp_path / "reference"
-    whole = subprocess.run(simulate_command(scenario, reference), capture_output=True, timeout=600, check=False)
+    whole = subprocess.run(
+        simulate_command(scenario, reference), capture_output=True, timeout=600, check=False
+    )
     assert whole.returncode == 0, whole.stderr
     out = tmp_path / "interrupted"
     parts = out / ".loyalsim-parts"
     # The run must see Ctrl-C as a terminal would send it: a test runner's worker may have SIGINT
     # ignored, and an ignored signal stays ignored in its children (Python then installs no
     # KeyboardInterrupt handler), so the child gets the default disposition back.
-    process = subprocess.Popen(simulate_command(scenario, out, *extra), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, start_new_session=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
+    process = subprocess.Popen(
+        simulate_command(scenario, out, *extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list(parts.glob("*.json"))) < 3 and process.poll() is None:
         time.sleep(0.05)
@@ -84,7 +113,9 @@ def test_a_killed_run_resumes_and_gives_the_same_answer(tmp_path: Path, how: str
         assert b"run the same command to resume" in stderr
     saved = len(list(parts.glob("*.json")))
     assert 3 <= saved < 10 and not (out / "monthly.csv").exists()
-    resumed = subprocess.run(simulate_command(scenario, out, *extra), capture_output=True, timeout=600, check=False)
+    resumed = subprocess.run(
+        simulate_command(scenario, out, *extra), capture_output=True, timeout=600, check=False
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming; {saved} of 10 replication(s) were already done".encode() in resumed.stderr
     assert (out / "monthly.csv").read_bytes() == (reference / "monthly.csv").read_bytes()
@@ -97,13 +128,22 @@ def test_a_killed_dask_worker_is_replaced_and_its_work_redone(tmp_path: Path) ->
 
     scenario = small_scenario(tmp_path, initial=12000, arrivals=100, horizon="8 months")
     reference = tmp_path / "reference"
-    whole = subprocess.run(simulate_command(scenario, reference), capture_output=True, timeout=600, check=False)
+    whole = subprocess.run(
+        simulate_command(scenario, reference), capture_output=True, timeout=600, check=False
+    )
     assert whole.returncode == 0, whole.stderr
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         out = tmp_path / "dask"
-        process = subprocess.Popen(simulate_command(scenario, out, "--cluster", cluster.scheduler_address),
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            simulate_command(scenario, out, "--cluster", cluster.scheduler_address),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         parts = out / ".loyalsim-parts"
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and len(list(parts.glob("*.json"))) < 2 and process.poll() is None:
@@ -138,8 +178,12 @@ def test_workers_end_when_their_parent_is_killed(tmp_path: Path, wait: float) ->
     # each) and the resource tracker running, in 7 of 10 runs.
     scenario = small_scenario(tmp_path, initial=40000, arrivals=100, horizon="12 months")
     out = tmp_path / "o"
-    process = subprocess.Popen(simulate_command(scenario, out, "--workers", "2"), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        simulate_command(scenario, out, "--workers", "2"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         children: set[int] = set()
@@ -156,9 +200,17 @@ def test_workers_end_when_their_parent_is_killed(tmp_path: Path, wait: float) ->
         alive = children
         while alive and time.monotonic() < deadline:
             time.sleep(0.2)
-            alive = {pid for pid in alive if Path(f"/proc/{pid}").exists()
-                     and "Z" not in (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0])}
-        states = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:80] for pid in alive if Path(f"/proc/{pid}").exists()}
+            alive = {
+                pid
+                for pid in alive
+                if Path(f"/proc/{pid}").exists()
+                and "Z" not in (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0])
+            }
+        states = {
+            pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:80]
+            for pid in alive
+            if Path(f"/proc/{pid}").exists()
+        }
         assert not alive, f"{len(alive)} of {len(children)} children outlived their parent by 15 s: {states}"
     finally:
         with contextlib.suppress(ProcessLookupError):  # whatever is left of its session

@@ -22,8 +22,10 @@ from tests.helpers import small_scenario
 
 PROGRAM = ROOT / "programs" / "coffee-stars.yaml"
 GOOD_SALES = b"customer_id,date,amount\na,2027-01-10,19.99\n"
-GOOD_LEDGER = (b"period,sales,points_issued,points_redeemed,expected_redemption_rate,point_value\n"
-               b"P1,1000,1000,200,0.8,0.01\n")
+GOOD_LEDGER = (
+    b"period,sales,points_issued,points_redeemed,expected_redemption_rate,point_value\n"
+    b"P1,1000,1000,200,0.8,0.01\n"
+)
 
 # (content, exit code) for a transaction file or a ledger given in place of a good one.
 DATA_CASES: dict[str, tuple[bytes, int]] = {
@@ -38,8 +40,17 @@ DATA_CASES: dict[str, tuple[bytes, int]] = {
     "yaml-not-csv": (PROGRAM.read_bytes(), 2),
 }
 # The ledger reader refuses rows it reads with exit 1, files it cannot read with exit 2.
-LEDGER_EXIT = {"nul-bytes": 2, "long-last-line": 2, "invalid-utf8-row": 2, "binary": 2, "yaml-not-csv": 2,
-               "wrong-columns": 2, "empty": 2, "utf-16": 2, "gzip": 2}
+LEDGER_EXIT = {
+    "nul-bytes": 2,
+    "long-last-line": 2,
+    "invalid-utf8-row": 2,
+    "binary": 2,
+    "yaml-not-csv": 2,
+    "wrong-columns": 2,
+    "empty": 2,
+    "utf-16": 2,
+    "gzip": 2,
+}
 
 
 def _fifo(path: Path) -> None:
@@ -63,18 +74,31 @@ def _commands(tmp: Path, bad: Path, role: str) -> list[list[str]]:
     scenario = str(small_scenario(tmp, initial=50, arrivals=0, horizon="1 month", replications=1))
     out = str(tmp / "out")
     if role == "program":
-        return [["validate", str(bad)], ["explain", str(bad)], ["earn", str(bad), str(_sales(tmp))],
-                ["simulate", str(bad), scenario, "--out", out], ["compare", str(bad), str(PROGRAM), scenario],
-                ["sweep", str(bad), scenario, "--set", "earn[0].rate=1,2", "--out", out],
-                ["sensitivity", str(bad), scenario, "--out", out], ["trace", str(bad), scenario]]
+        return [
+            ["validate", str(bad)],
+            ["explain", str(bad)],
+            ["earn", str(bad), str(_sales(tmp))],
+            ["simulate", str(bad), scenario, "--out", out],
+            ["compare", str(bad), str(PROGRAM), scenario],
+            ["sweep", str(bad), scenario, "--set", "earn[0].rate=1,2", "--out", out],
+            ["sensitivity", str(bad), scenario, "--out", out],
+            ["trace", str(bad), scenario],
+        ]
     if role == "scenario":
-        return [["validate", str(bad)], ["simulate", str(PROGRAM), str(bad), "--out", out], ["check", str(bad)],
-                ["compare", str(PROGRAM), str(PROGRAM), str(bad)],
-                ["sweep", str(PROGRAM), str(bad), "--set", "earn[0].rate=1,2", "--out", out],
-                ["sensitivity", str(PROGRAM), str(bad), "--out", out], ["trace", str(PROGRAM), str(bad)]]
+        return [
+            ["validate", str(bad)],
+            ["simulate", str(PROGRAM), str(bad), "--out", out],
+            ["check", str(bad)],
+            ["compare", str(PROGRAM), str(PROGRAM), str(bad)],
+            ["sweep", str(PROGRAM), str(bad), "--set", "earn[0].rate=1,2", "--out", out],
+            ["sensitivity", str(PROGRAM), str(bad), "--out", out],
+            ["trace", str(PROGRAM), str(bad)],
+        ]
     if role == "transactions":
-        return [["earn", str(PROGRAM), str(bad), "--out", str(tmp / "out.csv")],
-                ["fit", "purchases", str(bad), "--out", str(tmp / "segment.yaml")]]
+        return [
+            ["earn", str(PROGRAM), str(bad), "--out", str(tmp / "out.csv")],
+            ["fit", "purchases", str(bad), "--out", str(tmp / "segment.yaml")],
+        ]
     return [["account", str(bad), "--output", str(tmp / "out.csv")]]
 
 
@@ -95,10 +119,12 @@ def _check(result_code: int, stdout: str, stderr: str, expected: int, bad: Path,
 
 # --- in process: the library's readers, one case each (fast) --------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(YAML_CASES))
 @pytest.mark.parametrize("role", ["program", "scenario"])
-def test_the_library_refuses_each_hostile_yaml_with_the_cli_exit_code(tmp_path: Path, name: str,
-                                                                      role: str) -> None:
+def test_the_library_refuses_each_hostile_yaml_with_the_cli_exit_code(
+    tmp_path: Path, name: str, role: str
+) -> None:
     from loyalsim.compile import load_policy
     from loyalsim.errors import LoyalsimError
     from loyalsim.population.scenario import load_scenario
@@ -133,10 +159,15 @@ def test_the_library_refuses_each_bad_data_file(tmp_path: Path, name: str) -> No
 
 # --- through the installed command: every command that reads each kind of file (slow) ------
 
+
 def _yaml_matrix() -> list[tuple[str, str, int]]:
     roles = {"program": 8, "scenario": 7}
-    return [(name, role, index) for name in sorted(YAML_CASES) for role, count in roles.items()
-            for index in range(count)]
+    return [
+        (name, role, index)
+        for name in sorted(YAML_CASES)
+        for role, count in roles.items()
+        for index in range(count)
+    ]
 
 
 @pytest.mark.slow
@@ -162,8 +193,12 @@ def test_every_command_refuses_each_bad_data_file(tmp_path: Path, name: str, rol
 
 def _path_matrix() -> list[tuple[str, str, int]]:
     roles = {"program": 8, "scenario": 7, "transactions": 2, "ledger": 1}
-    return [(name, role, index) for name in sorted(PATH_CASES) for role, count in roles.items()
-            for index in range(count)]
+    return [
+        (name, role, index)
+        for name in sorted(PATH_CASES)
+        for role, count in roles.items()
+        for index in range(count)
+    ]
 
 
 @pytest.mark.slow

@@ -24,29 +24,61 @@ def _parquet(table: pa.Table) -> Callable[[Path], None]:
 CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "gzip-named-csv": ("t.csv", lambda p: p.write_bytes(gzip.compress(GOOD)), "gzip-compressed"),
     "zip": ("t.csv", lambda p: p.write_bytes(b"PK\x03\x04" + b"\0" * 40), "zip archive"),
-    "parquet-named-csv": ("t.csv", lambda p: pq.write_table(pa.table({"a": [1]}), p), "give it a .parquet name"),
+    "parquet-named-csv": (
+        "t.csv",
+        lambda p: pq.write_table(pa.table({"a": [1]}), p),
+        "give it a .parquet name",
+    ),
     "utf-16": ("t.csv", lambda p: p.write_bytes(GOOD.decode().encode("utf-16")), "UTF-16"),
-    "latin-1-header": ("t.csv", lambda p: p.write_bytes("customer_id,date,amount,caté\na,2027-01-10,1,x\n"
-                                                        .encode("latin-1")), "column 4: byte 0xE9"),
-    "header-of-2-mib": ("t.csv", lambda p: p.write_bytes(b"customer_id," + b"x" * (2 << 20) + b"\n"),
-                        "longer than 1,048,576 bytes"),
-    "id-of-a-megabyte": ("t.csv", lambda p: p.write_bytes(b"customer_id,date,amount\n" + b"a" * (1 << 20)
-                                                          + b",2027-01-10,1\n"),
-                         "row 2, column 'customer_id': a value of 1,048,576 characters"),
-    "invalid-utf8-in-a-data-row": ("t.csv", lambda p: p.write_bytes(GOOD + b"b\xff\xfe,2027-01-11,2\n"),
-                                   "row 3, column 'customer_id': not UTF-8 text (byte 0xff"),
-    "invalid-utf8-in-an-amount": ("t.csv", lambda p: p.write_bytes(GOOD * 1 + b"b,2027-01-11,2\xe9\n"),
-                                  "row 3, column 'amount': not UTF-8 text (byte 0xe9"),
-    "long-last-line-no-newline": ("t.csv", lambda p: p.write_bytes(GOOD + b"b,2027-01-11," + b"1" * (3 << 20)),
-                                  "row 3 is longer than 1,048,576 bytes"),
-    "parquet-all-null-dates": ("t.parquet", _parquet(pa.table({"customer_id": ["a", "b"],
-                                                               "date": pa.array([None, None], pa.date32()),
-                                                               "amount": [1.0, 2.0]})),
-                               "row 2, column 'date': missing date"),
-    "parquet-list-column": ("t.parquet", _parquet(pa.table({"customer_id": [["a"]], "date": ["2027-01-10"],
-                                                            "amount": ["1"]})), "column 'customer_id' holds list"),
-    "parquet-struct-column": ("t.parquet", _parquet(pa.table({"customer_id": ["a"], "date": ["2027-01-10"],
-                                                              "amount": [{"x": 1}]})), "column 'amount' holds struct"),
+    "latin-1-header": (
+        "t.csv",
+        lambda p: p.write_bytes("customer_id,date,amount,caté\na,2027-01-10,1,x\n".encode("latin-1")),
+        "column 4: byte 0xE9",
+    ),
+    "header-of-2-mib": (
+        "t.csv",
+        lambda p: p.write_bytes(b"customer_id," + b"x" * (2 << 20) + b"\n"),
+        "longer than 1,048,576 bytes",
+    ),
+    "id-of-a-megabyte": (
+        "t.csv",
+        lambda p: p.write_bytes(b"customer_id,date,amount\n" + b"a" * (1 << 20) + b",2027-01-10,1\n"),
+        "row 2, column 'customer_id': a value of 1,048,576 characters",
+    ),
+    "invalid-utf8-in-a-data-row": (
+        "t.csv",
+        lambda p: p.write_bytes(GOOD + b"b\xff\xfe,2027-01-11,2\n"),
+        "row 3, column 'customer_id': not UTF-8 text (byte 0xff",
+    ),
+    "invalid-utf8-in-an-amount": (
+        "t.csv",
+        lambda p: p.write_bytes(GOOD * 1 + b"b,2027-01-11,2\xe9\n"),
+        "row 3, column 'amount': not UTF-8 text (byte 0xe9",
+    ),
+    "long-last-line-no-newline": (
+        "t.csv",
+        lambda p: p.write_bytes(GOOD + b"b,2027-01-11," + b"1" * (3 << 20)),
+        "row 3 is longer than 1,048,576 bytes",
+    ),
+    "parquet-all-null-dates": (
+        "t.parquet",
+        _parquet(
+            pa.table(
+                {"customer_id": ["a", "b"], "date": pa.array([None, None], pa.date32()), "amount": [1.0, 2.0]}
+            )
+        ),
+        "row 2, column 'date': missing date",
+    ),
+    "parquet-list-column": (
+        "t.parquet",
+        _parquet(pa.table({"customer_id": [["a"]], "date": ["2027-01-10"], "amount": ["1"]})),
+        "column 'customer_id' holds list",
+    ),
+    "parquet-struct-column": (
+        "t.parquet",
+        _parquet(pa.table({"customer_id": ["a"], "date": ["2027-01-10"], "amount": [{"x": 1}]})),
+        "column 'amount' holds struct",
+    ),
 }
 
 
@@ -92,11 +124,23 @@ def test_a_closed_standard_output_is_a_clear_error_unless_nothing_goes_there(tmp
 
     sales = tmp_path / "t.csv"
     sales.write_bytes(GOOD)
-    closed = subprocess.run(f"'{loyalsim_executable()}' earn '{CLASSIC}' '{sales}' >&-", shell=True,
-                            capture_output=True, text=True, check=False, cwd=ROOT)
+    closed = subprocess.run(
+        f"'{loyalsim_executable()}' earn '{CLASSIC}' '{sales}' >&-",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     assert closed.returncode == 2 and "standard output is closed" in closed.stderr, closed.stderr
-    to_file = subprocess.run(f"'{loyalsim_executable()}' earn '{CLASSIC}' '{sales}' --out '{tmp_path / 'o.csv'}' >&-",
-                             shell=True, capture_output=True, text=True, check=False, cwd=ROOT)
+    to_file = subprocess.run(
+        f"'{loyalsim_executable()}' earn '{CLASSIC}' '{sales}' --out '{tmp_path / 'o.csv'}' >&-",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     assert to_file.returncode == 0 and (tmp_path / "o.csv").exists(), to_file.stderr
 
 
@@ -104,8 +148,10 @@ def test_a_closed_standard_output_is_a_clear_error_unless_nothing_goes_there(tmp
 @pytest.mark.parametrize("command", ["explain", "earn"])
 def test_stacked_multiplier_campaigns_are_refused_not_overflowed(command: str, tmp_path: Path) -> None:
     document = yaml.safe_load(CLASSIC.read_text())
-    document["campaigns"] = [{"id": f"c{i}", "start": "2027-01-01", "end": "2027-12-31", "kind": "multiplier",
-                              "multiplier": 2} for i in range(100)]
+    document["campaigns"] = [
+        {"id": f"c{i}", "start": "2027-01-01", "end": "2027-12-31", "kind": "multiplier", "multiplier": 2}
+        for i in range(100)
+    ]
     program = tmp_path / "p.yaml"
     program.write_text(yaml.safe_dump(document, sort_keys=False))
     sales = tmp_path / "t.csv"
@@ -122,8 +168,16 @@ def test_twelve_monthly_doubling_campaigns_still_compute_exactly(tmp_path: Path)
 
     body = yaml.safe_load(CLASSIC.read_text())
     body = {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata")}
-    body["campaigns"] = [{"id": f"m{i}", "start": f"2027-{i:02d}-01", "end": f"2027-{i:02d}-28",
-                          "kind": "multiplier", "multiplier": 2} for i in range(1, 13)]
+    body["campaigns"] = [
+        {
+            "id": f"m{i}",
+            "start": f"2027-{i:02d}-01",
+            "end": f"2027-{i:02d}-28",
+            "kind": "multiplier",
+            "multiplier": 2,
+        }
+        for i in range(1, 13)
+    ]
     result = replay(program(body), [("a", "2027-01-10", 120.00), ("a", "2027-01-30", 120.00)])
     # 90 points doubled on the 10th; the 30th is outside January's campaign.
     assert int(result.total_earned[0]) == 180 + 90
@@ -133,16 +187,41 @@ def test_ordinary_programs_with_fractional_rates_and_points_are_not_refused() ->
     """A case hypothesis found: 0.07 a dollar, points to two decimals, a tier and a campaign of x1."""
     from tests.helpers import program, replay
 
-    policy = program({
-        "type": "tiered", "points": {"name": "points", "value": 0.01, "decimals": 2},
-        "earn": [{"id": "base", "kind": "spend", "bands": [{"from": 0, "rate": 0.07}], "banding": "marginal",
-                  "rounding": "floor_amount"}, {"id": "visit", "kind": "visit", "points": 1}],
-        "tiers": {"metric": "spend", "window": {"kind": "lifetime"},
-                  "levels": [{"id": "member", "threshold": 0},
-                             {"id": "gold", "threshold": 500, "benefits": {"earn_multiplier": 1.5}}]},
-        "campaigns": [{"id": "double", "start": "2027-03-01", "end": "2027-03-31", "kind": "multiplier",
-                       "multiplier": 2, "rules": ["base", "visit"]}],
-        "rewards": {"catalog": [{"id": "r", "kind": "discount", "cost": 100, "face_value": 1}]}})
+    policy = program(
+        {
+            "type": "tiered",
+            "points": {"name": "points", "value": 0.01, "decimals": 2},
+            "earn": [
+                {
+                    "id": "base",
+                    "kind": "spend",
+                    "bands": [{"from": 0, "rate": 0.07}],
+                    "banding": "marginal",
+                    "rounding": "floor_amount",
+                },
+                {"id": "visit", "kind": "visit", "points": 1},
+            ],
+            "tiers": {
+                "metric": "spend",
+                "window": {"kind": "lifetime"},
+                "levels": [
+                    {"id": "member", "threshold": 0},
+                    {"id": "gold", "threshold": 500, "benefits": {"earn_multiplier": 1.5}},
+                ],
+            },
+            "campaigns": [
+                {
+                    "id": "double",
+                    "start": "2027-03-01",
+                    "end": "2027-03-31",
+                    "kind": "multiplier",
+                    "multiplier": 2,
+                    "rules": ["base", "visit"],
+                }
+            ],
+            "rewards": {"catalog": [{"id": "r", "kind": "discount", "cost": 100, "face_value": 1}]},
+        }
+    )
     result = replay(policy, [("a", "2027-03-10", 208.58)])
     # 208 whole dollars x 0.07 = 14.56, doubled 29.12, floored to 29 points; the visit's 1 point doubled: 2.
     assert int(result.total_earned[0]) == (29 + 2) * 100
@@ -160,8 +239,17 @@ def test_an_amount_beyond_what_the_program_computes_exactly_is_rejected_by_row(t
     failed = run_cli("earn", str(program), str(sales))
     assert failed.returncode == 1 and "row 3, column 'amount'" in failed.stderr, failed.stderr
     assert "compute exactly" in failed.stderr
-    skipped = run_cli("earn", str(program), str(sales), "--on-error", "skip", "--format", "json",
-                      "--rejects", str(tmp_path / "r.csv"))
+    skipped = run_cli(
+        "earn",
+        str(program),
+        str(sales),
+        "--on-error",
+        "skip",
+        "--format",
+        "json",
+        "--rejects",
+        str(tmp_path / "r.csv"),
+    )
     assert skipped.returncode == 0, skipped.stderr
     assert '"earned": 1234567,' in skipped.stdout  # $1,000,000 x 1.234567 points a dollar, exactly
 

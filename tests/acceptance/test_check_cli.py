@@ -20,22 +20,37 @@ def small(tmp_path: Path, guardrails: list[dict]) -> Path:  # type: ignore[type-
 
 @pytest.mark.slow
 def test_passing_and_failing_guardrails(tmp_path: Path) -> None:
-    path = small(tmp_path, [
-        {"id": "generous", "metric": "liability", "stat": "p95", "month": 12, "max": 1_000_000},
-        {"id": "impossible", "metric": "members", "stat": "mean", "min": 10_000_000},
-        {"id": "roi", "metric": "roi", "stat": "mean", "min": 1.2},
-        {"id": "npv", "metric": "npv", "stat": "p5", "max": 0},
-    ])
+    path = small(
+        tmp_path,
+        [
+            {"id": "generous", "metric": "liability", "stat": "p95", "month": 12, "max": 1_000_000},
+            {"id": "impossible", "metric": "members", "stat": "mean", "min": 10_000_000},
+            {"id": "roi", "metric": "roi", "stat": "mean", "min": 1.2},
+            {"id": "npv", "metric": "npv", "stat": "p5", "max": 0},
+        ],
+    )
     result = run_cli("check", str(path), "--format", "json")
     assert result.returncode == 1
     issues = {i["message"].split("'")[1]: i for i in json.loads(result.stdout)["issues"]}
     assert issues["generous"]["code"] == "LS501" and "passed" in issues["generous"]["message"]
-    assert issues["impossible"]["code"] == "LS500" and "P5-P95 across 3 replications" in issues["impossible"]["message"]
+    assert (
+        issues["impossible"]["code"] == "LS500"
+        and "P5-P95 across 3 replications" in issues["impossible"]["message"]
+    )
     # The canonical scenario's fixed costs outweigh its margin: ROI fails its bound, NPV is negative.
     assert issues["roi"]["code"] == "LS500" and issues["npv"]["code"] == "LS501"
     # The measured ROI is the one `simulate` reports for the same scenario and replications.
-    simulated = json.loads(run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(path),
-                                   "--out", str(tmp_path / "sim"), "--format", "json").stdout)
+    simulated = json.loads(
+        run_cli(
+            "simulate",
+            str(ROOT / "programs" / "coffee-stars.yaml"),
+            str(path),
+            "--out",
+            str(tmp_path / "sim"),
+            "--format",
+            "json",
+        ).stdout
+    )
     roi = simulated["economics"]["roi"]["mean"]
     assert f"mean of roi over the horizon = {roi:,.4g}" in issues["roi"]["message"]
     # Each result points at its guardrail in the scenario file.

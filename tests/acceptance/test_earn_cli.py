@@ -27,7 +27,10 @@ def test_classic_exercise_points_per_customer_per_month_and_in_total() -> None:
     by_customer = {c["customer_id"]: c for c in payload["customers"]}
     # c001: Jan 120.99 → 90, 50.00 → 0; Feb 250 → 350; Mar 49.99 → 0
     assert [(m["month"], m["earned"]) for m in by_customer["c001"]["months"]] == [
-        ("2027-01", 90), ("2027-02", 350), ("2027-03", 0)]
+        ("2027-01", 90),
+        ("2027-02", 350),
+        ("2027-03", 0),
+    ]
     # c002: Jan 100.00 → 50, 100.60 → 50 (whole dollars); Feb 99.99 → 49; Mar 150.50 → 150
     assert [m["earned"] for m in by_customer["c002"]["months"]] == [100, 49, 150]
     # c003: Feb 0.01 → 0; Mar 1000 → 50 + 1800 = 1850
@@ -46,7 +49,9 @@ def test_csv_and_parquet_outputs_read_back_with_pyarrow_and_duckdb(tmp_path: Pat
     assert table.column_names == ["customer_id", "month", "earned", "redeemed", "expired", "balance", "tier"]
     assert table.num_rows == 3 + 3 + 2
     parquet = pq.read_table(parquet_out)
-    assert parquet.num_rows == 8 and parquet.column("earned").to_pylist() == table.column("earned").to_pylist()
+    assert (
+        parquet.num_rows == 8 and parquet.column("earned").to_pylist() == table.column("earned").to_pylist()
+    )
     assert parquet.column("customer_id").to_pylist() == table.column("customer_id").to_pylist()
     assert parquet.schema.field("customer_id").type == pa.string()
     assert pa.types.is_dictionary(parquet.schema.field("month").type)
@@ -58,12 +63,16 @@ def test_csv_and_parquet_outputs_read_back_with_pyarrow_and_duckdb(tmp_path: Pat
     assert not any(field.nullable for field in pq.read_schema(tmp_path / "out.totals.parquet"))
     # Every month's row group shares one dictionary of months, so Arrow can group them.
     by_month = parquet.group_by("month").aggregate([("earned", "sum")])
-    sums = dict(zip(by_month.column("month").to_pylist(), by_month.column("earned_sum").to_pylist(), strict=True))
+    sums = dict(
+        zip(by_month.column("month").to_pylist(), by_month.column("earned_sum").to_pylist(), strict=True)
+    )
     assert sorted(sums) == ["2027-01", "2027-02", "2027-03"] and sum(sums.values()) == 2589
     total = duckdb.sql(f"select sum(earned) from read_parquet('{parquet_out}')").fetchall()[0]
     assert total == (2589,)
-    totals = duckdb.sql(f"select customer_id, earned from read_parquet('{tmp_path / 'out.totals.parquet'}') "
-                        "order by customer_id").fetchall()
+    totals = duckdb.sql(
+        f"select customer_id, earned from read_parquet('{tmp_path / 'out.totals.parquet'}') "
+        "order by customer_id"
+    ).fetchall()
     assert totals == [("c001", 440), ("c002", 299), ("c003", 1850)]
     assert (tmp_path / "out.totals.csv").exists()
 
@@ -83,12 +92,15 @@ def test_every_canonical_program_replays_the_mixed_file() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.stem for p in PROGRAMS])
-def test_every_canonical_program_writes_every_format_with_the_same_figures(program: Path, tmp_path: Path) -> None:
+def test_every_canonical_program_writes_every_format_with_the_same_figures(
+    program: Path, tmp_path: Path
+) -> None:
     """CSV and Parquet hold exactly the JSON's figures, money and fractional points included."""
     result = run_cli("earn", str(program), MIXED, "--format", "json")
     assert result.returncode == 0, result.stderr
-    expected = {(c["customer_id"], m["month"]): m for c in json.loads(result.stdout)["customers"]
-                for m in c["months"]}
+    expected = {
+        (c["customer_id"], m["month"]): m for c in json.loads(result.stdout)["customers"] for m in c["months"]
+    }
     for fmt in ("csv", "parquet"):
         out = tmp_path / f"out.{fmt}"
         written = run_cli("earn", str(program), MIXED, "--format", fmt, "--out", str(out))
@@ -119,7 +131,8 @@ def test_every_canonical_program_writes_every_format_with_the_same_figures(progr
 def test_fractional_points_are_written_exactly_to_csv_and_parquet(tmp_path: Path) -> None:
     text = (ROOT / "programs" / "classic-rewards.yaml").read_text()
     text = text.replace("  value: 0.01\n", "  value: 0.01\n  decimals: 2\n").replace(
-        "rounding: floor_amount", "rounding: exact")
+        "rounding: floor_amount", "rounding: exact"
+    )
     program = tmp_path / "fractional.yaml"
     program.write_text(text)
     sales = tmp_path / "t.csv"
@@ -158,8 +171,21 @@ def test_column_mapping_and_unsorted_input(tmp_path: Path) -> None:
     lines = (DATA / "transactions" / "classic-q1.csv").read_text().splitlines()
     header = "client,day,total,tid"
     source.write_text("\n".join([header, *reversed(lines[1:])]) + "\n")
-    result = run_cli("earn", CLASSIC, str(source), "-f", "json", "--column", "customer_id=client",
-                     "--column", "date=day", "--column", "amount=total", "--column", "transaction_id=tid")
+    result = run_cli(
+        "earn",
+        CLASSIC,
+        str(source),
+        "-f",
+        "json",
+        "--column",
+        "customer_id=client",
+        "--column",
+        "date=day",
+        "--column",
+        "amount=total",
+        "--column",
+        "transaction_id=tid",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["earned"] == 2589
     bad = run_cli("earn", CLASSIC, str(source), "--column", "amount")
@@ -167,17 +193,23 @@ def test_column_mapping_and_unsorted_input(tmp_path: Path) -> None:
     both = tmp_path / "both.csv"
     both.write_text("customer_id,date,amount,total\na,2027-01-05,10.00,12.00\n")
     twice = run_cli("earn", CLASSIC, str(both), "--column", "amount=total")
-    assert twice.returncode == 2 and "already has a column 'amount'" in twice.stderr and "Traceback" not in twice.stderr
+    assert (
+        twice.returncode == 2
+        and "already has a column 'amount'" in twice.stderr
+        and "Traceback" not in twice.stderr
+    )
 
 
-BAD_ROWS = ("customer_id,date,amount,transaction_id,kind\n"
-            "a,2027-01-05,10.00,t1,purchase\n"
-            "b,2027-13-05,10.00,t2,purchase\n"
-            "c,2027-01-06,ten,t3,purchase\n"
-            "d,2027-01-07,-5.00,t4,purchase\n"
-            ",2027-01-08,5.00,t5,purchase\n"
-            "a,2027-01-09,3.00,nope,return\n"
-            "e,2027-01-10,7.00,t6,gift\n")
+BAD_ROWS = (
+    "customer_id,date,amount,transaction_id,kind\n"
+    "a,2027-01-05,10.00,t1,purchase\n"
+    "b,2027-13-05,10.00,t2,purchase\n"
+    "c,2027-01-06,ten,t3,purchase\n"
+    "d,2027-01-07,-5.00,t4,purchase\n"
+    ",2027-01-08,5.00,t5,purchase\n"
+    "a,2027-01-09,3.00,nope,return\n"
+    "e,2027-01-10,7.00,t6,gift\n"
+)
 
 
 @pytest.mark.slow
@@ -187,9 +219,13 @@ def test_bad_rows_fail_with_row_and_column_and_write_nothing(tmp_path: Path) -> 
     out = tmp_path / "out.csv"
     result = run_cli("earn", CLASSIC, str(data), "--out", str(out))
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    for expected in ("row 3, column 'date'", "row 4, column 'amount': not a number",
-                     "row 5, column 'amount': negative amount", "row 6, column 'customer_id': missing",
-                     "row 8, column 'kind'"):
+    for expected in (
+        "row 3, column 'date'",
+        "row 4, column 'amount': not a number",
+        "row 5, column 'amount': negative amount",
+        "row 6, column 'customer_id': missing",
+        "row 8, column 'kind'",
+    ):
         assert expected in result.stderr
     assert not out.exists() and list(tmp_path.iterdir()) == [data]
 
@@ -197,12 +233,17 @@ def test_bad_rows_fail_with_row_and_column_and_write_nothing(tmp_path: Path) -> 
 @pytest.mark.slow
 def test_unmatched_return_fails_and_leaves_an_existing_output_alone(tmp_path: Path) -> None:
     data = tmp_path / "r.csv"
-    data.write_text("customer_id,date,amount,transaction_id,kind\na,2027-01-05,10,t1,purchase\n"
-                    "a,2027-01-09,3.00,nope,return\n")
+    data.write_text(
+        "customer_id,date,amount,transaction_id,kind\na,2027-01-05,10,t1,purchase\n"
+        "a,2027-01-09,3.00,nope,return\n"
+    )
     out = tmp_path / "out.csv"
     out.write_text("previous results\n")
     result = run_cli("earn", CLASSIC, str(data), "--out", str(out))
-    assert result.returncode == 1 and "row 3, column 'transaction_id': return with no matching purchase" in result.stderr
+    assert (
+        result.returncode == 1
+        and "row 3, column 'transaction_id': return with no matching purchase" in result.stderr
+    )
     assert out.read_text() == "previous results\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "r.csv"]
 
@@ -219,10 +260,13 @@ def test_skip_replays_the_rest_and_writes_every_rejected_row(tmp_path: Path) -> 
     assert pacsv.read_csv(out).num_rows == 1
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("who,when,much\nx,2027-01-01,1\n", "missing column(s) customer_id, date, amount"),
-    ("customer_id,date,amount,kind\na,2027-01-01,5,return\n", "no transaction_id column"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("who,when,much\nx,2027-01-01,1\n", "missing column(s) customer_id, date, amount"),
+        ("customer_id,date,amount,kind\na,2027-01-01,5,return\n", "no transaction_id column"),
+    ],
+)
 def test_unusable_files_exit_2(tmp_path: Path, content: str, message: str) -> None:
     data = tmp_path / "f.csv"
     data.write_text(content)
@@ -256,8 +300,11 @@ def test_explain_numbers_come_from_the_policy() -> None:
     assert table[("$120.99", "reserve")] == 205
     reach = {r["goal"]: r["months"] for r in data["time_to_reach"]}
     assert reach == {"reward two-off": 1, "tier gold": 5, "tier reserve": None}
-    faster = json.loads(run_cli("explain", str(ROOT / "programs" / "coffee-stars.yaml"), "-f", "json",
-                                "--monthly-spend", "300").stdout)
+    faster = json.loads(
+        run_cli(
+            "explain", str(ROOT / "programs" / "coffee-stars.yaml"), "-f", "json", "--monthly-spend", "300"
+        ).stdout
+    )
     # 300 stars a month: gold (500) in month 2; then 360 a month → 2,500 in 12 months within month 8
     assert {r["goal"]: r["months"] for r in faster["time_to_reach"]}["tier gold"] == 2
 
@@ -266,36 +313,61 @@ def test_explain_numbers_come_from_the_policy() -> None:
 def test_a_large_file_replayed_on_several_engines_reports_each_rejected_row_once(tmp_path: Path) -> None:
     # 200,000 rows or more without returns: one engine per core (when the machine has several).
     source = tmp_path / "big.csv"
-    lines = ["customer_id,date,amount"] + [f"c{i % 5000:05d},2027-{1 + i % 12:02d}-15,{i % 90}.50"
-                                           for i in range(200_100)]
+    lines = ["customer_id,date,amount"] + [
+        f"c{i % 5000:05d},2027-{1 + i % 12:02d}-15,{i % 90}.50" for i in range(200_100)
+    ]
     lines[1234] = "c00001,2027-02-30,5.00"
     source.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out.parquet"
-    result = run_cli("earn", CLASSIC, str(source), "--format", "parquet", "--out", str(out), "--on-error", "skip")
+    result = run_cli(
+        "earn", CLASSIC, str(source), "--format", "parquet", "--out", str(out), "--on-error", "skip"
+    )
     assert result.returncode == 0, result.stderr
     assert "1 row(s) rejected and skipped" in result.stderr
     rejects = (tmp_path / "out.rejects.csv").read_text().splitlines()
     assert len(rejects) == 2 and rejects[1].split(",")[1] == "1235"
-    once = duckdb.sql(f"select count(*) = count(distinct (customer_id, month)) from read_parquet('{out}')").fetchall()
+    once = duckdb.sql(
+        f"select count(*) = count(distinct (customer_id, month)) from read_parquet('{out}')"
+    ).fetchall()
     assert once == [(True,)]  # one row per customer per month
     # (Run where their rejects file, loyalsim-rejects.csv without --out, can be written.)
-    single = run_cli("earn", CLASSIC, str(source), "--format", "json", "--on-error", "skip",
-                     env={"LOYALSIM_THREADS": "1"}, cwd=tmp_path)
+    single = run_cli(
+        "earn",
+        CLASSIC,
+        str(source),
+        "--format",
+        "json",
+        "--on-error",
+        "skip",
+        env={"LOYALSIM_THREADS": "1"},
+        cwd=tmp_path,
+    )
     several = run_cli("earn", CLASSIC, str(source), "--format", "json", "--on-error", "skip", cwd=tmp_path)
     assert json.loads(single.stdout)["totals"] == json.loads(several.stdout)["totals"]
 
 
 @pytest.mark.slow
-def test_an_output_that_is_an_input_or_another_output_is_refused_and_nothing_is_touched(tmp_path: Path) -> None:
+def test_an_output_that_is_an_input_or_another_output_is_refused_and_nothing_is_touched(
+    tmp_path: Path,
+) -> None:
     sales = tmp_path / "in.csv"
     sales.write_text("customer_id,date,amount\na,2027-01-10,19.99\n")
     original = sales.read_bytes()
     (tmp_path / "link.csv").symlink_to(sales)
     cases = [
-        ("earn", CLASSIC, str(sales), "--out", str(sales)),                       # the input itself
-        ("earn", CLASSIC, str(tmp_path / "link.csv"), "--out", str(sales)),       # through a link
-        ("earn", CLASSIC, str(sales), "--out", str(tmp_path / "o.csv"), "--on-error", "skip",
-         "--rejects", str(tmp_path / "." / "o.csv")),                              # two outputs, two spellings
+        ("earn", CLASSIC, str(sales), "--out", str(sales)),  # the input itself
+        ("earn", CLASSIC, str(tmp_path / "link.csv"), "--out", str(sales)),  # through a link
+        (
+            "earn",
+            CLASSIC,
+            str(sales),
+            "--out",
+            str(tmp_path / "o.csv"),
+            "--on-error",
+            "skip",
+            "--rejects",
+            str(tmp_path / "." / "o.csv"),
+        ),  # two outputs, two spellings
         ("earn", CLASSIC, str(sales), "--out", str(tmp_path / "in.totals.csv").replace("in.totals", "in")),
     ]
     for args in cases:
@@ -303,8 +375,10 @@ def test_an_output_that_is_an_input_or_another_output_is_refused_and_nothing_is_
         assert result.returncode == 2 and "is the same file as" in result.stderr, (args, result.stderr)
         assert sales.read_bytes() == original and not (tmp_path / "o.csv").exists()
     ledger = tmp_path / "ledger.csv"
-    ledger.write_text("period,sales,points_issued,points_redeemed,expected_redemption_rate,point_value\n"
-                      "2027-01,1000,100,0,0.8,0.01\n")
+    ledger.write_text(
+        "period,sales,points_issued,points_redeemed,expected_redemption_rate,point_value\n"
+        "2027-01,1000,100,0,0.8,0.01\n"
+    )
     refused = run_cli("account", str(ledger), "--format", "csv", "--output", str(ledger))
     assert refused.returncode == 2 and "is the same file as the input the ledger" in refused.stderr
     assert "2027-01,1000" in ledger.read_text()
@@ -329,8 +403,12 @@ def _long_file(path: Path, rows: int) -> Path:
     with path.open("w") as handle:
         handle.write("customer_id,date,amount\n")
         for start in range(0, rows, 100_000):
-            handle.write("".join(f"c{(start + i) % 50_000},2027-0{1 + i % 9}-1{i % 10},{i % 97}.{i % 100:02d}\n"
-                                 for i in range(100_000)))
+            handle.write(
+                "".join(
+                    f"c{(start + i) % 50_000},2027-0{1 + i % 9}-1{i % 10},{i % 97}.{i % 100:02d}\n"
+                    for i in range(100_000)
+                )
+            )
     return path
 
 
@@ -345,8 +423,20 @@ def test_a_file_truncated_while_earn_reads_it_is_an_error_not_a_crash(tmp_path: 
     from tests.conftest import loyalsim_executable
 
     path = _long_file(tmp_path / "t.csv", 3_000_000)
-    process = subprocess.Popen([loyalsim_executable(), "earn", str(PROGRAMS[0]), str(path), "--format", "parquet",
-                                "--out", str(tmp_path / "o.parquet")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [
+            loyalsim_executable(),
+            "earn",
+            str(PROGRAMS[0]),
+            str(path),
+            "--format",
+            "parquet",
+            "--out",
+            str(tmp_path / "o.parquet"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     time.sleep(delay)
     os.truncate(path, 1_000_000)
     _, stderr = process.communicate(timeout=300)
@@ -367,9 +457,21 @@ def test_ctrl_c_in_earn_says_so_and_writes_nothing(tmp_path: Path) -> None:
 
     path = _long_file(tmp_path / "t.csv", 4_000_000)
     out = tmp_path / "o.parquet"
-    process = subprocess.Popen([loyalsim_executable(), "earn", str(PROGRAMS[0]), str(path), "--format", "parquet",
-                                "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
+    process = subprocess.Popen(
+        [
+            loyalsim_executable(),
+            "earn",
+            str(PROGRAMS[0]),
+            str(path),
+            "--format",
+            "parquet",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    )
     time.sleep(1.0)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)

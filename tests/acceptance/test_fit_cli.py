@@ -17,8 +17,19 @@ CDNOW = str(DATA / "cdnow" / "cdnow_sample.csv")
 @pytest.mark.slow
 def test_fit_purchases_json_and_segment_that_drops_into_a_scenario(tmp_path: Path) -> None:
     segment = tmp_path / "cdnow.yaml"
-    result = run_cli("fit", "purchases", CDNOW, "--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30",
-                     "--format", "json", "--out", str(segment))
+    result = run_cli(
+        "fit",
+        "purchases",
+        CDNOW,
+        "--calibration-end",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+        "--format",
+        "json",
+        "--out",
+        str(segment),
+    )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["model"] == "bgnbd" and set(payload["params"]) == {"r", "alpha", "a", "b"}
@@ -41,8 +52,17 @@ def test_fit_purchases_json_and_segment_that_drops_into_a_scenario(tmp_path: Pat
     scenario["horizon"] = "3 months"
     scenario.pop("guardrails")
     target.write_text(yaml.safe_dump(scenario))
-    run = run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(target), "--replications", "1",
-                  "--out", str(tmp_path / "sim"), "--format", "json")
+    run = run_cli(
+        "simulate",
+        str(ROOT / "programs" / "coffee-stars.yaml"),
+        str(target),
+        "--replications",
+        "1",
+        "--out",
+        str(tmp_path / "sim"),
+        "--format",
+        "json",
+    )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["control_arm"]["purchases"]["mean"] > 500
     report = (tmp_path / "cdnow.report.html").read_text()
@@ -58,21 +78,47 @@ def test_pareto_nbd_and_text_output() -> None:
     assert "s.e." in result.stdout
 
 
-@pytest.mark.parametrize(("content", "args", "message", "code"), [
-    ("customer_id,date,amount\n" + "".join(f"c{i},2027-01-0{1 + i % 3},5\n" for i in range(5)), (),
-     "only 5 customers", 1),
-    ("customer_id,date,amount\n" + "".join(f"c{i},2027-01-{1 + i % 20:02d},5\n" for i in range(40)), (),
-     "no customer made a repeat purchase", 1),
-    ("customer_id,date,amount\n" + "".join(f"c{i % 20},2027-01-05,5\n" for i in range(40)), (),
-     "all purchases are on one day", 1),
-    ("customer_id,date,amount\n" + "".join(f"c{i % 20},2027-01-{1 + i % 28:02d},5\n" for i in range(60)),
-     ("--calibration-end", "2030-01-01"), "outside the data", 1),
-    ("customer_id,date,amount\nc1,2027-01-01,5\n", ("--model", "weibull"), "'bgnbd', 'pareto-nbd'", 2),
-    ("customer_id,date,amount\nc1,not-a-date,5\n", (), "row 2, column 'date'", 1),  # rejected rows: exit 1, as in earn
-])
+@pytest.mark.parametrize(
+    ("content", "args", "message", "code"),
+    [
+        (
+            "customer_id,date,amount\n" + "".join(f"c{i},2027-01-0{1 + i % 3},5\n" for i in range(5)),
+            (),
+            "only 5 customers",
+            1,
+        ),
+        (
+            "customer_id,date,amount\n" + "".join(f"c{i},2027-01-{1 + i % 20:02d},5\n" for i in range(40)),
+            (),
+            "no customer made a repeat purchase",
+            1,
+        ),
+        (
+            "customer_id,date,amount\n" + "".join(f"c{i % 20},2027-01-05,5\n" for i in range(40)),
+            (),
+            "all purchases are on one day",
+            1,
+        ),
+        (
+            "customer_id,date,amount\n"
+            + "".join(f"c{i % 20},2027-01-{1 + i % 28:02d},5\n" for i in range(60)),
+            ("--calibration-end", "2030-01-01"),
+            "outside the data",
+            1,
+        ),
+        ("customer_id,date,amount\nc1,2027-01-01,5\n", ("--model", "weibull"), "'bgnbd', 'pareto-nbd'", 2),
+        (
+            "customer_id,date,amount\nc1,not-a-date,5\n",
+            (),
+            "row 2, column 'date'",
+            1,
+        ),  # rejected rows: exit 1, as in earn
+    ],
+)
 @pytest.mark.slow
-def test_bad_data_gets_a_clear_message(tmp_path: Path, content: str, args: tuple[str, ...], message: str,
-                                       code: int) -> None:
+def test_bad_data_gets_a_clear_message(
+    tmp_path: Path, content: str, args: tuple[str, ...], message: str, code: int
+) -> None:
     data = tmp_path / "t.csv"
     data.write_text(content)
     result = run_cli("fit", "purchases", str(data), *args)
@@ -83,7 +129,9 @@ def test_bad_data_gets_a_clear_message(tmp_path: Path, content: str, args: tuple
 def test_fit_retention_json(tmp_path: Path) -> None:
     counts = tmp_path / "cohort.csv"
     counts.write_text("period,members\n0,1000\n1,869\n2,743\n3,653\n4,593\n5,551\n6,517\n7,491\n")
-    result = run_cli("fit", "retention", str(counts), "--column", "members", "--periods", "12", "--format", "json")
+    result = run_cli(
+        "fit", "retention", str(counts), "--column", "members", "--periods", "12", "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["params"]["alpha"] == pytest.approx(0.668, rel=0.01)

@@ -64,21 +64,38 @@ def test_outputs_that_cannot_be_written_get_a_clean_error_not_a_traceback(tmp_pa
     transactions = tmp_path / "t.csv"
     transactions.write_text("customer_id,date,amount\na,2027-01-01,10\n")
     ledger = tmp_path / "ledger.csv"
-    ledger.write_text("period,sales,points_issued,points_redeemed,expected_redemption_rate,point_value\n"
-                      "P1,1000,1000,200,0.8,0.01\n")
-    classic, coffee = str(ROOT / "programs" / "classic-rewards.yaml"), str(ROOT / "programs" / "coffee-stars.yaml")
+    ledger.write_text(
+        "period,sales,points_issued,points_redeemed,expected_redemption_rate,point_value\n"
+        "P1,1000,1000,200,0.8,0.01\n"
+    )
+    classic, coffee = (
+        str(ROOT / "programs" / "classic-rewards.yaml"),
+        str(ROOT / "programs" / "coffee-stars.yaml"),
+    )
     cases = [
         (["earn", classic, str(transactions), "--out", str(blocker / "out.csv")], "cannot write"),
         (["earn", classic, str(transactions), "--out", str(tmp_path)], "it is a folder; give a file name"),
         (["account", str(ledger), "--output", str(blocker / "out.csv")], "cannot write"),
         # Refused before the simulation runs, not after.
-        (["simulate", coffee, str(small_scenario(tmp_path, initial=100, arrivals=0)), "--out", str(blocker / "sim")],
-         "--out " + str(blocker / "sim") + ": cannot write there"),
+        (
+            [
+                "simulate",
+                coffee,
+                str(small_scenario(tmp_path, initial=100, arrivals=0)),
+                "--out",
+                str(blocker / "sim"),
+            ],
+            "--out " + str(blocker / "sim") + ": cannot write there",
+        ),
     ]
     for args, message in cases:
         result = run_cli(*args)
         assert result.returncode == 2, (args, result.stderr)
-        assert message in result.stderr and "Traceback" not in result.stderr and "internal error" not in result.stderr
+        assert (
+            message in result.stderr
+            and "Traceback" not in result.stderr
+            and "internal error" not in result.stderr
+        )
     assert blocker.read_text() == "not a folder\n"
 
 
@@ -96,5 +113,7 @@ def test_a_scenario_given_as_the_program_is_named_as_such_even_with_errors(tmp_p
     assert result.returncode == 1 and "broken.yaml is a Scenario, not a Program" in result.stderr
     program = tmp_path / "program.yaml"
     program.write_text((ROOT / "programs" / "coffee-stars.yaml").read_text() + "bogus: 1\n")
-    result = run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(program), "--out", str(tmp_path / "o"))
+    result = run_cli(
+        "simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(program), "--out", str(tmp_path / "o")
+    )
     assert result.returncode == 1 and "program.yaml is a Program, not a Scenario" in result.stderr

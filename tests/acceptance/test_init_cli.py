@@ -16,15 +16,25 @@ from tests.conftest import run_cli
 def test_the_starter_validates_checks_and_carries_ci_files(tmp_path: Path) -> None:
     made = run_cli("init", str(tmp_path))
     assert made.returncode == 0, made.stderr
-    assert run_cli("validate", "--strict", str(tmp_path / "programs"), str(tmp_path / "scenarios")).returncode == 0
+    assert (
+        run_cli("validate", "--strict", str(tmp_path / "programs"), str(tmp_path / "scenarios")).returncode
+        == 0
+    )
     checked = run_cli("check", str(tmp_path / "scenarios"))
     assert checked.returncode == 0 and "passed" in checked.stdout, checked.stdout + checked.stderr
     # The editor's view: the starter files against the schemas written beside them.
     for kind in ("program", "scenario"):
-        editor = subprocess.run([str(Path(sys.executable).parent / "check-jsonschema"), "--schemafile",
-                                 str(tmp_path / "schemas" / f"{kind}.schema.json"),
-                                 str(tmp_path / f"{kind}s" / "starter.yaml")], capture_output=True, text=True,
-                                check=False)
+        editor = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "check-jsonschema"),
+                "--schemafile",
+                str(tmp_path / "schemas" / f"{kind}.schema.json"),
+                str(tmp_path / f"{kind}s" / "starter.yaml"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert editor.returncode == 0, editor.stdout + editor.stderr
     # The workflow, read as YAML 1.2 (where `on` is a key, not true): triggers, and the SARIF uploaded.
     workflow = load_text((tmp_path / ".github" / "workflows" / "loyalty.yml").read_text(), "loyalty.yml")

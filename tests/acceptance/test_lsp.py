@@ -32,8 +32,12 @@ rewards:
 
 class Client:
     def __init__(self) -> None:
-        self.process = subprocess.Popen([loyalsim_executable(), "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [loyalsim_executable(), "lsp"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         self.next_id = 0
 
     def send(self, method: str, params: Any, request: bool = False) -> int | None:
@@ -50,7 +54,7 @@ class Client:
     def receive(self) -> dict[str, Any]:
         assert self.process.stdout is not None
         length = 0
-        while (line := self.process.stdout.readline().strip()):
+        while line := self.process.stdout.readline().strip():
             name, _, value = line.partition(b":")
             if name.lower() == b"content-length":
                 length = int(value)
@@ -72,13 +76,16 @@ def test_an_editor_gets_the_semantic_rules_as_diagnostics_and_they_clear_when_fi
     uri = program.as_uri()
     client = Client()
     try:
-        asked = client.send("initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}},
-                            request=True)
+        asked = client.send(
+            "initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}, request=True
+        )
         reply = client.until(lambda m: m.get("id") == asked)
         assert reply["result"]["serverInfo"]["name"] == "loyalsim"
         client.send("initialized", {})
-        client.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1,
-                                                              "text": BROKEN}})
+        client.send(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": BROKEN}},
+        )
         published = client.until(lambda m: m.get("method") == "textDocument/publishDiagnostics")
         found = {d["code"]: d for d in published["params"]["diagnostics"]}
         # What the JSON Schema cannot say: an unknown tier (with "did you mean"), money past cents.
@@ -86,16 +93,28 @@ def test_an_editor_gets_the_semantic_rules_as_diagnostics_and_they_clear_when_fi
         assert "did you mean 'gold'" in found["LS211"]["message"] and found["LS211"]["severity"] == 1
         assert "LS226" in found and found["LS226"]["range"]["start"]["line"] == 15
         fixed = BROKEN.replace("[gld]", "[gold]").replace("5.001", "5.00")
-        client.send("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
-                                               "contentChanges": [{"text": fixed}]})
+        client.send(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": fixed}]},
+        )
         cleared = client.until(lambda m: m.get("method") == "textDocument/publishDiagnostics")
         assert cleared["params"]["diagnostics"] == [] and cleared["params"]["version"] == 2
         # Other YAML files the editor opens are left alone.
         other = (tmp_path / "compose.yaml").as_uri()
-        client.send("textDocument/didOpen", {"textDocument": {"uri": other, "languageId": "yaml", "version": 1,
-                                                              "text": "services:\n  web: {image: nginx}\n"}})
-        quiet = client.until(lambda m: m.get("method") == "textDocument/publishDiagnostics"
-                             and m["params"]["uri"] == other)
+        client.send(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": other,
+                    "languageId": "yaml",
+                    "version": 1,
+                    "text": "services:\n  web: {image: nginx}\n",
+                }
+            },
+        )
+        quiet = client.until(
+            lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == other
+        )
         assert quiet["params"]["diagnostics"] == []
         done = client.send("shutdown", None, request=True)
         client.until(lambda m: m.get("id") == done)
@@ -106,11 +125,17 @@ def test_an_editor_gets_the_semantic_rules_as_diagnostics_and_they_clear_when_fi
             client.process.kill()
 
 
-@pytest.mark.parametrize(("text", "ours"), [
-    ("apiVersion: loyalsim/v1\nkind: Program\n", True), ("kind: Scenario\n", True),
-    ("# yaml-language-server: $schema=../schemas/program.schema.json\nfoo: 1\n", True),
-    ("services:\n  web: {image: nginx}\n", False), ("on: push\njobs: {}\n", False), ("kind: Deployment\n", False),
-])
+@pytest.mark.parametrize(
+    ("text", "ours"),
+    [
+        ("apiVersion: loyalsim/v1\nkind: Program\n", True),
+        ("kind: Scenario\n", True),
+        ("# yaml-language-server: $schema=../schemas/program.schema.json\nfoo: 1\n", True),
+        ("services:\n  web: {image: nginx}\n", False),
+        ("on: push\njobs: {}\n", False),
+        ("kind: Deployment\n", False),
+    ],
+)
 def test_only_loyalsims_documents_are_judged(text: str, ours: bool) -> None:
     from loyalsim.lsp import diagnostics, is_loyalsim
 

@@ -18,7 +18,9 @@ SALES = "customer_id,date,amount\na,2027-01-10,19.99\nb,2027-01-11,abc\n"
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("folder_at", ["--rejects", "totals"])
@@ -33,8 +35,16 @@ def test_earn_refuses_a_folder_target_before_writing_anything(tmp_path: Path, fo
     else:
         (tmp_path / "s.totals.csv").unlink()
         (tmp_path / "s.totals.csv").mkdir()
-    result = run_cli("earn", str(CLASSIC), str(tmp_path / "t.csv"), "--out", str(tmp_path / "s.csv"),
-                     "--on-error", "skip", *extra)
+    result = run_cli(
+        "earn",
+        str(CLASSIC),
+        str(tmp_path / "t.csv"),
+        "--out",
+        str(tmp_path / "s.csv"),
+        "--on-error",
+        "skip",
+        *extra,
+    )
     assert result.returncode == 2 and "it is a folder" in result.stderr and "Traceback" not in result.stderr
     assert (tmp_path / "s.csv").read_text() == "previous\n"
     assert not list(tmp_path.glob(".*.tmp"))
@@ -45,8 +55,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 400 KiB file system (tmpfs), where the machine lets the tests mount one."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount)], capture_output=True,
-                          check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount)], capture_output=True, check=False
+    )
     if done.returncode != 0:
         pytest.skip("cannot mount a small file system here (needs root)")
     try:
@@ -56,7 +67,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.mark.slow
-def test_simulate_on_a_full_disk_keeps_the_previous_set_and_names_the_file(tmp_path: Path, small_disk: Path) -> None:
+def test_simulate_on_a_full_disk_keeps_the_previous_set_and_names_the_file(
+    tmp_path: Path, small_disk: Path
+) -> None:
     # simulate --out on a nearly full disk left monthly, cohorts and summary from the new seed
     # beside the report from the old one, with an error that named no file.
     scenario = small_scenario(tmp_path, initial=300, arrivals=5, horizon="3 months", replications=2)

@@ -17,8 +17,19 @@ from tests.helpers import small_scenario
 # Every test here starts several processes or a browser: the full run only (make test).
 pytestmark = pytest.mark.slow
 
-CHARTS = ("liability", "deferred", "customers", "members", "tiers", "points", "breakage", "revenue", "economics",
-          "flows", "cohorts")
+CHARTS = (
+    "liability",
+    "deferred",
+    "customers",
+    "members",
+    "tiers",
+    "points",
+    "breakage",
+    "revenue",
+    "economics",
+    "flows",
+    "cohorts",
+)
 
 
 def chromium() -> str:
@@ -32,10 +43,25 @@ def chromium() -> str:
 
 def open_in_browser(page: Path, profile: Path) -> tuple[str, str]:
     result = subprocess.run(
-        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-         "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=90, check=False,
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout, result.stderr
@@ -64,8 +90,18 @@ def assert_charts_read(dom: str) -> None:
 def test_report_renders_in_chromium_with_every_chart(tmp_path: Path) -> None:
     path = small_scenario(tmp_path, initial=1500, arrivals=30, horizon="12 months")
     out = tmp_path / "sim"
-    assert run_cli("simulate", str(ROOT / "programs" / "coffee-stars.yaml"), str(path), "--replications", "3",
-                   "--out", str(out)).returncode == 0
+    assert (
+        run_cli(
+            "simulate",
+            str(ROOT / "programs" / "coffee-stars.yaml"),
+            str(path),
+            "--replications",
+            "3",
+            "--out",
+            str(out),
+        ).returncode
+        == 0
+    )
     page = out / "report.html"
     text = page.read_text()
     assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "") and "<script" not in text
@@ -79,32 +115,52 @@ def test_report_renders_in_chromium_with_every_chart(tmp_path: Path) -> None:
     # Every drawn line moves (no empty chart), and shares read as percentages, money in the program's currency.
     for points in re.findall(r'<polyline[^>]* points="([^"]+)"', dom):
         assert len({pair.split(",")[1] for pair in points.split()}) > 1, points[:80]
-    breakage = dom[dom.index('id="breakage"'):]
-    breakage = breakage[:breakage.index("</svg>")]
+    breakage = dom[dom.index('id="breakage"') :]
+    breakage = breakage[: breakage.index("</svg>")]
     assert re.search(r">\d+(\.\d+)?%</text>", breakage) and ">0</text>" not in breakage
-    liability = dom[dom.index('id="liability"'):]
-    assert ">USD</text>" in liability[:liability.index("</svg>")]
-    for figure in ("Program cost (accrual)", "Incremental gross margin vs control", "ROI", "NPV of the net benefit"):
+    liability = dom[dom.index('id="liability"') :]
+    assert ">USD</text>" in liability[: liability.index("</svg>")]
+    for figure in (
+        "Program cost (accrual)",
+        "Incremental gross margin vs control",
+        "ROI",
+        "NPV of the net benefit",
+    ):
         assert figure in dom, figure
     console = [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert console == []
     page.unlink()
     again = run_cli("report", str(out))
-    assert again.returncode == 0 and page.read_text() == text  # re-rendered from the saved results, identically
+    assert (
+        again.returncode == 0 and page.read_text() == text
+    )  # re-rendered from the saved results, identically
     assert run_cli("report", str(tmp_path / "nothing")).returncode == 2
 
 
 def test_compare_report_renders_side_by_side_in_chromium(tmp_path: Path) -> None:
     path = small_scenario(tmp_path, initial=1200, arrivals=20, horizon="6 months")
     out = tmp_path / "cmp"
-    result = run_cli("compare", str(ROOT / "programs" / "coffee-stars.yaml"),
-                     str(ROOT / "programs" / "classic-rewards.yaml"), str(path), "--replications", "2", "--out", str(out))
+    result = run_cli(
+        "compare",
+        str(ROOT / "programs" / "coffee-stars.yaml"),
+        str(ROOT / "programs" / "classic-rewards.yaml"),
+        str(path),
+        "--replications",
+        "2",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     dom, log = open_in_browser(out / "compare.html", tmp_path / "profile")
     for chart in ("figures", "liability", "customers", "net-benefit"):
         assert f'id="{chart}"' in dom, chart
-    for label in ("Program cost", "Incremental gross margin", "ROI", "NPV of net benefit",
-                  "Active customers vs control, end"):
+    for label in (
+        "Program cost",
+        "Incremental gross margin",
+        "ROI",
+        "NPV of net benefit",
+        "Active customers vs control, end",
+    ):
         assert f"<th>{label}</th>" in dom, label
     assert_charts_read(dom)
     assert dom.count(">USD</text>") == 2  # money axes name the programs' currency
@@ -114,8 +170,19 @@ def test_compare_report_renders_side_by_side_in_chromium(tmp_path: Path) -> None
 def test_sweep_report_renders_in_chromium(tmp_path: Path) -> None:
     path = small_scenario(tmp_path, initial=1000, arrivals=10, horizon="4 months")
     out = tmp_path / "sweep"
-    result = run_cli("sweep", str(ROOT / "programs" / "coffee-stars.yaml"), str(path), "--set", "earn[0].rate=1,2,3",
-                     "--set", "economics.fixed_costs_per_month=0,5000", "--replications", "2", "--out", str(out))
+    result = run_cli(
+        "sweep",
+        str(ROOT / "programs" / "coffee-stars.yaml"),
+        str(path),
+        "--set",
+        "earn[0].rate=1,2,3",
+        "--set",
+        "economics.fixed_costs_per_month=0,5000",
+        "--replications",
+        "2",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     dom, log = open_in_browser(out / "sweep.html", tmp_path / "profile")
     assert dom.count("<tr>") == 1 + 6  # header and six points
@@ -131,13 +198,20 @@ def test_sweep_report_renders_in_chromium(tmp_path: Path) -> None:
 def test_a_paid_programs_report_shows_its_subscribers_and_no_line_of_zeros(tmp_path: Path) -> None:
     path = small_scenario(tmp_path, initial=1500, arrivals=30, horizon="12 months")
     out = tmp_path / "paid"
-    result = run_cli("simulate", str(ROOT / "programs" / "paid-membership.yaml"), str(path), "--replications", "2",
-                     "--out", str(out))
+    result = run_cli(
+        "simulate",
+        str(ROOT / "programs" / "paid-membership.yaml"),
+        str(path),
+        "--replications",
+        "2",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     dom, _ = open_in_browser(out / "report.html", tmp_path / "profile")
     assert 'id="subscribers"' in dom and "paid subscribers at the end" in dom
-    flows = dom[dom.index('id="flows"'):]
-    flows = flows[:flows.index("</svg>")]
+    flows = dom[dom.index('id="flows"') :]
+    flows = flows[: flows.index("</svg>")]
     assert 'data-legend="fee revenue"' in flows and 'data-legend="cashback accrued"' not in flows
     assert_charts_read(dom)
     for size, title in re.findall(r'font-weight="bold" font-size="([\d.]+)">([^<]*)<', dom):

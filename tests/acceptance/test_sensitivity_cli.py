@@ -26,25 +26,51 @@ def scenario_with_ranges(tmp_path: Path, ranges: list[dict[str, object]]) -> Pat
 
 @pytest.mark.slow
 def test_sensitivity_ranks_assumptions_and_draws_tornado_charts(tmp_path: Path) -> None:
-    path = scenario_with_ranges(tmp_path, [{"path": "population.segments[0].response.frequency_lift",
-                                            "low": 0.0, "high": 0.3}])
+    path = scenario_with_ranges(
+        tmp_path, [{"path": "population.segments[0].response.frequency_lift", "low": 0.0, "high": 0.3}]
+    )
     out = tmp_path / "sens"
-    result = run_cli("sensitivity", PROGRAM, str(path), "--replications", "2", "--out", str(out), "--format", "json",
-                     timeout=300)
+    result = run_cli(
+        "sensitivity",
+        PROGRAM,
+        str(path),
+        "--replications",
+        "2",
+        "--out",
+        str(out),
+        "--format",
+        "json",
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     rows = {r["assumption"]: r for r in document["assumptions"]}
-    assert set(rows) == {f"population.segments[0].response.{n}" for n in
-                         ("enrolment_rate", "frequency_lift", "churn_reduction", "redemption_propensity",
-                          "goal_gradient", "post_reward_lift", "reminder_response")} | {
-        f"economics.{n}" for n in ("gross_margin", "reward_cost_ratio", "fixed_costs_per_month", "discount_rate")}
+    assert set(rows) == {
+        f"population.segments[0].response.{n}"
+        for n in (
+            "enrolment_rate",
+            "frequency_lift",
+            "churn_reduction",
+            "redemption_propensity",
+            "goal_gradient",
+            "post_reward_lift",
+            "reminder_response",
+        )
+    } | {
+        f"economics.{n}"
+        for n in ("gross_margin", "reward_cost_ratio", "fixed_costs_per_month", "discount_rate")
+    }
     lift = rows["population.segments[0].response.frequency_lift"]
     assert (lift["range_from"], lift["low_value"], lift["high_value"]) == ("scenario", 0.0, 0.3)
-    enrol = rows["population.segments[0].response.enrolment_rate"]  # documented default: base 0.6 x 0.5 .. x 1.5
+    enrol = rows[
+        "population.segments[0].response.enrolment_rate"
+    ]  # documented default: base 0.6 x 0.5 .. x 1.5
     assert enrol["range_from"] == "default" and enrol["low_value"] == pytest.approx(0.3)
     assert enrol["high_value"] == pytest.approx(0.9)
     # More members earn more points: the liability rises with enrolment.
-    assert enrol["liability_at_end_at_high"] > enrol["liability_at_end_base"] > enrol["liability_at_end_at_low"]
+    assert (
+        enrol["liability_at_end_at_high"] > enrol["liability_at_end_base"] > enrol["liability_at_end_at_low"]
+    )
     # Economics do not change the simulation (same customers and random numbers): the gross margin moves
     # neither liability nor cost, and fixed costs move cost by exactly 2 x 25% x 5,000 x 6 months.
     margin = rows["economics.gross_margin"]
@@ -55,7 +81,9 @@ def test_sensitivity_ranks_assumptions_and_draws_tornado_charts(tmp_path: Path) 
     ranks = sorted(r["liability_at_end_rank"] for r in document["assumptions"])
     assert ranks == list(range(1, 12))
     top = min(document["assumptions"], key=lambda r: r["liability_at_end_rank"])
-    assert abs(top["liability_at_end_swing"]) == max(abs(r["liability_at_end_swing"]) for r in document["assumptions"])
+    assert abs(top["liability_at_end_swing"]) == max(
+        abs(r["liability_at_end_swing"]) for r in document["assumptions"]
+    )
     assert pq.read_table(out / "sensitivity.parquet").num_rows == 11
     dom, log = open_in_browser(out / "sensitivity.html", tmp_path / "profile")
     for metric in ("liability_at_end", "program_cost", "roi", "npv"):

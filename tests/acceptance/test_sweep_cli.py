@@ -21,9 +21,21 @@ def small(tmp_path: Path) -> str:
 @pytest.mark.slow
 def test_grid_over_program_and_scenario(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    result = run_cli("sweep", PROGRAM, small(tmp_path), "--set", "earn[0].rate=1,2",
-                     "--set", "population.segments[0].response.redemption_propensity=0.2,0.9",
-                     "--replications", "2", "--out", str(out), "--format", "json")
+    result = run_cli(
+        "sweep",
+        PROGRAM,
+        small(tmp_path),
+        "--set",
+        "earn[0].rate=1,2",
+        "--set",
+        "population.segments[0].response.redemption_propensity=0.2,0.9",
+        "--replications",
+        "2",
+        "--out",
+        str(out),
+        "--format",
+        "json",
+    )
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert len(rows) == 4 and [r["earn[0].rate"] for r in rows] == [1, 1, 2, 2]
@@ -37,8 +49,14 @@ def test_grid_over_program_and_scenario(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_invalid_points_stop_the_sweep_before_simulating(tmp_path: Path) -> None:
-    result = run_cli("sweep", PROGRAM, small(tmp_path), "--set", "earn[0].rate=1,-1", "--out", str(tmp_path / "x"))
-    assert result.returncode == 1 and "at earn[0].rate=-1" in result.stderr and "nothing simulated" in result.stderr
+    result = run_cli(
+        "sweep", PROGRAM, small(tmp_path), "--set", "earn[0].rate=1,-1", "--out", str(tmp_path / "x")
+    )
+    assert (
+        result.returncode == 1
+        and "at earn[0].rate=-1" in result.stderr
+        and "nothing simulated" in result.stderr
+    )
     # Located where the rate stands in the program file, not in a one-line copy of it.
     line = next(i for i, text in enumerate(Path(PROGRAM).read_text().splitlines(), 1) if "rate:" in text)
     assert f"coffee-stars.yaml:{line}:" in result.stderr, result.stderr
@@ -46,8 +64,15 @@ def test_invalid_points_stop_the_sweep_before_simulating(tmp_path: Path) -> None
     bad = run_cli("sweep", PROGRAM, small(tmp_path), "--set", "earn[zero].rate=1")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     # One path set twice (here once through its scenario. prefix) used to end in an internal error.
-    twice = run_cli("sweep", PROGRAM, small(tmp_path), "--set", "population.initial=10",
-                    "--set", "scenario.population.initial=20")
+    twice = run_cli(
+        "sweep",
+        PROGRAM,
+        small(tmp_path),
+        "--set",
+        "population.initial=10",
+        "--set",
+        "scenario.population.initial=20",
+    )
     assert twice.returncode == 2 and "Traceback" not in twice.stderr
     assert "give all its values in one --set, e.g. scenario.population.initial=10,20" in twice.stderr
 
@@ -56,9 +81,19 @@ def test_a_grid_of_too_many_runs_is_refused_before_any_work(tmp_path: Path) -> N
     # A million-point grid used to validate and simulate at 100% with no output.
     values = ",".join(str(1 + i / 1000) for i in range(100))
     out = tmp_path / "x"
-    result = run_cli("sweep", PROGRAM, small(tmp_path), "--set", f"earn[0].rate={values}",
-                     "--set", f"population.segments[0].response.redemption_propensity={','.join(['0.5'] * 100)}",
-                     "--set", f"population.initial={','.join(str(100 + i) for i in range(100))}", "--out", str(out))
+    result = run_cli(
+        "sweep",
+        PROGRAM,
+        small(tmp_path),
+        "--set",
+        f"earn[0].rate={values}",
+        "--set",
+        f"population.segments[0].response.redemption_propensity={','.join(['0.5'] * 100)}",
+        "--set",
+        f"population.initial={','.join(str(100 + i) for i in range(100))}",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "1,000,000 point(s) (100 x 100 x 100)" in result.stderr and "--max-runs 10,000" in result.stderr
     assert not out.exists()

@@ -38,7 +38,14 @@ def test_json_output_shape() -> None:
     result = run_cli("validate", "--format", "json", BAD, GOOD)
     assert result.returncode == 1
     payload = json.loads(result.stdout)
-    assert payload["summary"] == {"files": 2, "errors": 5, "warnings": 0, "info": 0, "suppressed": 0, "exit_code": 1}
+    assert payload["summary"] == {
+        "files": 2,
+        "errors": 5,
+        "warnings": 0,
+        "info": 0,
+        "suppressed": 0,
+        "exit_code": 1,
+    }
     first = payload["issues"][0]
     assert {"file", "line", "column", "code", "severity", "message", "path"} <= set(first)
     assert (first["line"], first["column"], first["code"], first["severity"]) == (7, 53, "LS211", "error")
@@ -102,12 +109,20 @@ def test_standard_input() -> None:
 def test_globs_and_folders() -> None:
     result = run_cli("validate", "--format", "json", "programs/*.yaml", "scenarios")
     payload = json.loads(result.stdout)
-    assert payload["summary"]["files"] == len(list((ROOT / "programs").glob("*.yaml"))) + len(list((ROOT / "scenarios").glob("*.yaml")))
+    assert payload["summary"]["files"] == len(list((ROOT / "programs").glob("*.yaml"))) + len(
+        list((ROOT / "scenarios").glob("*.yaml"))
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "code"),
-    [(["missing.yaml"], 2), (["nothing-*.yaml"], 2), (["--format", "xml", GOOD], 2), (["--bogus", GOOD], 2), ([], 2)],
+    [
+        (["missing.yaml"], 2),
+        (["nothing-*.yaml"], 2),
+        (["--format", "xml", GOOD], 2),
+        (["--bogus", GOOD], 2),
+        ([], 2),
+    ],
 )
 def test_usage_and_missing_input_exit_2(args: list[str], code: int) -> None:
     result = run_cli("validate", *args)
@@ -141,7 +156,9 @@ def test_per_file_ignores_in_pyproject(tmp_path: Path) -> None:
     (tmp_path / "legacy").mkdir()
     program = tmp_path / "legacy" / "old.yaml"
     program.write_text((DATA / "invalid" / "expiry-window.yaml").read_text())
-    (tmp_path / "pyproject.toml").write_text('[tool.loyalsim.per-file-ignores]\n"legacy/*.yaml" = ["LS208"]\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.loyalsim.per-file-ignores]\n"legacy/*.yaml" = ["LS208"]\n'
+    )
     result = run_cli("validate", "--strict", "legacy/old.yaml", cwd=tmp_path)
     assert result.returncode == 0 and "1 suppressed: LS208" in result.stdout
 
@@ -154,8 +171,11 @@ def test_bad_config_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_errors_cannot_be_suppressed_and_saying_so_is_reported(tmp_path: Path) -> None:
-    text = (DATA / "invalid" / "tier-order.yaml").read_text().replace(
-        "{id: silver, threshold: 300}", "{id: silver, threshold: 300}  # loyalsim: ignore[LS201]")
+    text = (
+        (DATA / "invalid" / "tier-order.yaml")
+        .read_text()
+        .replace("{id: silver, threshold: 300}", "{id: silver, threshold: 300}  # loyalsim: ignore[LS201]")
+    )
     (tmp_path / "p.yaml").write_text(text)
     result = run_cli("validate", "--format", "json", str(tmp_path / "p.yaml"))
     codes = [i["code"] for i in json.loads(result.stdout)["issues"]]
@@ -172,7 +192,9 @@ def test_schema_command_prints_the_published_schema() -> None:
 
 
 def test_python_dash_m_and_version() -> None:
-    result = subprocess.run([sys.executable, "-m", "loyalsim", "--version"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "loyalsim", "--version"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0 and result.stdout.startswith("loyalsim ")
 
 

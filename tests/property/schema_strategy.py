@@ -58,8 +58,12 @@ class SchemaStrategy:
         if kind == "number":
             low = schema.get("minimum", schema.get("exclusiveMinimum", -1000))
             high = schema.get("maximum", 10_000)
-            value = draw(st.one_of(st.integers(int(low), int(high)),
-                                   st.floats(low, high, allow_nan=False, allow_infinity=False)))
+            value = draw(
+                st.one_of(
+                    st.integers(int(low), int(high)),
+                    st.floats(low, high, allow_nan=False, allow_infinity=False),
+                )
+            )
             if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
                 value = schema["exclusiveMinimum"] + 0.5
             return value
@@ -75,7 +79,7 @@ class SchemaStrategy:
         for branch in schema.get("allOf", []):
             if "if" not in branch:
                 continue
-            (name, cond), = branch["if"]["properties"].items()
+            ((name, cond),) = branch["if"]["properties"].items()
             if name not in out:
                 options = self.deref(properties.get(name, {}))
                 if "enum" in options:
@@ -91,7 +95,11 @@ class SchemaStrategy:
             for option in draw(st.sampled_from(schema["anyOf"])).get("required", []):
                 required.append(option)
         optional = [k for k in properties if k not in required and k not in out and k != "$schema"]
-        chosen = draw(st.lists(st.sampled_from(optional), unique=True, max_size=len(optional))) if optional and depth < 5 else []
+        chosen = (
+            draw(st.lists(st.sampled_from(optional), unique=True, max_size=len(optional)))
+            if optional and depth < 5
+            else []
+        )
         for key in list(dict.fromkeys(required)) + chosen:
             if key not in out:
                 out[key] = self.draw(draw, properties.get(key, {}), depth + 1)

@@ -24,8 +24,12 @@ MODES = ["floor_amount", "floor_points", "half_up", "half_even", "ceil_points", 
 MARCH_1, MARCH_31 = day_number("2027-03-01"), day_number("2027-03-31")
 # Mostly round rates: they put exact halves (rounding ties) within reach.
 ROUND_RATES = st.sampled_from([Decimal(v) for v in ("1", "1", "1", "0.5", "1.5", "2", "0.25", "0.1", "3")])
-rates = st.one_of(ROUND_RATES, ROUND_RATES, ROUND_RATES,
-                  st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5"), places=2))
+rates = st.one_of(
+    ROUND_RATES,
+    ROUND_RATES,
+    ROUND_RATES,
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5"), places=2),
+)
 
 
 def rounded(value: Fraction, mode: str) -> int:
@@ -47,9 +51,13 @@ def programs(draw: st.DrawFn) -> dict[str, Any]:
     bands = [{"from": low, "rate": float(draw(rates))} for low in [0, *edges]]
     for band, high in zip(bands, edges, strict=False):
         band["to"] = high
-    rule: dict[str, Any] = {"id": "base", "kind": "spend", "bands": bands,
-                            "banding": draw(st.sampled_from(["marginal", "whole"])),
-                            "rounding": draw(st.sampled_from(MODES))}
+    rule: dict[str, Any] = {
+        "id": "base",
+        "kind": "spend",
+        "bands": bands,
+        "banding": draw(st.sampled_from(["marginal", "whole"])),
+        "rounding": draw(st.sampled_from(MODES)),
+    }
     # 'exact' keeps fractions of a point: it needs decimals (the validator says so).
     decimals = draw(st.integers(1 if rule["rounding"] == "exact" else 0, 2))
     if draw(st.booleans()):
@@ -60,15 +68,31 @@ def programs(draw: st.DrawFn) -> dict[str, Any]:
         "type": "tiered",
         "points": {"name": "points", "value": 0.01, "decimals": decimals},
         "earn": [rule, {"id": "visit", "kind": "visit", "points": draw(st.integers(1, 5))}],
-        "tiers": {"metric": "spend", "window": {"kind": "lifetime"},
-                  "levels": [{"id": "member", "threshold": 0},
-                             {"id": "gold", "threshold": 500,
-                              "benefits": {"earn_multiplier": float(draw(rates))}}]},
+        "tiers": {
+            "metric": "spend",
+            "window": {"kind": "lifetime"},
+            "levels": [
+                {"id": "member", "threshold": 0},
+                {"id": "gold", "threshold": 500, "benefits": {"earn_multiplier": float(draw(rates))}},
+            ],
+        },
         "campaigns": [
-            {"id": "double", "start": "2027-03-01", "end": "2027-03-31", "kind": "multiplier",
-             "multiplier": float(draw(rates)), **({"rules": ["base", "visit"]} if draw(st.booleans()) else {})},
-            {"id": "bonus", "start": "2027-03-15", "end": "2027-04-15", "kind": "bonus",
-             "points": draw(st.integers(1, 50)), "when": {"min_spend": draw(st.integers(0, 200))}},
+            {
+                "id": "double",
+                "start": "2027-03-01",
+                "end": "2027-03-31",
+                "kind": "multiplier",
+                "multiplier": float(draw(rates)),
+                **({"rules": ["base", "visit"]} if draw(st.booleans()) else {}),
+            },
+            {
+                "id": "bonus",
+                "start": "2027-03-15",
+                "end": "2027-04-15",
+                "kind": "bonus",
+                "points": draw(st.integers(1, 50)),
+                "when": {"min_spend": draw(st.integers(0, 200))},
+            },
         ],
         "rewards": {"catalog": [{"id": "r", "kind": "discount", "cost": 100, "face_value": 1}]},
     }
@@ -114,16 +138,26 @@ def reference(doc: dict[str, Any], cents: int, tier: int, day: int) -> int:
 
 
 # Mostly whole quarters and halves of a unit, for the same reason.
-amounts = st.one_of(st.integers(0, 1_200).map(lambda halves: 50 * halves),
-                    st.integers(0, 2_400).map(lambda quarters: 25 * quarters), st.integers(-5_000, 60_000))
+amounts = st.one_of(
+    st.integers(0, 1_200).map(lambda halves: 50 * halves),
+    st.integers(0, 2_400).map(lambda quarters: 25 * quarters),
+    st.integers(-5_000, 60_000),
+)
 
 
 @pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(programs(), st.lists(st.tuples(amounts, st.integers(0, 1),
-                                      st.integers(MARCH_1 - 20, MARCH_31 + 20)), min_size=10, max_size=40))
-def test_compiled_earning_equals_the_exact_definition(doc: dict[str, Any],
-                                                      purchases: list[tuple[int, int, int]]) -> None:
+@given(
+    programs(),
+    st.lists(
+        st.tuples(amounts, st.integers(0, 1), st.integers(MARCH_1 - 20, MARCH_31 + 20)),
+        min_size=10,
+        max_size=40,
+    ),
+)
+def test_compiled_earning_equals_the_exact_definition(
+    doc: dict[str, Any], purchases: list[tuple[int, int, int]]
+) -> None:
     policy = program(doc)
     cents, tier, day = (np.array(column, dtype=np.int64) for column in zip(*purchases, strict=True))
     earned = policy.earn_points(cents, tier, day).total.tolist()

@@ -22,7 +22,10 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 row = st.tuples(
     st.sampled_from(["a", "b", "c", "d"]),
-    st.dates(min_value=np.datetime64("2027-01-01").astype(object), max_value=np.datetime64("2028-12-31").astype(object)),
+    st.dates(
+        min_value=np.datetime64("2027-01-01").astype(object),
+        max_value=np.datetime64("2028-12-31").astype(object),
+    ),
     st.integers(0, 60000).map(lambda c: c / 100),
     st.sampled_from(["purchase", "purchase", "purchase", "return"]),
     st.integers(0, 15).map(lambda i: f"t{i}"),
@@ -32,7 +35,8 @@ row = st.tuples(
 
 def rows_strategy() -> st.SearchStrategy[list[tuple[Any, ...]]]:
     return st.lists(row, min_size=1, max_size=40).map(
-        lambda rows: [(c, str(d), a, k, t, cat) for c, d, a, k, t, cat in rows])
+        lambda rows: [(c, str(d), a, k, t, cat) for c, d, a, k, t, cat in rows]
+    )
 
 
 def run(policy: Any, tx: Transactions, redeem: str, cut: int | None = None) -> ReplayResult:
@@ -46,8 +50,19 @@ def run(policy: Any, tx: Transactions, redeem: str, cut: int | None = None) -> R
 
 
 def _slice(tx: Transactions, start: int, stop: int) -> Transactions:
-    per_row = ("customer", "day", "second", "amount", "is_return", "transaction_id", "category", "channel",
-               "quantity", "row", "file_index")
+    per_row = (
+        "customer",
+        "day",
+        "second",
+        "amount",
+        "is_return",
+        "transaction_id",
+        "category",
+        "channel",
+        "quantity",
+        "row",
+        "file_index",
+    )
     cut = {name: getattr(tx, name)[start:stop] for name in per_row if getattr(tx, name) is not None}
     return dataclasses.replace(tx, rejected=[], **cut)
 
@@ -56,8 +71,19 @@ def fingerprint(result: ReplayResult) -> list[tuple[Any, ...]]:
     out = []
     for m in result.months:
         for i, c in enumerate(m.customer.tolist()):
-            out.append((m.month, result.customer_ids[c], int(m.earned[i]), int(m.redeemed[i]), int(m.expired[i]),
-                        int(m.balance[i]), int(m.tier[i]), int(m.cashback[i]), int(m.dividend[i])))
+            out.append(
+                (
+                    m.month,
+                    result.customer_ids[c],
+                    int(m.earned[i]),
+                    int(m.redeemed[i]),
+                    int(m.expired[i]),
+                    int(m.balance[i]),
+                    int(m.tier[i]),
+                    int(m.cashback[i]),
+                    int(m.dividend[i]),
+                )
+            )
     rejected = sorted((e.column, e.message) for e in result.rejected)
     return sorted(out) + [("rejected", *r) for r in rejected]
 
@@ -65,7 +91,9 @@ def fingerprint(result: ReplayResult) -> list[tuple[Any, ...]]:
 @pytest.mark.slow
 @SETTINGS
 @given(st.sampled_from(sorted(POLICIES)), rows_strategy(), st.sampled_from(["auto", "none"]))
-def test_points_are_conserved_for_every_customer_and_month(name: str, rows: list[tuple[Any, ...]], redeem: str) -> None:
+def test_points_are_conserved_for_every_customer_and_month(
+    name: str, rows: list[tuple[Any, ...]], redeem: str
+) -> None:
     policy = POLICIES[name]
     result = run(policy, transactions(rows), redeem)
     balance: dict[int, int] = {}
@@ -74,26 +102,38 @@ def test_points_are_conserved_for_every_customer_and_month(name: str, rows: list
             balance[c] = balance.get(c, 0) + int(m.earned[i]) - int(m.redeemed[i]) - int(m.expired[i])
             assert balance[c] == int(m.balance[i])
     for c, held in balance.items():
-        assert int(result.total_earned[c]) == int(result.total_redeemed[c]) + int(result.total_expired[c]) + held
+        assert (
+            int(result.total_earned[c]) == int(result.total_redeemed[c]) + int(result.total_expired[c]) + held
+        )
 
 
 @SETTINGS
 @given(st.sampled_from(sorted(POLICIES)), rows_strategy(), st.randoms(use_true_random=False))
 # Found in CI: two purchases share an id; which one a return matches must not follow file order.
-@example("beauty-insider", [("a", "2027-01-01", 0.0, "purchase", "t0", ""), ("d", "2027-01-01", 0.0, "purchase", "t0", ""),
-                            ("d", "2027-01-01", 0.01, "purchase", "t0", ""), ("d", "2027-01-01", 0.01, "return", "t0", "")],
-         random.Random(3))
+@example(
+    "beauty-insider",
+    [
+        ("a", "2027-01-01", 0.0, "purchase", "t0", ""),
+        ("d", "2027-01-01", 0.0, "purchase", "t0", ""),
+        ("d", "2027-01-01", 0.01, "purchase", "t0", ""),
+        ("d", "2027-01-01", 0.01, "return", "t0", ""),
+    ],
+    random.Random(3),
+)
 def test_result_does_not_depend_on_row_order(name: str, rows: list[tuple[Any, ...]], rnd: Any) -> None:
     policy = POLICIES[name]
     shuffled = list(rows)
     rnd.shuffle(shuffled)
-    assert fingerprint(run(policy, transactions(rows), "auto")) == fingerprint(run(policy, transactions(shuffled), "auto"))
+    assert fingerprint(run(policy, transactions(rows), "auto")) == fingerprint(
+        run(policy, transactions(shuffled), "auto")
+    )
 
 
 @SETTINGS
 @given(st.sampled_from(sorted(POLICIES)), rows_strategy(), st.data())
-def test_replaying_two_halves_in_sequence_equals_replaying_the_whole(name: str, rows: list[tuple[Any, ...]],
-                                                                      data: st.DataObject) -> None:
+def test_replaying_two_halves_in_sequence_equals_replaying_the_whole(
+    name: str, rows: list[tuple[Any, ...]], data: st.DataObject
+) -> None:
     policy = POLICIES[name]
     tx = sort_transactions(transactions(rows))
     cut = data.draw(st.integers(0, len(tx)))

@@ -17,15 +17,20 @@ from loyalsim.validate.schema_check import load_schema
 from tests.conftest import PROGRAMS
 from tests.property.schema_strategy import documents
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                        HealthCheck.filter_too_much])
+FAST = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
 
 def check(document: Any, *, may_refuse: bool = False) -> list[Any]:
     # JSON is YAML 1.2; PyYAML's dumper writes YAML 1.1 and leaves strings such as '1E100'
     # unquoted, which a YAML 1.2 reader rightly reads as numbers.
     # JSON leaves DEL and C1 controls raw, which YAML forbids in text: escape them.
-    text = re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", json.dumps(document, indent=2, ensure_ascii=False))
+    text = re.sub(
+        r"[\x7f-\x9f]",
+        lambda m: f"\\u{ord(m.group()):04x}",
+        json.dumps(document, indent=2, ensure_ascii=False),
+    )
     loaded = load_text(text, "gen.yaml")
     if may_refuse and loaded.document is None:
         # e.g. a number beyond the safe range: refused by the loader, with a location.
@@ -56,9 +61,14 @@ def test_documents_drawn_from_the_scenario_schema_pass_the_schema(document: dict
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -108,9 +118,40 @@ def test_random_bytes_never_crash_the_loader(raw: bytes) -> None:
         validate_document(result.document)
 
 
-yamlish = st.lists(st.sampled_from(
-    ["a", ":", " ", "\n", "-", "[", "]", "{", "}", "&x", "*x", "!!str", "!t", "'", '"', "#", "? ", "1", ".inf",
-     "<<", "---", "...", "|", ">", "\t", "kind: Program\n", "apiVersion: loyalsim/v1\n"]), max_size=40).map("".join)
+yamlish = st.lists(
+    st.sampled_from(
+        [
+            "a",
+            ":",
+            " ",
+            "\n",
+            "-",
+            "[",
+            "]",
+            "{",
+            "}",
+            "&x",
+            "*x",
+            "!!str",
+            "!t",
+            "'",
+            '"',
+            "#",
+            "? ",
+            "1",
+            ".inf",
+            "<<",
+            "---",
+            "...",
+            "|",
+            ">",
+            "\t",
+            "kind: Program\n",
+            "apiVersion: loyalsim/v1\n",
+        ]
+    ),
+    max_size=40,
+).map("".join)
 
 
 @settings(max_examples=300, deadline=None)

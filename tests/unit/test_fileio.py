@@ -40,8 +40,10 @@ def test_temporaries_of_killed_writers_are_removed_and_live_ones_kept(tmp_path: 
     from loyalsim.fileio import PendingFile, remove_stale_temporaries, writable_folder
 
     # A writer that dies between creating its temporary file and renaming it (SIGKILL mid-save).
-    code = ("import os, sys; from pathlib import Path; from loyalsim.fileio import PendingFile; "
-            "PendingFile(Path(sys.argv[1])); os._exit(0)")
+    code = (
+        "import os, sys; from pathlib import Path; from loyalsim.fileio import PendingFile; "
+        "PendingFile(Path(sys.argv[1])); os._exit(0)"
+    )
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "part.json")], check=True)
     stale = list(tmp_path.glob(".part.json.*.tmp"))
     assert len(stale) == 1
@@ -53,7 +55,9 @@ def test_temporaries_of_killed_writers_are_removed_and_live_ones_kept(tmp_path: 
     mine.discard()
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "monthly.csv")], check=True)
     writable_folder(tmp_path)  # an output folder is tidied before a run writes there
-    assert not list(tmp_path.glob(".monthly.csv.*.tmp")) and [p.name for p in tmp_path.iterdir()] == [".notes.tmp"]
+    assert not list(tmp_path.glob(".monthly.csv.*.tmp")) and [p.name for p in tmp_path.iterdir()] == [
+        ".notes.tmp"
+    ]
 
 
 def test_a_resumed_run_leaves_no_stale_part_behind(tmp_path: Path) -> None:
@@ -65,14 +69,18 @@ def test_a_resumed_run_leaves_no_stale_part_behind(tmp_path: Path) -> None:
     parts = tmp_path / PARTS
     parts.mkdir()
     (parts / "abc.json").write_text("{}")
-    code = ("import os, sys; from pathlib import Path; from loyalsim.fileio import PendingFile; "
-            "PendingFile(Path(sys.argv[1])); os._exit(0)")
+    code = (
+        "import os, sys; from pathlib import Path; from loyalsim.fileio import PendingFile; "
+        "PendingFile(Path(sys.argv[1])); os._exit(0)"
+    )
     subprocess.run([sys.executable, "-c", code, str(parts / "def.json")], check=True)
     Checkpoints(tmp_path).clear()  # after the resumed run wrote its outputs
     assert not parts.exists()
 
 
-def test_an_output_set_is_put_in_place_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_output_set_is_put_in_place_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from loyalsim.errors import OutputError
     from loyalsim.fileio import PendingFile, atomic_write_text, output_set
 
@@ -100,7 +108,9 @@ def test_an_output_set_is_put_in_place_whole_or_not_at_all(tmp_path: Path, monke
         for name in names:
             atomic_write_text(tmp_path / name, f"new {name}")
     assert (tmp_path / "monthly.csv").read_text() == "old monthly.csv"
-    assert (tmp_path / "summary.json").read_text() == "old summary.json" and not (tmp_path / "report.html").exists()
+    assert (tmp_path / "summary.json").read_text() == "old summary.json" and not (
+        tmp_path / "report.html"
+    ).exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["monthly.csv", "summary.json"]  # no temporary left
     monkeypatch.setattr(PendingFile, "replace", real)
     # An error inside the block: nothing is replaced; a normal end: all are.

@@ -11,11 +11,38 @@ from tests.conftest import ROOT
 
 SOURCE = ROOT / "src" / "loyalsim"
 # Modules every stage may use; they import only each other.
-SHARED = {"__version__", "issues", "errors", "catalog", "fileio", "money", "currencies", "durations", "compiled",
-          "tuning", "schemas"}
+SHARED = {
+    "__version__",
+    "issues",
+    "errors",
+    "catalog",
+    "fileio",
+    "money",
+    "currencies",
+    "durations",
+    "compiled",
+    "tuning",
+    "schemas",
+}
 # The stages, in pipeline order. Front ends (the CLI, the language server, ``init``) come last.
-STAGES = ["load", "validate", "compile", "transactions", "ledger", "replay", "population", "simulate", "finance",
-          "measure", "run", "report", "lsp", "scaffold", "cli", "__main__"]
+STAGES = [
+    "load",
+    "validate",
+    "compile",
+    "transactions",
+    "ledger",
+    "replay",
+    "population",
+    "simulate",
+    "finance",
+    "measure",
+    "run",
+    "report",
+    "lsp",
+    "scaffold",
+    "cli",
+    "__main__",
+]
 
 
 def _unit(path: Path) -> str:
@@ -46,7 +73,10 @@ def test_no_stage_imports_a_later_stage_and_shared_modules_import_no_stage() -> 
         if unit == "__init__":
             continue
         allowed = SHARED if unit in SHARED else SHARED | set(STAGES[: STAGES.index(unit) + 1])
-        wrong += [f"{path.relative_to(SOURCE)} imports loyalsim.{name}" for name in _imports(path) - allowed - {unit}]
+        wrong += [
+            f"{path.relative_to(SOURCE)} imports loyalsim.{name}"
+            for name in _imports(path) - allowed - {unit}
+        ]
     assert not wrong, "\n".join(wrong)
 
 
@@ -75,6 +105,9 @@ def test_no_module_calls_another_objects_private_methods() -> None:
     """A module works through other modules' public interfaces (the simulator drives the
     replay engine through ``advance_to``, ``credit``, ``redeem_prompted``, ``donate`` and
     ``process_days``), so a private method can change without breaking a caller."""
-    uses = {str(path.relative_to(SOURCE)): found for path in sorted(SOURCE.rglob("*.py"))
-            if (found := _private_uses(path))}
+    uses = {
+        str(path.relative_to(SOURCE)): found
+        for path in sorted(SOURCE.rglob("*.py"))
+        if (found := _private_uses(path))
+    }
     assert not uses, uses

@@ -19,9 +19,20 @@ LIMIT = Decimal(10) ** 15
 # Finer than 10^-12 is no ledger figure either; bounding it keeps the exact arithmetic (and
 # the output) small: 1e-999999999 would otherwise be carried to a billion digits.
 MAX_DECIMALS = 12
-OUTPUT = ("period", "sales", "allocated_to_points", "allocated_to_goods", "points_revenue", "contract_liability",
-          "cumulative_allocated_to_points", "cumulative_points_revenue", "cumulative_points_issued",
-          "cumulative_points_redeemed", "expected_points_redeemed", "redeemed_share")
+OUTPUT = (
+    "period",
+    "sales",
+    "allocated_to_points",
+    "allocated_to_goods",
+    "points_revenue",
+    "contract_liability",
+    "cumulative_allocated_to_points",
+    "cumulative_points_revenue",
+    "cumulative_points_issued",
+    "cumulative_points_redeemed",
+    "expected_points_redeemed",
+    "redeemed_share",
+)
 
 
 def _shown(text: str) -> str:
@@ -42,18 +53,22 @@ def read_ledger(path: Path) -> list[PeriodInput]:
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start:,}); save the ledger as "
-                         "UTF-8 CSV") from exc
+        raise InputError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start:,}); save the ledger as UTF-8 CSV"
+        ) from exc
     except csv.Error as exc:
         line = f"row {reader.line_num}: " if reader is not None and reader.line_num else ""
-        raise InputError(f"{path}: {line}cannot read as CSV: {exc}; is a quote left open, or a line break "
-                         "missing?") from exc
+        raise InputError(
+            f"{path}: {line}cannot read as CSV: {exc}; is a quote left open, or a line break missing?"
+        ) from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot read as CSV: {exc.strerror or exc}") from exc
     twice = sorted({name for name in header if header.count(name) > 1})
     if twice:
-        raise InputError(f"{path}: the header names {', '.join(repr(n) for n in twice)} more than once; "
-                         "give each column its own name")
+        raise InputError(
+            f"{path}: the header names {', '.join(repr(n) for n in twice)} more than once; "
+            "give each column its own name"
+        )
     if not rows:
         raise InputError(f"{path}: no periods (the file needs a header and one row per period)")
     missing = [c for c in COLUMNS if c not in header]
@@ -68,43 +83,65 @@ def read_ledger(path: Path) -> list[PeriodInput]:
             text = (row.get(column) or "").strip()
             value = parse_number(text)
             if value is None:
-                problems.append(f"{path}: row {number}, column '{column}': not a number ({_shown(text)}); "
-                                "write digits 0-9 with an optional sign, '.' and exponent, e.g. 1250.50")
+                problems.append(
+                    f"{path}: row {number}, column '{column}': not a number ({_shown(text)}); "
+                    "write digits 0-9 with an optional sign, '.' and exponent, e.g. 1250.50"
+                )
                 continue
             if value.copy_abs() < LIMIT and decimals_of(value) > MAX_DECIMALS:
-                problems.append(f"{path}: row {number}, column '{column}': more than {MAX_DECIMALS} decimal places "
-                                f"({_shown(text)}); round it")
+                problems.append(
+                    f"{path}: row {number}, column '{column}': more than {MAX_DECIMALS} decimal places "
+                    f"({_shown(text)}); round it"
+                )
                 continue
             if value < 0:
                 problems.append(f"{path}: row {number}, column '{column}': must not be negative ({text})")
             elif value >= LIMIT:
-                problems.append(f"{path}: row {number}, column '{column}': out of range ({_shown(text)}; at most 10^15)")
+                problems.append(
+                    f"{path}: row {number}, column '{column}': out of range ({_shown(text)}; at most 10^15)"
+                )
                 continue
             if column == "expected_redemption_rate" and not 0 < value <= 1:
-                problems.append(f"{path}: row {number}, column '{column}': a share between 0 (excluded) and 1 ({text})")
+                problems.append(
+                    f"{path}: row {number}, column '{column}': a share between 0 (excluded) and 1 ({text})"
+                )
             values[column] = value
         period = (row.get("period") or "").strip()
         if not period:
             problems.append(f"{path}: row {number}, column 'period': missing")
         elif period in seen:
-            problems.append(f"{path}: row {number}, column 'period': {period!r} is already row {seen[period]}; "
-                            "give each period one row")
+            problems.append(
+                f"{path}: row {number}, column 'period': {period!r} is already row {seen[period]}; "
+                "give each period one row"
+            )
         else:
             seen[period] = number
         if len(values) == len(COLUMNS) - 1:
             periods.append(PeriodInput(period, **values))
     if problems:
-        raise InvalidDocumentError("\n".join(problems[:50]) + (f"\n... and {len(problems) - 50} more"
-                                                                 if len(problems) > 50 else ""))
+        raise InvalidDocumentError(
+            "\n".join(problems[:50]) + (f"\n... and {len(problems) - 50} more" if len(problems) > 50 else "")
+        )
     return periods
 
 
 def _table(results: list[PeriodResult]) -> str:
-    shown = ("period", "sales", "allocated_to_points", "allocated_to_goods", "points_revenue", "contract_liability")
+    shown = (
+        "period",
+        "sales",
+        "allocated_to_points",
+        "allocated_to_goods",
+        "points_revenue",
+        "contract_liability",
+    )
     rows = [list(shown)] + [[str(r.as_dict()[c]) for c in shown] for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(shown))]
-    lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
-             for row in rows]
+    lines = [
+        "  ".join(
+            cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
     return "\n".join(lines)
 
 
@@ -125,9 +162,11 @@ def run_account(path: Path, output_format: str, output: Path | None) -> int:
         text = _table(results) + "\n\nMethod: " + METHOD + "\n"
     for r in results:
         if r.capped:
-            sys.stderr.write(f"loyalsim: period {r.period}: more points redeemed ({r.cumulative_points_redeemed}) than "
-                             f"expected ({r.expected_points_redeemed}); revenue is capped at the amount allocated — "
-                             "the expected redemption rate looks too low\n")
+            sys.stderr.write(
+                f"loyalsim: period {r.period}: more points redeemed ({r.cumulative_points_redeemed}) than "
+                f"expected ({r.expected_points_redeemed}); revenue is capped at the amount allocated — "
+                "the expected redemption rate looks too low\n"
+            )
     if output is not None:
         atomic_write_text(output, text)
     else:

@@ -88,13 +88,30 @@ class SchemaName(str, Enum):
     scenario = "scenario"
 
 
-Workers = Annotated[int | None, typer.Option(
-    "--workers", "-w", min=1, help="Run replications in N local worker processes (same results, bit for bit).")]
-Cluster = Annotated[str | None, typer.Option(
-    "--cluster", help="Run on Dask: 'local' starts a LocalCluster of --workers processes (default 2), or give a "
-    "scheduler address such as tcp://10.0.0.5:8786. Needs loyalsim\\[cluster]: pip install 'loyalsim\\[cluster]'.")]
-Verbose = Annotated[bool, typer.Option(
-    "--verbose", help="Show Dask's own log messages (with --cluster); without it they are kept from the terminal.")]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        "-w",
+        min=1,
+        help="Run replications in N local worker processes (same results, bit for bit).",
+    ),
+]
+Cluster = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Run on Dask: 'local' starts a LocalCluster of --workers processes (default 2), or give a "
+        "scheduler address such as tcp://10.0.0.5:8786. Needs loyalsim\\[cluster]: pip install 'loyalsim\\[cluster]'.",
+    ),
+]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        help="Show Dask's own log messages (with --cluster); without it they are kept from the terminal.",
+    ),
+]
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -119,22 +136,36 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """loyalsim: exact rules, honest forecasts."""
 
 
 @app.command()
 def validate(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders or globs ('-' for standard input).",
-                                               show_default=False)],
-    output_format: Annotated[IssueFormat | None, typer.Option(
-        "--format", "-f", help="Output format. Default: github under GitHub Actions, else text.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Files, folders or globs ('-' for standard input).", show_default=False),
+    ],
+    output_format: Annotated[
+        IssueFormat | None,
+        typer.Option(
+            "--format", "-f", help="Output format. Default: github under GitHub Actions, else text."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
-    config: Annotated[Path | None, typer.Option(
-        "--config", help="Config file (default: nearest loyalsim.toml or pyproject.toml \\[tool.loyalsim]).")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Config file (default: nearest loyalsim.toml or pyproject.toml \\[tool.loyalsim]).",
+        ),
+    ] = None,
     colour: Annotated[bool | None, typer.Option("--color/--no-color", help="Colour text output.")] = None,
 ) -> None:
     """Validate programs and scenarios: schema and semantic rules, with file:line:col.
@@ -148,9 +179,17 @@ def validate(
 
     settings = load_config(config) if config else find_config()
     report = validate_paths(paths, settings, strict=strict)
-    chosen = output_format.value if output_format else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    chosen = (
+        output_format.value
+        if output_format
+        else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    )
     if chosen == "text":
-        use_colour = colour if colour is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        use_colour = (
+            colour
+            if colour is not None
+            else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        )
         text = render_text(report, colour=use_colour)
     else:
         text = RENDERERS[chosen](report)
@@ -165,10 +204,15 @@ def validate(
 @app.command()
 def explain(
     program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
-    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
-    monthly_spend: Annotated[float, typer.Option("--monthly-spend", min=0.01,
-                                                 help="Spend of the example member per month.")] = 100.0,
-    visits: Annotated[int, typer.Option("--visits", min=1, max=31, help="Purchases per month of the example member.")] = 4,
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ExplainFormat.text,
+    monthly_spend: Annotated[
+        float, typer.Option("--monthly-spend", min=0.01, help="Spend of the example member per month.")
+    ] = 100.0,
+    visits: Annotated[
+        int, typer.Option("--visits", min=1, max=31, help="Purchases per month of the example member.")
+    ] = 4,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
     """Explain a program in plain words, with worked examples computed by its compiled policy."""
@@ -176,24 +220,46 @@ def explain(
     from loyalsim.report import explain as explaining
 
     data = explaining.explain(load_policy(program), monthly_spend, visits)
-    emit(explaining.render_json(data) if output_format is ExplainFormat.json else explaining.render_text(data), output)
+    emit(
+        explaining.render_json(data) if output_format is ExplainFormat.json else explaining.render_text(data),
+        output,
+    )
 
 
 @app.command()
 def earn(
     program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
-    transactions: Annotated[list[Path], typer.Argument(help="Transaction files (CSV or Parquet).", show_default=False)],
-    output_format: Annotated[EarnFormat, typer.Option("--format", "-f", help="Output format.")] = EarnFormat.csv,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (monthly rows; totals beside it).")] = None,
-    column: Annotated[list[str] | None, typer.Option(
-        "--column", "-c", help="Map a header: NAME=SOURCE, e.g. amount=total_usd. Repeatable.")] = None,
-    on_error: Annotated[OnError, typer.Option(
-        "--on-error", help="fail: stop on the first bad rows, write nothing; skip: replay the rest, write rejects.")]
-    = OnError.fail,
-    rejects: Annotated[Path | None, typer.Option("--rejects", help="Where --on-error skip writes rejected rows.")] = None,
-    redeem: Annotated[Redeem, typer.Option(
-        "--redeem", help="program: as the program says (auto-redemption or none); auto: redeem the default reward "
-        "whenever possible; none: never redeem.")] = Redeem.program,
+    transactions: Annotated[
+        list[Path], typer.Argument(help="Transaction files (CSV or Parquet).", show_default=False)
+    ],
+    output_format: Annotated[
+        EarnFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = EarnFormat.csv,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here (monthly rows; totals beside it).")
+    ] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option("--column", "-c", help="Map a header: NAME=SOURCE, e.g. amount=total_usd. Repeatable."),
+    ] = None,
+    on_error: Annotated[
+        OnError,
+        typer.Option(
+            "--on-error",
+            help="fail: stop on the first bad rows, write nothing; skip: replay the rest, write rejects.",
+        ),
+    ] = OnError.fail,
+    rejects: Annotated[
+        Path | None, typer.Option("--rejects", help="Where --on-error skip writes rejected rows.")
+    ] = None,
+    redeem: Annotated[
+        Redeem,
+        typer.Option(
+            "--redeem",
+            help="program: as the program says (auto-redemption or none); auto: redeem the default reward "
+            "whenever possible; none: never redeem.",
+        ),
+    ] = Redeem.program,
 ) -> None:
     """Replay real transactions through a program: points and tier per customer per month.
 
@@ -207,8 +273,16 @@ def earn(
     with tuning.applied("replay"):
         from loyalsim.cli.earn_cmd import EarnOptions, run_earn
 
-        options = EarnOptions(program, transactions, output_format.value, out, tuple(column or ()),
-                              on_error.value, rejects, redeem.value)
+        options = EarnOptions(
+            program,
+            transactions,
+            output_format.value,
+            out,
+            tuple(column or ()),
+            on_error.value,
+            rejects,
+            redeem.value,
+        )
         code = run_earn(options)
     raise typer.Exit(code)
 
@@ -216,12 +290,19 @@ def earn(
 @app.command()
 def simulate(
     program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
-    scenario: Annotated[Path, typer.Argument(help="The scenario file (customers, horizon, seed).", show_default=False)],
-    replications: Annotated[int | None, typer.Option(min=1, help="Replications (default: the scenario's).")] = None,
+    scenario: Annotated[
+        Path, typer.Argument(help="The scenario file (customers, horizon, seed).", show_default=False)
+    ],
+    replications: Annotated[
+        int | None, typer.Option(min=1, help="Replications (default: the scenario's).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for monthly.{csv,parquet} and summary.json.")]
-    = Path("out/simulation"),
-    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for monthly.{csv,parquet} and summary.json.")
+    ] = Path("out/simulation"),
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ExplainFormat.text,
     workers: Workers = None,
     cluster: Cluster = None,
     verbose: Verbose = False,
@@ -245,9 +326,15 @@ def simulate(
 
     policy = load_policy(program)
     loaded = load_scenario(scenario, seed=seed, replications=replications)
-    results = run_replications([Task(policy, loaded, i) for i in range(loaded.replications)], workers=workers,
-                               cluster=cluster, folder=out, output_format=output_format.value, label="simulate",
-                               verbose=verbose)
+    results = run_replications(
+        [Task(policy, loaded, i) for i in range(loaded.replications)],
+        workers=workers,
+        cluster=cluster,
+        folder=out,
+        output_format=output_format.value,
+        label="simulate",
+        verbose=verbose,
+    )
     headline = write(out, policy, loaded, results)
     Checkpoints(out).clear()
     if output_format is ExplainFormat.json:
@@ -260,9 +347,16 @@ def simulate(
 
 @app.command()
 def account(
-    ledger: Annotated[Path, typer.Argument(help="CSV: period, sales, points_issued, points_redeemed, "
-                                           "expected_redemption_rate, point_value.", show_default=False)],
-    output_format: Annotated[AccountFormat, typer.Option("--format", "-f", help="Output format.")] = AccountFormat.text,
+    ledger: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV: period, sales, points_issued, points_redeemed, expected_redemption_rate, point_value.",
+            show_default=False,
+        ),
+    ],
+    output_format: Annotated[
+        AccountFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = AccountFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
     """IFRS 15 / ASC 606 accounting for points on your own figures.
@@ -280,11 +374,16 @@ def compare(
     program_a: Annotated[Path, typer.Argument(help="Program A.", show_default=False)],
     program_b: Annotated[Path, typer.Argument(help="Program B.", show_default=False)],
     scenario: Annotated[Path, typer.Argument(help="The scenario.", show_default=False)],
-    replications: Annotated[int | None, typer.Option(min=1, help="Replications (default: the scenario's).")] = None,
+    replications: Annotated[
+        int | None, typer.Option(min=1, help="Replications (default: the scenario's).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for both monthly tables and compare.json.")]
-    = None,
-    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for both monthly tables and compare.json.")
+    ] = None,
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ExplainFormat.text,
     workers: Workers = None,
     cluster: Cluster = None,
     verbose: Verbose = False,
@@ -305,9 +404,15 @@ def compare(
     first, second = load_policy(program_a), load_policy(program_b)
     loaded = load_scenario(scenario, seed=seed, replications=replications)
     count = loaded.replications
-    reps = run_replications([Task(p, loaded, i) for p in (first, second) for i in range(count)], workers=workers,
-                            cluster=cluster, folder=out, output_format=output_format.value, label="compare",
-                            verbose=verbose)
+    reps = run_replications(
+        [Task(p, loaded, i) for p in (first, second) for i in range(count)],
+        workers=workers,
+        cluster=cluster,
+        folder=out,
+        output_format=output_format.value,
+        label="compare",
+        verbose=verbose,
+    )
     tables = []
     for label, policy, part in (("a", first, reps[:count]), ("b", second, reps[count:])):
         tables.append(monthly_table(policy, loaded, part))
@@ -324,13 +429,17 @@ def compare(
     if output_format is ExplainFormat.json:
         emit(json.dumps(result, indent=2) + "\n", None)
         return
-    lines = [f"A: {first.title}   B: {second.title}   on {loaded.name}, {loaded.replications} replication(s), "
-             f"same customers and random numbers",
-             f"{'':26}{'A':>16}{'B':>16}{'B - A':>16}{'B - A, P5 to P95':>30}"]
+    lines = [
+        f"A: {first.title}   B: {second.title}   on {loaded.name}, {loaded.replications} replication(s), "
+        f"same customers and random numbers",
+        f"{'':26}{'A':>16}{'B':>16}{'B - A':>16}{'B - A, P5 to P95':>30}",
+    ]
     for name, figure in result["figures"].items():
         d = figure["b_minus_a"]
-        lines.append(f"{name:26}{figure['a']['mean']:>16,.2f}{figure['b']['mean']:>16,.2f}{d['mean']:>16,.2f}"
-                     f"{d['p5']:>15,.2f} to {d['p95']:,.2f}")
+        lines.append(
+            f"{name:26}{figure['a']['mean']:>16,.2f}{figure['b']['mean']:>16,.2f}{d['mean']:>16,.2f}"
+            f"{d['p5']:>15,.2f} to {d['p95']:,.2f}"
+        )
     if out is not None:
         lines.append(f"results written to {out}/ (compare.html, compare.json, a/, b/)")
     emit("\n".join(lines) + "\n", None)
@@ -350,19 +459,33 @@ def report(
 def sweep(
     program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
     scenario: Annotated[Path, typer.Argument(help="The scenario file.", show_default=False)],
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="PATH=V1,V2,... over the program (earn[0].rate=1,1.5) or the scenario "
-        "(population.segments[0].response.redemption_propensity=0.6,0.9). Repeatable: the grid is their product.")]
-    = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="PATH=V1,V2,... over the program (earn[0].rate=1,1.5) or the scenario "
+            "(population.segments[0].response.redemption_propensity=0.6,0.9). Repeatable: the grid is their product.",
+        ),
+    ] = None,
     replications: Annotated[int | None, typer.Option(min=1, help="Replications per point.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for sweep.{csv,parquet,json}.")] = Path("out/sweep"),
-    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for sweep.{csv,parquet,json}.")] = Path(
+        "out/sweep"
+    ),
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ExplainFormat.text,
     workers: Workers = None,
     cluster: Cluster = None,
     verbose: Verbose = False,
-    max_runs: Annotated[int | None, typer.Option(
-        "--max-runs", min=1, help="Refuse a grid of more runs (points x replications) than this. [default: 10000]",
-        show_default=False)] = None,
+    max_runs: Annotated[
+        int | None,
+        typer.Option(
+            "--max-runs",
+            min=1,
+            help="Refuse a grid of more runs (points x replications) than this. [default: 10000]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Simulate a grid of program or scenario parameters; one tidy table of headline results.
 
@@ -374,8 +497,20 @@ def sweep(
     tuning.apply("simulate")  # before numpy is imported (see docs/architecture.md)
     from loyalsim.cli.sweep_cmd import run_sweep
 
-    raise typer.Exit(run_sweep(program, scenario, list(set_ or []), replications, out, output_format.value,
-                               workers, cluster, max_runs, verbose))
+    raise typer.Exit(
+        run_sweep(
+            program,
+            scenario,
+            list(set_ or []),
+            replications,
+            out,
+            output_format.value,
+            workers,
+            cluster,
+            max_runs,
+            verbose,
+        )
+    )
 
 
 @app.command()
@@ -383,9 +518,12 @@ def sensitivity(
     program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
     scenario: Annotated[Path, typer.Argument(help="The scenario file.", show_default=False)],
     replications: Annotated[int | None, typer.Option(min=1, help="Replications per run.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for sensitivity.{html,csv,parquet,json}.")]
-    = Path("out/sensitivity"),
-    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for sensitivity.{html,csv,parquet,json}.")
+    ] = Path("out/sensitivity"),
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ExplainFormat.text,
     workers: Workers = None,
     cluster: Cluster = None,
     verbose: Verbose = False,
@@ -400,17 +538,28 @@ def sensitivity(
     tuning.apply("simulate")  # before numpy is imported (see docs/architecture.md)
     from loyalsim.cli.sensitivity_cmd import run_sensitivity
 
-    raise typer.Exit(run_sensitivity(program, scenario, replications, out, output_format.value, workers, cluster,
-                                     verbose))
+    raise typer.Exit(
+        run_sensitivity(program, scenario, replications, out, output_format.value, workers, cluster, verbose)
+    )
 
 
 @app.command()
 def check(
-    scenarios: Annotated[list[str], typer.Argument(help="Scenario files, folders or globs.", show_default=False)],
-    replications: Annotated[int | None, typer.Option(min=1, help="Replications (default: each scenario's).")] = None,
-    output_format: Annotated[IssueFormat | None, typer.Option(
-        "--format", "-f", help="Output format. Default: github under GitHub Actions, else text.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    scenarios: Annotated[
+        list[str], typer.Argument(help="Scenario files, folders or globs.", show_default=False)
+    ],
+    replications: Annotated[
+        int | None, typer.Option(min=1, help="Replications (default: each scenario's).")
+    ] = None,
+    output_format: Annotated[
+        IssueFormat | None,
+        typer.Option(
+            "--format", "-f", help="Output format. Default: github under GitHub Actions, else text."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
     workers: Workers = None,
     cluster: Cluster = None,
     verbose: Verbose = False,
@@ -427,9 +576,16 @@ def check(
     from loyalsim.report.issues import RENDERERS, render_text
 
     report = run_check(scenarios, replications, workers, cluster, verbose)
-    chosen = output_format.value if output_format else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    text = render_text(report, colour=output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ) \
-        if chosen == "text" else RENDERERS[chosen](report)
+    chosen = (
+        output_format.value
+        if output_format
+        else ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    )
+    text = (
+        render_text(report, colour=output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        if chosen == "text"
+        else RENDERERS[chosen](report)
+    )
     emit(text, output)
     raise typer.Exit(report.exit_code)
 
@@ -438,10 +594,14 @@ def check(
 def trace(
     program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
     scenario: Annotated[Path, typer.Argument(help="The scenario file.", show_default=False)],
-    customer: Annotated[int, typer.Option("--customer", "-c", min=0, help="Which synthetic customer (0, 1, ...).")] = 0,
+    customer: Annotated[
+        int, typer.Option("--customer", "-c", min=0, help="Which synthetic customer (0, 1, ...).")
+    ] = 0,
     replication: Annotated[int, typer.Option(min=0, help="Which replication.")] = 0,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
-    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ExplainFormat.text,
 ) -> None:
     """Tell one synthetic customer's story, event by event.
 
@@ -460,49 +620,97 @@ def trace(
     policy = load_policy(program)
     loaded = load_scenario(scenario, seed=seed)
     if replication >= loaded.replications:
-        raise UsageError(f"--replication {replication}: the scenario has {loaded.replications} replication(s)")
+        raise UsageError(
+            f"--replication {replication}: the scenario has {loaded.replications} replication(s)"
+        )
     if customer >= loaded.initial:
-        raise UsageError(f"--customer {customer}: choose one of the {loaded.initial:,} initial customers (0 to "
-                         f"{loaded.initial - 1})")
+        raise UsageError(
+            f"--customer {customer}: choose one of the {loaded.initial:,} initial customers (0 to "
+            f"{loaded.initial - 1})"
+        )
     result = run_replication(policy, loaded, replication, watch=customer)
     if output_format is ExplainFormat.json:
-        emit(json.dumps({"customer": customer, "replication": replication, "events": result.story}, indent=2) + "\n",
-             None)
+        emit(
+            json.dumps({"customer": customer, "replication": replication, "events": result.story}, indent=2)
+            + "\n",
+            None,
+        )
     else:
         emit(render(result.story, policy, loaded.start, customer), None)
 
 
-fit_app = typer.Typer(help="Fit customer models to data: purchases (BG/NBD, Pareto/NBD, Gamma-Gamma) and "
-                      "paid-membership retention (shifted-beta-geometric).", no_args_is_help=True)
+fit_app = typer.Typer(
+    help="Fit customer models to data: purchases (BG/NBD, Pareto/NBD, Gamma-Gamma) and "
+    "paid-membership retention (shifted-beta-geometric).",
+    no_args_is_help=True,
+)
 app.add_typer(fit_app, name="fit")
 
 
 @fit_app.command("purchases")
 def fit_purchases(
     transactions: Annotated[Path, typer.Argument(help="Transactions (CSV or Parquet).", show_default=False)],
-    calibration_end: Annotated[str | None, typer.Option(help="Last day of calibration (default: last day).")] = None,
+    calibration_end: Annotated[
+        str | None, typer.Option(help="Last day of calibration (default: last day).")
+    ] = None,
     holdout_end: Annotated[str | None, typer.Option(help="Last day of the holdout period.")] = None,
-    model: Annotated[PurchaseModel, typer.Option(help="The purchase and dropout model.")] = PurchaseModel.bgnbd,
+    model: Annotated[
+        PurchaseModel, typer.Option(help="The purchase and dropout model.")
+    ] = PurchaseModel.bgnbd,
     time_unit: Annotated[TimeUnit, typer.Option(help="The models' time unit (fractional).")] = TimeUnit.week,
-    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the fitted segment (YAML); a report "
-                                             "(.report.html) and per-customer expectations (.customers.csv) go beside it.")] = None,
-    column: Annotated[list[str] | None, typer.Option("--column", "-c", help="Map a header: NAME=SOURCE.")] = None,
-    segment_id: Annotated[str, typer.Option("--segment-id", help="The id of the written segment.")] = "fitted",
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ExplainFormat.text,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the fitted segment (YAML); a report "
+            "(.report.html) and per-customer expectations (.customers.csv) go beside it.",
+        ),
+    ] = None,
+    column: Annotated[
+        list[str] | None, typer.Option("--column", "-c", help="Map a header: NAME=SOURCE.")
+    ] = None,
+    segment_id: Annotated[
+        str, typer.Option("--segment-id", help="The id of the written segment.")
+    ] = "fitted",
 ) -> None:
     """Fit purchase and dropout (BG/NBD or Pareto/NBD) and spend (Gamma-Gamma) by maximum likelihood."""
     from loyalsim.cli.fit_cmd import PurchaseOptions, run_purchases
 
-    raise typer.Exit(run_purchases(PurchaseOptions(transactions, calibration_end, holdout_end, model.value, time_unit.value,
-                                                   output_format.value, out, tuple(column or ()), segment_id)))
+    raise typer.Exit(
+        run_purchases(
+            PurchaseOptions(
+                transactions,
+                calibration_end,
+                holdout_end,
+                model.value,
+                time_unit.value,
+                output_format.value,
+                out,
+                tuple(column or ()),
+                segment_id,
+            )
+        )
+    )
 
 
 @fit_app.command("retention")
 def fit_retention(
-    counts: Annotated[Path, typer.Argument(help="CSV of survivor counts, period 0 first.", show_default=False)],
-    column: Annotated[str, typer.Option("--column", "-c", help="The column holding the counts.")] = "survivors",
-    periods: Annotated[int, typer.Option(min=1, max=1000, help="Periods to project the survival curve.")] = 12,
-    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    counts: Annotated[
+        Path, typer.Argument(help="CSV of survivor counts, period 0 first.", show_default=False)
+    ],
+    column: Annotated[
+        str, typer.Option("--column", "-c", help="The column holding the counts.")
+    ] = "survivors",
+    periods: Annotated[
+        int, typer.Option(min=1, max=1000, help="Periods to project the survival curve.")
+    ] = 12,
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ExplainFormat.text,
 ) -> None:
     """Fit the shifted-beta-geometric retention model (alpha, beta) to a cohort's survivor counts."""
     from loyalsim.cli.fit_cmd import run_retention
@@ -518,7 +726,9 @@ def schema(
     """Print the published JSON Schema (2020-12) of programs or scenarios, for editors and tools."""
     from importlib import resources
 
-    text = resources.files("loyalsim.schemas").joinpath(f"{name.value}.schema.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("loyalsim.schemas").joinpath(f"{name.value}.schema.json").read_text(encoding="utf-8")
+    )
     emit(text, output)
 
 
@@ -534,8 +744,10 @@ def init(
     written = write_starter(folder, starter_files(), force=force)
     for path in written:
         sys.stderr.write(f"wrote {path}\n")
-    sys.stderr.write(f"next: loyalsim validate {folder / 'programs'} {folder / 'scenarios'}; "
-                     f"loyalsim explain {folder / 'programs' / 'starter.yaml'}\n")
+    sys.stderr.write(
+        f"next: loyalsim validate {folder / 'programs'} {folder / 'scenarios'}; "
+        f"loyalsim explain {folder / 'programs' / 'starter.yaml'}\n"
+    )
 
 
 @app.command()
@@ -556,7 +768,9 @@ def lsp() -> None:
 
 @app.command()
 def rules(
-    output_format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json.")] = ExplainFormat.text,
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ExplainFormat.text,
 ) -> None:
     """List every issue code with its default severity and meaning."""
     import json
@@ -564,8 +778,10 @@ def rules(
     from loyalsim.catalog import CATALOG
 
     if output_format is ExplainFormat.json:
-        rows = [{"code": c.code, "name": c.name, "severity": c.severity.value, "summary": c.summary}
-                for c in CATALOG.values()]
+        rows = [
+            {"code": c.code, "name": c.name, "severity": c.severity.value, "summary": c.summary}
+            for c in CATALOG.values()
+        ]
         emit(json.dumps(rows, indent=2) + "\n", None)
         return
     lines = [f"{c.code}  {c.severity.value:<7}  {c.name:<32} {c.summary}" for c in CATALOG.values()]
@@ -585,8 +801,10 @@ class _ClosedStream(io.TextIOBase):
     def write(self, text: str) -> int:
         if not text:
             return 0
-        raise OutputError(f"standard {self.name} is closed: nothing can be written there; "
-                          "give --out FILE (or --output FILE), or run without closing it")
+        raise OutputError(
+            f"standard {self.name} is closed: nothing can be written there; "
+            "give --out FILE (or --output FILE), or run without closing it"
+        )
 
     @property
     def buffer(self) -> Any:

@@ -8,8 +8,13 @@ from loyalsim.issues import Issue, Severity, sort_issues
 from loyalsim.validate import FileResult, ValidationReport
 
 
-def check(paths: list[str], replications: int | None, workers: int | None = None,
-          cluster: str | None = None, verbose: bool = False) -> ValidationReport:
+def check(
+    paths: list[str],
+    replications: int | None,
+    workers: int | None = None,
+    cluster: str | None = None,
+    verbose: bool = False,
+) -> ValidationReport:
     from loyalsim.errors import LoyalsimError
     from loyalsim.measure.guardrails import evaluate
     from loyalsim.population.scenario import load_scenario
@@ -31,10 +36,21 @@ def check(paths: list[str], replications: int | None, workers: int | None = None
         assert source is not None
         issues = []
         if not scenario.guardrails:
-            issues.append(Issue("LS502", Severity.WARNING, "the scenario has no guardrails to check", name, 1, 1,
-                                hint="add `guardrails:` to the scenario"))
+            issues.append(
+                Issue(
+                    "LS502",
+                    Severity.WARNING,
+                    "the scenario has no guardrails to check",
+                    name,
+                    1,
+                    1,
+                    hint="add `guardrails:` to the scenario",
+                )
+            )
         for policy in scenario.programs:
-            reps = run([Task(policy, scenario, i) for i in range(scenario.replications)], backend, Checkpoints(None))
+            reps = run(
+                [Task(policy, scenario, i) for i in range(scenario.replications)], backend, Checkpoints(None)
+            )
             table = monthly_table(policy, scenario, reps)
             for outcome in evaluate(scenario.guardrails, table):
                 path = ("guardrails", outcome.index)

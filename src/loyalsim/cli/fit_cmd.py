@@ -52,7 +52,9 @@ def run_purchases(options: PurchaseOptions) -> int:
         for error in tx.rejected[:20]:
             sys.stderr.write(f"{error}\n")
         # Rows rejected, as earn rejects them: exit 1 (a file that cannot be read at all is exit 2).
-        raise InvalidDocumentError(f"{len(tx.rejected)} row(s) of {options.transactions} rejected; fix them first")
+        raise InvalidDocumentError(
+            f"{len(tx.rejected)} row(s) of {options.transactions} rejected; fix them first"
+        )
     if len(tx) == 0:
         raise FitDataError("the file has no transactions")
     last = int(tx.day.max())
@@ -79,20 +81,43 @@ def run_purchases(options: PurchaseOptions) -> int:
         "repeat_customers": int((summary.x > 0).sum()),
         "time_unit": options.time_unit,
         "calibration_end": str(np.datetime64(summary.calibration_end, "D")),
-        "spend": None if spend is None else {"model": "gamma-gamma", "params": spend.params,
-                                             "log_likelihood": spend.log_likelihood,
-                                             "standard_errors": spend.standard_errors, **spend.extra},
+        "spend": None
+        if spend is None
+        else {
+            "model": "gamma-gamma",
+            "params": spend.params,
+            "log_likelihood": spend.log_likelihood,
+            "standard_errors": spend.standard_errors,
+            **spend.extra,
+        },
     }
     if holdout_figures is not None:
         payload["holdout"] = holdout_figures
     if options.out is not None and fit.converged:
         out = options.out
-        atomic_write_text(out, fit_report.segment_yaml(fit, spend, summary, source=str(options.transactions),
-                                                       segment_id=options.segment_id, time_unit=options.time_unit))
+        atomic_write_text(
+            out,
+            fit_report.segment_yaml(
+                fit,
+                spend,
+                summary,
+                source=str(options.transactions),
+                segment_id=options.segment_id,
+                time_unit=options.time_unit,
+            ),
+        )
         report = out.with_suffix(".report.html")
-        atomic_write_text(report, fit_report.html_report(fit, spend, summary, holdout_figures,
-                                                         source=str(options.transactions),
-                                                         end_day=holdout if holdout is not None else summary.calibration_end))
+        atomic_write_text(
+            report,
+            fit_report.html_report(
+                fit,
+                spend,
+                summary,
+                holdout_figures,
+                source=str(options.transactions),
+                end_day=holdout if holdout is not None else summary.calibration_end,
+            ),
+        )
         customers = out.with_suffix(".customers.csv")
         atomic_write_text(customers, fit_report.customers_csv(fit, summary))
         payload["files"] = {"segment": str(out), "report": str(report), "customers": str(customers)}
@@ -101,28 +126,40 @@ def run_purchases(options: PurchaseOptions) -> int:
     else:
         sys.stdout.write(_text(payload))
     if not fit.converged:
-        sys.stderr.write(f"loyalsim: the {options.model} fit did not converge: {fit.message}; nothing written\n")
+        sys.stderr.write(
+            f"loyalsim: the {options.model} fit did not converge: {fit.message}; nothing written\n"
+        )
         return 1
     return 0
 
 
 def _text(payload: dict[str, Any]) -> str:
-    lines = [f"{payload['model']} fitted to {payload['customers']:,} customers "
-             f"({payload['repeat_customers']:,} with repeat purchases), time unit {payload['time_unit']}, "
-             f"calibration to {payload['calibration_end']}",
-             f"  log-likelihood {payload['log_likelihood']:.2f}" + ("" if payload["converged"] else "  (NOT CONVERGED)")]
+    lines = [
+        f"{payload['model']} fitted to {payload['customers']:,} customers "
+        f"({payload['repeat_customers']:,} with repeat purchases), time unit {payload['time_unit']}, "
+        f"calibration to {payload['calibration_end']}",
+        f"  log-likelihood {payload['log_likelihood']:.2f}"
+        + ("" if payload["converged"] else "  (NOT CONVERGED)"),
+    ]
     for name, value in payload["params"].items():
         error = payload["standard_errors"][name]
-        lines.append(f"  {name:>6} = {value:10.4f}   (s.e. {error:.4f})" if error is not None else
-                     f"  {name:>6} = {value:10.4f}")
+        lines.append(
+            f"  {name:>6} = {value:10.4f}   (s.e. {error:.4f})"
+            if error is not None
+            else f"  {name:>6} = {value:10.4f}"
+        )
     spend = payload.get("spend")
     if spend:
-        lines.append(f"spend (Gamma-Gamma, {spend['customers']:,} repeat customers; log-likelihood "
-                     f"{spend['log_likelihood']:.2f})")
+        lines.append(
+            f"spend (Gamma-Gamma, {spend['customers']:,} repeat customers; log-likelihood "
+            f"{spend['log_likelihood']:.2f})"
+        )
         lines += [f"  {k:>6} = {v:10.4f}" for k, v in spend["params"].items()]
     holdout = payload.get("holdout")
     if holdout:
-        lines.append(f"holdout: {holdout['actual']:,.0f} actual repeat purchases, {holdout['expected']:,.1f} expected")
+        lines.append(
+            f"holdout: {holdout['actual']:,.0f} actual repeat purchases, {holdout['expected']:,.1f} expected"
+        )
     for kind, path in payload.get("files", {}).items():
         lines.append(f"wrote {kind}: {path}")
     return "\n".join(lines) + "\n"
@@ -142,27 +179,48 @@ def run_retention(counts: Path, column: str, periods: int, output_format: str) -
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{counts}: cannot read as CSV: {str(exc).splitlines()[0]}") from exc
     if column not in table.column_names:
-        raise InputError(f"{counts}: no column {column!r} (it has: {', '.join(table.column_names)}); "
-                         "name it with --column")
+        raise InputError(
+            f"{counts}: no column {column!r} (it has: {', '.join(table.column_names)}); name it with --column"
+        )
     values = table.column(column).to_pylist()
     for row, value in enumerate(values, start=2):
         if not isinstance(value, int | float) or isinstance(value, bool) or value is None or value < 0:
-            raise InputError(f"{counts}: row {row}, column '{column}': survivor counts must be non-negative numbers "
-                             f"(value: {value!r})")
+            raise InputError(
+                f"{counts}: row {row}, column '{column}': survivor counts must be non-negative numbers "
+                f"(value: {value!r})"
+            )
     survivors = np.array(values, dtype=np.float64)
     fit = fit_retention(survivors)
     curve = models.sbg_survival(fit.vector, periods)
-    payload: dict[str, Any] = {"model": "sbg", "params": fit.params, "log_likelihood": fit.log_likelihood,
-               "standard_errors": fit.standard_errors, "converged": fit.converged, "periods_observed": survivors.size,
-               "survival": [{"period": t, "survival": float(v), "projected": t >= survivors.size,
-                             "members": float(v * survivors[0])} for t, v in enumerate(curve)]}
+    payload: dict[str, Any] = {
+        "model": "sbg",
+        "params": fit.params,
+        "log_likelihood": fit.log_likelihood,
+        "standard_errors": fit.standard_errors,
+        "converged": fit.converged,
+        "periods_observed": survivors.size,
+        "survival": [
+            {
+                "period": t,
+                "survival": float(v),
+                "projected": t >= survivors.size,
+                "members": float(v * survivors[0]),
+            }
+            for t, v in enumerate(curve)
+        ],
+    }
     if output_format == "json":
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     else:
-        lines = [f"shifted-beta-geometric fitted to {survivors.size} periods: alpha = {fit.params['alpha']:.4f}, "
-                 f"beta = {fit.params['beta']:.4f} (log-likelihood {fit.log_likelihood:.2f})", "period  survival  members"]
-        lines += [f"{p['period']:>6}  {p['survival']:8.4f}  {p['members']:7.1f}{'  projected' if p['projected'] else ''}"
-                  for p in payload["survival"]]
+        lines = [
+            f"shifted-beta-geometric fitted to {survivors.size} periods: alpha = {fit.params['alpha']:.4f}, "
+            f"beta = {fit.params['beta']:.4f} (log-likelihood {fit.log_likelihood:.2f})",
+            "period  survival  members",
+        ]
+        lines += [
+            f"{p['period']:>6}  {p['survival']:8.4f}  {p['members']:7.1f}{'  projected' if p['projected'] else ''}"
+            for p in payload["survival"]
+        ]
         sys.stdout.write("\n".join(lines) + "\n")
     if not fit.converged:
         sys.stderr.write(f"loyalsim: the sBG fit did not converge: {fit.message}\n")

@@ -31,8 +31,14 @@ def progress(total: int, label: str, unit: str, *, enabled: bool, note: str = ""
     if enabled:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                       transient=True, console=None)
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+            console=None,
+        )
         bar.start()
         task = bar.add_task(f"{label} ({note})" if note else label, total=total)
 
@@ -52,14 +58,24 @@ def progress(total: int, label: str, unit: str, *, enabled: bool, note: str = ""
         wall = time.perf_counter() - started
         again = f"; {reused_total[0]:,} reused from an earlier run" if reused_total[0] else ""
         if done[0]:
-            sys.stderr.write(f"{label}: {done[0]:,} {unit} in {wall:.1f} s ({done[0] / max(wall, 1e-9):,.2f} per second)"
-                             f"{again}\n")
+            sys.stderr.write(
+                f"{label}: {done[0]:,} {unit} in {wall:.1f} s ({done[0] / max(wall, 1e-9):,.2f} per second)"
+                f"{again}\n"
+            )
         elif again:
             sys.stderr.write(f"{label}: nothing to compute{again}\n")
 
 
-def run_replications(tasks: list[Any], *, workers: int | None, cluster: str | None, folder: Any,
-                     output_format: str, label: str, verbose: bool = False) -> list[Any]:
+def run_replications(
+    tasks: list[Any],
+    *,
+    workers: int | None,
+    cluster: str | None,
+    folder: Any,
+    output_format: str,
+    label: str,
+    verbose: bool = False,
+) -> list[Any]:
     """Run simulation tasks on the chosen backend with checkpoints in ``folder`` and a progress bar.
 
     Says on stderr when a previous, interrupted run's finished replications are reused.
@@ -76,14 +92,17 @@ def run_replications(tasks: list[Any], *, workers: int | None, cluster: str | No
 
     at_once = 1 if backend.kind == "inline" else backend.workers
     bound = workload.describe(workload.total_seconds([task.scenario for task in tasks], at_once))
-    with progress(len(tasks), label, "replications", enabled=wanted(output_format),
-                  note=f"estimate: at most {bound}") as advance:
+    with progress(
+        len(tasks), label, "replications", enabled=wanted(output_format), note=f"estimate: at most {bound}"
+    ) as advance:
 
         def done(n: int) -> None:
             if first[0]:  # the runner reports what it loaded from checkpoints first
                 first[0] = False
                 if n:
-                    sys.stderr.write(f"{label}: resuming; {n} of {len(tasks)} replication(s) were already done\n")
+                    sys.stderr.write(
+                        f"{label}: resuming; {n} of {len(tasks)} replication(s) were already done\n"
+                    )
                     advance(n, reused=True)
             elif n:
                 advance(n)
@@ -91,8 +110,11 @@ def run_replications(tasks: list[Any], *, workers: int | None, cluster: str | No
         try:
             return run(tasks, backend, checkpoints, done)
         except KeyboardInterrupt:
-            where = f"; they are saved in {checkpoints.folder}, run the same command to resume" \
-                if checkpoints.folder is not None else ""
+            where = (
+                f"; they are saved in {checkpoints.folder}, run the same command to resume"
+                if checkpoints.folder is not None
+                else ""
+            )
             sys.stderr.write(f"{label}: interrupted; {_saved(checkpoints)} replication(s) finished{where}\n")
             raise
 

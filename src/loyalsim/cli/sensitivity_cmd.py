@@ -11,8 +11,16 @@ from typing import Any
 from loyalsim.errors import InvalidDocumentError, UsageError, load_error
 
 
-def run_sensitivity(program: Path, scenario: Path, replications: int | None, out: Path, output_format: str,
-                    workers: int | None, cluster: str | None, verbose: bool = False) -> int:
+def run_sensitivity(
+    program: Path,
+    scenario: Path,
+    replications: int | None,
+    out: Path,
+    output_format: str,
+    workers: int | None,
+    cluster: str | None,
+    verbose: bool = False,
+) -> int:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -36,35 +44,54 @@ def run_sensitivity(program: Path, scenario: Path, replications: int | None, out
     base = scenario_from_document(base_doc, scenario.parent, replications=replications, programs=(policy,))
     for index, path in unknown_ranges(base_doc.data):
         line, column = base_doc.source.locate(("sensitivity", "ranges", index, "path"))
-        raise UsageError(f"{scenario}:{line}:{column}: sensitivity.ranges[{index}].path {path!r} is not an "
-                         "assumption loyalsim varies; use population.segments[N].response.NAME or economics.NAME "
-                         "(docs/check.md lists them)")
+        raise UsageError(
+            f"{scenario}:{line}:{column}: sensitivity.ranges[{index}].path {path!r} is not an "
+            "assumption loyalsim varies; use population.segments[N].response.NAME or economics.NAME "
+            "(docs/check.md lists them)"
+        )
     listed = assumptions(base_doc.data, relevant(policy))
     variants: list[tuple[str, str, Any]] = [("base", "base", base)]
     for assumption in listed:
         for side, value in (("low", assumption.low), ("high", assumption.high)):
             axis = parse_axis(f"{assumption.path}={value}")
             try:
-                compiled = scenario_from_document(apply(base_doc, [axis], "scenario", (axis.values[0],), str(scenario)),
-                                                  scenario.parent, replications=replications, programs=(policy,))
+                compiled = scenario_from_document(
+                    apply(base_doc, [axis], "scenario", (axis.values[0],), str(scenario)),
+                    scenario.parent,
+                    replications=replications,
+                    programs=(policy,),
+                )
             except InvalidDocumentError as error:
-                raise UsageError(f"{assumption.path}={value} makes the scenario invalid: "
-                                 f"{error.issues[0].message if error.issues else error}") from None
+                raise UsageError(
+                    f"{assumption.path}={value} makes the scenario invalid: "
+                    f"{error.issues[0].message if error.issues else error}"
+                ) from None
             variants.append((assumption.path, side, compiled))
     tasks = [Task(policy, compiled, i) for _, _, compiled in variants for i in range(compiled.replications)]
-    reps = run_replications(tasks, workers=workers, cluster=cluster, folder=out, output_format=output_format,
-                            label="sensitivity", verbose=verbose)
+    reps = run_replications(
+        tasks,
+        workers=workers,
+        cluster=cluster,
+        folder=out,
+        output_format=output_format,
+        label="sensitivity",
+        verbose=verbose,
+    )
     values: dict[tuple[str, str], dict[str, float | None]] = {}
     start = 0
     for path, side, compiled in variants:
-        part = reps[start:start + compiled.replications]
+        part = reps[start : start + compiled.replications]
         start += compiled.replications
         values[(path, side)] = metric_values(summary(policy, compiled, monthly_table(policy, compiled, part)))
     rows = []
     for assumption in listed:
-        row: dict[str, Any] = {"assumption": assumption.path, "range_from": assumption.source,
-                               "base_value": assumption.base, "low_value": assumption.low,
-                               "high_value": assumption.high}
+        row: dict[str, Any] = {
+            "assumption": assumption.path,
+            "range_from": assumption.source,
+            "base_value": assumption.base,
+            "low_value": assumption.low,
+            "high_value": assumption.high,
+        }
         for metric in METRICS:
             low, high = values[(assumption.path, "low")][metric], values[(assumption.path, "high")][metric]
             row[f"{metric}_base"] = values[("base", "base")][metric]
@@ -82,24 +109,35 @@ def run_sensitivity(program: Path, scenario: Path, replications: int | None, out
         pq.write_table(table, temporary)
     with atomic_path(out / "sensitivity.csv") as temporary:
         pacsv.write_csv(table, temporary)
-    document = {"program": {"name": policy.name, "content_hash": policy.content_hash},
-                "scenario": {"name": base.name, "content_hash": base.content_hash}, "seed": base.seed,
-                "replications": base.replications, "base": values[("base", "base")], "assumptions": rows}
+    document = {
+        "program": {"name": policy.name, "content_hash": policy.content_hash},
+        "scenario": {"name": base.name, "content_hash": base.content_hash},
+        "seed": base.seed,
+        "replications": base.replications,
+        "base": values[("base", "base")],
+        "assumptions": rows,
+    }
     atomic_write_text(out / "sensitivity.json", json.dumps(document, indent=2) + "\n")
     atomic_write_text(out / "sensitivity.html", render(document))
     Checkpoints(out).clear()
     if output_format == "json":
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
         return 0
-    lines = [f"{policy.title} on {base.name}: {len(listed)} assumptions, low and high, "
-             f"{base.replications} replication(s) each, same random numbers",
-             f"{'assumption':52}{'low':>10}{'high':>10}{'liability swing':>18}{'cost swing':>14}{'ROI swing':>12}"]
+    lines = [
+        f"{policy.title} on {base.name}: {len(listed)} assumptions, low and high, "
+        f"{base.replications} replication(s) each, same random numbers",
+        f"{'assumption':52}{'low':>10}{'high':>10}{'liability swing':>18}{'cost swing':>14}{'ROI swing':>12}",
+    ]
     for row in rows:
         roi = row["roi_swing"]
-        lines.append(f"{row['assumption']:52}{row['low_value']:>10.4g}{row['high_value']:>10.4g}"
-                     f"{_number(row['liability_at_end_swing']):>18}{_number(row['program_cost_swing']):>14}"
-                     f"{(f'{roi:+.1%}' if roi is not None and math.isfinite(roi) else '-'):>12}")
-    lines.append(f"results written to {out}/ (sensitivity.html with tornado charts, sensitivity.csv, .parquet, .json)")
+        lines.append(
+            f"{row['assumption']:52}{row['low_value']:>10.4g}{row['high_value']:>10.4g}"
+            f"{_number(row['liability_at_end_swing']):>18}{_number(row['program_cost_swing']):>14}"
+            f"{(f'{roi:+.1%}' if roi is not None and math.isfinite(roi) else '-'):>12}"
+        )
+    lines.append(
+        f"results written to {out}/ (sensitivity.html with tornado charts, sensitivity.csv, .parquet, .json)"
+    )
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 

@@ -10,7 +10,9 @@ from typing import Any
 from loyalsim.errors import InvalidDocumentError, UsageError, load_error
 
 
-def _point_row(index: int, axes: list[Any], point: tuple[Any, ...], headline: dict[str, Any]) -> dict[str, Any]:
+def _point_row(
+    index: int, axes: list[Any], point: tuple[Any, ...], headline: dict[str, Any]
+) -> dict[str, Any]:
     """One tidy row: the point's parameter values and its headline figures (mean, P5, P95)."""
     row: dict[str, Any] = {"point": index}
     row.update({axis.text: value for axis, value in zip(axes, point, strict=True)})
@@ -31,9 +33,18 @@ def _point_row(index: int, axes: list[Any], point: tuple[Any, ...], headline: di
     return row
 
 
-def run_sweep(program: Path, scenario: Path, settings: list[str], replications: int | None, out: Path,
-              output_format: str, workers: int | None = None, cluster: str | None = None,
-              max_runs: int | None = None, verbose: bool = False) -> int:
+def run_sweep(
+    program: Path,
+    scenario: Path,
+    settings: list[str],
+    replications: int | None,
+    out: Path,
+    output_format: str,
+    workers: int | None = None,
+    cluster: str | None = None,
+    max_runs: int | None = None,
+    verbose: bool = False,
+) -> int:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -72,8 +83,12 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
         text = describe(axes, point)
         try:
             policy = compile_document(apply(bases["program"], axes, "program", point, str(program)))
-            compiled = scenario_from_document(apply(bases["scenario"], axes, "scenario", point, str(scenario)),
-                                              scenario.parent, replications=replications, programs=(policy,))
+            compiled = scenario_from_document(
+                apply(bases["scenario"], axes, "scenario", point, str(scenario)),
+                scenario.parent,
+                replications=replications,
+                programs=(policy,),
+            )
             prepared.append((point, policy, compiled))
         except InvalidDocumentError as error:
             problems += invalid(text, error)
@@ -86,30 +101,53 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
     from loyalsim.cli.progress import run_replications
     from loyalsim.run.runner import Checkpoints, Task
 
-    tasks = [Task(policy, compiled, i) for _, policy, compiled in prepared for i in range(compiled.replications)]
+    tasks = [
+        Task(policy, compiled, i) for _, policy, compiled in prepared for i in range(compiled.replications)
+    ]
     label = f"sweep of {len(prepared)} point(s) x {prepared[0][2].replications} replication(s)"
-    reps = run_replications(tasks, workers=workers, cluster=cluster, folder=out, output_format=output_format,
-                            label=label, verbose=verbose)
+    reps = run_replications(
+        tasks,
+        workers=workers,
+        cluster=cluster,
+        folder=out,
+        output_format=output_format,
+        label=label,
+        verbose=verbose,
+    )
     rows: list[dict[str, Any]] = []
     start = 0
     for index, (point, policy, compiled) in enumerate(prepared):
-        part = reps[start:start + compiled.replications]
+        part = reps[start : start + compiled.replications]
         start += compiled.replications
-        rows.append(_point_row(index, axes, point, summary(policy, compiled, monthly_table(policy, compiled, part))))
-    table = pa.Table.from_pylist([{k: (str(v) if k in {a.text for a in axes} else v) for k, v in r.items()}
-                                  for r in rows])
+        rows.append(
+            _point_row(index, axes, point, summary(policy, compiled, monthly_table(policy, compiled, part)))
+        )
+    table = pa.Table.from_pylist(
+        [{k: (str(v) if k in {a.text for a in axes} else v) for k, v in r.items()} for r in rows]
+    )
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "sweep.parquet") as temporary:
         pq.write_table(table, temporary)
     with atomic_path(out / "sweep.csv") as temporary:
         pacsv.write_csv(table, temporary)
-    atomic_write_text(out / "sweep.json", json.dumps({"axes": [{"path": a.text, "target": a.target,
-                                                                 "values": list(a.values)} for a in axes],
-                                                       "points": rows}, indent=2, default=str) + "\n")
+    atomic_write_text(
+        out / "sweep.json",
+        json.dumps(
+            {
+                "axes": [{"path": a.text, "target": a.target, "values": list(a.values)} for a in axes],
+                "points": rows,
+            },
+            indent=2,
+            default=str,
+        )
+        + "\n",
+    )
     from loyalsim.report.sweep_html import render
 
-    atomic_write_text(out / "sweep.html", render(axes, rows, policy_name=prepared[0][1].title,
-                                                 scenario_name=prepared[0][2].name))
+    atomic_write_text(
+        out / "sweep.html",
+        render(axes, rows, policy_name=prepared[0][1].title, scenario_name=prepared[0][2].name),
+    )
     Checkpoints(out).clear()
     if output_format == "json":
         sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
@@ -118,7 +156,9 @@ def run_sweep(program: Path, scenario: Path, settings: list[str], replications: 
     header = [a.text for a in axes] + shown
     lines = ["  ".join(f"{h:>24}" for h in header)]
     for row in rows:
-        cells = [f"{row[a.text]!s:>24}" for a in axes] + [f"{row.get(k, float('nan')):>24,.2f}" for k in shown]
+        cells = [f"{row[a.text]!s:>24}" for a in axes] + [
+            f"{row.get(k, float('nan')):>24,.2f}" for k in shown
+        ]
         lines.append("  ".join(cells))
     lines.append(f"results written to {out}/ (sweep.html, sweep.csv, sweep.parquet, sweep.json)")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -25,7 +25,9 @@ def compile_document(doc: LoadedDocument) -> Policy:
 
     kind, issues = validate_document(doc)
     errors = [i for i in issues if i.severity is Severity.ERROR]
-    if kind == "Scenario" or (kind != "Program" and not errors):  # the wrong file: its own errors do not matter
+    if kind == "Scenario" or (
+        kind != "Program" and not errors
+    ):  # the wrong file: its own errors do not matter
         raise InvalidDocumentError(f"{doc.file} is a {kind}, not a Program")
     if errors:
         raise InvalidDocumentError(f"{doc.file} is not a valid program ({len(errors)} error(s))", errors)

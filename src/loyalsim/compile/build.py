@@ -75,8 +75,12 @@ class CompileContext:
     def ratio(self, value: Any, path: JsonPath) -> Ratio:
         ratio = Ratio.of(value)
         if ratio.den > MAX_RATE_DENOMINATOR:
-            self.issue("LS240", path, f"{value} has more than 6 decimal places",
-                       "round it to at most 6 decimals; loyalsim computes points exactly and bounds precision")
+            self.issue(
+                "LS240",
+                path,
+                f"{value} has more than 6 decimal places",
+                "round it to at most 6 decimals; loyalsim computes points exactly and bounds precision",
+            )
         return ratio
 
     def points(self, value: Any) -> int:
@@ -89,9 +93,15 @@ class CompileContext:
         if not data:
             return Conditions()
         return Conditions(
-            category=frozenset(self.code(self.categories, c) for c in data["category"]) if "category" in data else None,
-            exclude_category=frozenset(self.code(self.categories, c) for c in data.get("exclude_category", [])),
-            channel=frozenset(self.code(self.channels, c) for c in data["channel"]) if "channel" in data else None,
+            category=frozenset(self.code(self.categories, c) for c in data["category"])
+            if "category" in data
+            else None,
+            exclude_category=frozenset(
+                self.code(self.categories, c) for c in data.get("exclude_category", [])
+            ),
+            channel=frozenset(self.code(self.channels, c) for c in data["channel"])
+            if "channel" in data
+            else None,
             min_spend=self.money(data["min_spend"]) if "min_spend" in data else None,
             tiers=frozenset(self.tier_index[t] for t in data["tiers"]) if "tiers" in data else None,
         )
@@ -126,7 +136,9 @@ def compile_earn(data: list[dict[str, Any]], ctx: CompileContext) -> tuple[EarnR
         cap = item.get("cap", {})
         period = cap.get("per_period")
         common: dict[str, Any] = {
-            "id": item["id"], "kind": item["kind"], "conditions": ctx.conditions(item.get("when")),
+            "id": item["id"],
+            "kind": item["kind"],
+            "conditions": ctx.conditions(item.get("when")),
             "cap_transaction": ctx.points(cap["per_transaction"]) if "per_transaction" in cap else None,
             "cap_period": PeriodCap(ctx.points(period["points"]), period["period"]) if period else None,
             "description": item.get("description"),
@@ -134,18 +146,34 @@ def compile_earn(data: list[dict[str, Any]], ctx: CompileContext) -> tuple[EarnR
         if item["kind"] == "spend":
             if "bands" in item:
                 bands = tuple(
-                    Band(ctx.money(b["from"]), ctx.money(b["to"]) if "to" in b else None,
-                         ctx.ratio(b["rate"], ("earn", i, "bands", j, "rate")))
+                    Band(
+                        ctx.money(b["from"]),
+                        ctx.money(b["to"]) if "to" in b else None,
+                        ctx.ratio(b["rate"], ("earn", i, "bands", j, "rate")),
+                    )
                     for j, b in enumerate(sorted(item["bands"], key=lambda b: b["from"]))
                 )
             else:
                 bands = (Band(0, None, ctx.ratio(item["rate"], ("earn", i, "rate"))),)
-            rules.append(EarnRule(**common, bands=bands, banding=item.get("banding", "marginal"),
-                                  rounding=item.get("rounding", default_rounding)))
+            rules.append(
+                EarnRule(
+                    **common,
+                    bands=bands,
+                    banding=item.get("banding", "marginal"),
+                    rounding=item.get("rounding", default_rounding),
+                )
+            )
         else:
             count, per = _limit(item.get("limit"))
-            rules.append(EarnRule(**common, points=ctx.points(item["points"]), action=item.get("action"),
-                                  limit_count=count, limit_per=per))
+            rules.append(
+                EarnRule(
+                    **common,
+                    points=ctx.points(item["points"]),
+                    action=item.get("action"),
+                    limit_count=count,
+                    limit_per=per,
+                )
+            )
     return tuple(rules)
 
 
@@ -162,13 +190,21 @@ def compile_tiers(data: dict[str, Any], ctx: CompileContext) -> Tiers:
         else:
             converted = int(threshold)
         benefits = level.get("benefits", {})
-        levels.append(Level(
-            id=level["id"], name=level.get("name", level["id"]), threshold=converted,
-            multiplier=ctx.ratio(benefits.get("earn_multiplier", 1),
-                                 ("tiers", "levels", i, "benefits", "earn_multiplier")),
-            bonus_points=ctx.points(benefits.get("bonus_points", 0)),
-            perks=tuple((p["name"], ctx.money(p["value"]) if "value" in p else None) for p in benefits.get("perks", [])),
-        ))
+        levels.append(
+            Level(
+                id=level["id"],
+                name=level.get("name", level["id"]),
+                threshold=converted,
+                multiplier=ctx.ratio(
+                    benefits.get("earn_multiplier", 1), ("tiers", "levels", i, "benefits", "earn_multiplier")
+                ),
+                bonus_points=ctx.points(benefits.get("bonus_points", 0)),
+                perks=tuple(
+                    (p["name"], ctx.money(p["value"]) if "value" in p else None)
+                    for p in benefits.get("perks", [])
+                ),
+            )
+        )
     window = data["window"]
     months = 0
     if window["kind"] == "rolling":
@@ -176,15 +212,24 @@ def compile_tiers(data: dict[str, Any], ctx: CompileContext) -> Tiers:
         months = length.months + round(length.days / DAYS_PER_MONTH)
         if length.days:
             # Tier windows are counted in calendar months; say so when days were given.
-            ctx.issues.append(Issue("LS241", Severity.INFO,
-                                    f"a rolling window of {length} is counted as {months} calendar months",
-                                    ctx.doc.file, *ctx.doc.source.locate(("tiers", "window", "length")),
-                                    ("tiers", "window", "length")))
+            ctx.issues.append(
+                Issue(
+                    "LS241",
+                    Severity.INFO,
+                    f"a rolling window of {length} is counted as {months} calendar months",
+                    ctx.doc.file,
+                    *ctx.doc.source.locate(("tiers", "window", "length")),
+                    ("tiers", "window", "length"),
+                )
+            )
         months = max(months, 1)
     downgrade = data.get("downgrade", {})
     return Tiers(
-        metric=metric, window=window["kind"], window_months=months,
-        evaluation=data.get("evaluation", "immediate"), levels=tuple(levels),
+        metric=metric,
+        window=window["kind"],
+        window_months=months,
+        evaluation=data.get("evaluation", "immediate"),
+        levels=tuple(levels),
         downgrade=downgrade.get("policy", "reset"),
         grace=parse_duration(downgrade["grace"]) if "grace" in downgrade else Duration(),
     )
@@ -193,46 +238,68 @@ def compile_tiers(data: dict[str, Any], ctx: CompileContext) -> Tiers:
 @section("rewards")
 def compile_rewards(data: dict[str, Any], ctx: CompileContext) -> Rewards:
     catalog = tuple(
-        Reward(id=r["id"], name=r.get("name", r["id"]), kind=r["kind"], cost=ctx.points(r["cost"]),
-               face_value=ctx.money(r["face_value"]),
-               min_tier=ctx.tier_index[r["min_tier"]] if "min_tier" in r else None)
+        Reward(
+            id=r["id"],
+            name=r.get("name", r["id"]),
+            kind=r["kind"],
+            cost=ctx.points(r["cost"]),
+            face_value=ctx.money(r["face_value"]),
+            min_tier=ctx.tier_index[r["min_tier"]] if "min_tier" in r else None,
+        )
         for r in data["catalog"]
     )
     redemption = data.get("redemption", {})
     default = redemption.get("default")
-    return Rewards(catalog=catalog, policy=redemption.get("policy", "choice"),
-                   default=ctx.reward_index[default] if default is not None else None,
-                   min_balance=ctx.points(redemption.get("min_balance", 0)))
+    return Rewards(
+        catalog=catalog,
+        policy=redemption.get("policy", "choice"),
+        default=ctx.reward_index[default] if default is not None else None,
+        min_balance=ctx.points(redemption.get("min_balance", 0)),
+    )
 
 
 @section("expiry")
 def compile_expiry(data: list[dict[str, Any]], ctx: CompileContext) -> tuple[ExpiryRule, ...]:
     return tuple(
-        ExpiryRule(kind=e["kind"], after=parse_duration(e["after"]) if "after" in e else None,
-                   to_month_end=bool(e.get("to_month_end", False)), date=e.get("date"),
-                   activity=e.get("activity", "purchase"),
-                   exempt_tiers=frozenset(ctx.tier_index[t] for t in e.get("exempt_tiers", [])))
+        ExpiryRule(
+            kind=e["kind"],
+            after=parse_duration(e["after"]) if "after" in e else None,
+            to_month_end=bool(e.get("to_month_end", False)),
+            date=e.get("date"),
+            activity=e.get("activity", "purchase"),
+            exempt_tiers=frozenset(ctx.tier_index[t] for t in e.get("exempt_tiers", [])),
+        )
         for e in data
     )
 
 
 @section("membership")
 def compile_membership(data: dict[str, Any], ctx: CompileContext) -> Membership:
-    plans = tuple(Plan(p["id"], ctx.money(p["fee"]), None if p["period"] == "one_time" else parse_duration(p["period"]))
-                  for p in data["plans"])
+    plans = tuple(
+        Plan(p["id"], ctx.money(p["fee"]), None if p["period"] == "one_time" else parse_duration(p["period"]))
+        for p in data["plans"]
+    )
     trial = data.get("trial")
     perks = tuple(
-        Perk(kind=p["kind"], name=p.get("name", p["kind"]),
-             rate=ctx.ratio(p["rate"], ("membership", "perks", i, "rate")) if "rate" in p else None,
-             multiplier=ctx.ratio(p["multiplier"], ("membership", "perks", i, "multiplier")) if "multiplier" in p else None,
-             points=ctx.points(p.get("points", 0)), value=ctx.money(p["value"]) if "value" in p else None,
-             conditions=ctx.conditions(p.get("when")))
+        Perk(
+            kind=p["kind"],
+            name=p.get("name", p["kind"]),
+            rate=ctx.ratio(p["rate"], ("membership", "perks", i, "rate")) if "rate" in p else None,
+            multiplier=ctx.ratio(p["multiplier"], ("membership", "perks", i, "multiplier"))
+            if "multiplier" in p
+            else None,
+            points=ctx.points(p.get("points", 0)),
+            value=ctx.money(p["value"]) if "value" in p else None,
+            conditions=ctx.conditions(p.get("when")),
+        )
         for i, p in enumerate(data.get("perks", []))
     )
     return Membership(
-        plans=plans, trial=parse_duration(trial["length"]) if trial else None,
+        plans=plans,
+        trial=parse_duration(trial["length"]) if trial else None,
         trial_converts_to=ctx.plan_index[trial["converts_to"]] if trial and "converts_to" in trial else None,
-        renewal=data.get("renewal", "auto"), perks=perks,
+        renewal=data.get("renewal", "auto"),
+        perks=perks,
     )
 
 
@@ -240,10 +307,16 @@ def compile_membership(data: dict[str, Any], ctx: CompileContext) -> Membership:
 def compile_cashback(data: dict[str, Any], ctx: CompileContext) -> Cashback:
     payout = data.get("payout", {})
     return Cashback(
-        rates=tuple(CashbackRate(ctx.ratio(r["rate"], ("cashback", "rates", i, "rate")), ctx.conditions(r.get("when")),
-                                 ctx.money(r["cap"]) if "cap" in r else None)
-                    for i, r in enumerate(data["rates"])),
-        threshold=ctx.money(payout.get("threshold", 0)), form=payout.get("form", "store_credit"),
+        rates=tuple(
+            CashbackRate(
+                ctx.ratio(r["rate"], ("cashback", "rates", i, "rate")),
+                ctx.conditions(r.get("when")),
+                ctx.money(r["cap"]) if "cap" in r else None,
+            )
+            for i, r in enumerate(data["rates"])
+        ),
+        threshold=ctx.money(payout.get("threshold", 0)),
+        form=payout.get("form", "store_credit"),
         schedule=payout.get("schedule", "monthly"),
         expiry=parse_duration(data["expiry"]["after"]) if "expiry" in data else None,
     )
@@ -254,10 +327,13 @@ def compile_value(data: dict[str, Any], ctx: CompileContext) -> Value:
     dividend = None
     if "dividend" in data:
         d = data["dividend"]
-        dividend = Dividend(rate=ctx.ratio(d["rate"], ("value", "dividend", "rate")),
-                            eligible=ctx.conditions(d.get("eligible")), paid_in_month=d.get("paid_in_month", 3),
-                            form=d.get("form", "voucher"),
-                            expiry=parse_duration(d["expiry"]["after"]) if "expiry" in d else None)
+        dividend = Dividend(
+            rate=ctx.ratio(d["rate"], ("value", "dividend", "rate")),
+            eligible=ctx.conditions(d.get("eligible")),
+            paid_in_month=d.get("paid_in_month", 3),
+            form=d.get("form", "voucher"),
+            expiry=parse_duration(d["expiry"]["after"]) if "expiry" in d else None,
+        )
     donations = None
     if "donations" in data:
         d = data["donations"]
@@ -265,10 +341,16 @@ def compile_value(data: dict[str, Any], ctx: CompileContext) -> Value:
         convert = d.get("points_to_donation", {})
         donations = Donations(
             per_purchase_amount=ctx.money(per.get("amount", 0)),
-            per_purchase_rate=ctx.ratio(per["rate"], ("value", "donations", "per_purchase", "rate")) if "rate" in per else None,
-            points_per_step=ctx.points(convert.get("points", 0)), amount_per_step=ctx.money(convert.get("amount", 0)),
-            match_rate=ctx.ratio(convert["match_rate"], ("value", "donations", "points_to_donation", "match_rate"))
-            if "match_rate" in convert else None,
+            per_purchase_rate=ctx.ratio(per["rate"], ("value", "donations", "per_purchase", "rate"))
+            if "rate" in per
+            else None,
+            points_per_step=ctx.points(convert.get("points", 0)),
+            amount_per_step=ctx.money(convert.get("amount", 0)),
+            match_rate=ctx.ratio(
+                convert["match_rate"], ("value", "donations", "points_to_donation", "match_rate")
+            )
+            if "match_rate" in convert
+            else None,
             cause=d.get("cause"),
         )
     return Value(dividend=dividend, donations=donations)
@@ -286,28 +368,44 @@ def compile_community(data: dict[str, Any], ctx: CompileContext) -> tuple[Action
 def _grant(data: dict[str, Any] | None, ctx: CompileContext, path: JsonPath) -> Grant:
     if not data:
         return Grant()
-    return Grant(points=ctx.points(data.get("points", 0)), credit=ctx.money(data.get("credit", 0)),
-                 discount_rate=ctx.ratio(data["discount_rate"], (*path, "discount_rate")) if "discount_rate" in data else None)
+    return Grant(
+        points=ctx.points(data.get("points", 0)),
+        credit=ctx.money(data.get("credit", 0)),
+        discount_rate=ctx.ratio(data["discount_rate"], (*path, "discount_rate"))
+        if "discount_rate" in data
+        else None,
+    )
 
 
 @section("referral")
 def compile_referral(data: dict[str, Any], ctx: CompileContext) -> Referral:
     count, per = _limit(data.get("limit"))
     return Referral(
-        qualifying_event=data["qualifying_event"], min_first_purchase=ctx.money(data.get("min_first_purchase", 0)),
+        qualifying_event=data["qualifying_event"],
+        min_first_purchase=ctx.money(data.get("min_first_purchase", 0)),
         window=parse_duration(data["window"]) if "window" in data else None,
         referrer=_grant(data.get("referrer"), ctx, ("referral", "referrer")),
-        referee=_grant(data.get("referee"), ctx, ("referral", "referee")), limit_count=count, limit_per=per,
+        referee=_grant(data.get("referee"), ctx, ("referral", "referee")),
+        limit_count=count,
+        limit_per=per,
     )
 
 
 @section("campaigns")
 def compile_campaigns(data: list[dict[str, Any]], ctx: CompileContext) -> tuple[Campaign, ...]:
     return tuple(
-        Campaign(id=c["id"], name=c.get("name", c["id"]), start=day_number(c["start"]), end=day_number(c["end"]),
-                 kind=c["kind"], multiplier=ctx.ratio(c.get("multiplier", 1), ("campaigns", i, "multiplier")),
-                 points=ctx.points(c.get("points", 0)), rules=frozenset(c["rules"]) if "rules" in c else None,
-                 conditions=ctx.conditions(c.get("when")), once_per_member=bool(c.get("once_per_member", False)))
+        Campaign(
+            id=c["id"],
+            name=c.get("name", c["id"]),
+            start=day_number(c["start"]),
+            end=day_number(c["end"]),
+            kind=c["kind"],
+            multiplier=ctx.ratio(c.get("multiplier", 1), ("campaigns", i, "multiplier")),
+            points=ctx.points(c.get("points", 0)),
+            rules=frozenset(c["rules"]) if "rules" in c else None,
+            conditions=ctx.conditions(c.get("when")),
+            once_per_member=bool(c.get("once_per_member", False)),
+        )
         for i, c in enumerate(data)
     )
 
@@ -315,9 +413,14 @@ def compile_campaigns(data: list[dict[str, Any]], ctx: CompileContext) -> tuple[
 @section("reminders")
 def compile_reminders(data: list[dict[str, Any]], ctx: CompileContext) -> tuple[Reminder, ...]:
     return tuple(
-        Reminder(kind=r["kind"], before=parse_duration(r["before"]) if "before" in r else None,
-                 within=r.get("within"), reward=ctx.reward_index[r["reward"]] if "reward" in r else None,
-                 channel=r.get("channel", "email"), cost=ctx.money(r.get("cost", 0)))
+        Reminder(
+            kind=r["kind"],
+            before=parse_duration(r["before"]) if "before" in r else None,
+            within=r.get("within"),
+            reward=ctx.reward_index[r["reward"]] if "reward" in r else None,
+            channel=r.get("channel", "email"),
+            cost=ctx.money(r.get("cost", 0)),
+        )
         for r in data
     )
 
@@ -337,14 +440,20 @@ def content_hash(data: Any) -> str:
 _INT64 = 2**63
 MIN_EXACT_AMOUNT = 10**8  # minor units: a program must compute a purchase of this size exactly ($1,000,000)
 EXACT_QUANTITY = 10**9  # items or visits on one row (the reader's bound on a quantity)
-READ_AMOUNT = 10**15  # the largest amount the reader accepts (transactions.values.MAX_MINOR; a test ties them)
+READ_AMOUNT = (
+    10**15
+)  # the largest amount the reader accepts (transactions.values.MAX_MINOR; a test ties them)
 
 
 def _exact_limit(compiled: dict[str, Any], ctx: CompileContext) -> int:
     """The largest purchase (minor units) the compiled mechanics compute exactly; LS242 issues
     for rules that cannot reach ``MIN_EXACT_AMOUNT`` (or whose visit/item points overflow)."""
     rules = compiled.get("earn", ())
-    tiers, membership, campaigns = compiled.get("tiers"), compiled.get("membership"), compiled.get("campaigns", ())
+    tiers, membership, campaigns = (
+        compiled.get("tiers"),
+        compiled.get("membership"),
+        compiled.get("campaigns", ()),
+    )
     limit = READ_AMOUNT
     for r, rule in enumerate(rules):
         stack, dens, named = 1, 1, []
@@ -372,11 +481,14 @@ def _exact_limit(compiled: dict[str, Any], ctx: CompileContext) -> int:
             fits = max(rule.points, 1) * EXACT_QUANTITY * stack < _INT64
         if not fits or dens >= _INT64:  # the product, or the rule's denominator
             what = f"{len(named)} multiplier campaigns" if named else "its tier and perk multipliers"
-            ctx.issue("LS242", ("earn", r),
-                      f"earn rule '{rule.id}': its rate and {what} stack to a factor of about "
-                      f"{max(stack, dens):.3g}, too large to compute points exactly",
-                      "use fewer overlapping multiplier campaigns on this rule (list the rule ids a campaign "
-                      "applies to with `rules`), or rates and multipliers with fewer decimals")
+            ctx.issue(
+                "LS242",
+                ("earn", r),
+                f"earn rule '{rule.id}': its rate and {what} stack to a factor of about "
+                f"{max(stack, dens):.3g}, too large to compute points exactly",
+                "use fewer overlapping multiplier campaigns on this rule (list the rule ids a campaign "
+                "applies to with `rules`), or rates and multipliers with fewer decimals",
+            )
     cashback = compiled.get("cashback")
     value = compiled.get("value")
     rates = [c.rate for c in cashback.rates] if cashback is not None else []
@@ -391,9 +503,12 @@ def build_policy(doc: LoadedDocument) -> tuple[Policy | None, list[Issue]]:
     """Compile a schema- and rule-valid program document. Returns the policy and any issues."""
     data = doc.data
     points_data = data.get("points", {"name": "points"})
-    points = PointsSpec(name=points_data["name"], value=Ratio.of(points_data.get("value", 0)),
-                        decimals=int(points_data.get("decimals", 0)),
-                        rounding=points_data.get("rounding", "floor_points"))
+    points = PointsSpec(
+        name=points_data["name"],
+        value=Ratio.of(points_data.get("value", 0)),
+        decimals=int(points_data.get("decimals", 0)),
+        rounding=points_data.get("rounding", "floor_points"),
+    )
     ctx = CompileContext(doc, minor_units(data["metadata"]["currency"]), points.scale)
     ctx.tier_index = {level["id"]: i for i, level in enumerate(data.get("tiers", {}).get("levels", []))}
     ctx.reward_index = {r["id"]: i for i, r in enumerate(data.get("rewards", {}).get("catalog", []))}
@@ -406,9 +521,16 @@ def build_policy(doc: LoadedDocument) -> tuple[Policy | None, list[Issue]]:
     if any(i.severity is Severity.ERROR for i in ctx.issues):
         return None, ctx.issues
     policy = Policy(
-        name=data["metadata"]["name"], title=data["metadata"].get("title", data["metadata"]["name"]),
-        currency=data["metadata"]["currency"], minor_units=ctx.minor_units, type=data["type"], points=points,
+        name=data["metadata"]["name"],
+        title=data["metadata"].get("title", data["metadata"]["name"]),
+        currency=data["metadata"]["currency"],
+        minor_units=ctx.minor_units,
+        type=data["type"],
+        points=points,
         vocabulary=Vocabulary(tuple(ctx.categories), tuple(ctx.channels)),
-        content_hash=content_hash(data), source_file=doc.file, max_exact_amount=max_exact_amount, **compiled,
+        content_hash=content_hash(data),
+        source_file=doc.file,
+        max_exact_amount=max_exact_amount,
+        **compiled,
     )
     return policy, ctx.issues

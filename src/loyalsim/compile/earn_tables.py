@@ -52,7 +52,9 @@ class EarnTables:
     """The earn rules of one Policy, as the compiled loop reads them."""
 
     rules: IntArray  # (rules, 10): see the column names above
-    bands: IntArray  # (bands, 3): low, high (exclusive; 2**62 = none), rate numerator at the rule's denominator
+    bands: (
+        IntArray  # (bands, 3): low, high (exclusive; 2**62 = none), rate numerator at the rule's denominator
+    )
     conditions: IntArray  # (conditions, 5); condition 0 is "always"
     sets: Int8Array  # (conditions, 4, width): category, excluded category, channel and tier membership
     factors: IntArray  # (factors, 6): a multiplier of one rule that applies when its condition and dates hold
@@ -70,8 +72,9 @@ class EarnTables:
                 conditions.append(c)
             return conditions.index(c)
 
-        tier_multiplier, tier_den = (policy.tiers.multiplier_table() if policy.tiers is not None
-                                     else (np.ones(1, dtype=np.int64), 1))
+        tier_multiplier, tier_den = (
+            policy.tiers.multiplier_table() if policy.tiers is not None else (np.ones(1, dtype=np.int64), 1)
+        )
         membership = policy.membership
         Row = tuple[int, ...]
         rules: list[Row] = []
@@ -82,8 +85,13 @@ class EarnTables:
             common = math.lcm(*(band.rate.den for band in rule.bands)) if rule.bands else 1
             start = len(bands)
             for band in rule.bands:
-                bands.append((band.low, band.high if band.high is not None else ALWAYS[1],
-                              band.rate.num * (common // band.rate.den)))
+                bands.append(
+                    (
+                        band.low,
+                        band.high if band.high is not None else ALWAYS[1],
+                        band.rate.num * (common // band.rate.den),
+                    )
+                )
             den = common * policy.money_unit if kind == SPEND else 1
             tiered = kind == SPEND and policy.tiers is not None
             if tiered:
@@ -92,49 +100,132 @@ class EarnTables:
                 # Points are earned by members only; where membership is paid, members are subscribers.
                 for perk in membership.perks:
                     if perk.kind == "earn_multiplier" and perk.multiplier is not None:
-                        factors.append((r, perk.multiplier.num, perk.multiplier.den, condition(perk.conditions),
-                                        *ALWAYS))
+                        factors.append(
+                            (r, perk.multiplier.num, perk.multiplier.den, condition(perk.conditions), *ALWAYS)
+                        )
                         den *= perk.multiplier.den
             for campaign in policy.campaigns:
                 if campaign.kind == "multiplier" and campaign.targets(rule):
-                    factors.append((r, campaign.multiplier.num, campaign.multiplier.den,
-                                    condition(campaign.conditions), campaign.start, campaign.end))
+                    factors.append(
+                        (
+                            r,
+                            campaign.multiplier.num,
+                            campaign.multiplier.den,
+                            condition(campaign.conditions),
+                            campaign.start,
+                            campaign.end,
+                        )
+                    )
                     den *= campaign.multiplier.den
-            rules.append((kind, rounding_code(rule.rounding), start, len(bands), rule.banding == "whole",
-                          rule.points, -1 if rule.cap_transaction is None else rule.cap_transaction,
-                          condition(rule.conditions), den, tiered))
-        bonuses: list[Row] = [(campaign.points if campaign.kind == "bonus" else 0, condition(campaign.conditions),
-                    campaign.start, campaign.end) for campaign in policy.campaigns]
+            rules.append(
+                (
+                    kind,
+                    rounding_code(rule.rounding),
+                    start,
+                    len(bands),
+                    rule.banding == "whole",
+                    rule.points,
+                    -1 if rule.cap_transaction is None else rule.cap_transaction,
+                    condition(rule.conditions),
+                    den,
+                    tiered,
+                )
+            )
+        bonuses: list[Row] = [
+            (
+                campaign.points if campaign.kind == "bonus" else 0,
+                condition(campaign.conditions),
+                campaign.start,
+                campaign.end,
+            )
+            for campaign in policy.campaigns
+        ]
         levels = len(policy.tiers.levels) if policy.tiers is not None else 1
         vocabulary = policy.vocabulary
         width = max(len(vocabulary.categories), len(vocabulary.channels), levels) + 1
         sets = np.zeros((len(conditions), 4, width), dtype=np.int8)
         rows: list[Row] = []
         for k, c in enumerate(conditions):
-            for row, members, shift in ((CATEGORY_SET, c.category, 1), (EXCLUDED_SET, c.exclude_category, 1),
-                                        (CHANNEL_SET, c.channel, 1), (TIER_SET, c.tiers, 0)):
+            for row, members, shift in (
+                (CATEGORY_SET, c.category, 1),
+                (EXCLUDED_SET, c.exclude_category, 1),
+                (CHANNEL_SET, c.channel, 1),
+                (TIER_SET, c.tiers, 0),
+            ):
                 for code in members or ():
                     sets[k, row, code + shift] = 1
-            rows.append((c.category is not None, bool(c.exclude_category), c.channel is not None,
-                         c.tiers is not None, NO_MINIMUM if c.min_spend is None else c.min_spend))
+            rows.append(
+                (
+                    c.category is not None,
+                    bool(c.exclude_category),
+                    c.channel is not None,
+                    c.tiers is not None,
+                    NO_MINIMUM if c.min_spend is None else c.min_spend,
+                )
+            )
 
         def table(values: list[Row], columns: int) -> IntArray:
             return np.array(values, dtype=np.int64).reshape(-1, columns)
 
-        return cls(table(rules, 10), table(bands, 3), table(rows, 5), sets, table(factors, 6),
-                   np.asarray(tier_multiplier, dtype=np.int64), table(bonuses, 4), policy.scale, policy.money_unit)
+        return cls(
+            table(rules, 10),
+            table(bands, 3),
+            table(rows, 5),
+            sets,
+            table(factors, 6),
+            np.asarray(tier_multiplier, dtype=np.int64),
+            table(bonuses, 4),
+            policy.scale,
+            policy.money_unit,
+        )
 
-    def earn(self, amount: IntArray, tier: IntArray, day: IntArray, category: IntArray, channel: IntArray,
-             quantity: IntArray) -> tuple[IntArray, IntArray]:
+    def earn(
+        self,
+        amount: IntArray,
+        tier: IntArray,
+        day: IntArray,
+        category: IntArray,
+        channel: IntArray,
+        quantity: IntArray,
+    ) -> tuple[IntArray, IntArray]:
         """Points units per rule and per bonus campaign for each purchase: (rules × n, campaigns × n)."""
-        return _earn(self.rules, self.bands, self.conditions, self.sets, self.factors, self.tier_multiplier,
-                     self.bonuses, self.scale, self.money_unit, amount, tier, day, category, channel, quantity)
+        return _earn(
+            self.rules,
+            self.bands,
+            self.conditions,
+            self.sets,
+            self.factors,
+            self.tier_multiplier,
+            self.bonuses,
+            self.scale,
+            self.money_unit,
+            amount,
+            tier,
+            day,
+            category,
+            channel,
+            quantity,
+        )
 
 
 @kernel
-def _earn(rules: IntArray, bands: IntArray, conditions: IntArray, sets: Int8Array, factors: IntArray,
-          tier_multiplier: IntArray, bonuses: IntArray, scale: int, unit: int, amount: IntArray, tier: IntArray,
-          day: IntArray, category: IntArray, channel: IntArray, quantity: IntArray) -> tuple[IntArray, IntArray]:
+def _earn(
+    rules: IntArray,
+    bands: IntArray,
+    conditions: IntArray,
+    sets: Int8Array,
+    factors: IntArray,
+    tier_multiplier: IntArray,
+    bonuses: IntArray,
+    scale: int,
+    unit: int,
+    amount: IntArray,
+    tier: IntArray,
+    day: IntArray,
+    category: IntArray,
+    channel: IntArray,
+    quantity: IntArray,
+) -> tuple[IntArray, IntArray]:
     n = amount.size
     out = np.zeros((rules.shape[0], n), dtype=np.int64)
     bonus = np.zeros((bonuses.shape[0], n), dtype=np.int64)
@@ -152,7 +243,8 @@ def _earn(rules: IntArray, bands: IntArray, conditions: IntArray, sets: Int8Arra
                 or (conditions[k, HAS_EXCLUDED] and sets[k, EXCLUDED_SET, cat + 1] == 1)
                 or (conditions[k, HAS_CHANNEL] and sets[k, CHANNEL_SET, chan + 1] == 0)
                 or value < conditions[k, MIN_SPEND]
-                or (conditions[k, HAS_TIER] and sets[k, TIER_SET, level] == 0))
+                or (conditions[k, HAS_TIER] and sets[k, TIER_SET, level] == 0)
+            )
         for r in range(rules.shape[0]):
             # Direct 2-D indexing throughout: a row view per rule costs more than the rule's arithmetic.
             kind = rules[r, KIND]
@@ -189,7 +281,10 @@ def _earn(rules: IntArray, bands: IntArray, conditions: IntArray, sets: Int8Arra
                 units = min(units, rules[r, CAP])
             out[r, i] = units
         for c in range(bonuses.shape[0]):
-            if bonuses[c, B_POINTS] != 0 and bonuses[c, B_START] <= today <= bonuses[c, B_END] \
-                    and holds[bonuses[c, B_COND]]:
+            if (
+                bonuses[c, B_POINTS] != 0
+                and bonuses[c, B_START] <= today <= bonuses[c, B_END]
+                and holds[bonuses[c, B_COND]]
+            ):
                 bonus[c, i] = bonuses[c, B_POINTS]
     return out, bonus

@@ -77,7 +77,9 @@ def divide(num: IntArray, den: int | IntArray, mode: str) -> IntArray:
     dens = np.asarray(den, dtype=np.int64)
     shape = np.broadcast_shapes(values.shape, dens.shape)
     flat = np.ascontiguousarray(np.broadcast_to(values, shape)).reshape(-1)
-    by = dens.reshape(-1) if dens.size == 1 else np.ascontiguousarray(np.broadcast_to(dens, shape)).reshape(-1)
+    by = (
+        dens.reshape(-1) if dens.size == 1 else np.ascontiguousarray(np.broadcast_to(dens, shape)).reshape(-1)
+    )
     result: IntArray = divide_rounded(flat, by, code).reshape(shape)
     return result
 

@@ -117,8 +117,9 @@ class Tiers:
     def multiplier_table(self) -> tuple[IntArray, int]:
         """Earn multipliers by level as integer numerators over one common denominator."""
         common = math.lcm(*(level.multiplier.den for level in self.levels))
-        table = np.array([level.multiplier.num * (common // level.multiplier.den) for level in self.levels],
-                         dtype=np.int64)
+        table = np.array(
+            [level.multiplier.num * (common // level.multiplier.den) for level in self.levels], dtype=np.int64
+        )
         return table, common
 
     def yearly_perk_costs(self) -> list[int]:
@@ -186,7 +187,9 @@ class Membership:
     renewal: str = "auto"
     perks: tuple[Perk, ...] = ()
 
-    def purchase_cost(self, amount: IntArray, tier: IntArray, category: IntArray, channel: IntArray) -> IntArray:
+    def purchase_cost(
+        self, amount: IntArray, tier: IntArray, category: IntArray, channel: IntArray
+    ) -> IntArray:
         """What each subscriber purchase costs the company in perks, in minor units: a discount
         perk's rate of the amount (rounded half-even to the minor unit, per purchase) and the
         ``value`` of a free-shipping or free-item perk per purchase it applies to."""
@@ -202,8 +205,11 @@ class Membership:
 
     @property
     def has_purchase_cost(self) -> bool:
-        return any((p.kind == "discount" and p.rate is not None) or (p.kind in ("free_shipping", "free_item")
-                                                                      and p.value) for p in self.perks)
+        return any(
+            (p.kind == "discount" and p.rate is not None)
+            or (p.kind in ("free_shipping", "free_item") and p.value)
+            for p in self.perks
+        )
 
     @property
     def yearly_cost(self) -> int:
@@ -255,7 +261,9 @@ class Dividend:
     form: str = "voucher"
     expiry: Duration | None = None
 
-    def eligible_spend(self, amount: IntArray, tier: IntArray, category: IntArray, channel: IntArray) -> IntArray:
+    def eligible_spend(
+        self, amount: IntArray, tier: IntArray, category: IntArray, channel: IntArray
+    ) -> IntArray:
         return np.where(self.eligible.mask(amount, tier, category, channel), amount, 0)
 
 
@@ -271,8 +279,9 @@ class Donations:
     def per_purchase(self, amount: IntArray) -> IntArray:
         out = np.full(amount.shape, self.per_purchase_amount, dtype=np.int64)
         if self.per_purchase_rate is not None:
-            out += divide(np.maximum(amount, 0) * self.per_purchase_rate.num, self.per_purchase_rate.den,
-                          "floor_points")
+            out += divide(
+                np.maximum(amount, 0) * self.per_purchase_rate.num, self.per_purchase_rate.den, "floor_points"
+            )
         return np.where(amount > 0, out, 0)
 
     def convert(self, available: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -283,8 +292,11 @@ class Donations:
             return zero, zero, zero
         steps = np.maximum(available, 0) // self.points_per_step
         donated = steps * self.amount_per_step
-        matched = divide(donated * self.match_rate.num, self.match_rate.den, "half_even") \
-            if self.match_rate is not None else np.zeros(available.shape, dtype=np.int64)
+        matched = (
+            divide(donated * self.match_rate.num, self.match_rate.den, "half_even")
+            if self.match_rate is not None
+            else np.zeros(available.shape, dtype=np.int64)
+        )
         return steps * self.points_per_step, donated, matched
 
 

@@ -103,8 +103,15 @@ class Policy:
 
         return EarnTables.of(self)
 
-    def earn_points(self, amount: IntArray, tier: IntArray, day: IntArray, category: IntArray | None = None,
-                    channel: IntArray | None = None, quantity: IntArray | None = None) -> EarnBreakdown:
+    def earn_points(
+        self,
+        amount: IntArray,
+        tier: IntArray,
+        day: IntArray,
+        category: IntArray | None = None,
+        channel: IntArray | None = None,
+        quantity: IntArray | None = None,
+    ) -> EarnBreakdown:
         """Points units each purchase earns from each rule, after multipliers and per-transaction caps.
 
         ``amount`` is in minor units (purchases only: non-positive amounts earn nothing);
@@ -119,6 +126,12 @@ class Policy:
                 return np.full(n, default, dtype=np.int64)
             return np.ascontiguousarray(values, dtype=np.int64)
 
-        rules, bonuses = self.earn_tables.earn(column(amount, 0), column(tier, 0), column(day, 0),
-                                               column(category, -1), column(channel, -1), column(quantity, 1))
+        rules, bonuses = self.earn_tables.earn(
+            column(amount, 0),
+            column(tier, 0),
+            column(day, 0),
+            column(category, -1),
+            column(channel, -1),
+            column(quantity, 1),
+        )
         return EarnBreakdown(rules, bonuses)

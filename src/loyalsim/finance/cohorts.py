@@ -25,7 +25,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-Row = tuple[int, int, int, int, int]  # month, cohort, issued, redeemed, expired (cumulative at that month end)
+Row = tuple[
+    int, int, int, int, int
+]  # month, cohort, issued, redeemed, expired (cumulative at that month end)
 Matrix = npt.NDArray[np.float64]
 
 
@@ -71,7 +73,7 @@ def _ultimates(issued: Matrix, redeemed: Matrix, expired: Matrix) -> Matrix:
             factors[k] = after / before
     now = redeemed[np.arange(t + 1), t]
     ages = t - np.arange(t + 1)
-    projected = np.array([now[c] * np.prod(factors[ages[c]:t]) for c in range(t + 1)])
+    projected = np.array([now[c] * np.prod(factors[ages[c] : t]) for c in range(t + 1)])
     ceiling = issued - expired  # a cohort cannot redeem points that have already expired
     projected = np.minimum(projected, ceiling)
     # The oldest cohort's still-unresolved points: assumed to redeem like the resolved ones.
@@ -89,8 +91,11 @@ def ultimate_rates(rows: Sequence[Row], months: Sequence[int]) -> dict[int, tupl
     if t < 0:
         return {}
     ultimate = _ultimates(issued[:, t], redeemed, expired[:, t])
-    return {cohort: (float(issued[c, t]), float(ultimate[c] / issued[c, t]))
-            for c, cohort in enumerate(months) if issued[c, t] > 0}
+    return {
+        cohort: (float(issued[c, t]), float(ultimate[c] / issued[c, t]))
+        for c, cohort in enumerate(months)
+        if issued[c, t] > 0
+    }
 
 
 def redemption_curves(rows: Sequence[Row], months: Sequence[int]) -> dict[int, list[float]]:

@@ -75,8 +75,12 @@ class FinanceMonth:
     discount_factor: float
 
 
-def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, float] | None = None,
-             cohorts: list[Row] | None = None) -> list[FinanceMonth]:
+def forecast(
+    policy: Policy,
+    months: list[MonthResult],
+    economics: dict[str, float] | None = None,
+    cohorts: list[Row] | None = None,
+) -> list[FinanceMonth]:
     """Finance figures for one replication's program arm, month by month."""
     economics = economics or {}
     cost_ratio = economics.get("reward_cost_ratio", 1.0)
@@ -89,10 +93,23 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
     scale = Decimal(policy.scale)
     unit = policy.money_unit
     rates = _rates(program, cohorts)
-    accounted = account([
-        PeriodInput(str(m.month), Decimal(m.member_revenue) / unit, Decimal(max(m.points_issued, 0)) / scale,
-                    Decimal(m.points_redeemed) / scale, Decimal(str(max(rate, 1e-6))), value)
-        for m, rate in zip(program, rates, strict=True)]) if value > 0 else []
+    accounted = (
+        account(
+            [
+                PeriodInput(
+                    str(m.month),
+                    Decimal(m.member_revenue) / unit,
+                    Decimal(max(m.points_issued, 0)) / scale,
+                    Decimal(m.points_redeemed) / scale,
+                    Decimal(str(max(rate, 1e-6))),
+                    value,
+                )
+                for m, rate in zip(program, rates, strict=True)
+            ]
+        )
+        if value > 0
+        else []
+    )
     deferred_fees = 0.0
     previous_liability = 0.0
     out = []
@@ -104,25 +121,59 @@ def forecast(policy: Policy, months: list[MonthResult], economics: dict[str, flo
         fees_billed, fee_revenue = m.fees_billed / unit, m.fees_recognised / unit
         deferred_fees += fees_billed - fee_revenue
         reward_cost = float(Decimal(m.points_redeemed - m.points_donated) / scale * value) * cost_ratio
-        referral_cost, reminder_cost, donations = m.referral_cost / unit, m.reminder_cost / unit, m.donations / unit
+        referral_cost, reminder_cost, donations = (
+            m.referral_cost / unit,
+            m.reminder_cost / unit,
+            m.donations / unit,
+        )
         perk_cost = m.perk_cost / unit
-        cost = reward_cost + (liability - previous_liability) + cashback_accrued - cashback_expired \
-            + dividend_accrued + referral_cost + reminder_cost + donations + perk_cost + fixed
+        cost = (
+            reward_cost
+            + (liability - previous_liability)
+            + cashback_accrued
+            - cashback_expired
+            + dividend_accrued
+            + referral_cost
+            + reminder_cost
+            + donations
+            + perk_cost
+            + fixed
+        )
         previous_liability = liability
         incremental = (m.revenue - control[m.month].revenue) / unit if m.month in control else 0.0
-        out.append(FinanceMonth(
-            m.month, rate, 1 - rate, liability,
-            float(booked.contract_liability) if booked else 0.0,
-            float(booked.points_revenue) if booked else 0.0,
-            float(booked.allocated_to_points) if booked else 0.0,
-            cashback_accrued, cashback_expired, m.cashback_paid / unit, m.cashback_payable / unit, dividend_accrued,
-            m.dividend_paid / unit, m.dividend_payable / unit,
-            fees_billed, fee_revenue, deferred_fees,
-            reward_cost, referral_cost, reminder_cost, donations,
-            m.donations_matched / unit, perk_cost, fixed, cost, incremental, incremental * margin + fee_revenue,
-            incremental * margin + fee_revenue - cost,
-            (1 + discount) ** (-(i + 1) / 12),
-        ))
+        out.append(
+            FinanceMonth(
+                m.month,
+                rate,
+                1 - rate,
+                liability,
+                float(booked.contract_liability) if booked else 0.0,
+                float(booked.points_revenue) if booked else 0.0,
+                float(booked.allocated_to_points) if booked else 0.0,
+                cashback_accrued,
+                cashback_expired,
+                m.cashback_paid / unit,
+                m.cashback_payable / unit,
+                dividend_accrued,
+                m.dividend_paid / unit,
+                m.dividend_payable / unit,
+                fees_billed,
+                fee_revenue,
+                deferred_fees,
+                reward_cost,
+                referral_cost,
+                reminder_cost,
+                donations,
+                m.donations_matched / unit,
+                perk_cost,
+                fixed,
+                cost,
+                incremental,
+                incremental * margin + fee_revenue,
+                incremental * margin + fee_revenue - cost,
+                (1 + discount) ** (-(i + 1) / 12),
+            )
+        )
     return out
 
 
@@ -137,4 +188,3 @@ def _rates(program: list[MonthResult], cohorts: list[Row] | None) -> list[float]
         expired += m.points_expired
         rates.append(redeemed / (redeemed + expired) if (redeemed + expired) else 1.0)
     return rates
-

@@ -95,13 +95,22 @@ def account(periods: list[PeriodInput]) -> list[PeriodResult]:
         cumulative_allocated = cents(allocated_total)
         cumulative_revenue = cents(allocated_total * ratio)
         allocated = cumulative_allocated - previous_allocated
-        results.append(PeriodResult(
-            period=p.period, sales=p.sales, allocated_to_points=allocated, allocated_to_goods=p.sales - allocated,
-            points_revenue=cumulative_revenue - previous_revenue,
-            contract_liability=cumulative_allocated - cumulative_revenue,
-            cumulative_allocated_to_points=cumulative_allocated, cumulative_points_revenue=cumulative_revenue,
-            cumulative_points_issued=issued, cumulative_points_redeemed=redeemed,
-            expected_points_redeemed=expected, redeemed_share=ratio.quantize(Decimal("0.000001")), capped=capped,
-        ))
+        results.append(
+            PeriodResult(
+                period=p.period,
+                sales=p.sales,
+                allocated_to_points=allocated,
+                allocated_to_goods=p.sales - allocated,
+                points_revenue=cumulative_revenue - previous_revenue,
+                contract_liability=cumulative_allocated - cumulative_revenue,
+                cumulative_allocated_to_points=cumulative_allocated,
+                cumulative_points_revenue=cumulative_revenue,
+                cumulative_points_issued=issued,
+                cumulative_points_redeemed=redeemed,
+                expected_points_redeemed=expected,
+                redeemed_share=ratio.quantize(Decimal("0.000001")),
+                capped=capped,
+            )
+        )
         previous_allocated, previous_revenue = cumulative_allocated, cumulative_revenue
     return results

@@ -155,8 +155,9 @@ class LotLedger:
                 self.any_debt = bool(self.debt.any())
         self._reserve(customer.size)
         after = int(self.lot_expiry[self.size - 1]) if self.size else -NEVER
-        count, total, in_order = _link_lots(self.lots, self.lot_customer, self.account, self.size, customer, points,
-                                            expiry, month, after)
+        count, total, in_order = _link_lots(
+            self.lots, self.lot_customer, self.account, self.size, customer, points, expiry, month, after
+        )
         if count == 0:
             return
         if not counted:
@@ -173,7 +174,9 @@ class LotLedger:
     def consume(self, customer: IntArray, points: IntArray, table: dict[int, int]) -> IntArray:
         """Take ``points`` from each customer's oldest lots (at most the balance); returns what was taken."""
         by_month = self._by_month()
-        taken: IntArray = _consume_lots(customer, points, self.account, self.lots, by_month, self._first_month)
+        taken: IntArray = _consume_lots(
+            customer, points, self.account, self.lots, by_month, self._first_month
+        )
         self._tally(table, by_month)
         return taken
 
@@ -194,8 +197,9 @@ class LotLedger:
         return self.consume(customer, self.balance[customer].copy(), self.cohorts.expired)
 
     # -- expiry by date ------------------------------------------------------------------------
-    def expire_due(self, day: int, tier: IntArray | None = None, exempt_level: npt.NDArray[np.bool_] | None = None
-                   ) -> tuple[IntArray, IntArray]:
+    def expire_due(
+        self, day: int, tier: IntArray | None = None, exempt_level: npt.NDArray[np.bool_] | None = None
+    ) -> tuple[IntArray, IntArray]:
         """Expire lots whose expiry day is ``day`` or earlier.
 
         With ``tier`` (each customer's level) and ``exempt_level`` (per level), a member in an
@@ -215,12 +219,23 @@ class LotLedger:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         by_month = self._by_month()
         owners, amounts = _expire_lots(
-            lots, tier if tier is not None else _NO_TIERS, exempt_level if exempt_level is not None else _NO_EXEMPT,
-            use_exempt, not self._sorted_expiry, self.lot_customer, self.lots, self.account, by_month,
-            self._first_month)
+            lots,
+            tier if tier is not None else _NO_TIERS,
+            exempt_level if exempt_level is not None else _NO_EXEMPT,
+            use_exempt,
+            not self._sorted_expiry,
+            self.lot_customer,
+            self.lots,
+            self.account,
+            by_month,
+            self._first_month,
+        )
         self._tally(self.cohorts.expired, by_month)
-        if self._sorted_expiry and not self._kept_for_good and \
-                self._expiry_cursor >= max(self.COMPACT_FROM, self.size - self._expiry_cursor):
+        if (
+            self._sorted_expiry
+            and not self._kept_for_good
+            and self._expiry_cursor >= max(self.COMPACT_FROM, self.size - self._expiry_cursor)
+        ):
             self._compact()
         return owners, amounts
 
@@ -256,8 +271,17 @@ HEAD, TAIL, BALANCE, DEBT = range(4)  # the columns of LotLedger.account
 
 
 @kernel
-def _link_lots(lots: IntArray, lot_customer: IntArray, account: IntArray, start: int, customer: IntArray,
-               points: IntArray, expiry: IntArray, month: int, after: int) -> tuple[int, int, bool]:
+def _link_lots(
+    lots: IntArray,
+    lot_customer: IntArray,
+    account: IntArray,
+    start: int,
+    customer: IntArray,
+    points: IntArray,
+    expiry: IntArray,
+    month: int,
+    after: int,
+) -> tuple[int, int, bool]:
     """Append one lot per entry with positive points at ``start`` onwards and link each to the end
     of its customer's chain. Returns the lots added, their points, and whether the lots' expiry
     days still never decrease (``after``: the expiry of the lot before ``start``)."""
@@ -292,8 +316,14 @@ def _link_lots(lots: IntArray, lot_customer: IntArray, account: IntArray, start:
 
 
 @kernel
-def _consume_lots(customer: IntArray, points: IntArray, account: IntArray, lots: IntArray, by_month: IntArray,
-                  first_month: int) -> IntArray:
+def _consume_lots(
+    customer: IntArray,
+    points: IntArray,
+    account: IntArray,
+    lots: IntArray,
+    by_month: IntArray,
+    first_month: int,
+) -> IntArray:
     """FIFO: take up to ``points[i]`` (never more than the balance) from each customer's oldest lots."""
     taken = np.empty(customer.size, dtype=np.int64)
     for i in range(customer.size):
@@ -340,9 +370,18 @@ def _due_until(lots: IntArray, start: int, size: int, day: int) -> int:
 
 
 @kernel
-def _expire_lots(due: IntArray, tier: IntArray, exempt_level: npt.NDArray[np.bool_], use_exempt: bool,
-                 retire: bool, lot_customer: IntArray, lots: IntArray, account: IntArray, by_month: IntArray,
-                 first_month: int) -> tuple[IntArray, IntArray]:
+def _expire_lots(
+    due: IntArray,
+    tier: IntArray,
+    exempt_level: npt.NDArray[np.bool_],
+    use_exempt: bool,
+    retire: bool,
+    lot_customer: IntArray,
+    lots: IntArray,
+    account: IntArray,
+    by_month: IntArray,
+    first_month: int,
+) -> tuple[IntArray, IntArray]:
     """Expire what is left of the ``due`` lots (those of owners in an exempt level are kept for good).
 
     ``retire``: set each handled lot's expiry to NEVER (the unsorted scan would see it again).

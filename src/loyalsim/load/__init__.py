@@ -17,7 +17,16 @@ from loyalsim.load.source import LoadedDocument, SourceMap
 from loyalsim.load.textfile import decode, read_text
 from loyalsim.load.yaml12 import LoadFailure, parse_yaml
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "LoadResult", "LoadedDocument", "SourceMap", "load_bytes", "load_file", "load_text"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Limits",
+    "LoadResult",
+    "LoadedDocument",
+    "SourceMap",
+    "load_bytes",
+    "load_file",
+    "load_text",
+]
 
 _IGNORE = re.compile(r"#\s*loyalsim:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
 
@@ -51,8 +60,15 @@ def load_text(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> LoadResu
         return LoadResult(file, None, [failure.issue])
     if not isinstance(data, dict):
         shown = "a list" if isinstance(data, list) else "nothing" if data is None else f"the value {data!r}"
-        issue = Issue("LS019", Severity.ERROR, f"the top level must be a mapping of keys, but the file holds {shown}",
-                      file, *source.locate(()), hint="start the file with `apiVersion: loyalsim/v1`", relevance=-10)
+        issue = Issue(
+            "LS019",
+            Severity.ERROR,
+            f"the top level must be a mapping of keys, but the file holds {shown}",
+            file,
+            *source.locate(()),
+            hint="start the file with `apiVersion: loyalsim/v1`",
+            relevance=-10,
+        )
         return LoadResult(file, None, [issue])
     return LoadResult(file, LoadedDocument(file, data, source, text, find_suppressions(text)))
 
@@ -61,8 +77,15 @@ def load_bytes(raw: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> LoadRe
     """Load YAML from bytes (e.g. standard input), with the same checks as a file."""
     try:
         if len(raw) > limits.max_bytes:
-            return LoadResult(file, None, [Issue("LS002", Severity.ERROR,
-                                                 f"the input is larger than {limits.max_bytes:,} bytes", file)])
+            return LoadResult(
+                file,
+                None,
+                [
+                    Issue(
+                        "LS002", Severity.ERROR, f"the input is larger than {limits.max_bytes:,} bytes", file
+                    )
+                ],
+            )
         text = decode(raw, file)
     except LoadFailure as failure:
         return LoadResult(file, None, [failure.issue])

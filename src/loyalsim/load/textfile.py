@@ -18,7 +18,9 @@ _BOMS = (
 )
 
 
-def _fail(code: str, message: str, file: str, line: int = 0, column: int = 0, hint: str | None = None) -> LoadFailure:
+def _fail(
+    code: str, message: str, file: str, line: int = 0, column: int = 0, hint: str | None = None
+) -> LoadFailure:
     return LoadFailure(Issue(code, Severity.ERROR, message, file, line, column, hint=hint, relevance=-20))
 
 
@@ -28,8 +30,12 @@ def read_text(path: Path, file: str, limits: Limits) -> str:
         # A FIFO would block until something writes to it, a device may never end: only regular
         # files (and folders, refused below) are opened.
         if path.exists() and not path.is_file() and not path.is_dir():
-            raise _fail("LS001", "this is a device or a pipe, not a file", file,
-                        hint="give a program or scenario file; to read standard input, give -")
+            raise _fail(
+                "LS001",
+                "this is a device or a pipe, not a file",
+                file,
+                hint="give a program or scenario file; to read standard input, give -",
+            )
         with path.open("rb") as handle:
             raw = handle.read(limits.max_bytes + 1)
     except FileNotFoundError as exc:
@@ -39,8 +45,12 @@ def read_text(path: Path, file: str, limits: Limits) -> str:
     except OSError as exc:
         raise _fail("LS001", f"cannot read the file: {exc.strerror or exc}", file) from exc
     if len(raw) > limits.max_bytes:
-        raise _fail("LS002", f"the file is larger than {limits.max_bytes:,} bytes", file,
-                    hint="a program or scenario is a few kilobytes; is this the right file?")
+        raise _fail(
+            "LS002",
+            f"the file is larger than {limits.max_bytes:,} bytes",
+            file,
+            hint="a program or scenario is a few kilobytes; is this the right file?",
+        )
     return decode(raw, file)
 
 
@@ -51,11 +61,21 @@ def decode(raw: bytes, file: str) -> str:
             try:
                 return raw.decode(encoding)
             except UnicodeDecodeError as exc:
-                raise _fail("LS004", f"the file starts with a {encoding} byte-order mark but is not valid {encoding}",
-                            file, 1, 1, hint="save the file as UTF-8") from exc
+                raise _fail(
+                    "LS004",
+                    f"the file starts with a {encoding} byte-order mark but is not valid {encoding}",
+                    file,
+                    1,
+                    1,
+                    hint="save the file as UTF-8",
+                ) from exc
     if b"\x00" in raw[:8192]:
-        raise _fail("LS003", "this is a binary file, not YAML text", file,
-                    hint="loyalsim reads YAML text files saved as UTF-8")
+        raise _fail(
+            "LS003",
+            "this is a binary file, not YAML text",
+            file,
+            hint="loyalsim reads YAML text files saved as UTF-8",
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -63,5 +83,11 @@ def decode(raw: bytes, file: str) -> str:
         line = before.count(b"\n") + 1
         line_start = before.rfind(b"\n") + 1
         column = len(before[line_start:].decode("utf-8", errors="replace")) + 1
-        raise _fail("LS004", f"the byte 0x{raw[exc.start]:02x} at offset {exc.start} is not valid UTF-8",
-                    file, line, column, hint="save the file as UTF-8 (it may be Latin-1 or Windows-1252)") from exc
+        raise _fail(
+            "LS004",
+            f"the byte 0x{raw[exc.start]:02x} at offset {exc.start} is not valid UTF-8",
+            file,
+            line,
+            column,
+            hint="save the file as UTF-8 (it may be Latin-1 or Windows-1252)",
+        ) from exc

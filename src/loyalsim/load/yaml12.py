@@ -66,7 +66,7 @@ class _Frame:
 
 
 def _show_tag(tag: str) -> str:
-    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
 
 
 def _pos(mark: Any) -> Position:
@@ -142,7 +142,9 @@ class _Builder:
         position = _pos(event.start_mark)
         if not isinstance(event, yaml.ScalarEvent):
             raise self.fail(
-                "LS021", "a mapping key must be plain text, not a list, mapping or alias", position,
+                "LS021",
+                "a mapping key must be plain text, not a list, mapping or alias",
+                position,
                 "write the key as a plain word such as `rate`",
             )
         if event.tag not in (None, "!", _CORE + "str"):
@@ -150,7 +152,9 @@ class _Builder:
         key = event.value
         if key == "<<" and event.style in (None, ""):
             raise self.fail(
-                "LS020", "merge keys (`<<`) are a YAML 1.1 feature loyalsim does not read", position,
+                "LS020",
+                "merge keys (`<<`) are a YAML 1.1 feature loyalsim does not read",
+                position,
                 "write the merged keys out in full",
             )
         assert isinstance(top.container, dict)
@@ -171,20 +175,30 @@ class _Builder:
         position = _pos(event.start_mark)
         text: str = event.value
         if len(text) > self.limits.max_scalar_chars:
-            raise self.fail("LS015", f"a text value of {len(text):,} characters is longer than the "
-                            f"{self.limits.max_scalar_chars:,} allowed", position)
+            raise self.fail(
+                "LS015",
+                f"a text value of {len(text):,} characters is longer than the "
+                f"{self.limits.max_scalar_chars:,} allowed",
+                position,
+            )
         tag = event.tag
         plain = event.style in (None, "") and tag in (None, "!")
         if tag in (None, "!"):
             return self.resolve_plain(text, position) if plain and tag is None else text
-        name = tag[len(_CORE):] if tag.startswith(_CORE) else None
+        name = tag[len(_CORE) :] if tag.startswith(_CORE) else None
         expected: tuple[type, ...] | None = {
-            "int": (int,), "float": (int, float), "bool": (bool,), "null": (type(None),), "str": (str,),
+            "int": (int,),
+            "float": (int, float),
+            "bool": (bool,),
+            "null": (type(None),),
+            "str": (str,),
         }.get(name or "")
         if name is None or expected is None:
             shown = _show_tag(tag)
             raise self.fail(
-                "LS012", f"the tag {shown} is not allowed: loyalsim reads plain data only", position,
+                "LS012",
+                f"the tag {shown} is not allowed: loyalsim reads plain data only",
+                position,
                 "remove the tag; only the YAML core tags (!!str, !!int, !!float, !!bool, !!null) are read",
             )
         if name == "str":
@@ -211,8 +225,12 @@ class _Builder:
                 raise self.out_of_range(text, position)
             return number
         if _INF.match(text) or _NAN.match(text):
-            raise self.fail("LS016", f"'{text}' is not a finite number", position,
-                            "use a finite number; infinity and NaN have no meaning in a program")
+            raise self.fail(
+                "LS016",
+                f"'{text}' is not a finite number",
+                position,
+                "use a finite number; infinity and NaN have no meaning in a program",
+            )
         if _FLOAT.match(text):
             mantissa = text.lower().split("e")[0].lstrip("+-").lstrip("0").replace(".", "")
             if len(mantissa) > 400:
@@ -226,8 +244,10 @@ class _Builder:
     def out_of_range(self, text: str, position: Position) -> LoadFailure:
         shown = text if len(text) <= 30 else text[:27] + "..."
         return self.fail(
-            "LS015", f"the number {shown} is out of range (magnitude above {self.limits.max_number:,})",
-            position, "use a smaller number, or quote it if it is meant as text",
+            "LS015",
+            f"the number {shown} is out of range (magnitude above {self.limits.max_number:,})",
+            position,
+            "use a smaller number, or quote it if it is meant as text",
         )
 
     # -- the event loop -------------------------------------------------------------------------
@@ -235,11 +255,19 @@ class _Builder:
         if isinstance(event, yaml.DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:
-                raise self.fail("LS017", "the file holds more than one YAML document", _pos(event.start_mark),
-                                "put each program or scenario in a file of its own")
+                raise self.fail(
+                    "LS017",
+                    "the file holds more than one YAML document",
+                    _pos(event.start_mark),
+                    "put each program or scenario in a file of its own",
+                )
             return
-        if isinstance(event, yaml.ScalarEvent | yaml.MappingStartEvent | yaml.SequenceStartEvent | yaml.AliasEvent) \
-                and self.expecting_key():
+        if (
+            isinstance(
+                event, yaml.ScalarEvent | yaml.MappingStartEvent | yaml.SequenceStartEvent | yaml.AliasEvent
+            )
+            and self.expecting_key()
+        ):
             self.set_key(event)
             return
         position = _pos(event.start_mark)
@@ -257,10 +285,16 @@ class _Builder:
             is_map = isinstance(event, yaml.MappingStartEvent)
             allowed = (None, "!", _CORE + ("map" if is_map else "seq"))
             if event.tag not in allowed:
-                raise self.fail("LS012", f"the tag {_show_tag(event.tag)} is not allowed: loyalsim reads plain data only",
-                                position, "remove the tag")
+                raise self.fail(
+                    "LS012",
+                    f"the tag {_show_tag(event.tag)} is not allowed: loyalsim reads plain data only",
+                    position,
+                    "remove the tag",
+                )
             if len(self.stack) >= self.limits.max_depth:
-                raise self.fail("LS014", f"nesting deeper than {self.limits.max_depth} levels", position, _DEPTH_HINT)
+                raise self.fail(
+                    "LS014", f"nesting deeper than {self.limits.max_depth} levels", position, _DEPTH_HINT
+                )
             self.count(1, position)
             container: dict[str, Any] | list[Any] = {} if is_map else []
             self.stack.append(_Frame(container, self.child_path(), position, event.anchor))
@@ -272,10 +306,16 @@ class _Builder:
         elif isinstance(event, yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > self.limits.max_aliases:
-                raise self.fail("LS013", f"more than {self.limits.max_aliases} aliases", position,
-                                "write the values out instead of aliasing them")
+                raise self.fail(
+                    "LS013",
+                    f"more than {self.limits.max_aliases} aliases",
+                    position,
+                    "write the values out instead of aliasing them",
+                )
             if event.anchor not in self.anchors:
-                raise self.fail("LS010", f"the alias *{event.anchor} refers to no anchor defined before it", position)
+                raise self.fail(
+                    "LS010", f"the alias *{event.anchor} refers to no anchor defined before it", position
+                )
             value, size = self.anchors[event.anchor]
             self.count(size, position)
             # A copy, so that no later stage can change two places by changing one.
@@ -345,8 +385,16 @@ def _depth_failure(exc: yaml.YAMLError, text: str, file: str, limits: Limits) ->
             pass
     line, column = _error_position(exc, text)
     return LoadFailure(
-        Issue("LS014", Severity.ERROR, "nesting deeper than the YAML parser allows", file, line, column,
-              hint=_DEPTH_HINT, relevance=-10)
+        Issue(
+            "LS014",
+            Severity.ERROR,
+            "nesting deeper than the YAML parser allows",
+            file,
+            line,
+            column,
+            hint=_DEPTH_HINT,
+            relevance=-10,
+        )
     )
 
 
@@ -363,9 +411,28 @@ def parse_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> tuple[A
         message = _error_message(exc)
         hint = next((h for needle, h in _SYNTAX_HINTS if needle in message), None)
         raise LoadFailure(
-            Issue("LS010", Severity.ERROR, f"YAML syntax error: {message}", file, line, column, hint=hint, relevance=-10)
+            Issue(
+                "LS010",
+                Severity.ERROR,
+                f"YAML syntax error: {message}",
+                file,
+                line,
+                column,
+                hint=hint,
+                relevance=-10,
+            )
         ) from exc
     if not builder.root_set or builder.documents == 0:
-        raise LoadFailure(Issue("LS018", Severity.ERROR, "the file is empty: it holds no YAML document", file, 1, 1,
-                                hint="start from `loyalsim schema program` or a file in programs/", relevance=-10))
+        raise LoadFailure(
+            Issue(
+                "LS018",
+                Severity.ERROR,
+                "the file is empty: it holds no YAML document",
+                file,
+                1,
+                1,
+                hint="start from `loyalsim schema program` or a file in programs/",
+                relevance=-10,
+            )
+        )
     return builder.root, builder.source

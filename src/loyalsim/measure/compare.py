@@ -19,12 +19,23 @@ from loyalsim.measure.guardrails import per_replication
 # Headline figure → the guardrail metric it is: measured the same way (flows totalled over the horizon,
 # stocks taken at the end, npv discounted, roi = net benefit / program cost).
 HEADLINES = {
-    "revenue": "revenue", "purchases": "purchases", "incremental_revenue": "incremental_revenue",
-    "points_issued": "points_issued", "points_redeemed": "points_redeemed", "points_expired": "points_expired",
-    "liability_at_end": "liability", "deferred_revenue_at_end": "deferred_revenue", "breakage_at_end": "breakage",
-    "members_at_end": "members", "customers_at_end": "active_customers", "retention_lift_at_end": "retention_lift",
-    "program_cost": "program_cost", "incremental_gross_margin": "incremental_gross_margin",
-    "net_benefit": "net_benefit", "npv": "npv", "roi": "roi",
+    "revenue": "revenue",
+    "purchases": "purchases",
+    "incremental_revenue": "incremental_revenue",
+    "points_issued": "points_issued",
+    "points_redeemed": "points_redeemed",
+    "points_expired": "points_expired",
+    "liability_at_end": "liability",
+    "deferred_revenue_at_end": "deferred_revenue",
+    "breakage_at_end": "breakage",
+    "members_at_end": "members",
+    "customers_at_end": "active_customers",
+    "retention_lift_at_end": "retention_lift",
+    "program_cost": "program_cost",
+    "incremental_gross_margin": "incremental_gross_margin",
+    "net_benefit": "net_benefit",
+    "npv": "npv",
+    "roi": "roi",
 }
 
 
@@ -37,8 +48,18 @@ def summarise(a: pa.Table, b: pa.Table) -> dict[str, Any]:
     first, second = headline_values(a), headline_values(b)
 
     def stats(values: npt.NDArray[np.float64]) -> dict[str, float]:
-        return {"mean": float(values.mean()), "p5": float(np.percentile(values, 5)),
-                "p95": float(np.percentile(values, 95))}
+        return {
+            "mean": float(values.mean()),
+            "p5": float(np.percentile(values, 5)),
+            "p95": float(np.percentile(values, 95)),
+        }
 
-    return {name: {"a": stats(first[name]), "b": stats(second[name]), "b_minus_a": stats(second[name] - first[name])}
-            for name in first if name in second and first[name].size and first[name].size == second[name].size}
+    return {
+        name: {
+            "a": stats(first[name]),
+            "b": stats(second[name]),
+            "b_minus_a": stats(second[name] - first[name]),
+        }
+        for name in first
+        if name in second and first[name].size and first[name].size == second[name].size
+    }

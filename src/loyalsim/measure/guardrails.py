@@ -115,29 +115,75 @@ def evaluate(guardrails: tuple[dict[str, Any], ...], table: pa.Table) -> list[Ou
     for index, guard in enumerate(guardrails):
         metric, stat, month = guard["metric"], guard["stat"], guard.get("month")
         if metric not in METRICS:
-            outcomes.append(Outcome(guard, index, None, None, None, None, 0,
-                                    f"guardrail '{guard['id']}': the metric '{metric}' is not produced by this "
-                                    "version of the simulator yet"))
+            outcomes.append(
+                Outcome(
+                    guard,
+                    index,
+                    None,
+                    None,
+                    None,
+                    None,
+                    0,
+                    f"guardrail '{guard['id']}': the metric '{metric}' is not produced by this "
+                    "version of the simulator yet",
+                )
+            )
             continue
         if month is not None and month > months:
-            outcomes.append(Outcome(guard, index, None, None, None, None, 0,
-                                    f"guardrail '{guard['id']}': month {month} is beyond the {months} simulated months"))
+            outcomes.append(
+                Outcome(
+                    guard,
+                    index,
+                    None,
+                    None,
+                    None,
+                    None,
+                    0,
+                    f"guardrail '{guard['id']}': month {month} is beyond the {months} simulated months",
+                )
+            )
             continue
         values = per_replication(table, metric, month)
         if values.size == 0:
-            outcomes.append(Outcome(guard, index, None, None, None, None, 0,
-                                    f"guardrail '{guard['id']}': {metric} is not defined here (a program that costs "
-                                    "nothing has no ROI)"))
+            outcomes.append(
+                Outcome(
+                    guard,
+                    index,
+                    None,
+                    None,
+                    None,
+                    None,
+                    0,
+                    f"guardrail '{guard['id']}': {metric} is not defined here (a program that costs "
+                    "nothing has no ROI)",
+                )
+            )
             continue
         value = float(values.mean()) if stat == "mean" else float(np.percentile(values, int(stat[1:])))
         low, high = float(np.percentile(values, 5)), float(np.percentile(values, 95))
-        passed = ("min" not in guard or value >= guard["min"]) and ("max" not in guard or value <= guard["max"])
-        bounds = " and ".join(part for part in (f">= {guard['min']:,}" if "min" in guard else "",
-                                                 f"<= {guard['max']:,}" if "max" in guard else "") if part)
+        passed = ("min" not in guard or value >= guard["min"]) and (
+            "max" not in guard or value <= guard["max"]
+        )
+        bounds = " and ".join(
+            part
+            for part in (
+                f">= {guard['min']:,}" if "min" in guard else "",
+                f"<= {guard['max']:,}" if "max" in guard else "",
+            )
+            if part
+        )
         where = f" at month {month}" if month is not None else " over the horizon"
-        outcomes.append(Outcome(
-            guard, index, passed, value, low, high, int(values.size),
-            f"guardrail '{guard['id']}' {'passed' if passed else 'FAILED'}: {stat} of {metric}{where} = "
-            f"{value:,.4g} (required {bounds}); P5-P95 across {values.size} replications: {low:,.4g} to {high:,.4g}",
-        ))
+        outcomes.append(
+            Outcome(
+                guard,
+                index,
+                passed,
+                value,
+                low,
+                high,
+                int(values.size),
+                f"guardrail '{guard['id']}' {'passed' if passed else 'FAILED'}: {stat} of {metric}{where} = "
+                f"{value:,.4g} (required {bounds}); P5-P95 across {values.size} replications: {low:,.4g} to {high:,.4g}",
+            )
+        )
     return outcomes

@@ -38,8 +38,18 @@ class Customers:
     def size(self) -> int:
         return int(self.birth.size)
 
-    FIELDS = ("birth", "segment", "rate", "dropout_u", "dropout_p", "death", "spend_shape", "spend_scale",
-              "lognormal", "enrol_u")
+    FIELDS = (
+        "birth",
+        "segment",
+        "rate",
+        "dropout_u",
+        "dropout_p",
+        "death",
+        "spend_shape",
+        "spend_scale",
+        "lognormal",
+        "enrol_u",
+    )
 
     def extended(self, other: Customers) -> Customers:
         """These customers followed by ``other``'s."""
@@ -54,19 +64,29 @@ class Customers:
         of the purchases). Numbering is arbitrary otherwise: every draw keys on it the same way
         in both arms.
         """
-        order = np.concatenate((np.argsort(-self.rate[:initial], kind="stable"),
-                                initial + np.argsort(-self.rate[initial:], kind="stable")))
+        order = np.concatenate(
+            (
+                np.argsort(-self.rate[:initial], kind="stable"),
+                initial + np.argsort(-self.rate[initial:], kind="stable"),
+            )
+        )
         return Customers(*(getattr(self, f)[order] for f in self.FIELDS))
 
 
 def draw_customers(scenario: Scenario, rng: np.random.Generator) -> Customers:
     """Initial customers and monthly arrivals, with their segment's heterogeneity."""
     months = int(np.ceil(scenario.days / DAYS_PER_MONTH))
-    arrivals = rng.poisson(scenario.arrivals_per_month, months) if scenario.arrivals_per_month else np.zeros(0, int)
+    arrivals = (
+        rng.poisson(scenario.arrivals_per_month, months) if scenario.arrivals_per_month else np.zeros(0, int)
+    )
     births = [np.zeros(scenario.initial, dtype=np.int64)]
     for m, count in enumerate(arrivals.tolist()):
-        births.append(np.minimum((m * DAYS_PER_MONTH + rng.uniform(0, DAYS_PER_MONTH, count)).astype(np.int64),
-                                 scenario.days - 1))
+        births.append(
+            np.minimum(
+                (m * DAYS_PER_MONTH + rng.uniform(0, DAYS_PER_MONTH, count)).astype(np.int64),
+                scenario.days - 1,
+            )
+        )
     return draw_population(scenario, rng, np.concatenate(births))
 
 
@@ -103,12 +123,14 @@ def draw_population(scenario: Scenario, rng: np.random.Generator, birth: IntArra
             lognormal[sel] = True
             shape[sel] = np.log(mean) - sigma**2 / 2
             scale[sel] = sigma
-    return Customers(birth, segment, rate, rng.random(n), dropout_p, death + birth, shape, scale, lognormal,
-                     rng.random(n))
+    return Customers(
+        birth, segment, rate, rng.random(n), dropout_p, death + birth, shape, scale, lognormal, rng.random(n)
+    )
 
 
-def bgnbd_summaries(rng: np.random.Generator, params: tuple[float, float, float, float], T: Array
-                    ) -> tuple[Array, Array]:
+def bgnbd_summaries(
+    rng: np.random.Generator, params: tuple[float, float, float, float], T: Array
+) -> tuple[Array, Array]:
     """(x, t_x) for customers observed for ``T``: Poisson purchases at rate ~ Gamma(r, alpha),
     dropping out after each repeat purchase with probability ~ Beta(a, b)."""
     r, alpha, a, b = params
@@ -123,8 +145,9 @@ def bgnbd_summaries(rng: np.random.Generator, params: tuple[float, float, float,
     return x.astype(np.float64), t_x
 
 
-def pareto_summaries(rng: np.random.Generator, params: tuple[float, float, float, float], T: Array
-                     ) -> tuple[Array, Array]:
+def pareto_summaries(
+    rng: np.random.Generator, params: tuple[float, float, float, float], T: Array
+) -> tuple[Array, Array]:
     """(x, t_x) under Pareto/NBD: rate ~ Gamma(r, alpha), lifetime ~ Exp(mu), mu ~ Gamma(s, beta)."""
     r, alpha, s, beta = params
     rate = rng.gamma(r, 1 / alpha, T.size)

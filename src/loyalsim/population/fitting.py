@@ -60,7 +60,9 @@ def _hessian(f: Callable[[Array], float], at: Array, step: float = 1e-4) -> Arra
             e_j = np.zeros(n)
             e_i[i] = step
             e_j[j] = step
-            value = (f(at + e_i + e_j) - f(at + e_i - e_j) - f(at - e_i + e_j) + f(at - e_i - e_j)) / (4 * step * step)
+            value = (f(at + e_i + e_j) - f(at + e_i - e_j) - f(at - e_i + e_j) + f(at - e_i - e_j)) / (
+                4 * step * step
+            )
             h[i, j] = h[j, i] = value
     return h
 
@@ -75,8 +77,9 @@ def maximise(model: str, loglik: Callable[[Array], float], starts: list[Array]) 
         return -value if np.isfinite(value) else 1e300
 
     def solve(start: Array) -> Any:
-        return minimize(negative, np.log(start), method="L-BFGS-B",
-                        options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8})
+        return minimize(
+            negative, np.log(start), method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8}
+        )
 
     best = solve(starts[0])
     if not best.success or not np.all(np.abs(best.x) < 20):
@@ -85,8 +88,12 @@ def maximise(model: str, loglik: Callable[[Array], float], starts: list[Array]) 
             result = solve(start)
             if result.fun < best.fun:
                 best = result
-        polished = minimize(negative, best.x, method="Nelder-Mead",
-                            options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 4000, "maxfev": 8000})
+        polished = minimize(
+            negative,
+            best.x,
+            method="Nelder-Mead",
+            options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 4000, "maxfev": 8000},
+        )
         if polished.fun <= best.fun:
             best = polished
     theta = best.x
@@ -100,9 +107,14 @@ def maximise(model: str, loglik: Callable[[Array], float], starts: list[Array]) 
             covariance = np.linalg.inv(hessian)
             variances = np.diag(covariance)
             if np.all(variances > 0) and np.all(np.isfinite(variances)):
-                errors = {n: float(np.exp(t) * np.sqrt(v)) for n, t, v in zip(names, theta, variances, strict=True)}
+                errors = {
+                    n: float(np.exp(t) * np.sqrt(v)) for n, t, v in zip(names, theta, variances, strict=True)
+                }
             else:
-                converged, message = False, "the likelihood is flat or not at a maximum (Hessian not positive definite)"
+                converged, message = (
+                    False,
+                    "the likelihood is flat or not at a maximum (Hessian not positive definite)",
+                )
         except np.linalg.LinAlgError:
             converged, message = False, "the Hessian of the likelihood is singular"
     else:
@@ -113,11 +125,18 @@ def maximise(model: str, loglik: Callable[[Array], float], starts: list[Array]) 
 
 def fit_purchases(model: str, x: Array, t_x: Array, T: Array) -> Fit:
     (ux, ut, uT), weights = compress(x, t_x, T)
-    starts = [np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.3, 5.0, 0.8, 2.5]), np.array([2.0, 20.0, 2.0, 20.0])]
+    starts = [
+        np.array([1.0, 1.0, 1.0, 1.0]),
+        np.array([0.3, 5.0, 0.8, 2.5]),
+        np.array([2.0, 20.0, 2.0, 20.0]),
+    ]
     if model == "bgnbd":
         x_values, x_index = np.unique(ux, return_inverse=True)
-        return maximise(model, lambda p: float(np.dot(weights, models.bgnbd_loglik_grouped(
-            p, x_values, x_index, ux, ut, uT))), starts)
+        return maximise(
+            model,
+            lambda p: float(np.dot(weights, models.bgnbd_loglik_grouped(p, x_values, x_index, ux, ut, uT))),
+            starts,
+        )
     if model == "pareto-nbd":
         return maximise(model, lambda p: float(np.dot(weights, models.pareto_loglik(p, ux, ut, uT))), starts)
     raise ValueError(model)
@@ -128,8 +147,11 @@ def fit_spend(x: Array, mean_spend: Array) -> Fit:
     if keep.sum() < 10:
         raise FitDataError("fewer than 10 repeat customers with positive spend: Gamma-Gamma cannot be fitted")
     (ux, um), weights = compress(x[keep], mean_spend[keep])
-    fit = maximise("gamma-gamma", lambda p: float(np.sum(weights * models.gamma_gamma_loglik(p, ux, um))),
-                   [np.array([1.0, 1.0, 1.0]), np.array([6.0, 4.0, 15.0]), np.array([2.0, 2.0, 50.0])])
+    fit = maximise(
+        "gamma-gamma",
+        lambda p: float(np.sum(weights * models.gamma_gamma_loglik(p, ux, um))),
+        [np.array([1.0, 1.0, 1.0]), np.array([6.0, 4.0, 15.0]), np.array([2.0, 2.0, 50.0])],
+    )
     fit.extra["customers"] = int(keep.sum())
     fit.extra["excluded"] = int(((x > 0) & ~keep).sum())
     return fit
@@ -142,5 +164,8 @@ def fit_retention(survivors: Array) -> Fit:
         raise FitDataError("survivor counts must not increase from one period to the next")
     if survivors[0] <= 0 or survivors[-1] == survivors[0]:
         raise FitDataError("the cohort must start with members and lose some of them")
-    return maximise("sbg", lambda p: models.sbg_loglik(p, survivors),
-                    [np.array([1.0, 1.0]), np.array([0.5, 3.0]), np.array([3.0, 10.0])])
+    return maximise(
+        "sbg",
+        lambda p: models.sbg_loglik(p, survivors),
+        [np.array([1.0, 1.0]), np.array([0.5, 3.0]), np.array([3.0, 10.0])],
+    )

@@ -32,6 +32,7 @@ def _log_hyp2f1(a: Array | float, b: Array | float, c: Array | float, z: Array) 
 
 # -- BG/NBD ------------------------------------------------------------------------------------
 
+
 def bgnbd_loglik(params: Array, x: Array, t_x: Array, T: Array) -> Array:
     """Per-customer log-likelihood of BG/NBD with params (r, alpha, a, b)."""
     r, alpha, a, b = params
@@ -39,21 +40,27 @@ def bgnbd_loglik(params: Array, x: Array, t_x: Array, T: Array) -> Array:
     beta_ab = betaln(a, b)
     stay = betaln(a, b + x) - beta_ab - (r + x) * np.log(alpha + T)
     with np.errstate(invalid="ignore", divide="ignore"):
-        drop = np.where(x > 0, betaln(a + 1, np.maximum(b + x - 1, 1e-300)) - beta_ab - (r + x) * np.log(alpha + t_x),
-                        -np.inf)
+        drop = np.where(
+            x > 0,
+            betaln(a + 1, np.maximum(b + x - 1, 1e-300)) - beta_ab - (r + x) * np.log(alpha + t_x),
+            -np.inf,
+        )
     result: Array = common + np.logaddexp(stay, drop)
     return result
 
 
-def bgnbd_loglik_grouped(params: Array, x_values: Array, x_index: npt.NDArray[np.int64], x: Array, t_x: Array,
-                         T: Array) -> Array:
+def bgnbd_loglik_grouped(
+    params: Array, x_values: Array, x_index: npt.NDArray[np.int64], x: Array, t_x: Array, T: Array
+) -> Array:
     """As :func:`bgnbd_loglik`, with the terms that depend only on x computed once per distinct x."""
     r, alpha, a, b = params
     beta_ab = betaln(a, b)
     common = (gammaln(r + x_values) - gammaln(r) + r * np.log(alpha))[x_index]
     stay_x = (betaln(a, b + x_values) - beta_ab)[x_index]
     with np.errstate(invalid="ignore", divide="ignore"):
-        drop_x = np.where(x_values > 0, betaln(a + 1, np.maximum(b + x_values - 1, 1e-300)) - beta_ab, -np.inf)[x_index]
+        drop_x = np.where(
+            x_values > 0, betaln(a + 1, np.maximum(b + x_values - 1, 1e-300)) - beta_ab, -np.inf
+        )[x_index]
     power = r + x
     stay = stay_x - power * np.log(alpha + T)
     drop = drop_x - power * np.log(alpha + t_x)
@@ -66,8 +73,11 @@ def bgnbd_expected(params: Array, t: Array) -> Array:
     r, alpha, a, b = params
     t = np.asarray(t, dtype=np.float64)
     z = t / (alpha + t)
-    result: Array = (a + b - 1) / (a - 1) * (1 - np.exp(r * np.log(alpha / (alpha + t))
-                                                         + _log_hyp2f1(r, b, a + b - 1, z)))
+    result: Array = (
+        (a + b - 1)
+        / (a - 1)
+        * (1 - np.exp(r * np.log(alpha / (alpha + t)) + _log_hyp2f1(r, b, a + b - 1, z)))
+    )
     return result
 
 
@@ -78,13 +88,17 @@ def bgnbd_conditional(params: Array, t: float, x: Array, t_x: Array, T: Array) -
     log_term = (r + x) * np.log((alpha + T) / (alpha + T + t)) + _log_hyp2f1(r + x, b + x, a + b + x - 1, z)
     numerator = (a + b + x - 1) / (a - 1) * (1 - np.exp(log_term))
     with np.errstate(divide="ignore", invalid="ignore"):
-        odds = np.where(x > 0, a / np.maximum(b + x - 1, 1e-300) * np.exp((r + x) * np.log((alpha + T) / (alpha + t_x))),
-                        0.0)
+        odds = np.where(
+            x > 0,
+            a / np.maximum(b + x - 1, 1e-300) * np.exp((r + x) * np.log((alpha + T) / (alpha + t_x))),
+            0.0,
+        )
     result: Array = numerator / (1 + odds)
     return result
 
 
 # -- Pareto/NBD --------------------------------------------------------------------------------
+
 
 def _pareto_log_a0(r: float, alpha: float, s: float, beta: float, x: Array, t_x: Array, T: Array) -> Array:
     """log A0 of the Pareto/NBD likelihood, choosing the convergent hypergeometric form."""
@@ -113,8 +127,12 @@ def pareto_loglik(params: Array, x: Array, t_x: Array, T: Array) -> Array:
 
 def pareto_p_alive(params: Array, x: Array, t_x: Array, T: Array) -> Array:
     r, alpha, s, beta = params
-    log_ratio = (np.log(s / (r + s + x)) + (r + x) * np.log(alpha + T) + s * np.log(beta + T)
-                 + _pareto_log_a0(r, alpha, s, beta, x, t_x, T))
+    log_ratio = (
+        np.log(s / (r + s + x))
+        + (r + x) * np.log(alpha + T)
+        + s * np.log(beta + T)
+        + _pareto_log_a0(r, alpha, s, beta, x, t_x, T)
+    )
     result: Array = 1 / (1 + np.exp(log_ratio))
     return result
 
@@ -128,23 +146,37 @@ def pareto_expected(params: Array, t: Array) -> Array:
 
 def pareto_conditional(params: Array, t: float, x: Array, t_x: Array, T: Array) -> Array:
     r, alpha, s, beta = params
-    result: Array = ((r + x) * (beta + T) / ((alpha + T) * (s - 1)) * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))
-                     * pareto_p_alive(params, x, t_x, T))
+    result: Array = (
+        (r + x)
+        * (beta + T)
+        / ((alpha + T) * (s - 1))
+        * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))
+        * pareto_p_alive(params, x, t_x, T)
+    )
     return result
 
 
 # -- Gamma-Gamma -------------------------------------------------------------------------------
 
+
 def gamma_gamma_loglik(params: Array, x: Array, mean: Array) -> Array:
     """Log-density of each repeat customer's average spend ``mean`` over ``x`` repeat purchases."""
     p, q, gamma = params
     px = p * x
-    result: Array = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma) + (px - 1) * np.log(mean)
-                     + px * np.log(x) - (px + q) * np.log(gamma + mean * x))
+    result: Array = (
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + (px - 1) * np.log(mean)
+        + px * np.log(x)
+        - (px + q) * np.log(gamma + mean * x)
+    )
     return result
 
 
 # -- shifted-beta-geometric ----------------------------------------------------------------------
+
 
 def sbg_loglik(params: Array, survivors: Array) -> float:
     """Log-likelihood of cohort survivor counts (period 0 first) under sBG(alpha, beta)."""

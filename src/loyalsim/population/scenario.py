@@ -87,16 +87,26 @@ def _segment(data: dict[str, Any]) -> Segment:
     keys = ("r", "alpha", "a", "b") if purchase["model"] == "bgnbd" else ("r", "alpha", "s", "beta")
     spend_keys = ("p", "q", "gamma") if spend["model"] == "gamma_gamma" else ("mean", "sigma")
     return Segment(
-        id=data["id"], share=float(data["share"]), purchase_model=purchase["model"],
+        id=data["id"],
+        share=float(data["share"]),
+        purchase_model=purchase["model"],
         purchase_params=tuple(float(params[k]) for k in keys),  # type: ignore[arg-type]
-        days_per_unit=7.0 if purchase["time_unit"] == "week" else 1.0, spend_model=spend["model"],
+        days_per_unit=7.0 if purchase["time_unit"] == "week" else 1.0,
+        spend_model=spend["model"],
         spend_params=tuple(float(spend["params"][k]) for k in spend_keys),
         response={k: float(v) for k, v in data.get("response", {}).items() if isinstance(v, int | float)},
         renewal=(float(data["response"]["renewal"]["alpha"]), float(data["response"]["renewal"]["beta"]))
-        if "renewal" in data.get("response", {}) else RENEWAL_DEFAULT,
-        basket_category=tuple((str(k), float(v)) for k, v in data.get("basket", {}).get("category", {}).items()),
-        basket_channel=tuple((str(k), float(v)) for k, v in data.get("basket", {}).get("channel", {}).items()),
-        action_rates=tuple((str(k), float(v)) for k, v in data.get("response", {}).get("action_rates", {}).items()),
+        if "renewal" in data.get("response", {})
+        else RENEWAL_DEFAULT,
+        basket_category=tuple(
+            (str(k), float(v)) for k, v in data.get("basket", {}).get("category", {}).items()
+        ),
+        basket_channel=tuple(
+            (str(k), float(v)) for k, v in data.get("basket", {}).get("channel", {}).items()
+        ),
+        action_rates=tuple(
+            (str(k), float(v)) for k, v in data.get("response", {}).get("action_rates", {}).items()
+        ),
     )
 
 
@@ -109,8 +119,14 @@ def load_scenario(path: Path | str, *, seed: int | None = None, replications: in
     return scenario_from_document(loaded.document, Path(path).parent, seed=seed, replications=replications)
 
 
-def scenario_from_document(document: Any, base: Path, *, seed: int | None = None, replications: int | None = None,
-                           programs: tuple[Policy, ...] | None = None) -> Scenario:
+def scenario_from_document(
+    document: Any,
+    base: Path,
+    *,
+    seed: int | None = None,
+    replications: int | None = None,
+    programs: tuple[Policy, ...] | None = None,
+) -> Scenario:
     """Validate and compile a loaded scenario document; ``programs`` replaces the files it names."""
     from loyalsim.compile.build import content_hash
     from loyalsim.validate import validate_document
@@ -132,15 +148,34 @@ def scenario_from_document(document: Any, base: Path, *, seed: int | None = None
     end = int(add_duration(np.array([start]), parse_duration(data["horizon"]))[0])
     population = data["population"]
     return Scenario(
-        name=data["metadata"]["name"], file=name, programs=programs, start=start, days=end - start,
+        name=data["metadata"]["name"],
+        file=name,
+        programs=programs,
+        start=start,
+        days=end - start,
         seed=int(seed if seed is not None else data.get("seed", 0)),
         replications=int(replications if replications is not None else data.get("replications", 1)),
-        initial=int(population["initial"]), arrivals_per_month=float(population.get("arrivals_per_month", 0)),
+        initial=int(population["initial"]),
+        arrivals_per_month=float(population.get("arrivals_per_month", 0)),
         segments=tuple(_segment(s) for s in population["segments"]),
         economics={k: float(v) for k, v in data["economics"].items()},
         content_hash=content_hash(data),
-        simulation_hash=content_hash({k: v for k, v in data.items()
-                                      if k not in ("economics", "guardrails", "sensitivity", "metadata", "replications", "seed",
-                                                   "programs")}),
-        guardrails=tuple(data.get("guardrails", [])), source=document.source,
+        simulation_hash=content_hash(
+            {
+                k: v
+                for k, v in data.items()
+                if k
+                not in (
+                    "economics",
+                    "guardrails",
+                    "sensitivity",
+                    "metadata",
+                    "replications",
+                    "seed",
+                    "programs",
+                )
+            }
+        ),
+        guardrails=tuple(data.get("guardrails", [])),
+        source=document.source,
     )

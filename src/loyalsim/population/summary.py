@@ -43,8 +43,9 @@ class Summary:
         return int(self.x.size)
 
 
-def summarise(tx: Transactions, calibration_end: int, holdout_end: int | None, unit: str,
-              money_unit: int) -> Summary:
+def summarise(
+    tx: Transactions, calibration_end: int, holdout_end: int | None, unit: str, money_unit: int
+) -> Summary:
     """Build the calibration (and holdout) summary; raise FitDataError when it cannot be fitted."""
     if unit not in UNITS:
         raise UsageError(f"--time-unit must be day or week, not {unit!r}")
@@ -57,8 +58,10 @@ def summarise(tx: Transactions, calibration_end: int, holdout_end: int | None, u
     from loyalsim.compile.calendar import to_date
 
     if not first_data <= calibration_end <= last_data:
-        raise FitDataError(f"the calibration end {to_date(calibration_end)} is outside the data, which runs from "
-                           f"{to_date(first_data)} to {to_date(last_data)}")
+        raise FitDataError(
+            f"the calibration end {to_date(calibration_end)} is outside the data, which runs from "
+            f"{to_date(first_data)} to {to_date(last_data)}"
+        )
     if holdout_end is not None and holdout_end <= calibration_end:
         raise UsageError("--holdout-end must come after --calibration-end")
     if first_data == last_data:
@@ -96,10 +99,19 @@ def summarise(tx: Transactions, calibration_end: int, holdout_end: int | None, u
         holdout = np.bincount(np.searchsorted(ids, c[later]), minlength=count).astype(np.float64)
         length = (holdout_end - calibration_end) / scale
     summary = Summary(
-        customer_ids=tx.customer_ids[ids], x=x, t_x=(last - first) / scale, T=(calibration_end - first) / scale,
-        mean_spend=mean_spend, holdout=holdout, holdout_length=length, first_day=first,
-        calibration_end=calibration_end, unit=scale,
-        repeat_days=d[cohort & ~first_of & ((d <= holdout_end) if holdout_end is not None else in_calibration)],
+        customer_ids=tx.customer_ids[ids],
+        x=x,
+        t_x=(last - first) / scale,
+        T=(calibration_end - first) / scale,
+        mean_spend=mean_spend,
+        holdout=holdout,
+        holdout_length=length,
+        first_day=first,
+        calibration_end=calibration_end,
+        unit=scale,
+        repeat_days=d[
+            cohort & ~first_of & ((d <= holdout_end) if holdout_end is not None else in_calibration)
+        ],
     )
     check(summary)
     return summary
@@ -107,8 +119,12 @@ def summarise(tx: Transactions, calibration_end: int, holdout_end: int | None, u
 
 def check(summary: Summary, minimum: int = 10) -> None:
     if summary.customers < minimum:
-        raise FitDataError(f"only {summary.customers} customers made a first purchase by the calibration end; "
-                           f"at least {minimum} are needed for a meaningful fit")
+        raise FitDataError(
+            f"only {summary.customers} customers made a first purchase by the calibration end; "
+            f"at least {minimum} are needed for a meaningful fit"
+        )
     if not (summary.x > 0).any():
-        raise FitDataError("no customer made a repeat purchase in the calibration period, so purchase rates "
-                           "and dropout cannot be told apart; extend the calibration period")
+        raise FitDataError(
+            "no customer made a repeat purchase in the calibration period, so purchase rates "
+            "and dropout cannot be told apart; extend the calibration period"
+        )

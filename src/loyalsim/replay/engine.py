@@ -102,10 +102,16 @@ def _period_of(days: IntArray, period: str) -> IntArray:
 class ReplayEngine:
     """Stateful replay of one policy over one population of customer ids."""
 
-    def __init__(self, policy: Policy, customer_ids: npt.NDArray[Any], redeem: str = "program",
-                 lot_capacity: int = 1024, sink: Callable[[MonthRows], None] | None = None,
-                 chooser: Callable[[IntArray, int], BoolArray] | None = None,
-                 first_customer: int | None = None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        customer_ids: npt.NDArray[Any],
+        redeem: str = "program",
+        lot_capacity: int = 1024,
+        sink: Callable[[MonthRows], None] | None = None,
+        chooser: Callable[[IntArray, int], BoolArray] | None = None,
+        first_customer: int | None = None,
+    ) -> None:
         """``chooser`` (simulation): for members who chose when to redeem, decides which of the
         customers able to afford a reward after a day's purchases redeem one at that day's end
         (given the customers and the day).
@@ -122,13 +128,18 @@ class ReplayEngine:
         n = customer_ids.shape[0]
         self.n = n
         self.redeem_auto = redeem == "auto" or (
-            redeem == "program" and policy.rewards is not None and policy.rewards.policy == "auto")
+            redeem == "program" and policy.rewards is not None and policy.rewards.policy == "auto"
+        )
         self.ledger = LotLedger(n, lot_capacity)
         self.started = np.zeros(n, dtype=bool)
         self.day_count = np.zeros(n, dtype=np.int64)  # scratch for ranking a day's rows per customer
         self.tier = np.zeros(n, dtype=np.int64)
         tiers = policy.tiers
-        self._day_lots = (-(2**62), 0, 0)  # (day, its month, its lots' expiry day), for the day being credited
+        self._day_lots = (
+            -(2**62),
+            0,
+            0,
+        )  # (day, its month, its lots' expiry day), for the day being credited
         self.window_months = tiers.window_months if tiers and tiers.window == "rolling" else 0
         self.metric = np.zeros(n, dtype=np.int64)  # the current window's qualification metric
         self.buckets = np.zeros((n, max(self.window_months, 1)), dtype=np.int64)
@@ -162,7 +173,9 @@ class ReplayEngine:
         self.earned_before = np.zeros(n, dtype=np.int64)
         self.redeemed_before = np.zeros(n, dtype=np.int64)
         self.expired_before = np.zeros(n, dtype=np.int64)
-        self.last_reward_day = np.full(n, -(2**40), dtype=np.int64)  # day of the latest redemption (simulation)
+        self.last_reward_day = np.full(
+            n, -(2**40), dtype=np.int64
+        )  # day of the latest redemption (simulation)
         self.perk_cost: dict[int, int] = {}  # month → minor units of membership perks used on purchases
         membership = policy.membership
         self.perks_per_purchase = membership is not None and membership.has_purchase_cost
@@ -251,8 +264,11 @@ class ReplayEngine:
         category = vocabulary.recode(tx.category, tx.categories, len(tx))
         channel = vocabulary.recode(tx.channel, tx.channels, len(tx), channel=True)
         # A part (of a file without returns) keeps no purchases to match returns with.
-        batch = _PurchaseTable.of(tx, category, channel) \
-            if tx.transaction_id is not None and self.first_customer is None else None
+        batch = (
+            _PurchaseTable.of(tx, category, channel)
+            if tx.transaction_id is not None and self.first_customer is None
+            else None
+        )
         # Per-row points and tiers, kept only when returns may need them.
         size = len(tx) if batch is not None else 0
         self.row_points = np.zeros(size, dtype=np.int64)
@@ -293,15 +309,27 @@ class ReplayEngine:
             held, self.held = self.held, None
             self._process(held)
         if self.open_day is not None:
-            last = last_of_month(max(self.open_day, close_through if close_through is not None else self.open_day))
+            last = last_of_month(
+                max(self.open_day, close_through if close_through is not None else self.open_day)
+            )
             self._advance(last + 1)
             self.open_day = None
         return ReplayResult(
-            self.policy, self.customer_ids, self.months, self.rows, self.started, self.earned_before + self.m_earned,
-            self.redeemed_before + self.m_redeemed, self.expired_before + self.m_expired, self.ledger.balance,
-            self.ledger.debt, self.ledger.cohorts,
+            self.policy,
+            self.customer_ids,
+            self.months,
+            self.rows,
+            self.started,
+            self.earned_before + self.m_earned,
+            self.redeemed_before + self.m_redeemed,
+            self.expired_before + self.m_expired,
+            self.ledger.balance,
+            self.ledger.debt,
+            self.ledger.cohorts,
             self.first_month if self.first_month is not None else 0,
-            self.last_month if self.last_month is not None else -1, self.rejected, self.ledger,
+            self.last_month if self.last_month is not None else -1,
+            self.rejected,
+            self.ledger,
         )
 
     # -- days ----------------------------------------------------------------------------------
@@ -362,8 +390,15 @@ class ReplayEngine:
             reward = min(rewards.catalog, key=lambda r: r.cost)
         if reward is None or reward.cost == 0:
             return
-        count = _affordable(customers, self.ledger.balance, self.ledger.debt, rewards.min_balance, reward.cost,
-                            self.tier, -1 if reward.min_tier is None else reward.min_tier)
+        count = _affordable(
+            customers,
+            self.ledger.balance,
+            self.ledger.debt,
+            rewards.min_balance,
+            reward.cost,
+            self.tier,
+            -1 if reward.min_tier is None else reward.min_tier,
+        )
         if not auto:
             count = np.minimum(count, 1)
             able = count > 0
@@ -489,15 +524,24 @@ class ReplayEngine:
 
         # Money columns a program does not have stay zeros: one read-only zero per row, not a copy.
         none = np.broadcast_to(np.int64(0), who.shape)
-        accumulators = (self.m_earned, self.m_redeemed, self.m_expired,
-                        self.m_cashback if self.policy.cashback is not None else None,
-                        self.m_dividend if self.policy.value is not None and self.policy.value.dividend is not None
-                        else None)
-        earned, redeemed, expired, cashback, dividend = (none if a is None else picked(a) for a in accumulators)
+        accumulators = (
+            self.m_earned,
+            self.m_redeemed,
+            self.m_expired,
+            self.m_cashback if self.policy.cashback is not None else None,
+            self.m_dividend
+            if self.policy.value is not None and self.policy.value.dividend is not None
+            else None,
+        )
+        earned, redeemed, expired, cashback, dividend = (
+            none if a is None else picked(a) for a in accumulators
+        )
         ledger = self.ledger  # (without debts, the balance is what is held: no subtraction)
         balance = picked(ledger.balance - ledger.debt) if ledger.any_debt else picked(ledger.balance)
         # Copies (and picking copies): these rows stay valid after the resets below.
-        rows = MonthRows(month, who, earned, redeemed, expired, balance, picked(self.tier), cashback, dividend)
+        rows = MonthRows(
+            month, who, earned, redeemed, expired, balance, picked(self.tier), cashback, dividend
+        )
         if self.sink is not None:
             self.sink(rows)
         else:
@@ -508,8 +552,11 @@ class ReplayEngine:
         # credited to a customer before their first purchase (a simulation's referral, say) stay
         # in their month until it is recorded. (Masked whole-array operations: no gathers.)
         started = None if every else self.started
-        for before, this_month in ((self.earned_before, self.m_earned), (self.redeemed_before, self.m_redeemed),
-                                   (self.expired_before, self.m_expired)):
+        for before, this_month in (
+            (self.earned_before, self.m_earned),
+            (self.redeemed_before, self.m_redeemed),
+            (self.expired_before, self.m_expired),
+        ):
             np.add(before, this_month, out=before, where=True if started is None else started)
         for accumulator in accumulators:
             if accumulator is not None:
@@ -529,7 +576,11 @@ class ReplayEngine:
         """Put the positive ``units`` in the ledger as lots with their expiry date."""
         if customers.size:
             if self._day_lots[0] != day:  # every lot of one day has the same month and expiry
-                self._day_lots = (day, month_of(day), int(self._expiry_days(np.array([day], dtype=np.int64))[0]))
+                self._day_lots = (
+                    day,
+                    month_of(day),
+                    int(self._expiry_days(np.array([day], dtype=np.int64))[0]),
+                )
             self.ledger.add(customers, units, self._day_lots[1], self._day_lots[2])
 
     def _expiry_days(self, days: IntArray) -> IntArray:
@@ -545,8 +596,15 @@ class ReplayEngine:
                 expiry = np.minimum(expiry, _next_fixed_date(days, rule.date))
         return expiry
 
-    def _round(self, tx: Transactions, rows: IntArray, day: int, category: IntArray, channel: IntArray,
-               batch: _PurchaseTable | None) -> None:
+    def _round(
+        self,
+        tx: Transactions,
+        rows: IntArray,
+        day: int,
+        category: IntArray,
+        channel: IntArray,
+        batch: _PurchaseTable | None,
+    ) -> None:
         customers = tx.customer[rows]
         fresh = _newcomers(customers, self.started)
         if fresh.size:
@@ -560,8 +618,15 @@ class ReplayEngine:
         if (~buy).any():
             self._returns(tx, rows[~buy], day, batch)
 
-    def _purchases(self, tx: Transactions, rows: IntArray, day: int, category: IntArray, channel: IntArray,
-                   customers: IntArray) -> None:
+    def _purchases(
+        self,
+        tx: Transactions,
+        rows: IntArray,
+        day: int,
+        category: IntArray,
+        channel: IntArray,
+        customers: IntArray,
+    ) -> None:
         """Purchases ``rows`` of ``tx`` (at most one per customer), whose customers are ``customers``."""
         policy = self.policy
         amount = tx.amount[rows]
@@ -607,8 +672,20 @@ class ReplayEngine:
         tiers = policy.tiers
         metric = self._metric_value(amount, total, 1)
         thresholds = tiers.thresholds if tiers is not None and tiers.evaluation == "immediate" else _NO_LEVELS
-        up, level = _book(customers, total, self.m_earned, self.touched, self.touched_list, self.touched_count,
-                          metric, self.metric, self.buckets, self._bucket(day), thresholds, self.tier)
+        up, level = _book(
+            customers,
+            total,
+            self.m_earned,
+            self.touched,
+            self.touched_list,
+            self.touched_count,
+            metric,
+            self.metric,
+            self.buckets,
+            self._bucket(day),
+            thresholds,
+            self.tier,
+        )
         if up.size:
             self._upgrade(customers[up], level, day)
 
@@ -627,8 +704,9 @@ class ReplayEngine:
         """The rolling window's month slot that ``day`` counts in (-1: no rolling window)."""
         return month_of(day) % self.window_months if self.window_months else -1
 
-    def _count_metric(self, customers: IntArray, amount: IntArray, points: IntArray, visits: int,
-                      day: int) -> None:
+    def _count_metric(
+        self, customers: IntArray, amount: IntArray, points: IntArray, visits: int, day: int
+    ) -> None:
         value = self._metric_value(amount, points, visits)
         if value.size:
             _count_all(customers, value, self.metric, self.buckets, self._bucket(day))
@@ -648,43 +726,76 @@ class ReplayEngine:
                 source, index = batch, batch.find(tid, owner, done=self.row_done)
             if index is None or source is None:
                 elsewhere = self.history.find(tid) is not None or (
-                    batch is not None and batch.find(tid, done=self.row_done) is not None)
-                message = ("return with no matching purchase: this transaction_id belongs to another customer"
-                           if elsewhere else
-                           "return with no matching purchase (no earlier purchase has this transaction_id)")
-                self.rejected.append(RowError(tx.source(row), int(tx.row[row]), "transaction_id", tid, message))
+                    batch is not None and batch.find(tid, done=self.row_done) is not None
+                )
+                message = (
+                    "return with no matching purchase: this transaction_id belongs to another customer"
+                    if elsewhere
+                    else "return with no matching purchase (no earlier purchase has this transaction_id)"
+                )
+                self.rejected.append(
+                    RowError(tx.source(row), int(tx.row[row]), "transaction_id", tid, message)
+                )
                 continue
             if source is batch:
-                p_points, p_tier = int(self.row_points[batch.row[index]]), int(self.row_tier[batch.row[index]])
+                p_points, p_tier = (
+                    int(self.row_points[batch.row[index]]),
+                    int(self.row_tier[batch.row[index]]),
+                )
             else:
                 p_points, p_tier = int(source.points[index]), int(source.tier[index])
             p_amount = int(source.amount[index])
-            before_amount, before_points, before_cashback, before_dividend = self.returned.get(tid, (0, 0, 0, 0))
+            before_amount, before_points, before_cashback, before_dividend = self.returned.get(
+                tid, (0, 0, 0, 0)
+            )
             total_returned = before_amount + int(tx.amount[row])
             if total_returned > p_amount:
                 decimals = self.policy.minor_units
                 shown = f"{int(tx.amount[row]) / 10**decimals:.{decimals}f}"  # as written, not in minor units
-                self.rejected.append(RowError(tx.source(row), int(tx.row[row]), "amount", shown,
-                                              f"returns more than the purchase's amount "
-                                              f"({p_amount / 10**decimals:.{decimals}f})"))
+                self.rejected.append(
+                    RowError(
+                        tx.source(row),
+                        int(tx.row[row]),
+                        "amount",
+                        shown,
+                        f"returns more than the purchase's amount ({p_amount / 10**decimals:.{decimals}f})",
+                    )
+                )
                 continue
             remaining = p_amount - total_returned
             still = 0
             if remaining > 0:
                 again = self.policy.earn_points(
-                    np.array([remaining]), np.array([p_tier]), np.array([int(source.day[index])]),
-                    source.category[index:index + 1], source.channel[index:index + 1], source.quantity[index:index + 1])
+                    np.array([remaining]),
+                    np.array([p_tier]),
+                    np.array([int(source.day[index])]),
+                    source.category[index : index + 1],
+                    source.channel[index : index + 1],
+                    source.quantity[index : index + 1],
+                )
                 still = int(again.total[0])
             points = max(0, min(p_points - before_points, p_points - still - before_points))
             # Cashback and dividends as points: what the purchase accrued less what its remaining
             # amount would have accrued, less what earlier partial returns reversed already.
             on_cashback, on_dividend = _money_accrued(
-                self.policy, np.array([p_amount, remaining]), np.full(2, p_tier),
-                np.full(2, source.category[index]), np.full(2, source.channel[index]))
-            cashback = 0 if on_cashback is None else max(0, int(on_cashback[0] - on_cashback[1]) - before_cashback)
-            dividend = 0 if on_dividend is None else max(0, int(on_dividend[0] - on_dividend[1]) - before_dividend)
-            self.returned[tid] = (total_returned, before_points + points, before_cashback + cashback,
-                                  before_dividend + dividend)
+                self.policy,
+                np.array([p_amount, remaining]),
+                np.full(2, p_tier),
+                np.full(2, source.category[index]),
+                np.full(2, source.channel[index]),
+            )
+            cashback = (
+                0 if on_cashback is None else max(0, int(on_cashback[0] - on_cashback[1]) - before_cashback)
+            )
+            dividend = (
+                0 if on_dividend is None else max(0, int(on_dividend[0] - on_dividend[1]) - before_dividend)
+            )
+            self.returned[tid] = (
+                total_returned,
+                before_points + points,
+                before_cashback + cashback,
+                before_dividend + dividend,
+            )
             matched.append(customer)
             reversal.append(points)
             returned_amount.append(int(tx.amount[row]))
@@ -702,11 +813,14 @@ class ReplayEngine:
         self._count_metric(customers, -np.array(returned_amount, dtype=np.int64), -units, 0, day)
 
 
-def _money_accrued(policy: Policy, amount: IntArray, tier: IntArray, category: IntArray, channel: IntArray
-                   ) -> tuple[IntArray | None, IntArray | None]:
+def _money_accrued(
+    policy: Policy, amount: IntArray, tier: IntArray, category: IntArray, channel: IntArray
+) -> tuple[IntArray | None, IntArray | None]:
     """Cashback and dividend (minor units) that purchases accrue, each rounded down to the minor
     unit; None where the program has no such mechanic. One definition for purchases and returns."""
-    cashback = policy.cashback.accrue(amount, tier, category, channel) if policy.cashback is not None else None
+    cashback = (
+        policy.cashback.accrue(amount, tier, category, channel) if policy.cashback is not None else None
+    )
     dividend = None
     if policy.value is not None and policy.value.dividend is not None:
         rule = policy.value.dividend
@@ -742,20 +856,41 @@ class _PurchaseTable:
         # Codes are ranks in the sorted id table, so sorting codes sorts ids; purchases sharing an
         # id are in the order they are replayed (day, time, amount, category, channel), never by
         # file position, so "the first purchase with this id" does not depend on row order.
-        order = rows[np.lexsort((channel[rows], category[rows], tx.amount[rows], tx.second[rows], tx.day[rows],
-                                 tx.transaction_id[rows]))]
+        order = rows[
+            np.lexsort(
+                (
+                    channel[rows],
+                    category[rows],
+                    tx.amount[rows],
+                    tx.second[rows],
+                    tx.day[rows],
+                    tx.transaction_id[rows],
+                )
+            )
+        ]
         zero = np.zeros(order.size, dtype=np.int64)
-        return cls(tx.transaction_ids[tx.transaction_id[order]].astype(str), order, tx.customer_ids[tx.customer[order]],
-                   tx.day[order], tx.amount[order], category[order], channel[order], tx.quantity[order], zero,
-                   zero.copy())
+        return cls(
+            tx.transaction_ids[tx.transaction_id[order]].astype(str),
+            order,
+            tx.customer_ids[tx.customer[order]],
+            tx.day[order],
+            tx.amount[order],
+            category[order],
+            channel[order],
+            tx.quantity[order],
+            zero,
+            zero.copy(),
+        )
 
-    def find(self, tid: str, customer_id: str | None = None,
-             done: npt.NDArray[np.bool_] | None = None) -> int | None:
+    def find(
+        self, tid: str, customer_id: str | None = None, done: npt.NDArray[np.bool_] | None = None
+    ) -> int | None:
         """Index of the first purchase with this id (by this customer; within a batch: already replayed)."""
         index = int(np.searchsorted(self.tid, tid, side="left")) if self.tid.size else 0
         while index < self.tid.size and self.tid[index] == tid:
             if (customer_id is None or self.customer_id[index] == customer_id) and (
-                    done is None or done[self.row[index]]):
+                done is None or done[self.row[index]]
+            ):
                 return index
             index += 1
         return None
@@ -764,7 +899,18 @@ class _PurchaseTable:
     def merge(cls, old: _PurchaseTable, new: _PurchaseTable) -> _PurchaseTable:
         if old.tid.size == 0:
             return new
-        fields = ("tid", "row", "customer_id", "day", "amount", "category", "channel", "quantity", "points", "tier")
+        fields = (
+            "tid",
+            "row",
+            "customer_id",
+            "day",
+            "amount",
+            "category",
+            "channel",
+            "quantity",
+            "points",
+            "tier",
+        )
         joined = {name: np.concatenate((getattr(old, name), getattr(new, name))) for name in fields}
         joined["row"] = np.full(joined["row"].size, -1, dtype=np.int64)  # rows refer to their own batch only
         order = np.argsort(joined["tid"], kind="stable")
@@ -772,8 +918,15 @@ class _PurchaseTable:
 
 
 @kernel
-def _affordable(customers: IntArray, balance: IntArray, debt: IntArray, keep: int, cost: int, tier: IntArray,
-                min_tier: int) -> IntArray:
+def _affordable(
+    customers: IntArray,
+    balance: IntArray,
+    debt: IntArray,
+    keep: int,
+    cost: int,
+    tier: IntArray,
+    min_tier: int,
+) -> IntArray:
     """How many rewards of ``cost`` each customer's spare points pay for (none below ``min_tier``)."""
     count = np.zeros(customers.size, dtype=np.int64)
     for i in range(customers.size):
@@ -835,9 +988,20 @@ def _touch(customers: IntArray, touched: BoolArray, listed: IntArray, count: Int
 
 
 @kernel
-def _book(customers: IntArray, units: IntArray, monthly: IntArray, touched: BoolArray, listed: IntArray,
-          listed_count: IntArray, values: IntArray, metric: IntArray, buckets: IntArray, slot: int,
-          thresholds: IntArray, tier: IntArray) -> tuple[IntArray, IntArray]:
+def _book(
+    customers: IntArray,
+    units: IntArray,
+    monthly: IntArray,
+    touched: BoolArray,
+    listed: IntArray,
+    listed_count: IntArray,
+    values: IntArray,
+    metric: IntArray,
+    buckets: IntArray,
+    slot: int,
+    thresholds: IntArray,
+    tier: IntArray,
+) -> tuple[IntArray, IntArray]:
     """A round of purchases (one per customer) after their points are in the ledger: count the
     points earned this month, the day's activity (``touched``, ``listed``: see
     ``ReplayEngine.touched``) and the tier metric (``values``; empty: no tiers). With

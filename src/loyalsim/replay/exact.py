@@ -24,9 +24,16 @@ def reject_inexact(policy: Policy, tx: Transactions) -> Transactions:
     if not over.any():
         return tx
     unit = 10**policy.minor_units
-    errors = [RowError(tx.source(int(i)), int(tx.row[i]), "amount", f"{int(tx.amount[i]) / unit:,.{policy.minor_units}f}",
-                       f"the amount is above {limit / unit:,.0f} {policy.currency}, the largest this program's rates "
-                       "and stacked multipliers compute exactly")
-              for i in np.flatnonzero(over)[:1000]]
+    errors = [
+        RowError(
+            tx.source(int(i)),
+            int(tx.row[i]),
+            "amount",
+            f"{int(tx.amount[i]) / unit:,.{policy.minor_units}f}",
+            f"the amount is above {limit / unit:,.0f} {policy.currency}, the largest this program's rates "
+            "and stacked multipliers compute exactly",
+        )
+        for i in np.flatnonzero(over)[:1000]
+    ]
     kept = tx.subset(np.flatnonzero(~over))
     return dataclasses.replace(kept, rejected=sorted([*tx.rejected, *errors], key=lambda e: e.row))

@@ -45,15 +45,23 @@ def parts_for(tx: Transactions) -> int:
     return max(1, min(cores, MAX_PARTS))
 
 
-def replay(policy: Policy, tx: Transactions, *, redeem: str = "program", parts: int = 1,
-           sink: Callable[[MonthRows], None] | None = None) -> ReplayResult:
+def replay(
+    policy: Policy,
+    tx: Transactions,
+    *,
+    redeem: str = "program",
+    parts: int = 1,
+    sink: Callable[[MonthRows], None] | None = None,
+) -> ReplayResult:
     """Replay ``tx`` (sorted by day) through ``policy`` on ``parts`` engines; the result (and the
     rows given to ``sink``) are those of one engine."""
     if parts <= 1 or len(tx) == 0:
         engine = ReplayEngine(policy, tx.customer_ids, redeem=redeem, lot_capacity=len(tx) + 16, sink=sink)
         engine.run(tx)
         return engine.finish()
-    rows_before = np.concatenate(([0], np.cumsum(np.bincount(tx.customer, minlength=tx.customer_ids.shape[0]))))
+    rows_before = np.concatenate(
+        ([0], np.cumsum(np.bincount(tx.customer, minlength=tx.customer_ids.shape[0])))
+    )
     bounds = _bounds(rows_before, parts)
     kept: list[MonthRows] = []
     merger = _InOrder(len(bounds) - 1, sink if sink is not None else kept.append)
@@ -62,9 +70,14 @@ def replay(policy: Policy, tx: Transactions, *, redeem: str = "program", parts: 
     def one(k: int) -> ReplayResult:
         low, high = int(bounds[k]), int(bounds[k + 1])
         try:
-            engine = ReplayEngine(policy, tx.customer_ids[low:high], redeem=redeem,
-                                  lot_capacity=int(rows_before[high] - rows_before[low]) + 16,
-                                  sink=lambda rows: merger.put(k, _shifted(rows, low)), first_customer=low)
+            engine = ReplayEngine(
+                policy,
+                tx.customer_ids[low:high],
+                redeem=redeem,
+                lot_capacity=int(rows_before[high] - rows_before[low]) + 16,
+                sink=lambda rows: merger.put(k, _shifted(rows, low)),
+                first_customer=low,
+            )
             engine.run(tx)
             return engine.finish(close_through=last_day)
         except BaseException:
@@ -145,13 +158,18 @@ def _by_month(blocks: list[MonthRows]) -> list[MonthRows]:
     months: list[MonthRows] = []
     for month in sorted({b.month for b in blocks}):
         same = [b for b in blocks if b.month == month]
-        fields = {f.name: np.concatenate([getattr(b, f.name) for b in same])
-                  for f in dataclasses.fields(MonthRows) if f.name != "month"}
+        fields = {
+            f.name: np.concatenate([getattr(b, f.name) for b in same])
+            for f in dataclasses.fields(MonthRows)
+            if f.name != "month"
+        }
         months.append(MonthRows(month=month, **fields))
     return months
 
 
-def _joined(policy: Policy, tx: Transactions, results: list[ReplayResult], months: list[MonthRows]) -> ReplayResult:
+def _joined(
+    policy: Policy, tx: Transactions, results: list[ReplayResult], months: list[MonthRows]
+) -> ReplayResult:
     cohorts = CohortTotals()
     for result in results:
         for name in ("issued", "redeemed", "expired", "reversed"):
@@ -164,9 +182,17 @@ def _joined(policy: Policy, tx: Transactions, results: list[ReplayResult], month
         return np.concatenate([getattr(r, name) for r in results])
 
     return ReplayResult(
-        policy=policy, customer_ids=tx.customer_ids, months=months, rows=sum(r.rows for r in results),
-        started=joined("started"), total_earned=joined("total_earned"), total_redeemed=joined("total_redeemed"),
-        total_expired=joined("total_expired"), balance=joined("balance"), debt=joined("debt"), cohorts=cohorts,
+        policy=policy,
+        customer_ids=tx.customer_ids,
+        months=months,
+        rows=sum(r.rows for r in results),
+        started=joined("started"),
+        total_earned=joined("total_earned"),
+        total_redeemed=joined("total_redeemed"),
+        total_expired=joined("total_expired"),
+        balance=joined("balance"),
+        debt=joined("debt"),
+        cohorts=cohorts,
         first_month=min((r.first_month for r in with_months), default=0),
         last_month=max((r.last_month for r in with_months), default=-1),
         rejected=list(tx.rejected) + [e for r in results for e in r.rejected],

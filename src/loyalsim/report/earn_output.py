@@ -45,7 +45,9 @@ def _scaled(units: Any, decimals: int) -> pa.Array:
     if decimals == 0:
         return array
     if values.size and int(np.abs(values).max()) >= 10**_DECIMAL_DIGITS:
-        raise ValueError(f"a figure of {int(np.abs(values).max()):,} units has more than {_DECIMAL_DIGITS} digits")
+        raise ValueError(
+            f"a figure of {int(np.abs(values).max()):,} units has more than {_DECIMAL_DIGITS} digits"
+        )
     words = np.empty((values.size, 2), dtype="<i8")
     words[:, 0] = values
     words[:, 1] = values >> 63  # the sign, extended into the high word
@@ -63,8 +65,9 @@ def _columns(policy: Policy) -> list[str]:
     return columns
 
 
-def month_table(policy: Policy, customer_ids: pa.Array, rows: MonthRows, span: tuple[int, int] | None = None
-                ) -> pa.Table:
+def month_table(
+    policy: Policy, customer_ids: pa.Array, rows: MonthRows, span: tuple[int, int] | None = None
+) -> pa.Table:
     """One month's rows. Text columns are dictionary-encoded over shared tables (all customer
     ids, the months, the tier ids), so no string is copied per row; CSV writers decode them.
     Rows of a run of consecutive customers (every customer once all have started) take their
@@ -82,15 +85,19 @@ def month_table(policy: Policy, customer_ids: pa.Array, rows: MonthRows, span: t
     # Customers come in increasing order, so first and last a size apart means every one between.
     run = size > 0 and int(rows.customer[-1]) - int(rows.customer[0]) + 1 == size
     data: dict[str, pa.Array] = {
-        "customer_id": customer_ids.slice(int(rows.customer[0]), size) if run else
-        pa.DictionaryArray.from_arrays(pa.array(rows.customer.astype(np.int32)), customer_ids),
-        "month": pa.DictionaryArray.from_arrays(pa.array(np.full(size, rows.month - first, dtype=np.int32)), labels),
+        "customer_id": customer_ids.slice(int(rows.customer[0]), size)
+        if run
+        else pa.DictionaryArray.from_arrays(pa.array(rows.customer.astype(np.int32)), customer_ids),
+        "month": pa.DictionaryArray.from_arrays(
+            pa.array(np.full(size, rows.month - first, dtype=np.int32)), labels
+        ),
         "earned": _scaled(rows.earned, decimals),
         "redeemed": _scaled(rows.redeemed, decimals),
         "expired": _scaled(rows.expired, decimals),
         "balance": _scaled(rows.balance, decimals),
         "tier": pa.DictionaryArray.from_arrays(
-            pa.array((rows.tier if policy.tiers else np.zeros(size, dtype=np.int64)).astype(np.int32)), tiers),
+            pa.array((rows.tier if policy.tiers else np.zeros(size, dtype=np.int64)).astype(np.int32)), tiers
+        ),
     }
     if "cashback" in _columns(policy):
         data["cashback"] = _scaled(rows.cashback, policy.minor_units)
@@ -115,13 +122,17 @@ def totals_table(result: ReplayResult, customer_ids: pa.Array | None = None) -> 
         ids = pa.array(result.customer_ids[who], type=pa.string())  # (10x faster than via astype(str))
     else:
         ids = customer_ids if who.size == len(customer_ids) else customer_ids.take(pa.array(who))
-    return _required(pa.table({
-        "customer_id": ids,
-        "earned": _scaled(result.total_earned[who], decimals),
-        "redeemed": _scaled(result.total_redeemed[who], decimals),
-        "expired": _scaled(result.total_expired[who], decimals),
-        "balance": _scaled(result.balance[who] - result.debt[who], decimals),
-    }))
+    return _required(
+        pa.table(
+            {
+                "customer_id": ids,
+                "earned": _scaled(result.total_earned[who], decimals),
+                "redeemed": _scaled(result.total_redeemed[who], decimals),
+                "expired": _scaled(result.total_expired[who], decimals),
+                "balance": _scaled(result.balance[who] - result.debt[who], decimals),
+            }
+        )
+    )
 
 
 class TableWriter:
@@ -177,14 +188,21 @@ class TableWriter:
                 # column has statistics, the one a reader filters row groups by (each holds one
                 # month; every id and tier spans them all): computing them for every column was
                 # a third of the writing time (12M rows: 1.7 s of CPU, 1.2 s without).
-                encoded = [f.name for f in table.schema if pa.types.is_dictionary(f.type) and f.name != "customer_id"]
+                encoded = [
+                    f.name for f in table.schema if pa.types.is_dictionary(f.type) and f.name != "customer_id"
+                ]
                 delta = {f.name: "DELTA_BINARY_PACKED" for f in table.schema if pa.types.is_integer(f.type)}
                 if "customer_id" in table.schema.names:
                     delta["customer_id"] = "DELTA_BYTE_ARRAY"
                 stats = [name for name in ("month",) if name in table.schema.names]
-                self.writer = pq.ParquetWriter(self.target, table.schema, compression="snappy",
-                                               use_dictionary=encoded or False, column_encoding=delta or None,
-                                               write_statistics=stats or False)
+                self.writer = pq.ParquetWriter(
+                    self.target,
+                    table.schema,
+                    compression="snappy",
+                    use_dictionary=encoded or False,
+                    column_encoding=delta or None,
+                    write_statistics=stats or False,
+                )
             else:
                 import pyarrow.csv as pacsv
 
@@ -213,8 +231,10 @@ class TableWriter:
 
 def _decoded(table: pa.Table, only: str | None = None) -> pa.Table:
     """Plain string columns in place of dictionary-encoded ones (for CSV; ``only``: that column)."""
-    columns = [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) and only in (None, name) else c
-               for name, c in zip(table.column_names, table.columns, strict=True)]
+    columns = [
+        c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) and only in (None, name) else c
+        for name, c in zip(table.column_names, table.columns, strict=True)
+    ]
     schema = pa.schema([field.with_type(c.type) for field, c in zip(table.schema, columns, strict=True)])
     return pa.Table.from_arrays(columns, schema=schema)
 
@@ -250,15 +270,17 @@ def render_json(result: ReplayResult, *, program_file: str, transactions: list[s
             months_by_customer.setdefault(customer, []).append(item)
     customers = []
     for customer in np.flatnonzero(result.started).tolist():
-        customers.append({
-            "customer_id": str(result.customer_ids[customer]),
-            "months": months_by_customer.get(customer, []),
-            "total": {
-                "earned": number(result.total_earned[customer], decimals),
-                "redeemed": number(result.total_redeemed[customer], decimals),
-                "expired": number(result.total_expired[customer], decimals),
-            },
-        })
+        customers.append(
+            {
+                "customer_id": str(result.customer_ids[customer]),
+                "months": months_by_customer.get(customer, []),
+                "total": {
+                    "earned": number(result.total_earned[customer], decimals),
+                    "redeemed": number(result.total_redeemed[customer], decimals),
+                    "expired": number(result.total_expired[customer], decimals),
+                },
+            }
+        )
     started = result.started
     balance = result.balance - result.debt
     payload = {

@@ -28,15 +28,17 @@ def conditional(fit: Fit, summary: Summary) -> Any:
     return function(fit.vector, summary.holdout_length, summary.x, summary.t_x, summary.T)
 
 
-def segment_yaml(fit: Fit, spend: Fit | None, summary: Summary, *, source: str, segment_id: str,
-                 time_unit: str) -> str:
+def segment_yaml(
+    fit: Fit, spend: Fit | None, summary: Summary, *, source: str, segment_id: str, time_unit: str
+) -> str:
     """A population segment in the scenario language, with its provenance in comments."""
     lines = [
         f"# Fitted by loyalsim {__version__} `fit purchases` on {dt.date.today().isoformat()} from {source}.",
         f"# Calibration to {to_date(summary.calibration_end)}: {summary.customers} customers, "
         f"{int((summary.x > 0).sum())} with repeat purchases; {fit.model} log-likelihood {fit.log_likelihood:.2f}.",
-        "# Standard errors: " + ", ".join(f"{k} {v:.4g}" if v is not None else f"{k} n/a"
-                                          for k, v in fit.standard_errors.items()) + ".",
+        "# Standard errors: "
+        + ", ".join(f"{k} {v:.4g}" if v is not None else f"{k} n/a" for k, v in fit.standard_errors.items())
+        + ".",
         f"id: {segment_id}",
         "share: 1.0",
         "purchase:",
@@ -45,11 +47,16 @@ def segment_yaml(fit: Fit, spend: Fit | None, summary: Summary, *, source: str, 
         "  params: {" + ", ".join(f"{k}: {v:.6g}" for k, v in fit.params.items()) + "}",
     ]
     if spend is not None:
-        lines += ["spend:", "  model: gamma_gamma",
-                  "  params: {" + ", ".join(f"{k}: {v:.6g}" for k, v in spend.params.items()) + "}"]
+        lines += [
+            "spend:",
+            "  model: gamma_gamma",
+            "  params: {" + ", ".join(f"{k}: {v:.6g}" for k, v in spend.params.items()) + "}",
+        ]
     else:
-        lines += ["# Spend was not fitted (too few repeat customers with positive spend); a lognormal placeholder:",
-                  "spend: {model: lognormal, params: {mean: 25, sigma: 0.8}}"]
+        lines += [
+            "# Spend was not fitted (too few repeat customers with positive spend); a lognormal placeholder:",
+            "spend: {model: lognormal, params: {mean: 25, sigma: 0.8}}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -59,8 +66,10 @@ def customers_csv(fit: Fit, summary: Summary) -> str:
     for i in range(summary.customers):
         actual = "" if summary.holdout is None else f"{int(summary.holdout[i])}"
         guess = "" if expected is None else f"{expected[i]:.6f}"
-        rows.append(f"{summary.customer_ids[i]},{int(summary.x[i])},{summary.t_x[i]:.6g},{summary.T[i]:.6g},"
-                    f"{actual},{guess}")
+        rows.append(
+            f"{summary.customer_ids[i]},{int(summary.x[i])},{summary.t_x[i]:.6g},{summary.T[i]:.6g},"
+            f"{actual},{guess}"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -73,25 +82,52 @@ def tracking(fit: Fit, summary: Summary, end_day: int) -> dict[str, tuple[list[f
     ages = np.maximum(edges[:, None] - summary.first_day[None, :], 0) / summary.unit
     expected = np.array([expected_curve(fit, row).sum() for row in ages])
     week_axis = [float(w) for w in weeks]
-    return {"actual": (week_axis, [float(a) for a in actual]),
-            f"{fit.model} expected": (week_axis, [float(e) for e in expected])}
+    return {
+        "actual": (week_axis, [float(a) for a in actual]),
+        f"{fit.model} expected": (week_axis, [float(e) for e in expected]),
+    }
 
 
-def html_report(fit: Fit, spend: Fit | None, summary: Summary, holdout: dict[str, float] | None, *, source: str,
-                end_day: int) -> str:
+def html_report(
+    fit: Fit,
+    spend: Fit | None,
+    summary: Summary,
+    holdout: dict[str, float] | None,
+    *,
+    source: str,
+    end_day: int,
+) -> str:
     series = tracking(fit, summary, end_day)
     calibration_week = (summary.calibration_end - int(summary.first_day.min())) / 7
-    chart = line_chart(series, title="Cumulative repeat purchases, actual vs expected", x_label="week",
-                       y_label="repeat purchases", marker=calibration_week, marker_label="end of calibration")
-    params = "".join(f"<tr><td>{escape(k)}</td><td>{v:.4f}</td><td>{(fit.standard_errors[k] or float('nan')):.4f}</td></tr>"
-                     for k, v in fit.params.items())
-    spend_rows = "" if spend is None else "".join(
-        f"<tr><td>{escape(k)}</td><td>{v:.4f}</td><td>{(spend.standard_errors[k] or float('nan')):.4f}</td></tr>"
-        for k, v in spend.params.items())
-    holdout_text = "" if holdout is None else (
-        f"<p>Holdout ({summary.holdout_length:g} {'weeks' if summary.unit == 7 else 'days'}): "
-        f"<b>{holdout['actual']:,.0f}</b> actual repeat purchases, <b>{holdout['expected']:,.1f}</b> expected "
-        f"({(holdout['expected'] / holdout['actual'] - 1) * 100 if holdout['actual'] else float('nan'):+.1f}%).</p>")
+    chart = line_chart(
+        series,
+        title="Cumulative repeat purchases, actual vs expected",
+        x_label="week",
+        y_label="repeat purchases",
+        marker=calibration_week,
+        marker_label="end of calibration",
+    )
+    params = "".join(
+        f"<tr><td>{escape(k)}</td><td>{v:.4f}</td><td>{(fit.standard_errors[k] or float('nan')):.4f}</td></tr>"
+        for k, v in fit.params.items()
+    )
+    spend_rows = (
+        ""
+        if spend is None
+        else "".join(
+            f"<tr><td>{escape(k)}</td><td>{v:.4f}</td><td>{(spend.standard_errors[k] or float('nan')):.4f}</td></tr>"
+            for k, v in spend.params.items()
+        )
+    )
+    holdout_text = (
+        ""
+        if holdout is None
+        else (
+            f"<p>Holdout ({summary.holdout_length:g} {'weeks' if summary.unit == 7 else 'days'}): "
+            f"<b>{holdout['actual']:,.0f}</b> actual repeat purchases, <b>{holdout['expected']:,.1f}</b> expected "
+            f"({(holdout['expected'] / holdout['actual'] - 1) * 100 if holdout['actual'] else float('nan'):+.1f}%).</p>"
+        )
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>loyalsim fit: {escape(source)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:780px;margin:2em auto;color:#222}}
@@ -100,9 +136,9 @@ td:first-child,th:first-child{{text-align:left}}</style></head>
 <body><h1>Purchase model fit</h1>
 <p>{escape(source)} — calibration to {to_date(summary.calibration_end)}; {summary.customers:,} customers,
 {int((summary.x > 0).sum()):,} with repeat purchases. Model <b>{escape(fit.model)}</b>, log-likelihood
-{fit.log_likelihood:.2f}{'' if fit.converged else ' (<b>did not converge</b>)'}.</p>
+{fit.log_likelihood:.2f}{"" if fit.converged else " (<b>did not converge</b>)"}.</p>
 <table><tr><th>parameter</th><th>estimate</th><th>std. error</th></tr>{params}</table>
-{'<h2>Spend (Gamma-Gamma)</h2><table><tr><th>parameter</th><th>estimate</th><th>std. error</th></tr>' + spend_rows + '</table>' if spend else ''}
+{"<h2>Spend (Gamma-Gamma)</h2><table><tr><th>parameter</th><th>estimate</th><th>std. error</th></tr>" + spend_rows + "</table>" if spend else ""}
 <h2>Validation</h2>{holdout_text}
 <p>The chart tracks cumulative repeat purchases week by week: the model is fitted on the weeks left of the
 dashed line and forecasts those to its right.</p>

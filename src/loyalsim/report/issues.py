@@ -53,8 +53,10 @@ def render_text(report: ValidationReport, colour: bool = False) -> str:
     for result in report.files:
         for issue in result.issues:
             where = issue.file if not issue.line else f"{issue.file}:{issue.line}:{issue.column}"
-            lines.append(f"{style(where, '1')}: {style(issue.severity.value, shades[issue.severity])} "
-                         f"{issue.code} {issue.message}")
+            lines.append(
+                f"{style(where, '1')}: {style(issue.severity.value, shades[issue.severity])} "
+                f"{issue.code} {issue.message}"
+            )
             if issue.line:
                 if issue.file not in sources:
                     sources[issue.file] = _read_lines(issue.file)
@@ -64,7 +66,9 @@ def render_text(report: ValidationReport, colour: bool = False) -> str:
                     width = min(width, max(1, len(text) - issue.column + 1))
                     gutter = f"{issue.line:>5} | "
                     lines.append(gutter + text.rstrip())
-                    lines.append(" " * (len(gutter) - 2) + "| " + " " * (issue.column - 1) + style("^" * width, "1;32"))
+                    lines.append(
+                        " " * (len(gutter) - 2) + "| " + " " * (issue.column - 1) + style("^" * width, "1;32")
+                    )
             if issue.hint:
                 lines.append(f"      = hint: {issue.hint}")
     lines.append(summary_line(report))
@@ -84,7 +88,9 @@ def render_json(report: ValidationReport) -> str:
         "tool": {"name": "loyalsim", "version": __version__},
         "issues": [issue.to_dict() for issue in report.issues],
         "suppressed": [issue.to_dict() for issue in report.suppressed],
-        "files": [{"file": r.file, "kind": r.kind, "errors": r.errors, "warnings": r.warnings} for r in report.files],
+        "files": [
+            {"file": r.file, "kind": r.kind, "errors": r.errors, "warnings": r.warnings} for r in report.files
+        ],
         "summary": {
             "files": len(report.files),
             "errors": report.count(Severity.ERROR),
@@ -133,8 +139,12 @@ def render_junit(report: ValidationReport) -> str:
         if failing:
             failures += 1
             body = "\n".join(_issue_line(i) for i in failing)
-            failure = ET.SubElement(case, "failure", message=f"{len(failing)} issue(s): {failing[0].message}",
-                                    type=failing[0].code)
+            failure = ET.SubElement(
+                case,
+                "failure",
+                message=f"{len(failing)} issue(s): {failing[0].message}",
+                type=failing[0].code,
+            )
             failure.text = body
         others = [i for i in result.issues if not report.failing(i)]
         if others:
@@ -159,13 +169,15 @@ def render_sarif(report: ValidationReport) -> str:
     rules = []
     for code in used:
         entry = info(code)
-        rules.append({
-            "id": code,
-            "name": entry.name,
-            "shortDescription": {"text": entry.summary or entry.name},
-            "defaultConfiguration": {"level": levels[entry.severity]},
-            "help": {"text": f"See docs/rules.md#{code.lower()} in the loyalsim documentation."},
-        })
+        rules.append(
+            {
+                "id": code,
+                "name": entry.name,
+                "shortDescription": {"text": entry.summary or entry.name},
+                "defaultConfiguration": {"level": levels[entry.severity]},
+                "help": {"text": f"See docs/rules.md#{code.lower()} in the loyalsim documentation."},
+            }
+        )
 
     def result(issue: Issue, suppressed: bool) -> dict[str, object]:
         location: dict[str, object] = {
@@ -193,13 +205,22 @@ def render_sarif(report: ValidationReport) -> str:
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "loyalsim", "version": __version__, "semanticVersion": __version__,
-                                "rules": rules}},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
-            "columnKind": "unicodeCodePoints",
-            "results": [result(i, False) for i in report.issues] + [result(i, True) for i in report.suppressed],
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "loyalsim",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": rules,
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
+                "columnKind": "unicodeCodePoints",
+                "results": [result(i, False) for i in report.issues]
+                + [result(i, True) for i in report.suppressed],
+            }
+        ],
     }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 

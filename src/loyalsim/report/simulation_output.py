@@ -24,14 +24,36 @@ from loyalsim.fileio import atomic_path, atomic_write_text
 from loyalsim.population.scenario import Scenario
 from loyalsim.simulate import Replication
 
-FINANCE_COLUMNS = ("expected_redemption_rate", "breakage", "liability_at_cost", "contract_liability",
-                   "points_revenue", "allocated_to_points", "cashback_accrued", "cashback_expired", "cashback_paid",
-                   "cashback_payable",
-                   "dividend_accrued", "dividend_paid", "dividend_payable", "fees_billed", "fee_revenue",
-                   "deferred_fee_revenue", "reward_cost", "referral_cost", "reminder_cost", "donations",
-                   "donations_matched", "perk_cost", "fixed_costs",
-                   "program_cost", "incremental_revenue", "incremental_gross_margin", "net_benefit",
-                   "discount_factor")
+FINANCE_COLUMNS = (
+    "expected_redemption_rate",
+    "breakage",
+    "liability_at_cost",
+    "contract_liability",
+    "points_revenue",
+    "allocated_to_points",
+    "cashback_accrued",
+    "cashback_expired",
+    "cashback_paid",
+    "cashback_payable",
+    "dividend_accrued",
+    "dividend_paid",
+    "dividend_payable",
+    "fees_billed",
+    "fee_revenue",
+    "deferred_fee_revenue",
+    "reward_cost",
+    "referral_cost",
+    "reminder_cost",
+    "donations",
+    "donations_matched",
+    "perk_cost",
+    "fixed_costs",
+    "program_cost",
+    "incremental_revenue",
+    "incremental_gross_margin",
+    "net_benefit",
+    "discount_factor",
+)
 
 
 def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replication]) -> pa.Table:
@@ -43,20 +65,57 @@ def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replica
         finance = {f.month: f for f in forecast(policy, r.months, scenario.economics, r.cohorts)}
         for m in r.months:
             f = finance.get(m.month) if m.arm == "program" else None
-            rows.append((r.index, month_label(m.month), m.arm, m.customers, m.members, m.subscribers,
-                         m.memberships_started, m.memberships_cancelled, m.referrals, m.community_actions,
-                         m.reminders_sent, m.prompted, m.purchases,
-                         m.revenue / policy.money_unit, m.points_issued / policy.scale,
-                         m.points_redeemed / policy.scale, m.points_expired / policy.scale,
-                         m.points_outstanding / policy.scale, m.points_donated / policy.scale,
-                         *(getattr(f, name) if f else None for name in FINANCE_COLUMNS),
-                         *((m.tier_counts[i] if m.arm == "program" and m.tier_counts else None) for i in range(
-                             len(levels)))))
-    names = ["replication", "month", "arm", "customers", "members", "subscribers", "memberships_started",
-             "memberships_cancelled", "referrals", "community_actions", "reminders_sent", "prompted", "purchases",
-             "revenue", "points_issued",
-             "points_redeemed", "points_expired", "points_outstanding", "points_donated", *FINANCE_COLUMNS,
-             *(f"tier_{level.id}" for level in levels)]
+            rows.append(
+                (
+                    r.index,
+                    month_label(m.month),
+                    m.arm,
+                    m.customers,
+                    m.members,
+                    m.subscribers,
+                    m.memberships_started,
+                    m.memberships_cancelled,
+                    m.referrals,
+                    m.community_actions,
+                    m.reminders_sent,
+                    m.prompted,
+                    m.purchases,
+                    m.revenue / policy.money_unit,
+                    m.points_issued / policy.scale,
+                    m.points_redeemed / policy.scale,
+                    m.points_expired / policy.scale,
+                    m.points_outstanding / policy.scale,
+                    m.points_donated / policy.scale,
+                    *(getattr(f, name) if f else None for name in FINANCE_COLUMNS),
+                    *(
+                        (m.tier_counts[i] if m.arm == "program" and m.tier_counts else None)
+                        for i in range(len(levels))
+                    ),
+                )
+            )
+    names = [
+        "replication",
+        "month",
+        "arm",
+        "customers",
+        "members",
+        "subscribers",
+        "memberships_started",
+        "memberships_cancelled",
+        "referrals",
+        "community_actions",
+        "reminders_sent",
+        "prompted",
+        "purchases",
+        "revenue",
+        "points_issued",
+        "points_redeemed",
+        "points_expired",
+        "points_outstanding",
+        "points_donated",
+        *FINANCE_COLUMNS,
+        *(f"tier_{level.id}" for level in levels),
+    ]
     return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
 
 
@@ -68,18 +127,52 @@ def cohort_table(policy: Policy, replications: list[Replication]) -> pa.Table:
     """
     rows: list[tuple[Any, ...]] = []
     for r in replications:
-        for kind, entries, scale in (("points", r.cohorts, policy.scale), ("cashback", r.cashback_cohorts,
-                                                                           policy.money_unit),
-                                     ("dividend", r.dividend_cohorts, policy.money_unit)):
-            rows.extend((r.index, kind, month_label(cohort), month_label(month), month - cohort, issued / scale,
-                         redeemed / scale, expired / scale, (issued - redeemed - expired) / scale)
-                        for month, cohort, issued, redeemed, expired in entries)
-    names = ["replication", "kind", "cohort", "month", "age_months", "issued", "redeemed", "expired", "outstanding"]
-    return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)},
-                    schema=pa.schema([("replication", pa.int64()), ("kind", pa.string()), ("cohort", pa.string()),
-                                      ("month", pa.string()), ("age_months", pa.int64()), ("issued", pa.float64()),
-                                      ("redeemed", pa.float64()), ("expired", pa.float64()),
-                                      ("outstanding", pa.float64())]))
+        for kind, entries, scale in (
+            ("points", r.cohorts, policy.scale),
+            ("cashback", r.cashback_cohorts, policy.money_unit),
+            ("dividend", r.dividend_cohorts, policy.money_unit),
+        ):
+            rows.extend(
+                (
+                    r.index,
+                    kind,
+                    month_label(cohort),
+                    month_label(month),
+                    month - cohort,
+                    issued / scale,
+                    redeemed / scale,
+                    expired / scale,
+                    (issued - redeemed - expired) / scale,
+                )
+                for month, cohort, issued, redeemed, expired in entries
+            )
+    names = [
+        "replication",
+        "kind",
+        "cohort",
+        "month",
+        "age_months",
+        "issued",
+        "redeemed",
+        "expired",
+        "outstanding",
+    ]
+    return pa.table(
+        {name: [row[i] for row in rows] for i, name in enumerate(names)},
+        schema=pa.schema(
+            [
+                ("replication", pa.int64()),
+                ("kind", pa.string()),
+                ("cohort", pa.string()),
+                ("month", pa.string()),
+                ("age_months", pa.int64()),
+                ("issued", pa.float64()),
+                ("redeemed", pa.float64()),
+                ("expired", pa.float64()),
+                ("outstanding", pa.float64()),
+            ]
+        ),
+    )
 
 
 def cohort_summary(replications: list[Replication]) -> list[dict[str, Any]]:
@@ -94,19 +187,27 @@ def cohort_summary(replications: list[Replication]) -> list[dict[str, Any]]:
         for cohort, (issued, rate) in ultimate_rates(r.cohorts, months).items():
             _, red, exp = known[(cohort, months[-1])]
             per.setdefault(cohort, []).append((issued, red / issued, exp / issued, rate))
-    return [{"cohort": month_label(cohort), "points_issued": float(np.mean([v[0] for v in values])),
-             "redeemed_share": float(np.mean([v[1] for v in values])),
-             "expired_share": float(np.mean([v[2] for v in values])),
-             "ultimate_redemption_rate": float(np.mean([v[3] for v in values])),
-             "breakage": 1 - float(np.mean([v[3] for v in values]))}
-            for cohort, values in sorted(per.items())]
+    return [
+        {
+            "cohort": month_label(cohort),
+            "points_issued": float(np.mean([v[0] for v in values])),
+            "redeemed_share": float(np.mean([v[1] for v in values])),
+            "expired_share": float(np.mean([v[2] for v in values])),
+            "ultimate_redemption_rate": float(np.mean([v[3] for v in values])),
+            "breakage": 1 - float(np.mean([v[3] for v in values])),
+        }
+        for cohort, values in sorted(per.items())
+    ]
 
 
 def stamp(policy: Policy, scenario: Scenario) -> dict[str, Any]:
-    return {"loyalsim": __version__, "program": {"name": policy.name, "content_hash": policy.content_hash,
-                                                 "currency": policy.currency},
-            "scenario": {"name": scenario.name, "content_hash": scenario.content_hash}, "seed": scenario.seed,
-            "replications": scenario.replications}
+    return {
+        "loyalsim": __version__,
+        "program": {"name": policy.name, "content_hash": policy.content_hash, "currency": policy.currency},
+        "scenario": {"name": scenario.name, "content_hash": scenario.content_hash},
+        "seed": scenario.seed,
+        "replications": scenario.replications,
+    }
 
 
 def summary(policy: Policy, scenario: Scenario, table: pa.Table) -> dict[str, Any]:
@@ -123,13 +224,20 @@ def summary(policy: Policy, scenario: Scenario, table: pa.Table) -> dict[str, An
     last = max(data["month"]) if data["month"] else None
     for arm in ("program", "control"):
         for metric in ("customers", "members", "points_outstanding"):
-            arms[arm][f"{metric}_at_end"] = [v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
-                                            if a == arm and m == last]
+            arms[arm][f"{metric}_at_end"] = [
+                v
+                for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
+                if a == arm and m == last
+            ]
 
     def stats(values: list[float]) -> dict[str, float]:
         array = np.array(values, dtype=float)
-        return {"mean": float(array.mean()), "p5": float(np.percentile(array, 5)),
-                "p50": float(np.percentile(array, 50)), "p95": float(np.percentile(array, 95))}
+        return {
+            "mean": float(array.mean()),
+            "p5": float(np.percentile(array, 5)),
+            "p50": float(np.percentile(array, 50)),
+            "p95": float(np.percentile(array, 95)),
+        }
 
     incremental = np.array(arms["program"]["revenue"]) - np.array(arms["control"]["revenue"])
     months = sorted({m for m, a in zip(data["month"], data["arm"], strict=True) if a == "program"})
@@ -138,45 +246,109 @@ def summary(policy: Policy, scenario: Scenario, table: pa.Table) -> dict[str, An
         if number <= len(months):
             label = months[number - 1]
             finance[f"month_{number}"] = {
-                metric: stats([v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
-                               if a == "program" and m == label])
-                for metric in ("liability_at_cost", "contract_liability", "breakage", "points_outstanding")}
+                metric: stats(
+                    [
+                        v
+                        for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
+                        if a == "program" and m == label
+                    ]
+                )
+                for metric in ("liability_at_cost", "contract_liability", "breakage", "points_outstanding")
+            }
             finance[f"month_{number}"]["month"] = label
-    stocks = ("liability_at_cost", "contract_liability", "breakage", "points_outstanding", "cashback_payable",
-              "dividend_payable", "deferred_fee_revenue", "subscribers", "expected_redemption_rate")
+    stocks = (
+        "liability_at_cost",
+        "contract_liability",
+        "breakage",
+        "points_outstanding",
+        "cashback_payable",
+        "dividend_payable",
+        "deferred_fee_revenue",
+        "subscribers",
+        "expected_redemption_rate",
+    )
     for number in (12, 24, 36):
         if f"month_{number}" in finance:
             label = finance[f"month_{number}"]["month"]
-            finance[f"month_{number}"].update({
-                metric: stats([v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
-                               if a == "program" and m == label]) for metric in stocks})
+            finance[f"month_{number}"].update(
+                {
+                    metric: stats(
+                        [
+                            v
+                            for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
+                            if a == "program" and m == label
+                        ]
+                    )
+                    for metric in stocks
+                }
+            )
     if months:  # the month whose mean liability at cost is highest, with its figures
-        program_rows = [(m, v) for m, a, v in zip(data["month"], data["arm"], data["liability_at_cost"], strict=True)
-                        if a == "program"]
+        program_rows = [
+            (m, v)
+            for m, a, v in zip(data["month"], data["arm"], data["liability_at_cost"], strict=True)
+            if a == "program"
+        ]
         by_month: dict[Any, list[float]] = {}
         for m, v in program_rows:
             by_month.setdefault(m, []).append(v)
         peak = max(months, key=lambda m: (float(np.mean(by_month[m])), -months.index(m)))
-        finance["peak"] = {"month": peak, "month_number": months.index(peak) + 1, **{
-            metric: stats([v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
-                           if a == "program" and m == peak]) for metric in stocks}}
+        finance["peak"] = {
+            "month": peak,
+            "month_number": months.index(peak) + 1,
+            **{
+                metric: stats(
+                    [
+                        v
+                        for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
+                        if a == "program" and m == peak
+                    ]
+                )
+                for metric in stocks
+            },
+        }
     if last is not None:
-        finance["end"] = {metric: stats([v for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
-                                         if a == "program" and m == last])
-                          for metric in stocks}
+        finance["end"] = {
+            metric: stats(
+                [
+                    v
+                    for m, a, v in zip(data["month"], data["arm"], data[metric], strict=True)
+                    if a == "program" and m == last
+                ]
+            )
+            for metric in stocks
+        }
     per_replication = _economics(data)
     economics: dict[str, Any] = {name: stats(values) for name, values in per_replication.items()}
     economics["per_replication"] = per_replication  # in replication order
-    return {**stamp(policy, scenario), "horizon_days": scenario.days, "last_month": last, "finance": finance,
-            "program_arm": {k: stats(v) for k, v in arms["program"].items()},
-            "control_arm": {k: stats(v) for k, v in arms["control"].items() if not k.startswith("points")},
-            "incremental_revenue": stats(list(incremental)), "economics": economics}
+    return {
+        **stamp(policy, scenario),
+        "horizon_days": scenario.days,
+        "last_month": last,
+        "finance": finance,
+        "program_arm": {k: stats(v) for k, v in arms["program"].items()},
+        "control_arm": {k: stats(v) for k, v in arms["control"].items() if not k.startswith("points")},
+        "incremental_revenue": stats(list(incremental)),
+        "economics": economics,
+    }
 
 
 # The monthly flows summed over the horizon in summary.json's economics, each with its present value.
-_FLOWS = ("program_cost", "incremental_gross_margin", "net_benefit", "reward_cost", "fixed_costs",
-          "cashback_accrued", "dividend_accrued", "allocated_to_points", "points_revenue", "fees_billed",
-          "fee_revenue", "referral_cost", "donations", "perk_cost")
+_FLOWS = (
+    "program_cost",
+    "incremental_gross_margin",
+    "net_benefit",
+    "reward_cost",
+    "fixed_costs",
+    "cashback_accrued",
+    "dividend_accrued",
+    "allocated_to_points",
+    "points_revenue",
+    "fees_billed",
+    "fee_revenue",
+    "referral_cost",
+    "donations",
+    "perk_cost",
+)
 
 
 def _economics(data: dict[str, list[Any]]) -> dict[str, list[float]]:
@@ -234,18 +406,24 @@ def rerender(folder: Path) -> Path:
         raise InputError(f"{folder}: not a `loyalsim simulate --out` folder: no {' or '.join(missing)}")
     try:
         table = pq.read_table(folder / "monthly.parquet")
-        cohorts = pq.read_table(folder / "cohorts.parquet") if (folder / "cohorts.parquet").is_file() else None
+        cohorts = (
+            pq.read_table(folder / "cohorts.parquet") if (folder / "cohorts.parquet").is_file() else None
+        )
         headline = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"{folder}: cannot read the saved results: {str(exc).splitlines()[0]}") from exc
     if not isinstance(headline, dict):
-        raise InputError(f"{folder / 'summary.json'}: line 1: the file holds a {type(headline).__name__}, not the "
-                         "object `loyalsim simulate` writes; run the simulation again to rewrite it")
+        raise InputError(
+            f"{folder / 'summary.json'}: line 1: the file holds a {type(headline).__name__}, not the "
+            "object `loyalsim simulate` writes; run the simulation again to rewrite it"
+        )
     try:
         page = render(table, headline, cohorts)
     except (AttributeError, KeyError, TypeError, IndexError, ValueError) as exc:
-        raise InputError(f"{folder}: the saved results do not hold what `loyalsim simulate` writes "
-                         f"({type(exc).__name__}: {exc}); run the simulation again to rewrite them") from exc
+        raise InputError(
+            f"{folder}: the saved results do not hold what `loyalsim simulate` writes "
+            f"({type(exc).__name__}: {exc}); run the simulation again to rewrite them"
+        ) from exc
     target = folder / "report.html"
     atomic_write_text(target, page)
     return target

@@ -25,18 +25,28 @@ METRICS = {
 def _show(metric: str, value: float | None) -> str:
     if value is None:
         return "-"
-    return f"{value:+.1%}" if metric == "roi" else f"{value:.1%}" if metric == "breakage_end" else f"{value:,.0f}"
+    return (
+        f"{value:+.1%}"
+        if metric == "roi"
+        else f"{value:.1%}"
+        if metric == "breakage_end"
+        else f"{value:,.0f}"
+    )
 
 
 def render(axes: list[Any], rows: list[dict[str, Any]], *, policy_name: str, scenario_name: str) -> str:
     present = [m for m in METRICS if f"{m}_mean" in rows[0]]
     head = "".join(f"<th>{escape(a.text)}</th>" for a in axes) + "".join(
-        f"<th>{escape(METRICS[m])}</th>" for m in present)
+        f"<th>{escape(METRICS[m])}</th>" for m in present
+    )
     body = []
     for row in rows:
         cells = "".join(f"<td>{escape(str(row[a.text]))}</td>" for a in axes)
-        cells += "".join(f"<td>{_show(m, row[f'{m}_mean'])}<br><small>{_show(m, row.get(f'{m}_p5'))} to "
-                         f"{_show(m, row.get(f'{m}_p95'))}</small></td>" for m in present)
+        cells += "".join(
+            f"<td>{_show(m, row[f'{m}_mean'])}<br><small>{_show(m, row.get(f'{m}_p5'))} to "
+            f"{_show(m, row.get(f'{m}_p95'))}</small></td>"
+            for m in present
+        )
         body.append(f"<tr>{cells}</tr>")
     first, others = axes[0], axes[1:]
     labels = [str(v) for v in first.values]
@@ -49,12 +59,21 @@ def render(axes: list[Any], rows: list[dict[str, Any]], *, policy_name: str, sce
             xs, ys = lines.setdefault(name, ([], []))
             xs.append(x)
             ys.append(float(row[f"{metric}_mean"]))
-        svg = line_chart(lines, title=f"{METRICS[metric]} by {first.text} (means)", x_label=first.text,
-                         y_label=METRICS[metric], x_labels=labels, chart_id=f"sweep-{metric}",
-                         unit="ratio" if metric == "roi" else "share" if metric == "breakage_end" else "number")
+        svg = line_chart(
+            lines,
+            title=f"{METRICS[metric]} by {first.text} (means)",
+            x_label=first.text,
+            y_label=METRICS[metric],
+            x_labels=labels,
+            chart_id=f"sweep-{metric}",
+            unit="ratio" if metric == "roi" else "share" if metric == "breakage_end" else "number",
+        )
         best = max(rows, key=lambda r: r[f"{metric}_mean"])
-        reading = (f"{METRICS[metric]} is highest ({_show(metric, best[f'{metric}_mean'])}) at "
-                   + ", ".join(f"{a.text}={best[a.text]}" for a in axes) + ".")
+        reading = (
+            f"{METRICS[metric]} is highest ({_show(metric, best[f'{metric}_mean'])}) at "
+            + ", ".join(f"{a.text}={best[a.text]}" for a in axes)
+            + "."
+        )
         charts.append(f'<section><p class="reading">{escape(reading)}</p>{svg}</section>')
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>loyalsim sweep: {escape(policy_name)}</title>
@@ -64,7 +83,7 @@ small{{color:#777}}.reading{{margin:1.5em 0 .3em}}</style></head>
 <body><h1>Sweep: {escape(policy_name)} on {escape(scenario_name)}</h1>
 <p>{len(rows)} point(s), every one on the same customers and random numbers; mean across replications with P5 to P95
 below it.</p>
-<table id="grid"><tr>{head}</tr>{''.join(body)}</table>
-{''.join(charts)}
+<table id="grid"><tr>{head}</tr>{"".join(body)}</table>
+{"".join(charts)}
 </body></html>
 """

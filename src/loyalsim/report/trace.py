@@ -24,8 +24,11 @@ def render(story: list[dict[str, Any]], policy: Policy, start: int, customer: in
     previous: dict[str, Any] | None = None
     for event in story:
         if event["event"] == "statement":
-            unchanged = (previous is not None and not (event["earned"] or event["redeemed"] or event["expired"])
-                         and event["tier"] == previous["tier"])
+            unchanged = (
+                previous is not None
+                and not (event["earned"] or event["redeemed"] or event["expired"])
+                and event["tier"] == previous["tier"]
+            )
             previous = event
             if unchanged:
                 quiet.append(event)
@@ -34,13 +37,25 @@ def render(story: list[dict[str, Any]], policy: Policy, start: int, customer: in
         date = to_date(start + event["day"])
         kind = event["event"]
         if kind == "profile":
-            lines.append(f"Customer {customer} ({event['segment']} segment) first buys on {date}; "
-                         + ("a program member" if event["member"] else "not a program member") + ".")
-            lines.append(f"  buys {event['rate_per_week']:.3f} times a week on average"
-                         + (f" ({event['program_rate_per_week']:.3f} as a member)"
-                            if event["program_rate_per_week"] != event["rate_per_week"] else "")
-                         + (f"; drops out after repeat purchase {event['repeat_purchases_allowed']}"
-                            if event["repeat_purchases_allowed"] else "") + ".")
+            lines.append(
+                f"Customer {customer} ({event['segment']} segment) first buys on {date}; "
+                + ("a program member" if event["member"] else "not a program member")
+                + "."
+            )
+            lines.append(
+                f"  buys {event['rate_per_week']:.3f} times a week on average"
+                + (
+                    f" ({event['program_rate_per_week']:.3f} as a member)"
+                    if event["program_rate_per_week"] != event["rate_per_week"]
+                    else ""
+                )
+                + (
+                    f"; drops out after repeat purchase {event['repeat_purchases_allowed']}"
+                    if event["repeat_purchases_allowed"]
+                    else ""
+                )
+                + "."
+            )
         elif kind == "purchase":
             label = "first purchase" if event["number"] == 0 else f"purchase {event['number'] + 1}"
             lines.append(f"{date}  [{event['arm']}] {label}: {w.money(event['amount'])}")
@@ -48,16 +63,22 @@ def render(story: list[dict[str, Any]], policy: Policy, start: int, customer: in
             tier = f" ({policy.level_name(event['tier'])})" if policy.tiers else ""
             lines.append(f"{date}  [program] earns {w.points(event['earned'])}{tier}")
         elif kind == "member event":
-            lines.append(f"{date}  [program] earns {w.points(event['points'])} for a dated member event "
-                         "(sign-up, birthday or anniversary)")
+            lines.append(
+                f"{date}  [program] earns {w.points(event['points'])} for a dated member event "
+                "(sign-up, birthday or anniversary)"
+            )
         elif kind == "donation":
-            lines.append(f"{date}  [program] donates {w.points(event['points'])} as {w.money(event['amount'])}")
+            lines.append(
+                f"{date}  [program] donates {w.points(event['points'])} as {w.money(event['amount'])}"
+            )
         elif kind == "dropout":
             lines.append(f"{date}  [{event['arm']}] stops buying after repeat purchase {event['after']}")
         elif kind == "statement":
             tier = f", tier {policy.level_name(event['tier'])}" if policy.tiers else ""
-            lines.append(f"{month_label(event['month'])} statement: earned {w.points(event['earned'])}, redeemed "
-                         f"{w.points(event['redeemed'])}, expired {w.points(event['expired'])}, balance "
-                         f"{w.points(event['balance'])}{tier}")
+            lines.append(
+                f"{month_label(event['month'])} statement: earned {w.points(event['earned'])}, redeemed "
+                f"{w.points(event['redeemed'])}, expired {w.points(event['expired'])}, balance "
+                f"{w.points(event['balance'])}{tier}"
+            )
     flush()
     return "\n".join(lines) + "\n"

@@ -62,4 +62,5 @@ def check(scenarios: Sequence[Any], at_once: int) -> None:
         f"({BYTES_PER_CUSTOMER:,} bytes a customer, {at_once} replication(s) at once), and this machine has "
         f"{available / gb:,.1f} GB available; reduce population.initial or arrivals_per_month (results scale: "
         "a representative sample forecasts per-customer figures as well), use fewer --workers, or run on a "
-        "larger machine or a Dask cluster (--cluster). LOYALSIM_MEMORY_CHECK=0 skips this check.")
+        "larger machine or a Dask cluster (--cluster). LOYALSIM_MEMORY_CHECK=0 skips this check."
+    )

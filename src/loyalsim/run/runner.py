@@ -64,8 +64,15 @@ class Task:
 
     @property
     def key(self) -> str:
-        text = "|".join((__version__, self.policy.content_hash, self.scenario.simulation_hash,
-                         str(self.scenario.seed), str(self.index)))
+        text = "|".join(
+            (
+                __version__,
+                self.policy.content_hash,
+                self.scenario.simulation_hash,
+                str(self.scenario.seed),
+                str(self.index),
+            )
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -82,8 +89,9 @@ class Backend:
     def choose(cls, workers: int | None, cluster: str | None, *, verbose: bool = False) -> Backend:
         if cluster:
             if not (cluster == "local" or cluster.startswith(("tcp://", "tls://", "ucx://", "inproc://"))):
-                raise UsageError(f"--cluster {cluster!r}: give 'local' or a scheduler address such as "
-                                 "tcp://10.0.0.5:8786")
+                raise UsageError(
+                    f"--cluster {cluster!r}: give 'local' or a scheduler address such as tcp://10.0.0.5:8786"
+                )
             return cls("dask", workers or 2, cluster, verbose)
         if workers and workers > 1:
             return cls("processes", workers)
@@ -96,16 +104,25 @@ class Backend:
 
 
 def encode(replication: Replication) -> dict[str, Any]:
-    return {"index": replication.index, "customers": replication.customers,
-            "months": [asdict(m) for m in replication.months], "cohorts": replication.cohorts,
-            "cashback_cohorts": replication.cashback_cohorts, "dividend_cohorts": replication.dividend_cohorts}
+    return {
+        "index": replication.index,
+        "customers": replication.customers,
+        "months": [asdict(m) for m in replication.months],
+        "cohorts": replication.cohorts,
+        "cashback_cohorts": replication.cashback_cohorts,
+        "dividend_cohorts": replication.dividend_cohorts,
+    }
 
 
 def decode(data: dict[str, Any]) -> Replication:
-    return Replication(int(data["index"]), [MonthResult(**m) for m in data["months"]], int(data["customers"]),
-                       cohorts=[tuple(row) for row in data["cohorts"]],
-                       cashback_cohorts=[tuple(row) for row in data["cashback_cohorts"]],
-                       dividend_cohorts=[tuple(row) for row in data["dividend_cohorts"]])
+    return Replication(
+        int(data["index"]),
+        [MonthResult(**m) for m in data["months"]],
+        int(data["customers"]),
+        cohorts=[tuple(row) for row in data["cohorts"]],
+        cashback_cohorts=[tuple(row) for row in data["cashback_cohorts"]],
+        dividend_cohorts=[tuple(row) for row in data["dividend_cohorts"]],
+    )
 
 
 class Checkpoints:
@@ -156,11 +173,19 @@ def run_task(task: Task) -> Replication:
     from loyalsim.simulate.engine import run_replication
 
     if __version__ != task.version:
-        raise RuntimeError(f"this worker has loyalsim {__version__}, the job was made by {task.version}; "
-                           "install the same version on every worker")
+        raise RuntimeError(
+            f"this worker has loyalsim {__version__}, the job was made by {task.version}; "
+            "install the same version on every worker"
+        )
     result = run_replication(task.policy, task.scenario, task.index, beside=task.beside)
-    return Replication(result.index, result.months, result.customers, cohorts=result.cohorts,
-                       cashback_cohorts=result.cashback_cohorts, dividend_cohorts=result.dividend_cohorts)
+    return Replication(
+        result.index,
+        result.months,
+        result.customers,
+        cohorts=result.cohorts,
+        cashback_cohorts=result.cashback_cohorts,
+        dividend_cohorts=result.dividend_cohorts,
+    )
 
 
 def _start_worker(parent: int) -> None:
@@ -195,8 +220,12 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="loyalsim-parent-watch", daemon=True).start()
 
 
-def run(tasks: Sequence[Task], backend: Backend, checkpoints: Checkpoints,
-        done: Callable[[int], None] = lambda n: None) -> list[Replication]:
+def run(
+    tasks: Sequence[Task],
+    backend: Backend,
+    checkpoints: Checkpoints,
+    done: Callable[[int], None] = lambda n: None,
+) -> list[Replication]:
     """Every task's replication, in task order; ``done(n)`` is called as tasks finish (or load)."""
     # Before anything else (looking a million checkpoints up takes a while): would this fit in
     # memory, and would it end? Replications already saved count too, for the time.
@@ -227,7 +256,9 @@ def run(tasks: Sequence[Task], backend: Backend, checkpoints: Checkpoints,
     if todo:
         at_once = 1 if backend.kind == "inline" else min(backend.workers, len(todo))
         local = backend.kind != "dask" or backend.cluster == "local"
-        if local and at_once > 1 and at_once >= (os.cpu_count() or 1):  # every core runs a replication already
+        if (
+            local and at_once > 1 and at_once >= (os.cpu_count() or 1)
+        ):  # every core runs a replication already
             todo = {key: replace(task, beside=False) for key, task in todo.items()}
         if backend.kind == "inline":
             for key, task in todo.items():
@@ -244,10 +275,15 @@ def _run_processes(todo: dict[str, Task], workers: int, finished: Callable[[str,
 
     pending = dict(todo)
     for attempt in range(RESTARTS + 1):
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)),
-                                   mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-                                   initargs=(os.getpid(),))
-        futures: dict[Future[Replication], str] = {pool.submit(run_task, task): key for key, task in pending.items()}
+        pool = ProcessPoolExecutor(
+            max_workers=min(workers, len(pending)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        )
+        futures: dict[Future[Replication], str] = {
+            pool.submit(run_task, task): key for key, task in pending.items()
+        }
         try:
             while futures:
                 ready, _ = wait(futures, return_when=FIRST_COMPLETED)
@@ -266,7 +302,8 @@ def _run_processes(todo: dict[str, Task], workers: int, finished: Callable[[str,
                     f"not be run; {saved:,} finished and were saved (with --out, running the same command again "
                     "resumes from them). Processes killed from outside are most often out-of-memory kills (see "
                     "dmesg): try fewer --workers or a smaller population. From a script of your own, run under "
-                    "if __name__ == \"__main__\": (worker processes are spawned)") from None
+                    'if __name__ == "__main__": (worker processes are spawned)'
+                ) from None
         except BaseException:
             _terminate(pool)
             raise
@@ -290,8 +327,10 @@ def _run_dask(todo: dict[str, Task], backend: Backend, finished: Callable[[str, 
         client, cluster = _connect(dask, backend)
         try:
             # retries: a task on a worker that dies is run again elsewhere (the scheduler notices the loss).
-            futures = {client.submit(run_task, task, key=f"loyalsim-{key}", pure=False, retries=3): key
-                       for key, task in todo.items()}
+            futures = {
+                client.submit(run_task, task, key=f"loyalsim-{key}", pure=False, retries=3): key
+                for key, task in todo.items()
+            }
             for future in dask.as_completed(futures):
                 finished(futures[future], future.result())
         finally:
@@ -333,13 +372,21 @@ def _connect(dask: Any, backend: Backend) -> tuple[Any, Any]:
             # which measured 46% slower. A worker sets glibc's options as it starts (loyalsim.tuning);
             # these keep the nanny's from applying before that, and when LOYALSIM_TUNING leaves it out.
             config: Any = importlib.import_module("dask").config
-            with config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(2**28),
-                             "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(2**26),
-                             # each worker ignores Ctrl-C: loyalsim alone stops the cluster
-                             "distributed.worker.preload": ["loyalsim.run.dask_preload"]}):
-                cluster = dask.LocalCluster(n_workers=backend.workers, threads_per_worker=1, processes=True,
-                                            dashboard_address=None,
-                                            silence_logs=logging.WARNING if backend.verbose else _SILENT)
+            with config.set(
+                {
+                    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(2**28),
+                    "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(2**26),
+                    # each worker ignores Ctrl-C: loyalsim alone stops the cluster
+                    "distributed.worker.preload": ["loyalsim.run.dask_preload"],
+                }
+            ):
+                cluster = dask.LocalCluster(
+                    n_workers=backend.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.WARNING if backend.verbose else _SILENT,
+                )
             return dask.Client(cluster), cluster
         return dask.Client(backend.cluster, timeout="20s"), None
     except OSError as exc:

@@ -22,9 +22,11 @@ from loyalsim.population.scenario import RESPONSE_DEFAULTS
 Bounds = tuple[float, float]
 
 
-def _relative(low: float, high: float, floor: float = 0.0, ceiling: float | None = None,
-              if_zero: Bounds | None = None) -> Callable[[float], Bounds]:
+def _relative(
+    low: float, high: float, floor: float = 0.0, ceiling: float | None = None, if_zero: Bounds | None = None
+) -> Callable[[float], Bounds]:
     """A range of base × ``low`` .. base × ``high`` within [floor, ceiling]; ``if_zero`` when the base is 0."""
+
     def make(base: float) -> Bounds:
         if base == 0 and if_zero is not None:
             return if_zero
@@ -32,6 +34,7 @@ def _relative(low: float, high: float, floor: float = 0.0, ceiling: float | None
         if ceiling is not None:
             a, b = min(a, ceiling), min(b, ceiling)
         return max(a, floor), max(b, floor)
+
     return make
 
 
@@ -57,8 +60,12 @@ DEFAULT_RANGES: dict[str, Callable[[float], Bounds]] = {
     "fixed_costs_per_month": _relative(0.75, 1.25),
     "discount_rate": _relative(0.5, 1.5, ceiling=1.0, if_zero=(0.0, 0.10)),
 }
-ECONOMICS_DEFAULTS = {"gross_margin": 0.0, "reward_cost_ratio": 1.0, "fixed_costs_per_month": 0.0,
-                      "discount_rate": 0.0}
+ECONOMICS_DEFAULTS = {
+    "gross_margin": 0.0,
+    "reward_cost_ratio": 1.0,
+    "fixed_costs_per_month": 0.0,
+    "discount_rate": 0.0,
+}
 
 
 @dataclass(frozen=True)
@@ -83,18 +90,28 @@ def relevant(policy: Policy) -> frozenset[str]:
         names.add("reminder_response")
     if policy.value is not None and (policy.value.dividend is not None or policy.value.donations is not None):
         names.add("value_affinity")
-    if policy.value is not None and policy.value.donations is not None and policy.value.donations.points_per_step:
+    if (
+        policy.value is not None
+        and policy.value.donations is not None
+        and policy.value.donations.points_per_step
+    ):
         names.add("donation_propensity")
     if policy.referral is not None:
         names |= {"referral_rate", "referee_conversion"}
     if policy.membership is not None:
-        names |= {"membership_take_up"} | ({"trial_conversion"} if policy.membership.trial is not None else set())
+        names |= {"membership_take_up"} | (
+            {"trial_conversion"} if policy.membership.trial is not None else set()
+        )
     return frozenset(names)
 
 
-def assumptions(data: dict[str, Any], responses: frozenset[str] = frozenset(RESPONSE_DEFAULTS)) -> list[Assumption]:
+def assumptions(
+    data: dict[str, Any], responses: frozenset[str] = frozenset(RESPONSE_DEFAULTS)
+) -> list[Assumption]:
     """Every assumption of a scenario document (the ``responses`` that matter) with its base value and range."""
-    given = {r["path"]: (float(r["low"]), float(r["high"])) for r in data.get("sensitivity", {}).get("ranges", [])}
+    given = {
+        r["path"]: (float(r["low"]), float(r["high"])) for r in data.get("sensitivity", {}).get("ranges", [])
+    }
     out = []
     for index, segment in enumerate(data["population"]["segments"]):
         response = segment.get("response", {})
@@ -116,11 +133,20 @@ def _assumption(path: str, base: float, name: str, given: dict[str, Bounds]) -> 
 
 def unknown_ranges(data: dict[str, Any]) -> list[tuple[int, str]]:
     """Positions and paths of ``sensitivity.ranges`` entries that name no assumption."""
-    known = {a.path for a in assumptions({**data, "sensitivity": {}})} | {
-        f"population.segments[{i}].response.{name}" for i in range(len(data["population"]["segments"]))
-        for name in RESPONSE_DEFAULTS} | {f"economics.{name}" for name in ECONOMICS_DEFAULTS}
-    return [(i, r["path"]) for i, r in enumerate(data.get("sensitivity", {}).get("ranges", []))
-            if r["path"] not in known]
+    known = (
+        {a.path for a in assumptions({**data, "sensitivity": {}})}
+        | {
+            f"population.segments[{i}].response.{name}"
+            for i in range(len(data["population"]["segments"]))
+            for name in RESPONSE_DEFAULTS
+        }
+        | {f"economics.{name}" for name in ECONOMICS_DEFAULTS}
+    )
+    return [
+        (i, r["path"])
+        for i, r in enumerate(data.get("sensitivity", {}).get("ranges", []))
+        if r["path"] not in known
+    ]
 
 
 METRICS = {

@@ -24,8 +24,24 @@ from loyalsim.errors import InvalidDocumentError, UsageError
 from loyalsim.issues import Issue, Severity
 from loyalsim.load import LoadedDocument, load_text
 
-PROGRAM_KEYS = frozenset({"metadata", "type", "points", "earn", "tiers", "rewards", "expiry", "membership", "cashback",
-                          "value", "community", "referral", "campaigns", "reminders"})
+PROGRAM_KEYS = frozenset(
+    {
+        "metadata",
+        "type",
+        "points",
+        "earn",
+        "tiers",
+        "rewards",
+        "expiry",
+        "membership",
+        "cashback",
+        "value",
+        "community",
+        "referral",
+        "campaigns",
+        "reminders",
+    }
+)
 _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]")
 
 
@@ -41,8 +57,10 @@ def parse_path(text: str) -> tuple[str, tuple[str | int, ...]]:
     parts: list[str | int] = []
     position = 0
     for match in _TOKEN.finditer(text):
-        if match.start() != position and text[position:match.start()] != ".":
-            raise UsageError(f"--set {text}: cannot read the path near {text[position:]!r}; write e.g. earn[0].rate")
+        if match.start() != position and text[position : match.start()] != ".":
+            raise UsageError(
+                f"--set {text}: cannot read the path near {text[position:]!r}; write e.g. earn[0].rate"
+            )
         parts.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
         position = match.end()
     if position != len(text) or not parts or not isinstance(parts[0], str):
@@ -55,7 +73,9 @@ def parse_path(text: str) -> tuple[str, tuple[str | int, ...]]:
 def parse_axis(option: str) -> Axis:
     path_text, sep, values_text = option.partition("=")
     if not sep or not values_text.strip():
-        raise UsageError(f"--set {option!r}: write PATH=V1,V2,... e.g. 'earn[0].rate=1,1.5,2' (quoted: zsh reads [0] as a pattern)")
+        raise UsageError(
+            f"--set {option!r}: write PATH=V1,V2,... e.g. 'earn[0].rate=1,1.5,2' (quoted: zsh reads [0] as a pattern)"
+        )
     target, path = parse_path(path_text.strip())
     values = []
     for item in values_text.split(","):
@@ -78,7 +98,9 @@ def assign(document: dict[str, Any], path: tuple[str | int, ...], value: Any, la
             if not isinstance(node, list):
                 raise UsageError(f"--set {label}: {where} is not a list, so [{part}] does not apply")
             if part >= len(node):
-                raise UsageError(f"--set {label}: {where} has {len(node)} item(s), so [{part}] does not exist")
+                raise UsageError(
+                    f"--set {label}: {where} has {len(node)} item(s), so [{part}] does not exist"
+                )
         elif not isinstance(node, dict):
             raise UsageError(f"--set {label}: {where} is not a mapping, so '{part}' does not apply")
         elif not last and part not in node:
@@ -97,8 +119,10 @@ def parse_axes(options: list[str]) -> list[Axis]:
         earlier = seen.setdefault((axis.target, axis.path), axis)
         if earlier is not axis:
             values = ",".join(str(v) for v in (*earlier.values, *axis.values))
-            raise UsageError(f"--set {axis.text} is given twice ({earlier.text} and {axis.text}); give all its "
-                             f"values in one --set, e.g. {axis.text}={values}")
+            raise UsageError(
+                f"--set {axis.text} is given twice ({earlier.text} and {axis.text}); give all its "
+                f"values in one --set, e.g. {axis.text}={values}"
+            )
     return axes
 
 
@@ -118,16 +142,20 @@ def check_run_count(axes: list[Axis], replications: int, max_runs: int) -> None:
     runs = count * replications
     if runs > max_runs:
         sizes = " x ".join(str(len(axis.values)) for axis in axes)
-        raise UsageError(f"the sweep has {count:,} point(s) ({sizes}) x {replications:,} replication(s) = {runs:,} "
-                         f"runs, more than --max-runs {max_runs:,}; give fewer values, or raise --max-runs if "
-                         "you mean it (`loyalsim simulate` on one point estimates a run's time)")
+        raise UsageError(
+            f"the sweep has {count:,} point(s) ({sizes}) x {replications:,} replication(s) = {runs:,} "
+            f"runs, more than --max-runs {max_runs:,}; give fewer values, or raise --max-runs if "
+            "you mean it (`loyalsim simulate` on one point estimates a run's time)"
+        )
 
 
 def points(axes: list[Axis]) -> list[tuple[Any, ...]]:
     return list(itertools.product(*(axis.values for axis in axes)))
 
 
-def apply(base: LoadedDocument, axes: list[Axis], target: str, point: tuple[Any, ...], name: str) -> LoadedDocument:
+def apply(
+    base: LoadedDocument, axes: list[Axis], target: str, point: tuple[Any, ...], name: str
+) -> LoadedDocument:
     """The base document with this point's values set, re-loaded so it can be validated."""
     document = copy.deepcopy(base.data)
     for axis, value in zip(axes, point, strict=True):
@@ -137,8 +165,9 @@ def apply(base: LoadedDocument, axes: list[Axis], target: str, point: tuple[Any,
     assert loaded.document is not None
     # The values changed, the paths did not: issues point into the user's file (the value set
     # by --set stands where the original stood), not into the one-line JSON it was re-read from.
-    return dataclasses.replace(loaded.document, source=base.source, text=base.text,
-                               suppressions=base.suppressions)
+    return dataclasses.replace(
+        loaded.document, source=base.source, text=base.text, suppressions=base.suppressions
+    )
 
 
 def describe(axes: list[Axis], point: tuple[Any, ...]) -> str:
@@ -146,5 +175,7 @@ def describe(axes: list[Axis], point: tuple[Any, ...]) -> str:
 
 
 def invalid(point_text: str, error: InvalidDocumentError) -> list[Issue]:
-    return [Issue(i.code, Severity.ERROR, f"at {point_text}: {i.message}", i.file, i.line, i.column, i.path)
-            for i in error.issues] or [Issue("LS100", Severity.ERROR, f"at {point_text}: {error}", "sweep", 0, 0)]
+    return [
+        Issue(i.code, Severity.ERROR, f"at {point_text}: {i.message}", i.file, i.line, i.column, i.path)
+        for i in error.issues
+    ] or [Issue("LS100", Severity.ERROR, f"at {point_text}: {error}", "sweep", 0, 0)]

@@ -52,8 +52,11 @@ def estimate(scenario: Any) -> Workload:
     for segment in scenario.segments:
         r, alpha = segment.purchase_params[0], segment.purchase_params[1]
         units = scenario.days / segment.days_per_unit
-        lift = (1 + max(segment.responds("frequency_lift"), 0.0)) * (1 + max(segment.responds("goal_gradient"), 0.0)) \
+        lift = (
+            (1 + max(segment.responds("frequency_lift"), 0.0))
+            * (1 + max(segment.responds("goal_gradient"), 0.0))
             * (1 + max(segment.responds("post_reward_lift"), 0.0))
+        )
         per_customer = 1 + r / alpha * units * lift
         purchases += 2 * segment.share * customers * per_customer
     return Workload(customers, purchases, customers * scenario.days / DAYS_PER_MONTH)
@@ -96,4 +99,5 @@ def check(scenarios: Sequence[Any], at_once: int) -> None:
         f"horizon, {work.purchases:,.0f} in both arms), more than the {describe(MAX_SECONDS)} loyalsim starts "
         "without being asked. Check the purchase model (a small alpha means a high purchase rate: r/alpha "
         "purchases per time unit) and the lifts, or use fewer replications or customers, more --workers or a "
-        "--cluster; LOYALSIM_WORK_CHECK=0 runs it anyway.")
+        "--cluster; LOYALSIM_WORK_CHECK=0 runs it anyway."
+    )

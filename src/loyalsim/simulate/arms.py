@@ -47,7 +47,9 @@ class Arm:
     last_time: Array  # time (day offset) of the last scheduled purchase
     birth: Array  # day offset of the first purchase in this arm (referees: only in the program arm)
     horizon: int  # days simulated
-    next_day: npt.NDArray[np.signedinteger[Any]] = field(init=False)  # day of the next scheduled purchase (-1: none)
+    next_day: npt.NDArray[np.signedinteger[Any]] = field(
+        init=False
+    )  # day of the next scheduled purchase (-1: none)
 
     def __post_init__(self) -> None:
         self.next_day = schedule.new_calendar(self.allowed.size, self.horizon)
@@ -55,9 +57,16 @@ class Arm:
     @classmethod
     def of(cls, customers: Customers, churn_reduction: Array, horizon: int) -> Arm:
         n = customers.size
-        return cls(allowed_repeats(customers.dropout_u, customers.dropout_p, churn_reduction),
-                   np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool), customers.death.copy(),
-                   customers.birth.astype(float), customers.birth.astype(float), horizon)
+        return cls(
+            allowed_repeats(customers.dropout_u, customers.dropout_p, churn_reduction),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n),
+            np.zeros(n, dtype=bool),
+            customers.death.copy(),
+            customers.birth.astype(float),
+            customers.birth.astype(float),
+            horizon,
+        )
 
     def due(self, day: int) -> IntArray:
         found: IntArray = schedule.due_on(self.next_day, day)
@@ -116,7 +125,7 @@ class Births:
 
     def between(self, start: int, stop: int) -> IntArray:
         """Customers born on days ``start`` .. ``stop - 1``."""
-        born: IntArray = self.order[self.edges[start]:self.edges[stop]]
+        born: IntArray = self.order[self.edges[start] : self.edges[stop]]
         return born
 
 
@@ -144,15 +153,27 @@ class Shopper:
         """Draw each customer's next repeat purchase; return those falling on ``day`` (today)."""
         arm = self.arm
         due_today: IntArray = schedule.schedule_next(
-            who, self.rate_now(who, day), self.customers.rate, self.arrival, arm.repeats, arm.clock, arm.last_time,
-            arm.death, arm.gone, arm.next_day, day, self.last_day)
+            who,
+            self.rate_now(who, day),
+            self.customers.rate,
+            self.arrival,
+            arm.repeats,
+            arm.clock,
+            arm.last_time,
+            arm.death,
+            arm.gone,
+            arm.next_day,
+            day,
+            self.last_day,
+        )
         return due_today
 
     def repeat(self, batch: IntArray) -> IntArray:
         """Count today's repeat purchases of ``batch`` (ending BG/NBD lifetimes reached); their purchase numbers."""
         arm = self.arm
-        numbers: IntArray = schedule.count_repeats(batch, arm.repeats, arm.allowed, arm.death, arm.birth, arm.clock,
-                                                   self.customers.rate)
+        numbers: IntArray = schedule.count_repeats(
+            batch, arm.repeats, arm.allowed, arm.death, arm.birth, arm.clock, self.customers.rate
+        )
         return numbers
 
     def day(self, day: int, first: IntArray) -> Shopping:
@@ -183,7 +204,21 @@ class Shopper:
         arm, rate = self.arm, self.span_rate
         assert rate is not None
         who, days, numbers = schedule.draw_span(
-            start, stop, self.births.between(start, stop), rate, self.customers.rate, self.arrival, arm.repeats,
-            arm.allowed, arm.clock, arm.last_time, arm.death, arm.birth, arm.gone, arm.next_day, self.last_day)
+            start,
+            stop,
+            self.births.between(start, stop),
+            rate,
+            self.customers.rate,
+            self.arrival,
+            arm.repeats,
+            arm.allowed,
+            arm.clock,
+            arm.last_time,
+            arm.death,
+            arm.birth,
+            arm.gone,
+            arm.next_day,
+            self.last_day,
+        )
         amounts = self.spend(who, numbers)
         return Shopping([(who, amounts, numbers)], int(who.size), int(amounts.sum())), days

@@ -40,11 +40,15 @@ class CashbackLedger:
     rules: Cashback
     claim: Array  # per customer: probability of claiming a due on_request balance in a month
     key: int
-    lots: dict[int, tuple[IntArray, IntArray]] = field(default_factory=dict)  # cohort → (members, amounts left)
+    lots: dict[int, tuple[IntArray, IntArray]] = field(
+        default_factory=dict
+    )  # cohort → (members, amounts left)
     accrued: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # cohort → total accrued
     paid: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # cohort → paid so far
     expired: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    rows: list[tuple[int, int, int, int, int]] = field(default_factory=list)  # month, cohort, accrued, paid, expired
+    rows: list[tuple[int, int, int, int, int]] = field(
+        default_factory=list
+    )  # month, cohort, accrued, paid, expired
 
     def month_end(self, month: int, who: IntArray, amounts: IntArray) -> tuple[int, int]:
         """Add this month's accruals, then pay and expire; returns (paid, expired) this month."""
@@ -54,8 +58,10 @@ class CashbackLedger:
             self.accrued[month] += int(amounts[keep].sum())
         paid = self._pay(month)
         expired = self._expire(month)
-        self.rows.extend((month, cohort, self.accrued[cohort], self.paid[cohort], self.expired[cohort])
-                         for cohort in sorted(self.accrued))
+        self.rows.extend(
+            (month, cohort, self.accrued[cohort], self.paid[cohort], self.expired[cohort])
+            for cohort in sorted(self.accrued)
+        )
         return paid, expired
 
     def payable(self) -> int:
@@ -128,5 +134,7 @@ class DividendLedger:
                 if cohort // 12 == month // 12 - 1 and self.paid[cohort] < self.accrued[cohort]:
                     total += self.accrued[cohort] - self.paid[cohort]
                     self.paid[cohort] = self.accrued[cohort]
-        self.rows.extend((month, cohort, self.accrued[cohort], self.paid[cohort], 0) for cohort in sorted(self.accrued))
+        self.rows.extend(
+            (month, cohort, self.accrued[cohort], self.paid[cohort], 0) for cohort in sorted(self.accrued)
+        )
         return total, sum(self.accrued.values()) - sum(self.paid.values())

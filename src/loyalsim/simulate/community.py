@@ -39,7 +39,9 @@ class Community:
     actions: tuple[Action, ...]
     rates: Array  # [customer, action]: actions per member per month
     key: int
-    taken: dict[tuple[int, int], IntArray] = field(default_factory=dict)  # (action, period) → counts per customer
+    taken: dict[tuple[int, int], IntArray] = field(
+        default_factory=dict
+    )  # (action, period) → counts per customer
     points: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # month → points granted
     counts: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # month → actions taken
 
@@ -57,7 +59,9 @@ class Community:
                     count = np.minimum(count, int(action.limit_count * DAYS_PER_MONTH / per + 1e-9))
                 else:
                     period = int(month_number * DAYS_PER_MONTH // per)
-                    used = self.taken.setdefault((index, period), np.zeros(self.rates.shape[0], dtype=np.int64))
+                    used = self.taken.setdefault(
+                        (index, period), np.zeros(self.rates.shape[0], dtype=np.int64)
+                    )
                     count = np.minimum(count, np.maximum(action.limit_count - used[who], 0))
                     used[who] += count
             engaged |= count > 0

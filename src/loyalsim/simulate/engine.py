@@ -61,8 +61,9 @@ UNBORN = 2**40  # birth day of a referee-to-be who has not been referred (beyond
 __all__ = ["MonthResult", "Replication", "run_replication"]
 
 
-def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int | None = None, *,
-                    beside: bool = True) -> Replication:
+def run_replication(
+    policy: Policy, scenario: Scenario, index: int, watch: int | None = None, *, beside: bool = True
+) -> Replication:
     """Simulate one replication: program and control arms on common random numbers.
 
     ``watch`` records one customer's story (purchases in both arms, points, tiers, month-end
@@ -79,15 +80,22 @@ def run_replication(policy: Policy, scenario: Scenario, index: int, watch: int |
     return run.result()
 
 
-def _with_referees(policy: Policy, scenario: Scenario, customers: Customers, member: BoolArray,
-                   pool_seed: np.random.SeedSequence) -> tuple[Customers, BoolArray, Array]:
+def _with_referees(
+    policy: Policy,
+    scenario: Scenario,
+    customers: Customers,
+    member: BoolArray,
+    pool_seed: np.random.SeedSequence,
+) -> tuple[Customers, BoolArray, Array]:
     """The customers followed by the pool of referees-to-be (members, unborn until referred),
     and the pool's lifetimes; no pool when the program or the scenario has no referrals."""
     rates = [s.responds("referral_rate") for s in scenario.segments]
     if policy.referral is None or max(rates) <= 0:
         return customers, member, np.zeros(0)
     conversions = [s.responds("referee_conversion") for s in scenario.segments]
-    size = pool_size(int(member.sum()), float(max(rates)), float(max(conversions)), scenario.days, customers.size)
+    size = pool_size(
+        int(member.sum()), float(max(rates)), float(max(conversions)), scenario.days, customers.size
+    )
     # Referees-to-be come from their own stream: adding referrals changes no other customer.
     pool = draw_population(scenario, np.random.default_rng(pool_seed), np.zeros(size, dtype=np.int64))
     lifetimes = pool.death.copy()
@@ -113,80 +121,171 @@ class _Run:
 
     def __init__(self, policy: Policy, scenario: Scenario, index: int, watch: int | None) -> None:
         self.policy, self.scenario, self.index = policy, scenario, index
-        population_seed, key_seed, pool_seed = np.random.SeedSequence(scenario.seed).spawn(
-            scenario.replications)[index].spawn(3)
-        customers = draw_customers(scenario, np.random.default_rng(population_seed)).busiest_first(scenario.initial)
+        population_seed, key_seed, pool_seed = (
+            np.random.SeedSequence(scenario.seed).spawn(scenario.replications)[index].spawn(3)
+        )
+        customers = draw_customers(scenario, np.random.default_rng(population_seed)).busiest_first(
+            scenario.initial
+        )
         key = int(key_seed.generate_state(1, dtype=np.uint64)[0])
         enrolment = np.array([s.responds("enrolment_rate") for s in scenario.segments])
         self.main = customers.size  # customers who exist from the start or arrive (not referees)
         customers, member, self.lifetimes = _with_referees(
-            policy, scenario, customers, customers.enrol_u < enrolment[customers.segment], pool_seed)
+            policy, scenario, customers, customers.enrol_u < enrolment[customers.segment], pool_seed
+        )
         self.customers, self.member, self.key = customers, member, key
         n = customers.size
-        response = {name: np.array([s.responds(name) for s in scenario.segments])[customers.segment]
-                    for name in RESPONSE_DEFAULTS}
+        response = {
+            name: np.array([s.responds(name) for s in scenario.segments])[customers.segment]
+            for name in RESPONSE_DEFAULTS
+        }
         self.lift = response["frequency_lift"]
-        self.referrals = Referrals(policy.referral, self.main, self.lifetimes.size, response["referral_rate"],
-                                   response["referee_conversion"], key, scenario.days) \
-            if self.lifetimes.size and policy.referral is not None else None
+        self.referrals = (
+            Referrals(
+                policy.referral,
+                self.main,
+                self.lifetimes.size,
+                response["referral_rate"],
+                response["referee_conversion"],
+                key,
+                scenario.days,
+            )
+            if self.lifetimes.size and policy.referral is not None
+            else None
+        )
         self.memberships = None
         if policy.membership is not None:
             renewal = np.array([s.renewal for s in scenario.segments])[customers.segment]
-            self.memberships = Memberships(policy.membership, scenario.start, key, response["membership_take_up"],
-                                           response["trial_conversion"], (renewal[:, 0], renewal[:, 1]))
+            self.memberships = Memberships(
+                policy.membership,
+                scenario.start,
+                key,
+                response["membership_take_up"],
+                response["trial_conversion"],
+                (renewal[:, 0], renewal[:, 1]),
+            )
         self.members = Members(member, self.memberships)
-        rates = MemberRates.of(policy, customers.rate, member, response, self.members.enrolled,
-                               self.memberships is not None, scenario.start)
+        rates = MemberRates.of(
+            policy,
+            customers.rate,
+            member,
+            response,
+            self.members.enrolled,
+            self.memberships is not None,
+            scenario.start,
+        )
         reduction = np.where(member, response["churn_reduction"], 0.0)
-        self.arms = {"control": Arm.of(customers, np.zeros(n), scenario.days),
-                     "program": Arm.of(customers, reduction, scenario.days)}
+        self.arms = {
+            "control": Arm.of(customers, np.zeros(n), scenario.days),
+            "program": Arm.of(customers, reduction, scenario.days),
+        }
         self.story = Story(watch, scenario.start)
-        cashback = CashbackLedger(policy.cashback, response["redemption_propensity"], key) \
-            if policy.cashback is not None else None
+        cashback = (
+            CashbackLedger(policy.cashback, response["redemption_propensity"], key)
+            if policy.cashback is not None
+            else None
+        )
         value = policy.value
-        dividends = DividendLedger(value.dividend.paid_in_month) \
-            if value is not None and value.dividend is not None else None
+        dividends = (
+            DividendLedger(value.dividend.paid_in_month)
+            if value is not None and value.dividend is not None
+            else None
+        )
         self.statements = Statements(policy, member, cashback, dividends, self.story)
         # Room for every purchase members would make with no dropout (an upper bound on the lots, a
         # little above the purchases they make): the ledger should not have to grow and copy itself.
         # Untouched capacity costs no memory.
         expected = float(customers.rate[member].sum()) * scenario.days * 1.1
         self.engine = engine = ReplayEngine(
-            policy, np.arange(n), redeem="program", sink=self.statements.collect,
+            policy,
+            np.arange(n),
+            redeem="program",
+            sink=self.statements.collect,
             chooser=Chooser(key, scenario.start, response["redemption_propensity"]),
-            lot_capacity=int(min(max(expected, 2 * n), 64 * n + 1024)))
+            lot_capacity=int(min(max(expected, 2 * n), 64 * n + 1024)),
+        )
         self.statements.cohorts = engine.ledger.cohorts
         rates.points = engine
         self.tally = {name: Tally() for name in self.arms}
         spend = Spend.of(scenario, customers, key, policy.money_unit)
         self.spend = spend
-        self.credit = Crediting(self.members, engine, customers, scenario.start, key, Basket.of(scenario),
-                                value.donations if value is not None else None, self.tally["program"], self.story)
+        self.credit = Crediting(
+            self.members,
+            engine,
+            customers,
+            scenario.start,
+            key,
+            Basket.of(scenario),
+            value.donations if value is not None else None,
+            self.tally["program"],
+            self.story,
+        )
         self.community = _community(policy, scenario, customers.segment, key)
         self.month_end_work = MonthEndWork(
-            policy, scenario.start, month_of(scenario.start), key, engine, self.arms["program"], customers,
-            MemberEvents.of(policy.earn, key, n), self.community, np.where(member, response["community_retention"], 0.0),
-            reduction, response["reminder_response"], np.where(member, response["donation_propensity"], 0.0),
-            rates.reward, spend, self.credit, self.tally["program"], self.story)
+            policy,
+            scenario.start,
+            month_of(scenario.start),
+            key,
+            engine,
+            self.arms["program"],
+            customers,
+            MemberEvents.of(policy.earn, key, n),
+            self.community,
+            np.where(member, response["community_retention"], 0.0),
+            reduction,
+            response["reminder_response"],
+            np.where(member, response["donation_propensity"], 0.0),
+            rates.reward,
+            spend,
+            self.credit,
+            self.tally["program"],
+            self.story,
+        )
         births = Births.of(customers.birth, scenario.days)
         self.births = births
         arrival = streams.stream_base(key, streams.ARRIVAL)
         self.shoppers = {
-            "control": Shopper("control", self.arms["control"], customers, lambda who, day: customers.rate[who],
-                               customers.rate, spend, arrival, births, self.story, keep=False),
-            "program": Shopper("program", self.arms["program"], customers, rates, rates.fixed, spend, arrival,
-                               births, self.story, keep=True,
-                               credit_each_wave=self.credit if rates.stateful else None),
+            "control": Shopper(
+                "control",
+                self.arms["control"],
+                customers,
+                lambda who, day: customers.rate[who],
+                customers.rate,
+                spend,
+                arrival,
+                births,
+                self.story,
+                keep=False,
+            ),
+            "program": Shopper(
+                "program",
+                self.arms["program"],
+                customers,
+                rates,
+                rates.fixed,
+                spend,
+                arrival,
+                births,
+                self.story,
+                keep=True,
+                credit_each_wave=self.credit if rates.stateful else None,
+            ),
         }
         mechanics = (rates, self.memberships, self.community, self.referrals)
         self.program_by_month = not self.story.watching and not any(
-            m.needs_daily_steps for m in mechanics if m is not None)
-        month_lasts = np.minimum(month_end(scenario.start + np.arange(scenario.days)) - scenario.start,
-                                 scenario.days - 1)
-        self.spans = [(first, int(month_lasts[first]) + 1) for first in
-                      np.flatnonzero(np.diff(month_lasts, prepend=-1)).tolist()]
+            m.needs_daily_steps for m in mechanics if m is not None
+        )
+        month_lasts = np.minimum(
+            month_end(scenario.start + np.arange(scenario.days)) - scenario.start, scenario.days - 1
+        )
+        self.spans = [
+            (first, int(month_lasts[first]) + 1)
+            for first in np.flatnonzero(np.diff(month_lasts, prepend=-1)).tolist()
+        ]
         self.records: dict[str, list[MonthResult]] = {name: [] for name in self.arms}
-        self.control_steps: list[Future[Any]] = []  # the control arm's runs up to a time (the last: to the end)
+        self.control_steps: list[
+            Future[Any]
+        ] = []  # the control arm's runs up to a time (the last: to the end)
 
     # -- the processes ---------------------------------------------------------------------------
     def control_purchases(self, env: simpy.Environment) -> Process:
@@ -207,8 +306,9 @@ class _Run:
         shopping, days = self.shoppers["program"].span(start, stop)
         return shopping, days, self.arms["program"].alive_at(stop - 1)
 
-    def monthly_process(self, env: simpy.Environment, control_env: simpy.Environment,
-                        alongside: Callable[..., Future[Any]]) -> Process:
+    def monthly_process(
+        self, env: simpy.Environment, control_env: simpy.Environment, alongside: Callable[..., Future[Any]]
+    ) -> Process:
         """The program arm a month at a time (``program_by_month``). ``alongside`` runs work on
         the thread beside this one (or at once): the next month's purchases, and the control
         arm's month, while the program credits this month's."""
@@ -245,8 +345,13 @@ class _Run:
                 self.credit(day, bought)
             if referrals is not None and referees.size:
                 self.engine.advance_to(start + day)
-                referrals.grant(start + day, month_of(start + day), referees,
-                                self.spend(referees, np.zeros(referees.size, dtype=np.int64)), self.engine)
+                referrals.grant(
+                    start + day,
+                    month_of(start + day),
+                    referees,
+                    self.spend(referees, np.zeros(referees.size, dtype=np.int64)),
+                    self.engine,
+                )
             yield env.timeout(1)
 
     def membership_day(self, day: int, joining: IntArray) -> None:
@@ -259,7 +364,9 @@ class _Run:
         billed = memberships.take_billed()
         period_points = memberships.rules.period_points
         if period_points and billed.size:  # bonus_points perks: credited at each paid period's start
-            self.engine.credit(billed, np.full(billed.size, period_points, dtype=np.int64), self.scenario.start + day)
+            self.engine.credit(
+                billed, np.full(billed.size, period_points, dtype=np.int64), self.scenario.start + day
+            )
         self.story.membership(day, before, memberships.state)
 
     def month_end_process(self, env: simpy.Environment, name: str) -> Process:
@@ -282,8 +389,16 @@ class _Run:
                 active = np.flatnonzero(alive)
                 extra = self.month_end_work(month, last, active[self.members.enrolled(active)])
             tally = self.tally[name].take()
-            record = MonthResult(month, name, int(alive.sum()), 0, tally.purchases, tally.revenue,
-                                 member_revenue=tally.member_revenue, donations=tally.donations)
+            record = MonthResult(
+                month,
+                name,
+                int(alive.sum()),
+                0,
+                tally.purchases,
+                tally.revenue,
+                member_revenue=tally.member_revenue,
+                donations=tally.donations,
+            )
             for field_name, value in extra.items():
                 setattr(record, field_name, value)
             if name == "program":
@@ -324,8 +439,11 @@ class _Run:
             if not self.program_by_month:
                 self.control_steps.append(alongside(control_env.run, end))
             env = simpy.Environment()
-            env.process(self.monthly_process(env, control_env, alongside) if self.program_by_month
-                        else self.daily_process(env))
+            env.process(
+                self.monthly_process(env, control_env, alongside)
+                if self.program_by_month
+                else self.daily_process(env)
+            )
             env.process(self.month_end_process(env, "program"))
             try:
                 env.run(until=end)
@@ -348,10 +466,13 @@ class _Run:
         result.cohorts = statements.cohort_rows
         result.cashback_cohorts = statements.cashback.rows if statements.cashback is not None else []
         result.dividend_cohorts = statements.dividends.rows if statements.dividends is not None else []
-        result.repeat_purchases_control = self.arms["control"].repeats[:self.main]
-        result.customers = self.main + (sum(self.referrals.born.values()) if self.referrals is not None else 0)
-        result.story = self.story.told(self.scenario, self.customers, self.member, self.lift,
-                                       self.arms["control"].allowed, NEVER)
+        result.repeat_purchases_control = self.arms["control"].repeats[: self.main]
+        result.customers = self.main + (
+            sum(self.referrals.born.values()) if self.referrals is not None else 0
+        )
+        result.story = self.story.told(
+            self.scenario, self.customers, self.member, self.lift, self.arms["control"].allowed, NEVER
+        )
         return result
 
 

@@ -42,7 +42,9 @@ class MemberEvents:
     rules: tuple[EarnRule, ...]
     customers: int
     birthday_month: IntArray  # 0..11 per customer (empty when no rule needs it)
-    granted: dict[tuple[int, int], IntArray] = field(default_factory=dict)  # (rule, period) → count per customer
+    granted: dict[tuple[int, int], IntArray] = field(
+        default_factory=dict
+    )  # (rule, period) → count per customer
 
     @classmethod
     def of(cls, rules: tuple[EarnRule, ...], key: int, customers: int) -> MemberEvents | None:
@@ -71,8 +73,11 @@ class MemberEvents:
                 due &= np.isin(tier, list(rule.conditions.tiers))
             count = due.astype(np.int64)
             if rule.limit_count is not None and rule.action != "sign_up":
-                per_months = (rule.limit_per.approx_days / DAYS_PER_MONTH if rule.limit_per is not None
-                              else float("inf"))
+                per_months = (
+                    rule.limit_per.approx_days / DAYS_PER_MONTH
+                    if rule.limit_per is not None
+                    else float("inf")
+                )
                 period = int(month // per_months) if np.isfinite(per_months) else 0
                 used = self.granted.setdefault((index, period), np.zeros(self.customers, dtype=np.int64))
                 count = np.minimum(count, np.maximum(rule.limit_count - used[who], 0))

@@ -61,8 +61,16 @@ class MemberRates:
     points: Points | None = None  # set once the engine exists
 
     @classmethod
-    def of(cls, policy: Policy, base: Array, member: BoolArray, response: dict[str, Array],
-           enrolled: Callable[[IntArray], BoolArray], paid_membership: bool, start: int) -> MemberRates:
+    def of(
+        cls,
+        policy: Policy,
+        base: Array,
+        member: BoolArray,
+        response: dict[str, Array],
+        enrolled: Callable[[IntArray], BoolArray],
+        paid_membership: bool,
+        start: int,
+    ) -> MemberRates:
         lift = response["frequency_lift"]
         mechanic_lift = np.zeros(base.size)
         if policy.cashback is not None:
@@ -76,8 +84,11 @@ class MemberRates:
         stateful = reward is not None and bool(goal_gradient.any() or post_reward.any())
         # Members' rate when it depends on nothing but enrolment (no paid membership, nothing
         # stateful): one lookup per purchase instead of five.
-        fixed = base * (1 + np.where(member, lift + mechanic_lift, 0.0)) if not paid_membership and not stateful \
+        fixed = (
+            base * (1 + np.where(member, lift + mechanic_lift, 0.0))
+            if not paid_membership and not stateful
             else None
+        )
         return cls(base, lift, mechanic_lift, goal_gradient, post_reward, reward, enrolled, fixed, start)
 
     @property
@@ -107,7 +118,10 @@ class MemberRates:
             else:
                 progress, rewarded = np.minimum(spare / reward[0], 1.0), np.zeros(who.size, dtype=bool)
             rewarded |= self.start + day - points.last_reward_day[who] <= POST_REWARD_DAYS
-            factor = factor * (1 + self.goal_gradient[who] * progress) \
+            factor = (
+                factor
+                * (1 + self.goal_gradient[who] * progress)
                 * (1 + np.where(rewarded, self.post_reward[who], 0.0))
+            )
         rate: Array = self.base[who] * factor
         return rate

@@ -87,15 +87,31 @@ class Crediting:
         earned_before = self.story.earned_so_far(self.engine)
         mix = None
         if self.basket is not None:
-            category, channel = self.basket.draw(self.key, self.customers.segment[who[pick]], who[pick], numbers[pick])
+            category, channel = self.basket.draw(
+                self.key, self.customers.segment[who[pick]], who[pick], numbers[pick]
+            )
             mix = (category, channel, self.basket)
-        self.engine.process_days(day_transactions(who[pick], self.start + days[pick], amounts[pick],
-                                                  self.engine.customer_ids, numbers[pick], mix))
+        self.engine.process_days(
+            day_transactions(
+                who[pick],
+                self.start + days[pick],
+                amounts[pick],
+                self.engine.customer_ids,
+                numbers[pick],
+                mix,
+            )
+        )
         self.story.points(day, who[pick], self.engine, earned_before)
 
 
-def day_transactions(who: IntArray, day: IntArray, amounts: IntArray, ids: Any, numbers: IntArray,
-                     basket: tuple[IntArray, IntArray, Basket] | None = None) -> Transactions:
+def day_transactions(
+    who: IntArray,
+    day: IntArray,
+    amounts: IntArray,
+    ids: Any,
+    numbers: IntArray,
+    basket: tuple[IntArray, IntArray, Basket] | None = None,
+) -> Transactions:
     """Member purchases on ``day`` (each one's, in day order), one transaction each (with their
     category and channel, given a basket). ``numbers`` are the purchases' numbers in each
     customer's life, which follow time: they stand as the time of day, so the replay engine
@@ -103,9 +119,19 @@ def day_transactions(who: IntArray, day: IntArray, amounts: IntArray, ids: Any, 
     n = who.size
     category, channel, mix = basket if basket is not None else (None, None, None)
     return Transactions(
-        customer=who, customer_ids=ids, day=day, second=np.ascontiguousarray(numbers, dtype=np.int64),
-        amount=amounts, is_return=np.zeros(n, dtype=bool), transaction_id=None, category=category,
-        channel=channel, quantity=np.ones(n, dtype=np.int64), row=np.zeros(n, dtype=np.int64), file="<simulation>",
-        rejected=[], categories=mix.categories if mix else np.zeros(0, dtype=object),
+        customer=who,
+        customer_ids=ids,
+        day=day,
+        second=np.ascontiguousarray(numbers, dtype=np.int64),
+        amount=amounts,
+        is_return=np.zeros(n, dtype=bool),
+        transaction_id=None,
+        category=category,
+        channel=channel,
+        quantity=np.ones(n, dtype=np.int64),
+        row=np.zeros(n, dtype=np.int64),
+        file="<simulation>",
+        rejected=[],
+        categories=mix.categories if mix else np.zeros(0, dtype=object),
         channels=mix.channels if mix else np.zeros(0, dtype=object),
     )

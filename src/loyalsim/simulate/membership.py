@@ -96,7 +96,9 @@ class Memberships:
         if who.size == 0:
             return
         alpha, beta = self.renewal
-        self.theta[who] = betaincinv(alpha[who], beta[who], streams.uniforms(self.key, streams.RENEWAL, who, 0))
+        self.theta[who] = betaincinv(
+            alpha[who], beta[who], streams.uniforms(self.key, streams.RENEWAL, who, 0)
+        )
         self.started[self._month(day)] += int(who.size)
         if self.rules.trial is not None:
             self.state[who] = TRIAL
@@ -117,7 +119,9 @@ class Memberships:
         paid = who[alive & (self.state[who] == PAID)]
         stay_trial = trial[streams.uniforms(self.key, streams.TRIAL, trial, 0) < self.conversion[trial]]
         renew = paid[self.plan_has_period(paid)]
-        renew = renew[streams.uniforms(self.key, streams.RENEWAL, renew, self.periods[renew]) >= self.theta[renew]]
+        renew = renew[
+            streams.uniforms(self.key, streams.RENEWAL, renew, self.periods[renew]) >= self.theta[renew]
+        ]
         stop = np.setdiff1d(np.concatenate((ended, trial, paid)), np.concatenate((stay_trial, renew)))
         self.state[stop] = ENDED
         self.cancelled[self._month(day)] += int(stop.size)

@@ -63,8 +63,12 @@ class MonthEndWork:
 
     @property
     def any(self) -> bool:
-        return (self.community is not None or bool(self.policy.reminders) or self.converting
-                or self.events is not None)
+        return (
+            self.community is not None
+            or bool(self.policy.reminders)
+            or self.converting
+            or self.events is not None
+        )
 
     def __call__(self, month: int, last: int, active: IntArray) -> dict[str, int]:
         """The month's work for ``active`` (active enrolled members) on day offset ``last``; its counts."""
@@ -98,8 +102,12 @@ class MonthEndWork:
         who, points, engaged = self.community.month_end(month, month - self.first_month, who)
         self.engine.credit(who, points, self.start + last)
         program, retention = self.program, self.community_retention
-        keep = who[engaged & (self.customers.dropout_p[who] > 0) & np.isinf(program.death[who])
-                   & (retention[who] > 0)]
+        keep = who[
+            engaged
+            & (self.customers.dropout_p[who] > 0)
+            & np.isinf(program.death[who])
+            & (retention[who] > 0)
+        ]
         if keep.size:  # memoryless: redraw the rest of the lifetime with the lower dropout probability
             u = streams.uniforms(self.key, streams.COMMUNITY, keep, np.full(keep.size, month))
             base = self.customers.dropout_p[keep] * (1 - self.churn_reduction[keep])
@@ -115,7 +123,9 @@ class MonthEndWork:
                 continue
             sent += int(targets.size)
             cost += int(targets.size) * reminder.cost
-            u = streams.uniforms(self.key, streams.REMINDER, targets, np.full(targets.size, month * 16 + number))
+            u = streams.uniforms(
+                self.key, streams.REMINDER, targets, np.full(targets.size, month * 16 + number)
+            )
             acting = targets[u < self.reminder_response[targets]]
             if acting.size == 0:
                 continue
@@ -137,11 +147,11 @@ class MonthEndWork:
         ledger = engine.ledger
         kind, before, within = reminder.kind, reminder.before, reminder.within
         if kind == "points_expiring" and before is not None:
-            notice = ledger.lot_expiry[:ledger.size] - int(before.approx_days)
-            due = (ledger.lot_remaining[:ledger.size] > 0) & (notice >= start_abs) & (notice <= last_abs)
+            notice = ledger.lot_expiry[: ledger.size] - int(before.approx_days)
+            due = (ledger.lot_remaining[: ledger.size] > 0) & (notice >= start_abs) & (notice <= last_abs)
             # Marks over all customers, not np.intersect1d: that sorts every active member each month.
             owners = np.zeros(engine.n, dtype=bool)
-            owners[ledger.lot_customer[:ledger.size][due]] = True
+            owners[ledger.lot_customer[: ledger.size][due]] = True
             targets: IntArray = who[owners[who]]
             return targets
         if kind == "reward_available" and self.reward is not None and not engine.redeem_auto:

@@ -43,10 +43,14 @@ class MonthResult:
     referrals: int = 0  # new customers brought in by members this month (program arm)
     referral_cost: int = 0  # minor units: credits and discounts given for referrals
     community_actions: int = 0  # community actions taken by members this month (program arm)
-    donations: int = 0  # minor units the company gives to the program's cause: per purchase, points converted, match
+    donations: int = (
+        0  # minor units the company gives to the program's cause: per purchase, points converted, match
+    )
     points_donated: int = 0  # points units members converted into donations (part of points_redeemed)
     donations_matched: int = 0  # minor units the company added to members' donations
-    perk_cost: int = 0  # minor units: membership perks used on purchases, and yearly perks (membership, tiers)
+    perk_cost: int = (
+        0  # minor units: membership perks used on purchases, and yearly perks (membership, tiers)
+    )
     reminders_sent: int = 0
     reminder_cost: int = 0  # minor units
     prompted: int = 0  # purchases or redemptions prompted by reminders this month
@@ -59,7 +63,9 @@ class Replication:
     months: list[MonthResult] = field(default_factory=list)
     customers: int = 0
     story: list[dict[str, Any]] = field(default_factory=list)  # events of the watched customer, if any
-    repeat_purchases_control: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per customer
+    repeat_purchases_control: IntArray = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64)
+    )  # per customer
     # Cumulative points per earn cohort at each month end: (month, cohort, issued, redeemed, expired).
     cohorts: list[tuple[int, int, int, int, int]] = field(default_factory=list)
     # The same for cashback and dividends, in minor units: (month, cohort, accrued, paid, expired).

@@ -45,9 +45,20 @@ def due_on(next_day: npt.NDArray[np.signedinteger[Any]], day: int) -> IntArray:
 
 
 @kernel
-def schedule_next(who: IntArray, rate: Array, base_rate: Array, arrival: np.uint64, repeats: IntArray,
-                  clock: Array, last_time: Array, death: Array, gone: BoolArray,
-                  next_day: npt.NDArray[np.signedinteger[Any]], today: int, last_day: int) -> IntArray:
+def schedule_next(
+    who: IntArray,
+    rate: Array,
+    base_rate: Array,
+    arrival: np.uint64,
+    repeats: IntArray,
+    clock: Array,
+    last_time: Array,
+    death: Array,
+    gone: BoolArray,
+    next_day: npt.NDArray[np.signedinteger[Any]],
+    today: int,
+    last_day: int,
+) -> IntArray:
     """Draw the next purchase of each customer in ``who`` (who just bought, at ``rate`` from now on).
 
     A customer whose next purchase falls after their death is gone; one falling after the
@@ -79,8 +90,15 @@ def schedule_next(who: IntArray, rate: Array, base_rate: Array, arrival: np.uint
 
 
 @kernel
-def count_repeats(batch: IntArray, repeats: IntArray, allowed: IntArray, death: Array, birth: Array, clock: Array,
-                  base_rate: Array) -> IntArray:
+def count_repeats(
+    batch: IntArray,
+    repeats: IntArray,
+    allowed: IntArray,
+    death: Array,
+    birth: Array,
+    clock: Array,
+    base_rate: Array,
+) -> IntArray:
     """Count a repeat purchase for each customer of ``batch``; returns their purchase numbers.
 
     BG/NBD dropout ends the customer's lifetime at the time their allowed-th repeat purchase
@@ -98,10 +116,23 @@ def count_repeats(batch: IntArray, repeats: IntArray, allowed: IntArray, death: 
 
 
 @kernel
-def draw_span(start: int, stop: int, born: IntArray, rate: Array, base_rate: Array, arrival: np.uint64,
-              repeats: IntArray, allowed: IntArray, clock: Array, last_time: Array, death: Array, birth: Array,
-              gone: BoolArray, next_day: npt.NDArray[np.signedinteger[Any]],
-              last_day: int) -> tuple[IntArray, IntArray, IntArray]:
+def draw_span(
+    start: int,
+    stop: int,
+    born: IntArray,
+    rate: Array,
+    base_rate: Array,
+    arrival: np.uint64,
+    repeats: IntArray,
+    allowed: IntArray,
+    clock: Array,
+    last_time: Array,
+    death: Array,
+    birth: Array,
+    gone: BoolArray,
+    next_day: npt.NDArray[np.signedinteger[Any]],
+    last_day: int,
+) -> tuple[IntArray, IntArray, IntArray]:
     """Every purchase of days ``start`` .. ``stop - 1`` when each customer's rate is fixed
     (``rate``, per customer): the first purchases of ``born`` and everyone's repeats.
 
@@ -142,9 +173,16 @@ def draw_span(start: int, stop: int, born: IntArray, rate: Array, base_rate: Arr
         while True:
             if count == size:  # grow the output
                 size *= 2
-                grown_c, grown_day, grown_k = (np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64),
-                                               np.empty(size, dtype=np.int64))
-                grown_c[:count], grown_day[:count], grown_k[:count] = out_c[:count], out_day[:count], out_k[:count]
+                grown_c, grown_day, grown_k = (
+                    np.empty(size, dtype=np.int64),
+                    np.empty(size, dtype=np.int64),
+                    np.empty(size, dtype=np.int64),
+                )
+                grown_c[:count], grown_day[:count], grown_k[:count] = (
+                    out_c[:count],
+                    out_day[:count],
+                    out_k[:count],
+                )
                 out_c, out_day, out_k = grown_c, grown_day, grown_k
             out_c[count], out_day[count], out_k[count] = c, day, number
             count += 1

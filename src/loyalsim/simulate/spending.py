@@ -84,15 +84,20 @@ class Basket:
                     out[row] = np.cumsum(shares) / shares.sum()
             return out
 
-        return cls(np.array(categories, dtype=object), np.array(channels, dtype=object),
-                   cdf(categories, [s.basket_category for s in scenario.segments]),
-                   cdf(channels, [s.basket_channel for s in scenario.segments]))
+        return cls(
+            np.array(categories, dtype=object),
+            np.array(channels, dtype=object),
+            cdf(categories, [s.basket_category for s in scenario.segments]),
+            cdf(channels, [s.basket_channel for s in scenario.segments]),
+        )
 
     def draw(self, key: int, segment: IntArray, who: IntArray, number: IntArray) -> tuple[IntArray, IntArray]:
         """Category and channel codes of purchase ``number`` of each customer (-1: the segment has no mix)."""
         codes = []
-        for stream, table, cdf in ((streams.CATEGORY, self.categories, self.category_cdf),
-                                   (streams.CHANNEL, self.channels, self.channel_cdf)):
+        for stream, table, cdf in (
+            (streams.CATEGORY, self.categories, self.category_cdf),
+            (streams.CHANNEL, self.channels, self.channel_cdf),
+        ):
             u = streams.uniforms(key, stream, who, number)
             rows = cdf[segment]
             code = (u[:, None] > rows).sum(axis=1)

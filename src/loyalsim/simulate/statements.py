@@ -61,23 +61,36 @@ class Statements:
 
     def collect(self, rows: MonthRows) -> None:
         """The sink of the replay engine: a month's rows, closed."""
-        month = PointsMonth(int(rows.earned.sum()), int(rows.redeemed.sum()), int(rows.expired.sum()),
-                            int(rows.balance.sum()), int(rows.cashback.sum()), int(rows.dividend.sum()))
+        month = PointsMonth(
+            int(rows.earned.sum()),
+            int(rows.redeemed.sum()),
+            int(rows.expired.sum()),
+            int(rows.balance.sum()),
+            int(rows.cashback.sum()),
+            int(rows.dividend.sum()),
+        )
         if self.cashback is not None:
-            month.cashback_paid, month.cashback_expired = self.cashback.month_end(rows.month, rows.customer,
-                                                                                  rows.cashback)
+            month.cashback_paid, month.cashback_expired = self.cashback.month_end(
+                rows.month, rows.customer, rows.cashback
+            )
             month.cashback_payable = self.cashback.payable()
         if self.dividends is not None:
-            month.dividend_paid, month.dividend_payable = self.dividends.month_end(rows.month, month.dividend_accrued)
+            month.dividend_paid, month.dividend_payable = self.dividends.month_end(
+                rows.month, month.dividend_accrued
+            )
         self.months[rows.month] = month
         tiers = self.policy.tiers
         if tiers is not None:  # active members by tier, alive as the month-end process found them
             active = self.member[rows.customer] & self.alive[rows.month][rows.customer]
-            self.tier_counts[rows.month] = np.bincount(rows.tier[active], minlength=len(tiers.levels)).tolist()
+            self.tier_counts[rows.month] = np.bincount(
+                rows.tier[active], minlength=len(tiers.levels)
+            ).tolist()
         totals = self.cohorts
         assert totals is not None
-        self.cohort_rows.extend((rows.month, cohort, issued, totals.redeemed.get(cohort, 0),
-                                 totals.expired.get(cohort, 0)) for cohort, issued in sorted(totals.issued.items()))
+        self.cohort_rows.extend(
+            (rows.month, cohort, issued, totals.redeemed.get(cohort, 0), totals.expired.get(cohort, 0))
+            for cohort, issued in sorted(totals.issued.items())
+        )
         self.story.statement(rows)
 
     def fill(self, records: list[MonthResult], perk_cost: dict[int, int]) -> None:
@@ -100,8 +113,9 @@ class Statements:
             record.tier_counts = self.tier_counts.get(record.month, [])
             record.perk_cost += perk_cost.get(record.month, 0)
             if level_perks and record.tier_counts:
-                record.perk_cost += twelfth(sum(count * cost for count, cost in
-                                                zip(record.tier_counts, level_perks, strict=True)))
+                record.perk_cost += twelfth(
+                    sum(count * cost for count, cost in zip(record.tier_counts, level_perks, strict=True))
+                )
 
 
 def twelfth(yearly: int) -> int:

@@ -22,7 +22,15 @@ Array = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 Event = dict[str, Any]
 # Events of one day are told in this order.
-ORDER = {"membership": 0, "purchase": 1, "points": 2, "dropout": 3, "member event": 4, "donation": 5, "statement": 6}
+ORDER = {
+    "membership": 0,
+    "purchase": 1,
+    "points": 2,
+    "dropout": 3,
+    "member event": 4,
+    "donation": 5,
+    "statement": 6,
+}
 MEMBERSHIP_STATES = ("none", "trial", "paid", "ended")
 
 
@@ -52,7 +60,9 @@ class Story:
             return
         mine = who == self.watch
         for amount, number in zip(amounts[mine].tolist(), numbers[mine].tolist(), strict=True):
-            self.arms[arm].append({"day": day, "event": "purchase", "arm": arm, "number": number, "amount": amount})
+            self.arms[arm].append(
+                {"day": day, "event": "purchase", "arm": arm, "number": number, "amount": amount}
+            )
 
     def dropout(self, arm: str, day: int, gone: BoolArray, repeats: IntArray) -> None:
         """The day the watched customer is first found gone in ``arm``."""
@@ -70,8 +80,14 @@ class Story:
         replication goes day by day, so ``day`` is then one day)."""
         if self.watch is None or not (who == self.watch).any():
             return
-        self.events.append({"day": day, "event": "points", "earned": engine.earned_to_date(self.watch) - before,
-                            "tier": int(engine.tier[self.watch])})
+        self.events.append(
+            {
+                "day": day,
+                "event": "points",
+                "earned": engine.earned_to_date(self.watch) - before,
+                "tier": int(engine.tier[self.watch]),
+            }
+        )
 
     def statement(self, rows: MonthRows) -> None:
         """The watched customer's line of a month's rows, if they have one."""
@@ -80,10 +96,18 @@ class Story:
         hit = np.flatnonzero(rows.customer == self.watch)
         if hit.size:
             i = int(hit[0])
-            self.events.append({"day": last_of_month(first_of_month(rows.month)) - self.start,
-                                "event": "statement", "month": rows.month, "earned": int(rows.earned[i]),
-                                "redeemed": int(rows.redeemed[i]), "expired": int(rows.expired[i]),
-                                "balance": int(rows.balance[i]), "tier": int(rows.tier[i])})
+            self.events.append(
+                {
+                    "day": last_of_month(first_of_month(rows.month)) - self.start,
+                    "event": "statement",
+                    "month": rows.month,
+                    "earned": int(rows.earned[i]),
+                    "redeemed": int(rows.redeemed[i]),
+                    "expired": int(rows.expired[i]),
+                    "balance": int(rows.balance[i]),
+                    "tier": int(rows.tier[i]),
+                }
+            )
 
     def membership_state(self, state: npt.NDArray[np.int8]) -> int:
         return int(state[self.watch]) if self.watch is not None else 0
@@ -91,20 +115,33 @@ class Story:
     def membership(self, day: int, before: int, state: npt.NDArray[np.int8]) -> None:
         """A change of the watched customer's paid membership (``before``: their state earlier)."""
         if self.watch is not None and int(state[self.watch]) != before:
-            self.events.append({"day": day, "event": "membership", "state": MEMBERSHIP_STATES[int(state[self.watch])]})
+            self.events.append(
+                {"day": day, "event": "membership", "state": MEMBERSHIP_STATES[int(state[self.watch])]}
+            )
 
     def member_event(self, day: int, who: IntArray, points: IntArray) -> None:
         if self.watch is not None and (who == self.watch).any():
-            self.events.append({"day": day, "event": "member event", "points": int(points[who == self.watch][0])})
+            self.events.append(
+                {"day": day, "event": "member event", "points": int(points[who == self.watch][0])}
+            )
 
     def donation(self, day: int, donors: IntArray, points: IntArray, donated: IntArray) -> None:
         if self.watch is None or not (donors == self.watch).any():
             return
         i = int(np.flatnonzero(donors == self.watch)[0])
-        self.events.append({"day": day, "event": "donation", "points": int(points[i]), "amount": int(donated[i])})
+        self.events.append(
+            {"day": day, "event": "donation", "points": int(points[i]), "amount": int(donated[i])}
+        )
 
-    def told(self, scenario: Scenario, customers: Customers, member: BoolArray, lift: Array,
-             allowed: IntArray, never: int) -> list[Event]:
+    def told(
+        self,
+        scenario: Scenario,
+        customers: Customers,
+        member: BoolArray,
+        lift: Array,
+        allowed: IntArray,
+        never: int,
+    ) -> list[Event]:
         """The whole story in order, after the customer's profile (empty with nobody watched)."""
         if self.watch is None:
             return []
@@ -112,10 +149,18 @@ class Story:
         events = self.events + self.arms["control"] + self.arms["program"]
         story = sorted(events, key=lambda e: (e["day"], ORDER[e["event"]], e.get("arm", "")))
         rate = float(customers.rate[watch] * 7)
-        story.insert(0, {"day": int(customers.birth[watch]), "event": "profile",
-                         "segment": scenario.segments[int(customers.segment[watch])].id,
-                         "member": bool(member[watch]), "rate_per_week": rate,
-                         "program_rate_per_week": float(customers.rate[watch] * 7 * (1 + lift[watch]))
-                         if member[watch] else rate,
-                         "repeat_purchases_allowed": int(allowed[watch]) if allowed[watch] < never else None})
+        story.insert(
+            0,
+            {
+                "day": int(customers.birth[watch]),
+                "event": "profile",
+                "segment": scenario.segments[int(customers.segment[watch])].id,
+                "member": bool(member[watch]),
+                "rate_per_week": rate,
+                "program_rate_per_week": float(customers.rate[watch] * 7 * (1 + lift[watch]))
+                if member[watch]
+                else rate,
+                "repeat_purchases_allowed": int(allowed[watch]) if allowed[watch] < never else None,
+            },
+        )
         return story

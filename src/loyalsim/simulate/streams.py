@@ -17,8 +17,22 @@ from loyalsim.compiled import kernel
 U64 = npt.NDArray[np.uint64]
 Array = npt.NDArray[np.float64]
 
-(ARRIVAL, AMOUNT, DROPOUT, CHOICE, TAKE_UP, TRIAL, RENEWAL, CATEGORY, CHANNEL, COMMUNITY, CLAIM, REMINDER,
- DONATION, BIRTHDAY) = range(1, 15)
+(
+    ARRIVAL,
+    AMOUNT,
+    DROPOUT,
+    CHOICE,
+    TAKE_UP,
+    TRIAL,
+    RENEWAL,
+    CATEGORY,
+    CHANNEL,
+    COMMUNITY,
+    CLAIM,
+    REMINDER,
+    DONATION,
+    BIRTHDAY,
+) = range(1, 15)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)

@@ -45,8 +45,11 @@ def text_buffers(chunk: pa.Array) -> tuple[npt.NDArray[np.signedinteger[Any]], n
     """The offsets and bytes of a text array chunk (no copies)."""
     wide = pa.types.is_large_string(chunk.type)
     offsets: npt.NDArray[np.signedinteger[Any]] = np.frombuffer(
-        chunk.buffers()[1], dtype=np.int64 if wide else np.int32,
-        count=len(chunk) + 1, offset=chunk.offset * (8 if wide else 4))
+        chunk.buffers()[1],
+        dtype=np.int64 if wide else np.int32,
+        count=len(chunk) + 1,
+        offset=chunk.offset * (8 if wide else 4),
+    )
     data = chunk.buffers()[2]
     text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
     return offsets, text
@@ -91,8 +94,9 @@ def _may_be_trimmed(first_or_last: npt.NDArray[np.bool_]) -> bool:
 
 def _plain_text_chunks(values: pa.ChunkedArray) -> list[pa.Array] | None:
     chunks = [c for c in values.chunks if len(c)]
-    if not chunks or any(c.null_count or not (pa.types.is_string(c.type) or pa.types.is_large_string(c.type))
-                         for c in chunks):
+    if not chunks or any(
+        c.null_count or not (pa.types.is_string(c.type) or pa.types.is_large_string(c.type)) for c in chunks
+    ):
         return None
     return chunks
 
@@ -116,8 +120,9 @@ def _encode_dense(values: pa.ChunkedArray) -> Codes | None:
     return dense_codes([(text, offsets[:-1]) for offsets, text in buffers], width)
 
 
-def dense_codes(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedinteger[Any]]]], width: int
-                ) -> Codes | None:
+def dense_codes(
+    parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedinteger[Any]]]], width: int
+) -> Codes | None:
     """The dense way over values of ``width`` bytes (non-empty), each starting at ``starts``
     in its part's ``text``: parts are (text, starts) in row order. None when it does not apply."""
     if width > _DENSE_MAX_WIDTH:
@@ -140,12 +145,20 @@ def dense_codes(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedin
     digit = (np.cumsum(seen, axis=1) - 1).astype(np.int64)
     keys = np.empty(n, dtype=np.int64)
     slot_rank = np.zeros(slots, dtype=np.int32)
-    on_threads([(_dense_keys, (text, starts, width, digit, weight, keys, at, slot_rank))
-                 for text, starts, at in pieces])
+    on_threads(
+        [
+            (_dense_keys, (text, starts, width, digit, weight, keys, at, slot_rank))
+            for text, starts, at in pieces
+        ]
+    )
     count = _rank_slots(slot_rank)
     codes = np.empty(n, dtype=np.int32)
-    on_threads([(_gather, (keys[at:at + starts.size], slot_rank, codes[at:at + starts.size]))
-                 for _, starts, at in pieces])
+    on_threads(
+        [
+            (_gather, (keys[at : at + starts.size], slot_rank, codes[at : at + starts.size]))
+            for _, starts, at in pieces
+        ]
+    )
     del keys
     present = np.flatnonzero(slot_rank >= 0)
     # Back from keys to bytes, position by position.
@@ -161,8 +174,9 @@ def dense_codes(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedin
 SPLIT_FROM = 1 << 20
 
 
-def _pieces(parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedinteger[Any]]]]
-            ) -> list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedinteger[Any]], int]]:
+def _pieces(
+    parts: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedinteger[Any]]]],
+) -> list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.signedinteger[Any]], int]]:
     """The parts as (text, starts, index of the first value), a large part cut in two halves."""
     pieces = []
     at = 0
@@ -185,8 +199,12 @@ def _one_width(offsets: npt.NDArray[np.signedinteger[Any]], width: int) -> bool:
 
 
 @kernel
-def _seen_bytes(text: npt.NDArray[np.uint8], starts: npt.NDArray[np.signedinteger[Any]], width: int,
-                seen: npt.NDArray[np.bool_]) -> None:
+def _seen_bytes(
+    text: npt.NDArray[np.uint8],
+    starts: npt.NDArray[np.signedinteger[Any]],
+    width: int,
+    seen: npt.NDArray[np.bool_],
+) -> None:
     """Mark ``seen[position, byte]`` for every value (written only when not yet marked: threads
     marking the same few bytes would otherwise pass the table's cache lines to and fro)."""
     for row in range(starts.size):
@@ -197,9 +215,16 @@ def _seen_bytes(text: npt.NDArray[np.uint8], starts: npt.NDArray[np.signedintege
 
 
 @kernel
-def _dense_keys(text: npt.NDArray[np.uint8], starts: npt.NDArray[np.signedinteger[Any]], width: int,
-                digit: IntArray, weight: IntArray, keys: IntArray, start: int,
-                slot_rank: npt.NDArray[np.int32]) -> None:
+def _dense_keys(
+    text: npt.NDArray[np.uint8],
+    starts: npt.NDArray[np.signedinteger[Any]],
+    width: int,
+    digit: IntArray,
+    weight: IntArray,
+    keys: IntArray,
+    start: int,
+    slot_rank: npt.NDArray[np.int32],
+) -> None:
     """Each value's key (into ``keys`` from ``start``); mark its slot as present."""
     for row in range(starts.size):
         at = starts[row]
@@ -235,19 +260,23 @@ def _encode_packed(column: pa.Array, rows: IntArray | None) -> Codes | None:
 
     Integers hash far faster than strings (about 2x on ten million ids).
     """
-    if column.null_count or len(column) == 0 or not (pa.types.is_string(column.type)
-                                                     or pa.types.is_large_string(column.type)):
+    if (
+        column.null_count
+        or len(column) == 0
+        or not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type))
+    ):
         return None
     offsets, data = text_buffers(column)
     width = int(offsets[1] - offsets[0])
     if not 0 < width <= 8 or int(offsets[-1] - offsets[0]) != width * len(column):
         return None
-    raw = data[offsets[0]:offsets[-1]].reshape(-1, width)
-    if _may_be_trimmed(np.bincount(raw[:, 0], minlength=256) > 0) or \
-            _may_be_trimmed(np.bincount(raw[:, -1], minlength=256) > 0):
+    raw = data[offsets[0] : offsets[-1]].reshape(-1, width)
+    if _may_be_trimmed(np.bincount(raw[:, 0], minlength=256) > 0) or _may_be_trimmed(
+        np.bincount(raw[:, -1], minlength=256) > 0
+    ):
         return None
     padded = np.zeros((raw.shape[0], 8), dtype=np.uint8)
-    padded[:, 8 - width:] = raw
+    padded[:, 8 - width :] = raw
     keys = padded.view(">u8").ravel().astype(np.uint64)
     encoded = pc.dictionary_encode(pa.array(keys))
     distinct = encoded.dictionary.to_numpy()
@@ -256,7 +285,7 @@ def _encode_packed(column: pa.Array, rows: IntArray | None) -> Codes | None:
     rank[order] = np.arange(order.size, dtype=np.int32)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
     codes = rank[indices if rows is None else indices[rows]]
-    as_bytes = distinct[order].astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - width:]
+    as_bytes = distinct[order].astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - width :]
     return codes, bytes_to_text(as_bytes)
 
 

@@ -18,8 +18,11 @@ from loyalsim.transactions.reader import (
 def _unify(parts: list[Transactions], codes: str, values: str) -> tuple[IntArray | None, ObjArray]:
     """Re-code a text column of several parts into one sorted table of values."""
     tables = [getattr(p, values) for p in parts]
-    union = np.unique(np.concatenate([t.astype(str) for t in tables])) if any(t.size for t in tables) \
+    union = (
+        np.unique(np.concatenate([t.astype(str) for t in tables]))
+        if any(t.size for t in tables)
         else np.zeros(0, dtype=str)
+    )
     if all(getattr(p, codes) is None for p in parts):
         return None, union.astype(object)
     recoded = []
@@ -55,12 +58,23 @@ def combine(parts: list[Transactions]) -> Transactions:
     category, categories = _unify(parts, "category", "categories")
     channel, channels = _unify(parts, "channel", "channels")
     combined = Transactions(
-        customer=customer, customer_ids=ids, day=np.concatenate([p.day for p in parts]),
-        second=np.concatenate([p.second for p in parts]), amount=np.concatenate([p.amount for p in parts]),
-        is_return=np.concatenate([p.is_return for p in parts]), transaction_id=tid, category=category,
-        channel=channel, quantity=np.concatenate([p.quantity for p in parts]),
-        row=np.concatenate([p.row for p in parts]), file=", ".join(dict.fromkeys(files)),
+        customer=customer,
+        customer_ids=ids,
+        day=np.concatenate([p.day for p in parts]),
+        second=np.concatenate([p.second for p in parts]),
+        amount=np.concatenate([p.amount for p in parts]),
+        is_return=np.concatenate([p.is_return for p in parts]),
+        transaction_id=tid,
+        category=category,
+        channel=channel,
+        quantity=np.concatenate([p.quantity for p in parts]),
+        row=np.concatenate([p.row for p in parts]),
+        file=", ".join(dict.fromkeys(files)),
         rejected=[e for p in parts for e in p.rejected],
-        file_index=np.concatenate(indices), files=tuple(files), transaction_ids=tids, categories=categories, channels=channels,
+        file_index=np.concatenate(indices),
+        files=tuple(files),
+        transaction_ids=tids,
+        categories=categories,
+        channels=channels,
     )
     return sort_transactions(combined)

@@ -57,8 +57,14 @@ class PlainRead:
         return int(self.day.shape[0])
 
 
-def read_plain_csv(path: Path, names: list[str], text_columns: tuple[str, ...], minor_units: int, first_day: int,
-                   last_day: int) -> PlainRead | None:
+def read_plain_csv(
+    path: Path,
+    names: list[str],
+    text_columns: tuple[str, ...],
+    minor_units: int,
+    first_day: int,
+    last_day: int,
+) -> PlainRead | None:
     """The file at ``path`` (its header, already checked and renamed, is ``names``) if it is
     plain (see the module's docstring); None otherwise. Of its other columns, those named in
     ``text_columns`` are read as text, the rest ignored."""
@@ -90,8 +96,10 @@ def file_bytes(handle: Any, path: Path) -> npt.NDArray[np.uint8] | None:
         got += count
     now = os.fstat(handle.fileno()).st_size
     if got != size or now != size:
-        raise InputError(f"{path}: the file changed while it was being read (it had {size:,} bytes, then "
-                         f"{now:,}); read it again once nothing is writing to it, or copy it first")
+        raise InputError(
+            f"{path}: the file changed while it was being read (it had {size:,} bytes, then "
+            f"{now:,}); read it again once nothing is writing to it, or copy it first"
+        )
     return buffer
 
 
@@ -121,19 +129,39 @@ def header_names(path: Path) -> list[str] | None:
         text = text[:-1]
     if "\r" in text:
         return None
-    names = [name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name for name in text.split(",")]
+    names = [
+        name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name for name in text.split(",")
+    ]
     return None if any('"' in name for name in names) else names
 
 
-def _read(buf: npt.NDArray[np.uint8], names: list[str], text_columns: list[str], minor_units: int, first_day: int,
-          last_day: int) -> PlainRead | None:
+def _read(
+    buf: npt.NDArray[np.uint8],
+    names: list[str],
+    text_columns: list[str],
+    minor_units: int,
+    first_day: int,
+    last_day: int,
+) -> PlainRead | None:
     breaks = np.flatnonzero(buf[: 1 << 16] == 10)
     start = int(breaks[0]) + 1 if breaks.size else 0
     if start <= 1 or start >= buf.size:
         return None  # no header line, or no rows
-    roles = np.array([_ID if name == "customer_id" else _DATE if name == "date" else _AMOUNT if name == "amount"
-                      else _TEXT + text_columns.index(name) if name in text_columns else _IGNORED
-                      for name in names], dtype=np.int64)
+    roles = np.array(
+        [
+            _ID
+            if name == "customer_id"
+            else _DATE
+            if name == "date"
+            else _AMOUNT
+            if name == "amount"
+            else _TEXT + text_columns.index(name)
+            if name in text_columns
+            else _IGNORED
+            for name in names
+        ],
+        dtype=np.int64,
+    )
     # A large file is read in two halves on two threads (the kernel releases the GIL), the
     # second half's rows stored after the first half's, whose number is its line breaks.
     middle = _middle_line(buf, start) if buf.size - start >= SPLIT_FROM else buf.size
@@ -151,14 +179,35 @@ def _read(buf: npt.NDArray[np.uint8], names: list[str], text_columns: list[str],
     spans = np.empty((capacity, 2 * len(text_columns)), dtype=np.int64)
     outputs = (id_start, id_length, day, amount, spans)
     if middle < buf.size:
-        halves = on_threads([
-            (_scan, (buf, start, middle, 0, roles, minor_units, MAX_MINOR, first_day, last_day, *outputs)),
-            (_scan, (buf, middle, buf.size, first_rows, roles, minor_units, MAX_MINOR, first_day, last_day,
-                     *outputs))])
+        halves = on_threads(
+            [
+                (
+                    _scan,
+                    (buf, start, middle, 0, roles, minor_units, MAX_MINOR, first_day, last_day, *outputs),
+                ),
+                (
+                    _scan,
+                    (
+                        buf,
+                        middle,
+                        buf.size,
+                        first_rows,
+                        roles,
+                        minor_units,
+                        MAX_MINOR,
+                        first_day,
+                        last_day,
+                        *outputs,
+                    ),
+                ),
+            ]
+        )
         if halves[0][0] != first_rows:
             return None  # (the first half stopped early: not plain)
     else:
-        halves = [_scan(buf, start, buf.size, 0, roles, minor_units, MAX_MINOR, first_day, last_day, *outputs)]
+        halves = [
+            _scan(buf, start, buf.size, 0, roles, minor_units, MAX_MINOR, first_day, last_day, *outputs)
+        ]
     if not all(plain for _, plain, _ in halves):
         return None
     rows = sum(count for count, _, _ in halves)
@@ -171,9 +220,18 @@ def _read(buf: npt.NDArray[np.uint8], names: list[str], text_columns: list[str],
         coded = dense_codes([(buf, id_start[:rows])], width) if width > 0 else None
         if coded is None:
             coded = encode(pa.chunked_array([_text_column(buf, id_start[:rows], id_length[:rows])]), None)
-        others = {name: pa.chunked_array([_text_column(buf, spans[:rows, 2 * j],
-                                                       (spans[:rows, 2 * j + 1] - spans[:rows, 2 * j]).astype(np.int32))])
-                  for j, name in enumerate(text_columns)}
+        others = {
+            name: pa.chunked_array(
+                [
+                    _text_column(
+                        buf,
+                        spans[:rows, 2 * j],
+                        (spans[:rows, 2 * j + 1] - spans[:rows, 2 * j]).astype(np.int32),
+                    )
+                ]
+            )
+            for j, name in enumerate(text_columns)
+        }
     except (UnicodeDecodeError, pa.ArrowInvalid):
         return None
     return PlainRead(coded[0], coded[1], day[:rows], amount[:rows], others)
@@ -192,7 +250,9 @@ def _text_column(buf: npt.NDArray[np.uint8], starts: IntArray, lengths: npt.NDAr
 
 
 @kernel
-def _copy_spans(buf: npt.NDArray[np.uint8], starts: IntArray, offsets: IntArray, data: npt.NDArray[np.uint8]) -> None:
+def _copy_spans(
+    buf: npt.NDArray[np.uint8], starts: IntArray, offsets: IntArray, data: npt.NDArray[np.uint8]
+) -> None:
     for row in range(starts.size):
         at = starts[row]
         for k in range(offsets[row + 1] - offsets[row]):
@@ -208,7 +268,7 @@ def _middle_line(buf: npt.NDArray[np.uint8], start: int) -> int:
     """The start of the first line at or after the middle of ``buf[start:]`` (``buf.size`` if
     none begins within 64 KiB of it)."""
     middle = start + (buf.size - start) // 2
-    breaks = np.flatnonzero(buf[middle:middle + (1 << 16)] == 10)
+    breaks = np.flatnonzero(buf[middle : middle + (1 << 16)] == 10)
     return middle + int(breaks[0]) + 1 if breaks.size else buf.size
 
 
@@ -222,9 +282,22 @@ def _count_breaks(buf: npt.NDArray[np.uint8], start: int, stop: int) -> int:
 
 
 @kernel
-def _scan(buf: npt.NDArray[np.uint8], start: int, end: int, first_row: int, roles: IntArray, minor_units: int,
-          limit: int, first_day: int, last_day: int, id_start: IntArray, id_length: npt.NDArray[np.int32],
-          day: npt.NDArray[np.int32], amount: IntArray, spans: IntArray) -> tuple[int, bool, int]:
+def _scan(
+    buf: npt.NDArray[np.uint8],
+    start: int,
+    end: int,
+    first_row: int,
+    roles: IntArray,
+    minor_units: int,
+    limit: int,
+    first_day: int,
+    last_day: int,
+    id_start: IntArray,
+    id_length: npt.NDArray[np.int32],
+    day: npt.NDArray[np.int32],
+    amount: IntArray,
+    spans: IntArray,
+) -> tuple[int, bool, int]:
     """Read the rows of ``buf[start:end]`` into the outputs from ``first_row``: (rows read,
     whether all were plain, the ids' common width: -1 when they differ, 0 with no rows).
     Stops at the first row that is not plain."""

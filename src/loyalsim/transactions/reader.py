@@ -91,8 +91,19 @@ class Transactions:
     categories: ObjArray = field(default_factory=lambda: np.zeros(0, dtype=object))
     channels: ObjArray = field(default_factory=lambda: np.zeros(0, dtype=object))
 
-    PER_ROW = ("customer", "day", "second", "amount", "is_return", "transaction_id", "category", "channel",
-               "quantity", "row", "file_index")
+    PER_ROW = (
+        "customer",
+        "day",
+        "second",
+        "amount",
+        "is_return",
+        "transaction_id",
+        "category",
+        "channel",
+        "quantity",
+        "row",
+        "file_index",
+    )
 
     def subset(self, rows: IntArray | slice) -> Transactions:
         """The given rows (same id and code tables), without the rejected list."""
@@ -120,18 +131,23 @@ def _read_table(path: Path) -> pa.Table:
         if name.endswith((".parquet", ".pq")):
             table = pq.read_table(path)
             _check_parquet_types(path, table.schema)
-            return pa.table([_as_text(table.column(i)) for i in range(table.num_columns)],
-                            names=table.schema.names)
+            return pa.table(
+                [_as_text(table.column(i)) for i in range(table.num_columns)], names=table.schema.names
+            )
         # Every column is read as text so that each value can be checked and located.
-        header = pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names \
-            if path.stat().st_size < (1 << 16) else None
+        header = (
+            pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names
+            if path.stat().st_size < (1 << 16)
+            else None
+        )
         if header is None:
             with pacsv.open_csv(path) as reader:
                 header = reader.schema.names
         return pacsv.read_csv(
             path,
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
-                                                 strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in header}, strings_can_be_null=False
+            ),
         )
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
@@ -150,7 +166,8 @@ def _check_parquet_types(path: Path, schema: pa.Schema) -> None:
         if pa.types.is_nested(kind):
             raise InputError(
                 f"{path}: column {column.name!r} holds {kind} values, not one value per row; loyalsim reads "
-                "text, numbers, dates and timestamps: flatten the column (one row per transaction) or drop it")
+                "text, numbers, dates and timestamps: flatten the column (one row per transaction) or drop it"
+            )
 
 
 def _csv_problem(path: Path, exc: Exception) -> str:
@@ -176,8 +193,10 @@ def _csv_problem(path: Path, exc: Exception) -> str:
         return f"{path}: cannot read as CSV: {message.splitlines()[0]}"
     what, _, text = found.group(2).partition(": ")
     shown = repr(text.split("\n")[0][:60])
-    return (f"{path}: row {found.group(1)}: cannot read as CSV: {what} (the row starts {shown}); "
-            "a field holding a comma, a quote or a line break must be quoted, with quotes inside doubled")
+    return (
+        f"{path}: row {found.group(1)}: cannot read as CSV: {what} (the row starts {shown}); "
+        "a field holding a comma, a quote or a line break must be quoted, with quotes inside doubled"
+    )
 
 
 def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -196,46 +215,67 @@ def _rename(table: pa.Table, column_map: dict[str, str], file: str) -> pa.Table:
     names = list(table.schema.names)
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
-        where = ", ".join(f"{name!r} (columns {', '.join(str(i + 1) for i, n in enumerate(names) if n == name)})"
-                          for name in twice)
-        raise InputError(f"{file}: the header names a column more than once: {where}; "
-                         "rename one of them so that each column has its own name")
+        where = ", ".join(
+            f"{name!r} (columns {', '.join(str(i + 1) for i, n in enumerate(names) if n == name)})"
+            for name in twice
+        )
+        raise InputError(
+            f"{file}: the header names a column more than once: {where}; "
+            "rename one of them so that each column has its own name"
+        )
     for target, source in column_map.items():
         if target not in REQUIRED + OPTIONAL:
-            raise UsageError(f"--column {target}={source}: unknown column {target!r}; "
-                             f"known: {', '.join(REQUIRED + OPTIONAL)}")
+            raise UsageError(
+                f"--column {target}={source}: unknown column {target!r}; "
+                f"known: {', '.join(REQUIRED + OPTIONAL)}"
+            )
         if source not in names:
-            raise InputError(f"{file}: --column {target}={source}: the file has no column {source!r} "
-                             f"(it has: {', '.join(names)})")
+            raise InputError(
+                f"{file}: --column {target}={source}: the file has no column {source!r} "
+                f"(it has: {', '.join(names)})"
+            )
         if target != source and target in names:
-            raise InputError(f"{file}: --column {target}={source}: the file already has a column {target!r}; "
-                             "rename one of the two in the file, or drop the mapping")
+            raise InputError(
+                f"{file}: --column {target}={source}: the file already has a column {target!r}; "
+                "rename one of the two in the file, or drop the mapping"
+            )
         names[names.index(source)] = target
     table = table.rename_columns(names)
     missing = [c for c in REQUIRED if c not in table.schema.names]
     if missing:
-        raise InputError(f"{file}: missing column(s) {', '.join(missing)} (the file has: "
-                         f"{', '.join(table.schema.names)}); map other headers with --column NAME=SOURCE")
+        raise InputError(
+            f"{file}: missing column(s) {', '.join(missing)} (the file has: "
+            f"{', '.join(table.schema.names)}); map other headers with --column NAME=SOURCE"
+        )
     return table
 
 
 # Dates a transaction file may hold. Outside them a date is a typo (0207 for 2027) that would
 # make the replay walk every day of the centuries between.
 FIRST_DATE, LAST_DATE = "1900-01-01", "2199-12-31"
-_DATE_FORMATS = (("%Y-%m-%d", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), ("%Y%m%d", r"^[0-9]{8}$"),
-                 ("%Y-%m-%dT%H:%M:%S", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$"),
-                 ("%Y-%m-%d %H:%M:%S", r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"),
-                 ("%Y-%m-%dT%H:%M", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$"))
+_DATE_FORMATS = (
+    ("%Y-%m-%d", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+    ("%Y%m%d", r"^[0-9]{8}$"),
+    ("%Y-%m-%dT%H:%M:%S", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$"),
+    ("%Y-%m-%d %H:%M:%S", r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"),
+    ("%Y-%m-%dT%H:%M", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$"),
+)
 
 
-def _parse_dates(column: pa.ChunkedArray) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+def _parse_dates(
+    column: pa.ChunkedArray,
+) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Day numbers, seconds of day, a validity mask and an in-range mask (FIRST_DATE to LAST_DATE)."""
     low, high = (int(np.datetime64(d, "D").astype(np.int64)) for d in (FIRST_DATE, LAST_DATE))
     try:
         # The common case, plain ISO dates, in one vectorised cast (which refuses 2027-02-30).
         days = pc.cast(column, pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
-        return days, np.zeros(days.size, dtype=np.int32), np.ones(days.size, dtype=bool), (days >= low) & (
-            days <= high)
+        return (
+            days,
+            np.zeros(days.size, dtype=np.int32),
+            np.ones(days.size, dtype=bool),
+            (days >= low) & (days <= high),
+        )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     text = pc.utf8_trim_whitespace(column)
@@ -244,7 +284,9 @@ def _parse_dates(column: pa.ChunkedArray) -> tuple[IntArray, IntArray, npt.NDArr
         # strptime alone rolls 2027-02-30 over to 2 March and reads '27-1-5' as the year 27:
         # a value counts only in its format's exact shape and if it reads back unchanged.
         parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
-        exact = pc.and_(pc.match_substring_regex(text, shape), pc.equal(pc.strftime(parsed, format=fmt), text))
+        exact = pc.and_(
+            pc.match_substring_regex(text, shape), pc.equal(pc.strftime(parsed, format=fmt), text)
+        )
         stamp = pc.if_else(pc.and_(pc.is_null(stamp), pc.fill_null(exact, False)), parsed, stamp)
     valid = ~pc.is_null(stamp).to_numpy(zero_copy_only=False)
     seconds = pc.fill_null(stamp.cast(pa.int64()), 0).to_numpy()
@@ -262,8 +304,9 @@ def _parse_amounts(column: pa.ChunkedArray, minor_units: int) -> tuple[IntArray,
     chunks = column.chunks
     if not chunks:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    if not all((pa.types.is_string(c.type) or pa.types.is_large_string(c.type)) and not c.null_count
-               for c in chunks):
+    if not all(
+        (pa.types.is_string(c.type) or pa.types.is_large_string(c.type)) and not c.null_count for c in chunks
+    ):
         return _amounts_as_floats(column.combine_chunks(), minor_units)
     # Chunk by chunk: combining ten million strings first would copy them all.
     parts = [_parse_text_chunk(chunk, minor_units) for chunk in chunks]
@@ -277,8 +320,11 @@ def _blank(column: pa.ChunkedArray) -> BoolArray:
     parts = []
     for chunk in column.chunks:
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)) or chunk.null_count:
-            parts.append(pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(chunk.cast(pa.string()))), 0),
-                                      True).to_numpy(zero_copy_only=False))
+            parts.append(
+                pc.fill_null(
+                    pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(chunk.cast(pa.string()))), 0), True
+                ).to_numpy(zero_copy_only=False)
+            )
             continue
         offsets, text = text_buffers(chunk)
         blank, unsure = _blank_text(text, offsets)
@@ -291,8 +337,9 @@ def _blank(column: pa.ChunkedArray) -> BoolArray:
 
 
 @kernel
-def _blank_text(text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.signedinteger[Any]]
-                ) -> tuple[BoolArray, BoolArray]:
+def _blank_text(
+    text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.signedinteger[Any]]
+) -> tuple[BoolArray, BoolArray]:
     """Per value: only ASCII whitespace (or nothing); and whether non-ASCII bytes leave it undecided."""
     n = offsets.size - 1
     blank = np.ones(n, dtype=np.bool_)
@@ -325,7 +372,9 @@ def _amounts_as_floats(column: pa.Array, minor_units: int) -> tuple[IntArray, Bo
     """The float path: anything Arrow reads as a number (exponents included), rounded half-even."""
     text = pc.utf8_trim_whitespace(column.cast(pa.string()))
     ok = pc.fill_null(pc.match_substring_regex(text, NUMBER_PATTERN), False).to_numpy(zero_copy_only=False)
-    scaled = pc.cast(pc.if_else(pa.array(ok), text, "0"), pa.float64()).to_numpy(zero_copy_only=False, writable=True)
+    scaled = pc.cast(pc.if_else(pa.array(ok), text, "0"), pa.float64()).to_numpy(
+        zero_copy_only=False, writable=True
+    )
     scaled *= 10**minor_units
     in_range = np.abs(scaled) <= MAX_MINOR  # also false for NaN
     scaled[~in_range] = 0
@@ -333,9 +382,9 @@ def _amounts_as_floats(column: pa.Array, minor_units: int) -> tuple[IntArray, Bo
 
 
 @kernel
-def _parse_decimal_text(text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.signedinteger[Any]],
-                        minor_units: int, limit: int
-                        ) -> tuple[IntArray, npt.NDArray[np.uint8]]:
+def _parse_decimal_text(
+    text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.signedinteger[Any]], minor_units: int, limit: int
+) -> tuple[IntArray, npt.NDArray[np.uint8]]:
     """Each value of an Arrow text column as minor units, and its status (see ``values.decimal_value``)."""
     n = offsets.size - 1
     amount = np.zeros(n, dtype=np.int64)
@@ -352,14 +401,16 @@ def _read_plain(path: Path, minor_units: int, column_map: dict[str, str], file: 
     names = header_names(path)
     if names is None or len(set(names)) != len(names) or "" in names:
         return None
-    renamed = _rename(pa.Table.from_arrays([pa.array([], pa.string())] * len(names), names=names), column_map,
-                      file).schema.names
+    renamed = _rename(
+        pa.Table.from_arrays([pa.array([], pa.string())] * len(names), names=names), column_map, file
+    ).schema.names
     low, high = (int(np.datetime64(d, "D").astype(np.int64)) for d in (FIRST_DATE, LAST_DATE))
     return read_plain_csv(path, renamed, OPTIONAL, minor_units, low, high)
 
 
-def _parse_core(table: pa.Table, minor_units: int, reject: Callable[[BoolArray, str, str], None]
-                ) -> tuple[Ints, ObjArray, Ints, Ints, IntArray]:
+def _parse_core(
+    table: pa.Table, minor_units: int, reject: Callable[[BoolArray, str, str], None]
+) -> tuple[Ints, ObjArray, Ints, Ints, IntArray]:
     """Customer codes and ids, days, seconds and amounts of an Arrow table, rejecting what is bad."""
     customers = table.column("customer_id")
     # Coding the ids runs beside the dates and amounts (the kernels and Arrow release the GIL).
@@ -387,7 +438,9 @@ def _parse_core(table: pa.Table, minor_units: int, reject: Callable[[BoolArray, 
     return all_rows, customer_ids, day, second, amount
 
 
-def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[str, str] | None = None) -> Transactions:
+def read_transactions(
+    path: Path | str, minor_units: int = 2, column_map: dict[str, str] | None = None
+) -> Transactions:
     """Read, check and sort a transaction file; rows with problems go to ``rejected``."""
     file = str(path)
     require_regular_file(Path(path), "the transactions")
@@ -414,8 +467,15 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
             value = values[int(index)].as_py() if values is not None else ""
             errors.append(RowError(file, int(index) + 2, name, "" if value is None else str(value), message))
         if new.sum() > 1000:
-            errors.append(RowError(file, int(np.flatnonzero(new)[1000]) + 2, name, "",
-                                   f"{int(new.sum()) - 1000} more rows with this problem"))
+            errors.append(
+                RowError(
+                    file,
+                    int(np.flatnonzero(new)[1000]) + 2,
+                    name,
+                    "",
+                    f"{int(new.sum()) - 1000} more rows with this problem",
+                )
+            )
         bad[:] |= new
 
     if plain is not None:  # ids, dates (no times) and amounts (not negative) already read, all of them valid
@@ -432,7 +492,11 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
         known = is_return | pc.is_in(lowered, pa.array(["purchase", ""])).to_numpy(zero_copy_only=False)
         reject(~known, "kind", "kind must be 'purchase' or 'return'")
     if plain is None:  # (a plain file's amounts are never negative: nothing to check or turn)
-        reject((amount < 0) & ~is_return, "amount", "negative amount in a purchase; mark returns with kind=return")
+        reject(
+            (amount < 0) & ~is_return,
+            "amount",
+            "negative amount in a purchase; mark returns with kind=return",
+        )
         amount = np.abs(amount)
 
     quantity: Ints | None = None  # (no column: one item per row)
@@ -448,36 +512,65 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
     if is_return.any() and ids is None:
         first = int(np.flatnonzero(is_return & ~bad)[0]) if (is_return & ~bad).any() else None
         if first is not None:
-            raise InputError(f"{file}: row {first + 2} is a return, but the file has no transaction_id column to "
-                             "match returns to their purchases; add one (or map it with --column transaction_id=...)")
+            raise InputError(
+                f"{file}: row {first + 2} is a return, but the file has no transaction_id column to "
+                "match returns to their purchases; add one (or map it with --column transaction_id=...)"
+            )
 
     _refuse_long_text(file, "customer_id", customer_ids, all_rows, None)
     # The kept rows in day order: one pass moves the main columns, ``pick`` finds the others.
-    optional = [bool(second.any()), kinds is not None, quantities is not None, ids is not None,
-                column("category") is not None, column("channel") is not None]
-    pick, sorted_day, sorted_customer, sorted_amount, row = _kept_by_day(bad, day, all_rows, amount, any(optional))
+    optional = [
+        bool(second.any()),
+        kinds is not None,
+        quantities is not None,
+        ids is not None,
+        column("category") is not None,
+        column("channel") is not None,
+    ]
+    pick, sorted_day, sorted_customer, sorted_amount, row = _kept_by_day(
+        bad, day, all_rows, amount, any(optional)
+    )
     size = row.size
     # Ids of rejected rows only may remain in the table: harmless, they never start.
     tid, tid_values = encode(ids, pick, empty_is_missing=True) if ids is not None else (None, _NO_VALUES)
-    cat, cat_values = encode(column("category"), pick, empty_is_missing=True) \
-        if column("category") is not None else (None, _NO_VALUES)
-    chan, chan_values = encode(column("channel"), pick, empty_is_missing=True) \
-        if column("channel") is not None else (None, _NO_VALUES)
-    for name, codes, values in (("transaction_id", tid, tid_values), ("category", cat, cat_values),
-                                ("channel", chan, chan_values)):
+    cat, cat_values = (
+        encode(column("category"), pick, empty_is_missing=True)
+        if column("category") is not None
+        else (None, _NO_VALUES)
+    )
+    chan, chan_values = (
+        encode(column("channel"), pick, empty_is_missing=True)
+        if column("channel") is not None
+        else (None, _NO_VALUES)
+    )
+    for name, codes, values in (
+        ("transaction_id", tid, tid_values),
+        ("category", cat, cat_values),
+        ("channel", chan, chan_values),
+    ):
         if codes is not None:
             _refuse_long_text(file, name, values, codes, row)
     return Transactions(
-        customer=sorted_customer, customer_ids=customer_ids, day=sorted_day,
-        second=second[pick] if optional[0] else np.zeros(size, dtype=np.int32), amount=sorted_amount,
-        is_return=is_return[pick] if kinds is not None else np.zeros(size, dtype=bool), transaction_id=tid,
-        category=cat, channel=chan,
+        customer=sorted_customer,
+        customer_ids=customer_ids,
+        day=sorted_day,
+        second=second[pick] if optional[0] else np.zeros(size, dtype=np.int32),
+        amount=sorted_amount,
+        is_return=is_return[pick] if kinds is not None else np.zeros(size, dtype=bool),
+        transaction_id=tid,
+        category=cat,
+        channel=chan,
         # No quantity column: one item per row, as a read-only view of a single one (a column of
         # ten million ones was 40 MB of fresh memory, and its page faults, for nothing).
-        quantity=quantity[pick].astype(np.int32, copy=False) if quantity is not None
+        quantity=quantity[pick].astype(np.int32, copy=False)
+        if quantity is not None
         else np.broadcast_to(np.int32(1), (size,)),
-        row=row, file=file, rejected=sorted(errors, key=lambda e: e.row),
-        transaction_ids=tid_values, categories=cat_values, channels=chan_values,
+        row=row,
+        file=file,
+        rejected=sorted(errors, key=lambda e: e.row),
+        transaction_ids=tid_values,
+        categories=cat_values,
+        channels=chan_values,
     )
 
 
@@ -486,8 +579,9 @@ def read_transactions(path: Path | str, minor_units: int = 2, column_map: dict[s
 MAX_TEXT_CHARS = 1_000
 
 
-def _refuse_long_text(file: str, column: str, values: ObjArray, codes: npt.ArrayLike,
-                      rows: npt.ArrayLike | None) -> None:
+def _refuse_long_text(
+    file: str, column: str, values: ObjArray, codes: npt.ArrayLike, rows: npt.ArrayLike | None
+) -> None:
     """Raise InputError naming the first row whose ``column`` value (``values[codes[i]]``, source
     row ``rows[i]``; None: rows in file order, ``i + 2``) is longer than ``MAX_TEXT_CHARS``. The
     check runs over distinct values only; row numbers are worked out only for a refusal."""
@@ -501,12 +595,15 @@ def _refuse_long_text(file: str, column: str, values: ObjArray, codes: npt.Array
     numbers = hits + 2 if rows is None else np.asarray(rows)[hits]
     where = f"row {int(numbers.min())}, " if hits.size else ""
     longest = int(lengths[over].max())
-    raise InputError(f"{file}: {where}column {column!r}: a value of {longest:,} characters is longer than the "
-                     f"{MAX_TEXT_CHARS:,} allowed; is a quote left open, or the wrong column mapped to {column}?")
+    raise InputError(
+        f"{file}: {where}column {column!r}: a value of {longest:,} characters is longer than the "
+        f"{MAX_TEXT_CHARS:,} allowed; is a quote left open, or the wrong column mapped to {column}?"
+    )
 
 
-def _kept_by_day(bad: BoolArray, day: Ints, customer: Ints, amount: IntArray, with_pick: bool
-                 ) -> tuple[IntArray, Ints, Ints, IntArray, npt.NDArray[np.int32]]:
+def _kept_by_day(
+    bad: BoolArray, day: Ints, customer: Ints, amount: IntArray, with_pick: bool
+) -> tuple[IntArray, Ints, Ints, IntArray, npt.NDArray[np.int32]]:
     """The rows not ``bad``, in stable day order: their positions (only ``with_pick``: else
     empty), days, customers, amounts and source row numbers (header = row 1)."""
     kept = ~bad
@@ -514,7 +611,9 @@ def _kept_by_day(bad: BoolArray, day: Ints, customer: Ints, amount: IntArray, wi
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty, np.zeros(0, dtype=np.int32)
     any_bad = not kept.all()
-    first, last = (int(day[kept].min()), int(day[kept].max())) if any_bad else (int(day.min()), int(day.max()))
+    first, last = (
+        (int(day[kept].min()), int(day[kept].max())) if any_bad else (int(day.min()), int(day.max()))
+    )
     span = last - first + 1
     if not _counting_sort_suits(span, day.size):  # a wild span: a comparison sort and gathers
         pick = np.flatnonzero(kept)
@@ -532,9 +631,29 @@ def _kept_by_day(bad: BoolArray, day: Ints, customer: Ints, amount: IntArray, wi
     pieces = list(itertools.pairwise(cuts))
     counts = on_threads([(_day_counts, (skip, day, first, span, low, high)) for low, high in pieces])
     starts = _piece_starts(np.stack(counts))
-    on_threads([(_scatter_by_day, (skip, day, customer, amount, first, low, high, starts[k], pick, out_day,
-                                   out_customer, out_amount, row))
-                for k, (low, high) in enumerate(pieces)])
+    on_threads(
+        [
+            (
+                _scatter_by_day,
+                (
+                    skip,
+                    day,
+                    customer,
+                    amount,
+                    first,
+                    low,
+                    high,
+                    starts[k],
+                    pick,
+                    out_day,
+                    out_customer,
+                    out_amount,
+                    row,
+                ),
+            )
+            for k, (low, high) in enumerate(pieces)
+        ]
+    )
     return pick, out_day, out_customer, out_amount, row
 
 
@@ -553,8 +672,9 @@ def _piece_starts(counts: IntArray) -> IntArray:
 
 
 @kernel
-def _day_counts(bad: BoolArray, day: npt.NDArray[np.signedinteger[Any]], first: int, span: int, low: int,
-                high: int) -> IntArray:
+def _day_counts(
+    bad: BoolArray, day: npt.NDArray[np.signedinteger[Any]], first: int, span: int, low: int, high: int
+) -> IntArray:
     """Rows ``low`` to ``high - 1`` not ``bad`` (``bad`` empty: none is), counted per day from ``first``."""
     count = np.zeros(span, dtype=np.int64)
     check = bad.size > 0
@@ -565,11 +685,21 @@ def _day_counts(bad: BoolArray, day: npt.NDArray[np.signedinteger[Any]], first: 
 
 
 @kernel
-def _scatter_by_day(bad: BoolArray, day: npt.NDArray[np.signedinteger[Any]],
-                    customer: npt.NDArray[np.signedinteger[Any]], amount: IntArray, first: int, low: int, high: int,
-                    start: IntArray, pick: IntArray, out_day: npt.NDArray[np.signedinteger[Any]],
-                    out_customer: npt.NDArray[np.signedinteger[Any]], out_amount: IntArray,
-                    row: npt.NDArray[np.int32]) -> None:
+def _scatter_by_day(
+    bad: BoolArray,
+    day: npt.NDArray[np.signedinteger[Any]],
+    customer: npt.NDArray[np.signedinteger[Any]],
+    amount: IntArray,
+    first: int,
+    low: int,
+    high: int,
+    start: IntArray,
+    pick: IntArray,
+    out_day: npt.NDArray[np.signedinteger[Any]],
+    out_customer: npt.NDArray[np.signedinteger[Any]],
+    out_amount: IntArray,
+    row: npt.NDArray[np.int32],
+) -> None:
     """Move rows ``low`` to ``high - 1`` not ``bad`` (``bad`` empty: none is) to their places in
     day order, each day's from ``start`` (a counting sort: writes to one place per day, not a
     gather per column from all over memory)."""
@@ -612,12 +742,24 @@ def sort_transactions(t: Transactions) -> Transactions:
         return values if values.size and (values == values[0]).all() else values[order]
 
     return Transactions(
-        customer=t.customer[order], customer_ids=t.customer_ids, day=t.day[order],
-        second=take_unless_constant(t.second), amount=t.amount[order],
-        is_return=take_unless_constant(t.is_return), transaction_id=take(t.transaction_id),
-        category=take(t.category), channel=take(t.channel), quantity=take_unless_constant(t.quantity),
-        row=t.row[order], file=t.file, rejected=t.rejected, file_index=take(t.file_index), files=t.files,
-        transaction_ids=t.transaction_ids, categories=t.categories, channels=t.channels,
+        customer=t.customer[order],
+        customer_ids=t.customer_ids,
+        day=t.day[order],
+        second=take_unless_constant(t.second),
+        amount=t.amount[order],
+        is_return=take_unless_constant(t.is_return),
+        transaction_id=take(t.transaction_id),
+        category=take(t.category),
+        channel=take(t.channel),
+        quantity=take_unless_constant(t.quantity),
+        row=t.row[order],
+        file=t.file,
+        rejected=t.rejected,
+        file_index=take(t.file_index),
+        files=t.files,
+        transaction_ids=t.transaction_ids,
+        categories=t.categories,
+        channels=t.channels,
     )
 
 
@@ -655,9 +797,15 @@ def order_within_day(t: Transactions, rows: IntArray, count: IntArray) -> tuple[
     if shared.any():  # customers with several transactions today: rank them by content
         positions = np.flatnonzero(shared)
         picked = rows[positions]
-        keys = [_or_zero(t.channel, picked), _or_zero(t.category, picked), t.amount[picked],
-                _or_zero(t.transaction_id, picked), t.is_return[picked].astype(np.int64), t.second[picked],
-                customer[positions]]
+        keys = [
+            _or_zero(t.channel, picked),
+            _or_zero(t.category, picked),
+            t.amount[picked],
+            _or_zero(t.transaction_id, picked),
+            t.is_return[picked].astype(np.int64),
+            t.second[picked],
+            customer[positions],
+        ]
         order = positions[np.lexsort(keys)]
         grouped = customer[order]
         starts = np.concatenate(([True], grouped[1:] != grouped[:-1]))

@@ -45,12 +45,16 @@ def check_csv_start(path: Path) -> None:
         if first.startswith(signature):
             raise InputError(f"{path}: this is {what}, not CSV text; {fix}")
     if len(first) > MAX_HEADER_BYTES:
-        raise InputError(f"{path}: line 1 (the header) is longer than {MAX_HEADER_BYTES:,} bytes; "
-                         "is this a CSV file with one line per transaction? (a file with no line breaks, "
-                         "or with old Mac line endings, \\r only, reads as one line)")
+        raise InputError(
+            f"{path}: line 1 (the header) is longer than {MAX_HEADER_BYTES:,} bytes; "
+            "is this a CSV file with one line per transaction? (a file with no line breaks, "
+            "or with old Mac line endings, \\r only, reads as one line)"
+        )
     if b"\x00" in first:
-        raise InputError(f"{path}: line 1 holds NUL bytes: the file is binary or in a UTF-16/32 encoding "
-                         "without a byte-order mark; save it as UTF-8 CSV")
+        raise InputError(
+            f"{path}: line 1 holds NUL bytes: the file is binary or in a UTF-16/32 encoding "
+            "without a byte-order mark; save it as UTF-8 CSV"
+        )
     header = first[3:] if first.startswith(b"\xef\xbb\xbf") else first
     try:
         header.decode("utf-8")
@@ -91,7 +95,7 @@ def _row_and_column(path: Path, position: int) -> tuple[int, str, bytes]:
             left -= len(block)
             rows += block.count(b"\n")
             cut = block.rfind(b"\n")
-            line = block[cut + 1:] if cut >= 0 else line + block
+            line = block[cut + 1 :] if cut >= 0 else line + block
         rest = handle.read(80)
     names = _header_names(path)
     index = line.count(b",")
@@ -114,15 +118,17 @@ def locate_not_utf8(path: Path) -> str | None:
                 carry = b""
             except UnicodeDecodeError as exc:
                 if exc.reason == "unexpected end of data" and block and exc.start >= len(data) - 3:
-                    carry = data[exc.start:]  # a character cut by the block's end: read on
+                    carry = data[exc.start :]  # a character cut by the block's end: read on
                     offset += exc.start
                     continue
                 position = offset + exc.start
                 row, column, start = _row_and_column(path, position)
-                return (f"row {row}, column '{column}': not UTF-8 text (byte 0x{data[exc.start]:02x} at byte "
-                        f"{position:,} of the file; the row starts {start.decode('utf-8', 'replace')!r}); the file "
-                        "is in another encoding (exports in Latin-1 or Windows-1252 do this): convert it, e.g. "
-                        "iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8.csv")
+                return (
+                    f"row {row}, column '{column}': not UTF-8 text (byte 0x{data[exc.start]:02x} at byte "
+                    f"{position:,} of the file; the row starts {start.decode('utf-8', 'replace')!r}); the file "
+                    "is in another encoding (exports in Latin-1 or Windows-1252 do this): convert it, e.g. "
+                    "iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8.csv"
+                )
             if not block:
                 return None
             offset += len(data) - len(carry)
@@ -134,7 +140,9 @@ def locate_long_row(path: Path, limit: int = ARROW_BLOCK_BYTES) -> str | None:
         # Lines are read at most limit + 2 bytes at a time: a longer one is found without being held.
         for row, line in enumerate(iter(lambda: handle.readline(limit + 2), b""), start=1):
             if len(line.rstrip(b"\r\n")) > limit:
-                return (f"row {row} is longer than {limit:,} bytes, more than a row can be. Most often a quote "
-                        "left open joins many lines into one row, or the file's line breaks are missing (or are "
-                        "\\r alone): check that row")
+                return (
+                    f"row {row} is longer than {limit:,} bytes, more than a row can be. Most often a quote "
+                    "left open joins many lines into one row, or the file's line breaks are missing (or are "
+                    "\\r alone): check that row"
+                )
     return None

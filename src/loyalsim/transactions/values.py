@@ -17,7 +17,9 @@ MAX_MINOR = 10**15  # the largest amount, in minor units, that a row may carry
 
 
 @kernel
-def decimal_value(text: npt.NDArray[np.uint8], i: int, end: int, minor_units: int, limit: int) -> tuple[int, int]:
+def decimal_value(
+    text: npt.NDArray[np.uint8], i: int, end: int, minor_units: int, limit: int
+) -> tuple[int, int]:
     """The amount in ``text[i:end]`` as minor units, and its status.
 
     Shape: [blanks][sign](digits[.digits]|.digits)[blanks]. Status: OK, NOT_A_NUMBER,

@@ -103,9 +103,18 @@ def _suppression_issues(doc: LoadedDocument) -> list[Issue]:
         for code in sorted(codes):
             if info(code).severity is Severity.ERROR:
                 column = doc.line_text(line).find(code) + 1
-                found.append(Issue("LS900", Severity.WARNING, f"ignore[{code}] has no effect: {code} is an error, "
-                                   "and errors cannot be suppressed", doc.file, line, max(column, 1),
-                                   hint="fix the error, or remove the code from the comment", relevance=20))
+                found.append(
+                    Issue(
+                        "LS900",
+                        Severity.WARNING,
+                        f"ignore[{code}] has no effect: {code} is an error, and errors cannot be suppressed",
+                        doc.file,
+                        line,
+                        max(column, 1),
+                        hint="fix the error, or remove the code from the comment",
+                        relevance=20,
+                    )
+                )
     return found
 
 
@@ -158,12 +167,16 @@ def expand_paths(arguments: list[str]) -> tuple[list[str], list[Issue]]:
         path = Path(argument)
         if path.is_dir():
             found = sorted(
-                str(p) for p in path.rglob("*")
-                if p.suffix in _YAML_SUFFIXES and p.is_file()
+                str(p)
+                for p in path.rglob("*")
+                if p.suffix in _YAML_SUFFIXES
+                and p.is_file()
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not found:
-                missing.append(Issue("LS001", Severity.ERROR, "no .yaml or .yml files in this folder", argument))
+                missing.append(
+                    Issue("LS001", Severity.ERROR, "no .yaml or .yml files in this folder", argument)
+                )
             files += found
         elif path.exists():
             files.append(argument)
@@ -173,12 +186,16 @@ def expand_paths(arguments: list[str]) -> tuple[list[str], list[Issue]]:
                 missing.append(Issue("LS001", Severity.ERROR, "no file matches this pattern", argument))
             files += [m for m in matches if Path(m).is_file()]
         else:
-            missing.append(Issue("LS001", Severity.ERROR, "no such file or folder", argument, hint="check the path"))
+            missing.append(
+                Issue("LS001", Severity.ERROR, "no such file or folder", argument, hint="check the path")
+            )
     unique = list(dict.fromkeys(files))
     return unique, missing
 
 
-def validate_paths(arguments: list[str], config: ProjectConfig | None = None, *, strict: bool = False) -> ValidationReport:
+def validate_paths(
+    arguments: list[str], config: ProjectConfig | None = None, *, strict: bool = False
+) -> ValidationReport:
     """Validate everything ``arguments`` name; '-' reads one document from standard input."""
     config = config if config is not None else ProjectConfig()
     files, missing = expand_paths(arguments)

@@ -43,20 +43,25 @@ class ProjectConfig:
 
 def _codes(value: Any, where: str) -> frozenset[str]:
     if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-        raise UsageError(f"{where}: expected a list of codes such as [\"LS204\"]")
+        raise UsageError(f'{where}: expected a list of codes such as ["LS204"]')
     return frozenset(c.upper() for c in value)
 
 
 def _parse(path: Path, table: dict[str, Any]) -> ProjectConfig:
     unknown = set(table) - {"ignore", "per-file-ignores"}
     if unknown:
-        raise UsageError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: ignore, per-file-ignores")
+        raise UsageError(
+            f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: ignore, per-file-ignores"
+        )
     per_file = table.get("per-file-ignores", {})
     if not isinstance(per_file, dict):
         raise UsageError(f"{path}: per-file-ignores must be a table of pattern = [codes]")
     return ProjectConfig(
         ignore=_codes(table.get("ignore", []), f"{path}: ignore"),
-        per_file=tuple((pattern, _codes(codes, f"{path}: per-file-ignores.{pattern}")) for pattern, codes in per_file.items()),
+        per_file=tuple(
+            (pattern, _codes(codes, f"{path}: per-file-ignores.{pattern}"))
+            for pattern, codes in per_file.items()
+        ),
         source=path,
         root=path.parent,
     )
@@ -72,7 +77,9 @@ def load_config(path: Path) -> ProjectConfig:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("loyalsim", {})
-        return _parse(path, table) if isinstance(table, dict) else ProjectConfig(source=path, root=path.parent)
+        return (
+            _parse(path, table) if isinstance(table, dict) else ProjectConfig(source=path, root=path.parent)
+        )
     return _parse(path, data)
 
 

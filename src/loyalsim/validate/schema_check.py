@@ -174,8 +174,16 @@ class SchemaChecker:
                 issues.setdefault((issue.code, issue.path, issue.message), issue)
         return list(issues.values())
 
-    def issue(self, doc: LoadedDocument, code: str, path: JsonPath, message: str,
-              hint: str | None = None, *, key: bool = False) -> Issue:
+    def issue(
+        self,
+        doc: LoadedDocument,
+        code: str,
+        path: JsonPath,
+        message: str,
+        hint: str | None = None,
+        *,
+        key: bool = False,
+    ) -> Issue:
         line, column = doc.source.locate(path, key=key)
         span = len(str(path[-1])) if key and path else doc.source.span(path)
         end = column + span if span else None
@@ -193,13 +201,25 @@ class SchemaChecker:
             assert isinstance(value, dict)
             for name in error.validator_value:
                 if name not in value:
-                    yield self.issue(doc, code, path, f"{where} is missing the required key '{name}'",
-                                     _required_hint(path, name))
+                    yield self.issue(
+                        doc,
+                        code,
+                        path,
+                        f"{where} is missing the required key '{name}'",
+                        _required_hint(path, name),
+                    )
         elif keyword == "type":
             expected = error.validator_value
-            words = " or ".join(_TYPE_WORDS.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
-            yield self.issue(doc, code, path, f"{where} must be {words}, not {show(value)}",
-                             _yaml11_hint(expected, value) or _hint(error))
+            words = " or ".join(
+                _TYPE_WORDS.get(t, t) for t in ([expected] if isinstance(expected, str) else expected)
+            )
+            yield self.issue(
+                doc,
+                code,
+                path,
+                f"{where} must be {words}, not {show(value)}",
+                _yaml11_hint(expected, value) or _hint(error),
+            )
         elif keyword == "enum":
             allowed = [str(v) for v in error.validator_value]
             guess = did_you_mean(str(value), allowed) if isinstance(value, str) else None
@@ -209,24 +229,46 @@ class SchemaChecker:
             expected_value = error.validator_value
             yield self.issue(doc, code, path, f"{where} must be {show(expected_value)}, not {show(value)}")
         elif keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-            relation = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
-                        "exclusiveMaximum": "less than"}[keyword]
-            yield self.issue(doc, code, path, f"{where} must be {relation} {error.validator_value}, not {show(value)}",
-                             _hint(error))
+            relation = {
+                "minimum": "at least",
+                "maximum": "at most",
+                "exclusiveMinimum": "more than",
+                "exclusiveMaximum": "less than",
+            }[keyword]
+            yield self.issue(
+                doc,
+                code,
+                path,
+                f"{where} must be {relation} {error.validator_value}, not {show(value)}",
+                _hint(error),
+            )
         elif keyword in ("minItems", "maxItems"):
             relation = "at least" if keyword == "minItems" else "at most"
             count = error.validator_value
-            yield self.issue(doc, code, path, f"{where} needs {relation} {count} item{'s' if count != 1 else ''}")
+            yield self.issue(
+                doc, code, path, f"{where} needs {relation} {count} item{'s' if count != 1 else ''}"
+            )
         elif keyword in ("minLength", "maxLength"):
-            yield self.issue(doc, code, path, f"{where} must not be empty" if keyword == "minLength"
-                             else f"{where} is too long")
+            yield self.issue(
+                doc,
+                code,
+                path,
+                f"{where} must not be empty" if keyword == "minLength" else f"{where} is too long",
+            )
         elif keyword == "pattern":
             hint = _hint(error)
-            message = f"{where}: {show(value)} is not " + (hint if hint else f"of the form {error.validator_value}")
+            message = f"{where}: {show(value)} is not " + (
+                hint if hint else f"of the form {error.validator_value}"
+            )
             yield self.issue(doc, code, path, message, _yaml11_hint("string", value))
         elif keyword == "format":
-            yield self.issue(doc, "LS228", path, f"{where}: {show(value)} is not a real calendar date",
-                             "check the month and day")
+            yield self.issue(
+                doc,
+                "LS228",
+                path,
+                f"{where}: {show(value)} is not a real calendar date",
+                "check the month and day",
+            )
         elif keyword == "uniqueItems":
             yield self.issue(doc, code, path, f"{where} lists the same item more than once")
         elif keyword in ("anyOf", "oneOf"):

@@ -8,8 +8,10 @@ from loyalsim.cli.app import _reflowed, app, fit_app
 
 
 def test_paragraphs_are_kept_and_their_line_breaks_joined() -> None:
-    assert _reflowed("First line\n    goes on.\n\n    Second paragraph\n    too.\n") == \
-        "First line goes on.\n\nSecond paragraph too."
+    assert (
+        _reflowed("First line\n    goes on.\n\n    Second paragraph\n    too.\n")
+        == "First line goes on.\n\nSecond paragraph too."
+    )
 
 
 def test_every_command_gets_reflowed_help_from_its_docstring() -> None:

@@ -13,9 +13,14 @@ AMOUNTS = [0.01, 49.99, 50.00, 50.99, 100.00, 100.60, 120.99, 250.00]
 
 
 def classic(mode: str, decimals: int = 0) -> object:
-    return program({"type": "points", "points": {"name": "points", "value": 0.01, "decimals": decimals},
-                    "earn": [{"id": "c", "kind": "spend", "bands": CLASSIC_BANDS, "rounding": mode}],
-                    "rewards": {"catalog": [{"id": "r", "kind": "discount", "cost": 1000, "face_value": 10}]}})
+    return program(
+        {
+            "type": "points",
+            "points": {"name": "points", "value": 0.01, "decimals": decimals},
+            "earn": [{"id": "c", "kind": "spend", "bands": CLASSIC_BANDS, "rounding": mode}],
+            "rewards": {"catalog": [{"id": "r", "kind": "discount", "cost": 1000, "face_value": 10}]},
+        }
+    )
 
 
 def points_for(policy, amounts: list[float]) -> list[float]:  # type: ignore[no-untyped-def]
@@ -47,8 +52,11 @@ def test_exact_mode_keeps_decimals() -> None:
 
 
 def test_half_modes_differ_only_on_ties() -> None:
-    flat = {"type": "points", "points": {"name": "p", "value": 0.01},
-            "rewards": {"catalog": [{"id": "r", "kind": "discount", "cost": 100, "face_value": 1}]}}
+    flat = {
+        "type": "points",
+        "points": {"name": "p", "value": 0.01},
+        "rewards": {"catalog": [{"id": "r", "kind": "discount", "cost": 100, "face_value": 1}]},
+    }
     for mode, expected in (("half_up", [1, 2, 3, 1]), ("half_even", [0, 2, 2, 1])):
         policy = program({**flat, "earn": [{"id": "h", "kind": "spend", "rate": 0.5, "rounding": mode}]})
         # 1.00 → 0.5, 3.00 → 1.5, 5.00 → 2.5, 2.01 → 1.005
@@ -63,10 +71,22 @@ def test_refunds_and_non_positive_amounts_earn_nothing() -> None:
 
 
 def test_whole_banding_gives_the_whole_amount_its_band_rate() -> None:
-    policy = program({"type": "points", "points": {"name": "p", "value": 0.01},
-                      "earn": [{"id": "w", "kind": "spend", "bands": CLASSIC_BANDS, "banding": "whole",
-                                "rounding": "floor_amount"}],
-                      "rewards": {"catalog": [{"id": "r", "kind": "discount", "cost": 100, "face_value": 1}]}})
+    policy = program(
+        {
+            "type": "points",
+            "points": {"name": "p", "value": 0.01},
+            "earn": [
+                {
+                    "id": "w",
+                    "kind": "spend",
+                    "bands": CLASSIC_BANDS,
+                    "banding": "whole",
+                    "rounding": "floor_amount",
+                }
+            ],
+            "rewards": {"catalog": [{"id": "r", "kind": "discount", "cost": 100, "face_value": 1}]},
+        }
+    )
     assert points_for(policy, [49.99, 50.00, 99.99, 100.00, 120.99]) == [0, 50, 99, 200, 240]
 
 
@@ -75,14 +95,18 @@ def test_divide_matches_python_fractions_on_random_integers() -> None:
     from fractions import Fraction
 
     rng = np.random.default_rng(7)
-    num = rng.integers(-10**9, 10**9, 2000)
+    num = rng.integers(-(10**9), 10**9, 2000)
     for den in (1, 2, 3, 7, 10, 100, 999):
         for mode in ("floor_points", "ceil_points", "half_up", "half_even"):
             got = divide(num, den, mode)
             for n, g in zip(num.tolist()[:200], got.tolist()[:200], strict=True):
                 f = Fraction(n, den)
-                want = {"floor_points": math.floor(f), "ceil_points": math.ceil(f),
-                        "half_up": math.floor(f + Fraction(1, 2)), "half_even": round(f)}[mode]
+                want = {
+                    "floor_points": math.floor(f),
+                    "ceil_points": math.ceil(f),
+                    "half_up": math.floor(f + Fraction(1, 2)),
+                    "half_even": round(f),
+                }[mode]
                 assert g == want, (n, den, mode)
 
 

@@ -11,8 +11,10 @@ from loyalsim.finance.cohorts import expected_redemption_rates, redemption_curve
 # Cohort 1: redeemed 30, 75 at ages 0, 1; nothing expired.
 ROWS = [
     (0, 0, 100, 20, 0),
-    (1, 0, 100, 50, 0), (1, 1, 100, 30, 0),
-    (2, 0, 100, 60, 40), (2, 1, 100, 75, 0),
+    (1, 0, 100, 50, 0),
+    (1, 1, 100, 30, 0),
+    (2, 0, 100, 60, 40),
+    (2, 1, 100, 75, 0),
 ]
 
 

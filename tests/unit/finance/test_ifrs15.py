@@ -18,8 +18,9 @@ def test_ifrs15_illustrative_example_52() -> None:
     #   year 2: 8,500 redeemed in all, expectation revised to 9,700 → cumulative
     #           100,000 x 9,500 x 8,500 / (109,500 x 9,700) = 7,602.504 → 7,602.50 (IFRS: 7,603), so year 2
     #           revenue 7,602.50 - 4,109.59 = 3,492.91 (IFRS: 3,493); liability 1,073.30 (IFRS: 1,073)
-    year1, year2 = account([period("Y1", "100000", "10000", "4500", "0.95", "1"),
-                            period("Y2", "0", "0", "4000", "0.97", "1")])
+    year1, year2 = account(
+        [period("Y1", "100000", "10000", "4500", "0.95", "1"), period("Y2", "0", "0", "4000", "0.97", "1")]
+    )
     assert year1.allocated_to_points == D("8675.80") and year1.allocated_to_goods == D("91324.20")
     assert year1.points_revenue == D("4109.59") and year1.contract_liability == D("4566.21")
     assert year2.allocated_to_points == D("0.00") and year2.points_revenue == D("3492.91")
@@ -35,12 +36,28 @@ def test_estimate_revised_down_then_up_with_cumulative_catch_up() -> None:
     # P3: no sales; 100 more redeemed, expectation revised UP to 90% → 700 of 1,350 → 10.9186 x 0.5185 = 5.66;
     #     revenue 5.66 - 7.28 = -1.62 (revenue reversed: more points are now expected to be redeemed);
     #     liability 5.26.
-    p1, p2, p3 = account([period("P1", "1000", "1000", "200", "0.8", "0.01"),
-                          period("P2", "500", "500", "400", "0.6", "0.01"),
-                          period("P3", "0", "0", "100", "0.9", "0.01")])
-    assert (p1.allocated_to_points, p1.points_revenue, p1.contract_liability) == (D("7.94"), D("1.98"), D("5.96"))
-    assert (p2.allocated_to_points, p2.points_revenue, p2.contract_liability) == (D("2.98"), D("5.30"), D("3.64"))
-    assert (p3.allocated_to_points, p3.points_revenue, p3.contract_liability) == (D("0.00"), D("-1.62"), D("5.26"))
+    p1, p2, p3 = account(
+        [
+            period("P1", "1000", "1000", "200", "0.8", "0.01"),
+            period("P2", "500", "500", "400", "0.6", "0.01"),
+            period("P3", "0", "0", "100", "0.9", "0.01"),
+        ]
+    )
+    assert (p1.allocated_to_points, p1.points_revenue, p1.contract_liability) == (
+        D("7.94"),
+        D("1.98"),
+        D("5.96"),
+    )
+    assert (p2.allocated_to_points, p2.points_revenue, p2.contract_liability) == (
+        D("2.98"),
+        D("5.30"),
+        D("3.64"),
+    )
+    assert (p3.allocated_to_points, p3.points_revenue, p3.contract_liability) == (
+        D("0.00"),
+        D("-1.62"),
+        D("5.26"),
+    )
     # Periods always add up to the cumulative totals.
     assert p1.points_revenue + p2.points_revenue + p3.points_revenue == p3.cumulative_points_revenue
     assert sum(p.allocated_to_points + p.allocated_to_goods for p in (p1, p2, p3)) == D("1500")

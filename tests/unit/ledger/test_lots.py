@@ -94,14 +94,18 @@ def test_a_reversal_beyond_the_balance_becomes_debt_repaid_from_later_earning() 
     assert ledger.cohorts.issued == {1: 30, 2: 25}
 
 
-OPERATION = st.tuples(st.sampled_from(["add", "redeem", "expire"]), st.lists(st.integers(0, 4), min_size=1,
-                                                                              max_size=5),
-                      st.integers(1, 60))
+OPERATION = st.tuples(
+    st.sampled_from(["add", "redeem", "expire"]),
+    st.lists(st.integers(0, 4), min_size=1, max_size=5),
+    st.integers(1, 60),
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(OPERATION, min_size=1, max_size=40))
-def test_the_ledger_agrees_with_a_per_customer_queue_of_lots(operations: list[tuple[str, list[int], int]]) -> None:
+def test_the_ledger_agrees_with_a_per_customer_queue_of_lots(
+    operations: list[tuple[str, list[int], int]],
+) -> None:
     """Every operation, on every customer, against plain deques of [points, month, expiry]."""
     ledger = LotLedger(5, capacity=16)  # small: the arrays have to grow
     queues: list[deque[list[int]]] = [deque() for _ in range(5)]
@@ -155,8 +159,9 @@ def test_the_ledger_agrees_with_a_per_customer_queue_of_lots(operations: list[tu
     for queue in queues:
         for points, month, _ in queue:
             outstanding[month] = outstanding.get(month, 0) + points
-    assert {k: v for k, v in ledger.outstanding_by_cohort().items() if v} == \
-        {k: v for k, v in outstanding.items() if v}
+    assert {k: v for k, v in ledger.outstanding_by_cohort().items() if v} == {
+        k: v for k, v in outstanding.items() if v
+    }
 
 
 def _day_by_day(compact_from: int, seed: int, exempt: bool) -> tuple[LotLedger, list[list[int]]]:

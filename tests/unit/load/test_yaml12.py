@@ -25,14 +25,36 @@ def problem(text: str, limits: Limits | None = None):
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        ("NO", "NO"), ("no", "no"), ("yes", "yes"), ("on", "on"), ("Off", "Off"), ("y", "y"),
-        ("true", True), ("False", False), ("TRUE", True),
-        ("010", 10), ("0o17", 15), ("0x1F", 31), ("-12", -12), ("+3", 3),
-        ("1.5", 1.5), ("1e3", 1000.0), (".5", 0.5),
-        ("1_000", "1_000"), ("1:30", "1:30"), ("0b101", "0b101"),
-        ("2027-01-01", "2027-01-01"), ("2027-01-01T10:00:00Z", "2027-01-01T10:00:00Z"),
-        ("~", None), ("null", None), ("", None),
-        ("'010'", "010"), ('"true"', "true"), ("!!str 010", "010"), ("!!float 1", 1.0), ("!!int 7", 7),
+        ("NO", "NO"),
+        ("no", "no"),
+        ("yes", "yes"),
+        ("on", "on"),
+        ("Off", "Off"),
+        ("y", "y"),
+        ("true", True),
+        ("False", False),
+        ("TRUE", True),
+        ("010", 10),
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("-12", -12),
+        ("+3", 3),
+        ("1.5", 1.5),
+        ("1e3", 1000.0),
+        (".5", 0.5),
+        ("1_000", "1_000"),
+        ("1:30", "1:30"),
+        ("0b101", "0b101"),
+        ("2027-01-01", "2027-01-01"),
+        ("2027-01-01T10:00:00Z", "2027-01-01T10:00:00Z"),
+        ("~", None),
+        ("null", None),
+        ("", None),
+        ("'010'", "010"),
+        ('"true"', "true"),
+        ("!!str 010", "010"),
+        ("!!float 1", 1.0),
+        ("!!int 7", 7),
     ],
 )
 def test_scalars_follow_yaml_1_2_core_schema(text: str, value: object) -> None:
@@ -66,8 +88,14 @@ def test_duplicate_keys_name_both_lines() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["a: !!python/object:os.system x\n", "a: !!python/object/apply:os.system [ls]\n", "a: !custom 1\n",
-     "a: !!set {x}\n", "a: !!binary aGVsbG8=\n", "!!python/name:os.system\n"],
+    [
+        "a: !!python/object:os.system x\n",
+        "a: !!python/object/apply:os.system [ls]\n",
+        "a: !custom 1\n",
+        "a: !!set {x}\n",
+        "a: !!binary aGVsbG8=\n",
+        "!!python/name:os.system\n",
+    ],
 )
 def test_non_core_tags_are_refused_not_constructed(text: str) -> None:
     issue = problem(text)
@@ -138,8 +166,17 @@ def test_unclosed_shallow_flow_is_a_syntax_error_not_a_depth_error(parser: str) 
     assert problem("k: " + "[" * 30).code == "LS010"
 
 
-@pytest.mark.parametrize("text", ["a: 123456789012345678901234567890\n", "a: 9007199254740993\n", "a: 1e400\n",
-                                  "a: -1e300\n", "a: 0x" + "F" * 30 + "\n", "a: " + "9" * 5000 + "\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 123456789012345678901234567890\n",
+        "a: 9007199254740993\n",
+        "a: 1e400\n",
+        "a: -1e300\n",
+        "a: 0x" + "F" * 30 + "\n",
+        "a: " + "9" * 5000 + "\n",
+    ],
+)
 def test_huge_numbers_are_refused(text: str) -> None:
     issue = problem(text)
     assert (issue.code, issue.line, issue.column) == ("LS015", 1, 4)
@@ -152,9 +189,19 @@ def test_non_finite_numbers_are_refused(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("", "LS018"), ("# only a comment\n", "LS018"), ("a: 1\n---\nb: 2\n", "LS017"), ("- 1\n", "LS019"),
-     ("just text\n", "LS019"), ("<<: {a: 1}\n", "LS020"), ("? [a, b]\n: 1\n", "LS021"), ("a: [1,\n", "LS010"),
-     ("a: *nowhere\n", "LS010"), ("a:\tb\n\tc: 1\n", "LS010"), ("a: 1\n b: 2\n", "LS010")],
+    [
+        ("", "LS018"),
+        ("# only a comment\n", "LS018"),
+        ("a: 1\n---\nb: 2\n", "LS017"),
+        ("- 1\n", "LS019"),
+        ("just text\n", "LS019"),
+        ("<<: {a: 1}\n", "LS020"),
+        ("? [a, b]\n: 1\n", "LS021"),
+        ("a: [1,\n", "LS010"),
+        ("a: *nowhere\n", "LS010"),
+        ("a:\tb\n\tc: 1\n", "LS010"),
+        ("a: 1\n b: 2\n", "LS010"),
+    ],
 )
 def test_malformed_documents(text: str, code: str) -> None:
     assert problem(text).code == code

@@ -12,12 +12,32 @@ def table(cost: float) -> pa.Table:
     rows = []
     for rep, scale in ((0, 1.0), (1, 2.0)):
         for month, factor in (("2027-01", 0.99), ("2027-02", 0.98)):
-            rows.append({"replication": rep, "month": month, "arm": "program", "revenue": 100.0 * scale,
-                         "liability_at_cost": 10.0 * scale if month == "2027-02" else 5.0, "net_benefit": 30.0 * scale,
-                         "program_cost": cost * scale, "discount_factor": factor, "customers": 50})
-            rows.append({"replication": rep, "month": month, "arm": "control", "revenue": 80.0 * scale,
-                         "liability_at_cost": None, "net_benefit": None, "program_cost": None,
-                         "discount_factor": None, "customers": 45})
+            rows.append(
+                {
+                    "replication": rep,
+                    "month": month,
+                    "arm": "program",
+                    "revenue": 100.0 * scale,
+                    "liability_at_cost": 10.0 * scale if month == "2027-02" else 5.0,
+                    "net_benefit": 30.0 * scale,
+                    "program_cost": cost * scale,
+                    "discount_factor": factor,
+                    "customers": 50,
+                }
+            )
+            rows.append(
+                {
+                    "replication": rep,
+                    "month": month,
+                    "arm": "control",
+                    "revenue": 80.0 * scale,
+                    "liability_at_cost": None,
+                    "net_benefit": None,
+                    "program_cost": None,
+                    "discount_factor": None,
+                    "customers": 45,
+                }
+            )
     return pa.Table.from_pylist(rows)
 
 

@@ -55,7 +55,9 @@ def test_sbg_reproduces_the_published_regular_cohort() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("model", "truth"), [("bgnbd", (0.5, 6.0, 0.9, 3.0)), ("pareto-nbd", (0.7, 8.0, 0.8, 10.0))])
+@pytest.mark.parametrize(
+    ("model", "truth"), [("bgnbd", (0.5, 6.0, 0.9, 3.0)), ("pareto-nbd", (0.7, 8.0, 0.8, 10.0))]
+)
 def test_purchase_models_recover_known_parameters(model: str, truth: tuple[float, ...]) -> None:
     rng = np.random.default_rng(11)
     T = rng.uniform(26, 52, 30_000)
@@ -108,7 +110,9 @@ def test_pareto_expected_matches_simulation() -> None:
     params = (0.553, 10.578, 0.606, 11.669)
     T = np.full(100_000, 52.0)
     x, _ = draw.pareto_summaries(rng, params, T)
-    assert x.mean() == pytest.approx(float(models.pareto_expected(np.array(params), np.array([52.0]))[0]), rel=0.03)
+    assert x.mean() == pytest.approx(
+        float(models.pareto_expected(np.array(params), np.array([52.0]))[0]), rel=0.03
+    )
 
 
 def test_grouped_bgnbd_likelihood_equals_the_plain_one() -> None:

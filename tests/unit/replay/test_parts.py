@@ -24,8 +24,16 @@ def rows(seed: int, customers: int = 60, count: int = 900) -> list[tuple[Any, ..
         who = int(rng.integers(0, customers))
         first, last = (who * 7) % 200, 200 + (who * 13) % 530
         day = start + int(rng.integers(first, last))
-        out.append((f"c{who:03d}", str(day), float(rng.integers(1, 60000)) / 100, "purchase", "",
-                    ["", "food", "own_brand", "sale"][int(rng.integers(0, 4))]))
+        out.append(
+            (
+                f"c{who:03d}",
+                str(day),
+                float(rng.integers(1, 60000)) / 100,
+                "purchase",
+                "",
+                ["", "food", "own_brand", "sale"][int(rng.integers(0, 4))],
+            )
+        )
     return out
 
 
@@ -55,16 +63,32 @@ def test_a_month_end_bonus_is_dated_the_month_end_in_every_part() -> None:
     (here, c000's) may not share with the whole (c001 buys on 31 January)."""
     from tests.helpers import program
 
-    policy = program({
-        "type": "tiered", "points": {"name": "points", "value": 0.01, "rounding": "floor_amount"},
-        "earn": [{"id": "base", "kind": "spend", "rate": 1}],
-        "tiers": {"metric": "spend", "window": {"kind": "calendar_year"}, "evaluation": "monthly",
-                  "levels": [{"id": "member", "threshold": 0},
-                             {"id": "gold", "threshold": 1500, "benefits": {"bonus_points": 500}}]},
-        "expiry": [{"kind": "rolling", "after": "30 days"}],
-    })
-    tx = transactions([("c000", "2027-01-05", 1000.0), ("c000", "2027-01-06", 1000.0),
-                       ("c001", "2027-01-31", 10.0), ("c001", "2027-03-15", 10.0)], policy.minor_units)
+    policy = program(
+        {
+            "type": "tiered",
+            "points": {"name": "points", "value": 0.01, "rounding": "floor_amount"},
+            "earn": [{"id": "base", "kind": "spend", "rate": 1}],
+            "tiers": {
+                "metric": "spend",
+                "window": {"kind": "calendar_year"},
+                "evaluation": "monthly",
+                "levels": [
+                    {"id": "member", "threshold": 0},
+                    {"id": "gold", "threshold": 1500, "benefits": {"bonus_points": 500}},
+                ],
+            },
+            "expiry": [{"kind": "rolling", "after": "30 days"}],
+        }
+    )
+    tx = transactions(
+        [
+            ("c000", "2027-01-05", 1000.0),
+            ("c000", "2027-01-06", 1000.0),
+            ("c001", "2027-01-31", 10.0),
+            ("c001", "2027-03-15", 10.0),
+        ],
+        policy.minor_units,
+    )
     whole, split = replay(policy, tx, parts=1), replay(policy, tx, parts=2)
     same(split, whole)
     # c000's 2,000 points of 5-6 January expire in February; the bonus of 31 January lasts to 1 March.
@@ -77,7 +101,10 @@ def test_rows_rejected_by_the_reader_are_reported_once() -> None:
 
     policy = load_policy(PROGRAMS[0])
     tx = transactions(rows(4), policy.minor_units)
-    tx.rejected = [RowError("f.csv", 7, "date", "x", "not a date"), RowError("f.csv", 9, "amount", "y", "not a number")]
+    tx.rejected = [
+        RowError("f.csv", 7, "date", "x", "not a date"),
+        RowError("f.csv", 9, "amount", "y", "not a number"),
+    ]
     assert replay(policy, tx, parts=3).rejected == tx.rejected == replay(policy, tx, parts=1).rejected
 
 
@@ -163,11 +190,18 @@ def test_a_replay_on_parts_leaves_the_switch_interval_alone(monkeypatch: pytest.
     assert sys.getswitchinterval() == before
 
 
-def test_small_files_returns_and_the_one_thread_setting_keep_one_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_files_returns_and_the_one_thread_setting_keep_one_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     big = dataclasses.replace(transactions([("a", "2027-01-01", 1.0)]))
     n = PARTS_FROM
-    big = dataclasses.replace(big, **{name: np.repeat(getattr(big, name), n) for name in
-                                      ("customer", "day", "second", "amount", "is_return", "quantity", "row")})
+    big = dataclasses.replace(
+        big,
+        **{
+            name: np.repeat(getattr(big, name), n)
+            for name in ("customer", "day", "second", "amount", "is_return", "quantity", "row")
+        },
+    )
     monkeypatch.setattr("os.sched_getaffinity", lambda _: {0, 1}, raising=False)
     assert parts_for(big) == 2
     assert parts_for(big.subset(slice(0, n - 1))) == 1

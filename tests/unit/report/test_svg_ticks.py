@@ -9,12 +9,21 @@ import pytest
 from loyalsim.report.svg import COLOURS, line_chart, tick_text
 
 
-@pytest.mark.parametrize(("value", "step", "unit", "text"), [
-    (0.45, 0.05, "share", "45%"), (0.0, 0.05, "share", "0%"), (0.004, 0.001, "share", "0.4%"),
-    (0.0025, 0.0025, "share", "0.25%"), (-0.6, 0.2, "ratio", "-60%"), (0.2, 0.2, "ratio", "+20%"),
-    (12000, 2000, "number", "12,000"), (0.25, 0.25, "number", "0.25"), (1250, 250, "number", "1,250"),
-    (0.0, 0.25, "number", "0"),
-])
+@pytest.mark.parametrize(
+    ("value", "step", "unit", "text"),
+    [
+        (0.45, 0.05, "share", "45%"),
+        (0.0, 0.05, "share", "0%"),
+        (0.004, 0.001, "share", "0.4%"),
+        (0.0025, 0.0025, "share", "0.25%"),
+        (-0.6, 0.2, "ratio", "-60%"),
+        (0.2, 0.2, "ratio", "+20%"),
+        (12000, 2000, "number", "12,000"),
+        (0.25, 0.25, "number", "0.25"),
+        (1250, 250, "number", "1,250"),
+        (0.0, 0.25, "number", "0"),
+    ],
+)
 def test_tick_labels(value: float, step: float, unit: str, text: str) -> None:
     assert tick_text(value, step, unit) == text
 

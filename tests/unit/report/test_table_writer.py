@@ -13,7 +13,9 @@ import pytest
 from loyalsim.report.earn_output import TableWriter
 
 
-def test_tables_are_written_in_order_and_the_queue_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tables_are_written_in_order_and_the_queue_is_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     gate = threading.Event()
     real = TableWriter._write
 
@@ -75,7 +77,9 @@ def test_month_tables_of_consecutive_and_scattered_customers_write_the_same_ids(
         writer.write(month_table(policy, ids, rows(month, customers), (684, 686)))
     writer.close()
     table = pq.read_table(tmp_path / "m.parquet")
-    assert table.column("customer_id").to_pylist() == [f"c{i:03d}" for i in (1, 2, 3, 0, 1, 2, 3, 4, 5, 0, 2, 5)]
+    assert table.column("customer_id").to_pylist() == [
+        f"c{i:03d}" for i in (1, 2, 3, 0, 1, 2, 3, 4, 5, 0, 2, 5)
+    ]
     assert table.column("earned").to_pylist() == [10, 20, 30, 0, 10, 20, 30, 40, 50, 0, 20, 50]
     metadata = pq.ParquetFile(tmp_path / "m.parquet").metadata
     names = table.schema.names

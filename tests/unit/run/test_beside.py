@@ -12,9 +12,12 @@ from loyalsim.run import runner
 from tests.conftest import ROOT
 
 
-@pytest.mark.parametrize(("workers", "cores", "expected"), [(1, 2, True), (2, 4, True), (2, 2, False), (4, 2, False)])
+@pytest.mark.parametrize(
+    ("workers", "cores", "expected"), [(1, 2, True), (2, 4, True), (2, 2, False), (4, 2, False)]
+)
 def test_threads_beside_are_left_out_when_every_core_runs_a_replication(
-        monkeypatch: pytest.MonkeyPatch, workers: int, cores: int, expected: bool) -> None:
+    monkeypatch: pytest.MonkeyPatch, workers: int, cores: int, expected: bool
+) -> None:
     policy = load_policy(ROOT / "programs" / "coffee-stars.yaml")
     scenario = load_scenario(ROOT / "scenarios" / "coffee-baseline.yaml", replications=4)
     seen: list[bool] = []

@@ -29,12 +29,20 @@ class _DyingPool:
         pass
 
 
-def test_a_pool_that_keeps_breaking_is_restarted_then_reported_not_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pool_that_keeps_breaking_is_restarted_then_reported_not_a_bug(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(runner, "ProcessPoolExecutor", _DyingPool)
     finished: list[str] = []
-    with pytest.raises(WorkersDiedError, match=r"kept dying \(4 times\), so 3 replication\(s\) could not be run; 0 "
-                                               r"finished") as died:
-        runner._run_processes({"a": None, "b": None, "c": None}, 2,  # type: ignore[dict-item]
-                              lambda key, _: finished.append(key))
+    with pytest.raises(
+        WorkersDiedError,
+        match=r"kept dying \(4 times\), so 3 replication\(s\) could not be run; 0 "
+        r"finished",
+    ) as died:
+        runner._run_processes(
+            {"a": None, "b": None, "c": None},
+            2,  # type: ignore[dict-item]
+            lambda key, _: finished.append(key),
+        )
     assert _DyingPool.started == runner.RESTARTS + 1 and not finished
     assert died.value.exit_code == 4 and "out-of-memory" in str(died.value)

@@ -23,12 +23,17 @@ def test_customers_count_the_initial_ones_and_every_arrival() -> None:
     assert memory.customers(Scenario(1000, 100, 1096)) == 1000 + 3600  # 36 months of arrivals
 
 
-def test_refused_only_when_the_replications_running_at_once_do_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refused_only_when_the_replications_running_at_once_do_not_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(memory, "available_bytes", lambda: 12 * 2**30)
     fits = Scenario(4_000_000, 0, 365)  # 5.6e9 bytes a replication
     memory.check([fits], at_once=2)
-    with pytest.raises(UsageError, match=r"s.yaml: 4,000,000 customers need about 15.6 GB .*3 replication\(s\) "
-                                          r"at once.*12.0 GB available"):
+    with pytest.raises(
+        UsageError,
+        match=r"s.yaml: 4,000,000 customers need about 15.6 GB .*3 replication\(s\) "
+        r"at once.*12.0 GB available",
+    ):
         memory.check([Scenario(10, 0, 365), fits], at_once=3)
     monkeypatch.setenv("LOYALSIM_MEMORY_CHECK", "0")
     memory.check([fits], at_once=3)

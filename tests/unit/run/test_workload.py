@@ -23,8 +23,11 @@ def test_the_bound_is_the_gamma_mean_rate_over_the_horizon_in_both_arms() -> Non
     work = workload.estimate(BASELINE)
     segment = BASELINE.segments[0]
     r, alpha = segment.purchase_params[:2]
-    lift = (1 + segment.responds("frequency_lift")) * (1 + segment.responds("goal_gradient")) \
+    lift = (
+        (1 + segment.responds("frequency_lift"))
+        * (1 + segment.responds("goal_gradient"))
         * (1 + segment.responds("post_reward_lift"))
+    )
     per_customer = 1 + r / alpha * BASELINE.days / segment.days_per_unit * lift
     assert work.purchases == pytest.approx(2 * work.customers * per_customer)
 

@@ -12,9 +12,16 @@ from loyalsim.simulate.cashback import CashbackLedger, DividendLedger
 JANUARY = 12 * 50  # 2020-01
 
 
-def ledger(schedule: str, *, threshold: int = 100, expiry: Duration | None = None, claim: float = 1.0,
-           ) -> CashbackLedger:
-    rules = Cashback(rates=(CashbackRate(Ratio.of(0.01)),), threshold=threshold, schedule=schedule, expiry=expiry)
+def ledger(
+    schedule: str,
+    *,
+    threshold: int = 100,
+    expiry: Duration | None = None,
+    claim: float = 1.0,
+) -> CashbackLedger:
+    rules = Cashback(
+        rates=(CashbackRate(Ratio.of(0.01)),), threshold=threshold, schedule=schedule, expiry=expiry
+    )
     return CashbackLedger(rules, np.full(3, claim), key=7)
 
 
@@ -28,8 +35,11 @@ def test_quarterly_payouts_pay_whole_balances_that_reach_the_threshold() -> None
     assert book.payable() == 60
     assert book.paid == {JANUARY: 150, JANUARY + 1: 250, JANUARY + 2: 100}
     last = [row for row in book.rows if row[0] == JANUARY + 2]
-    assert last == [(JANUARY + 2, JANUARY, 170, 150, 0), (JANUARY + 2, JANUARY + 1, 280, 250, 0),
-                    (JANUARY + 2, JANUARY + 2, 110, 100, 0)]
+    assert last == [
+        (JANUARY + 2, JANUARY, 170, 150, 0),
+        (JANUARY + 2, JANUARY + 1, 280, 250, 0),
+        (JANUARY + 2, JANUARY + 2, 110, 100, 0),
+    ]
 
 
 def test_on_request_claims_follow_the_propensity_and_unclaimed_cashback_expires() -> None:

@@ -22,13 +22,27 @@ CDNOW_PARETO_TUPLE = (0.553, 10.578, 0.606, 11.669)
 
 def scenario_file(tmp_path: Path, model: str, params: dict[str, float], initial: int, weeks: int) -> Path:
     document = {
-        "apiVersion": "loyalsim/v1", "kind": "Scenario", "metadata": {"name": "closed-form"},
-        "programs": [str(ROOT / "programs" / "classic-rewards.yaml")], "start": "2027-01-01",
-        "horizon": f"{weeks} weeks", "seed": 7, "replications": 1,
-        "population": {"initial": initial, "arrivals_per_month": 0, "segments": [{
-            "id": "cdnow", "share": 1.0, "purchase": {"model": model, "time_unit": "week", "params": params},
-            "spend": {"model": "gamma_gamma", "params": {"p": 6.25, "q": 3.74, "gamma": 15.44}},
-            "response": {"enrolment_rate": 0.0}}]},
+        "apiVersion": "loyalsim/v1",
+        "kind": "Scenario",
+        "metadata": {"name": "closed-form"},
+        "programs": [str(ROOT / "programs" / "classic-rewards.yaml")],
+        "start": "2027-01-01",
+        "horizon": f"{weeks} weeks",
+        "seed": 7,
+        "replications": 1,
+        "population": {
+            "initial": initial,
+            "arrivals_per_month": 0,
+            "segments": [
+                {
+                    "id": "cdnow",
+                    "share": 1.0,
+                    "purchase": {"model": model, "time_unit": "week", "params": params},
+                    "spend": {"model": "gamma_gamma", "params": {"p": 6.25, "q": 3.74, "gamma": 15.44}},
+                    "response": {"enrolment_rate": 0.0},
+                }
+            ],
+        },
         "economics": {"gross_margin": 0.5},
     }
     path = tmp_path / "scenario.yaml"
@@ -36,12 +50,16 @@ def scenario_file(tmp_path: Path, model: str, params: dict[str, float], initial:
     return path
 
 
-@pytest.mark.parametrize(("model", "params", "expected"), [
-    ("bgnbd", CDNOW_BGNBD, models.bgnbd_expected),
-    ("pareto_nbd", CDNOW_PARETO, models.pareto_expected),
-])
-def test_no_program_purchases_match_the_closed_form(tmp_path: Path, model: str, params: dict[str, float],
-                                                    expected: object) -> None:
+@pytest.mark.parametrize(
+    ("model", "params", "expected"),
+    [
+        ("bgnbd", CDNOW_BGNBD, models.bgnbd_expected),
+        ("pareto_nbd", CDNOW_PARETO, models.pareto_expected),
+    ],
+)
+def test_no_program_purchases_match_the_closed_form(
+    tmp_path: Path, model: str, params: dict[str, float], expected: object
+) -> None:
     weeks = 39
     scenario = load_scenario(scenario_file(tmp_path, model, params, 40_000, weeks))
     policy = load_policy(ROOT / "programs" / "classic-rewards.yaml")
@@ -76,8 +94,9 @@ def _small(propensity: float, **extra: float):  # type: ignore[no-untyped-def]
     segment = scenario.segments[0]
     response = {**segment.response, "redemption_propensity": propensity, **extra}
     segments = (type(segment)(**{**segment.__dict__, "response": response}),)
-    return type(scenario)(**{**scenario.__dict__, "initial": 3000, "arrivals_per_month": 100, "days": 365,
-                             "segments": segments})
+    return type(scenario)(
+        **{**scenario.__dict__, "initial": 3000, "arrivals_per_month": 100, "days": 365, "segments": segments}
+    )
 
 
 def test_points_are_conserved_and_redemption_follows_the_propensity() -> None:
@@ -119,7 +138,9 @@ def test_paid_membership_bills_fees_and_counts_subscribers() -> None:
     # then covers 31 January to 28 February, so January recognises 1 day in 28 of it.
     january = program[0]
     assert january.fees_billed > 0 and january.fees_recognised == (january.fees_billed * 2 + 28) // 56
-    assert sum(m.fees_recognised for m in program) < sum(m.fees_billed for m in program)  # some still deferred
+    assert sum(m.fees_recognised for m in program) < sum(
+        m.fees_billed for m in program
+    )  # some still deferred
     members = program[-1].members
     assert 0 < program[-1].subscribers < members
     assert all(m.subscribers == 0 and m.fees_billed == 0 for m in result.months if m.arm == "control")
@@ -131,7 +152,9 @@ def test_referrals_bring_customers_into_the_program_arm_only() -> None:
     plain = run_replication(policy, _small(1.0), 0)
     referred = run_replication(policy, _small(1.0, referral_rate=rate, referee_conversion=conversion), 0)
     # The control arm is untouched: referees come from their own random stream and never reach it.
-    assert [m for m in referred.months if m.arm == "control"] == [m for m in plain.months if m.arm == "control"]
+    assert [m for m in referred.months if m.arm == "control"] == [
+        m for m in plain.months if m.arm == "control"
+    ]
     program = [m for m in referred.months if m.arm == "program"]
     control = [m for m in referred.months if m.arm == "control"]
     born = sum(m.referrals for m in program)
@@ -152,8 +175,9 @@ def test_a_basket_mix_drives_category_rules_and_cashback_lifts_purchases() -> No
 
     policy = load_policy(ROOT / "programs" / "pharmacy-cashback.yaml")  # 5% on own brand, 1% on most else
     base = _small(1.0)
-    segment = replace(base.segments[0], basket_category=(("own_brand", 0.3), ("prescriptions", 0.2),
-                                                         ("other", 0.5)))
+    segment = replace(
+        base.segments[0], basket_category=(("own_brand", 0.3), ("prescriptions", 0.2), ("other", 0.5))
+    )
     mixed = replace(base, segments=(segment,))
     result = run_replication(policy, mixed, 0)
     program = [m for m in result.months if m.arm == "program"]
@@ -163,8 +187,11 @@ def test_a_basket_mix_drives_category_rules_and_cashback_lifts_purchases() -> No
     without_mix = run_replication(policy, base, 0)  # no categories: only the 1% rate applies
     plain = [m for m in without_mix.months if m.arm == "program"]
     assert 0.0095 < sum(m.cashback_accrued for m in plain) / sum(m.member_revenue for m in plain) <= 0.0100
-    lifted = run_replication(policy, replace(mixed, segments=(replace(
-        segment, response={**segment.response, "cashback_lift": 0.2}),)), 0)
+    lifted = run_replication(
+        policy,
+        replace(mixed, segments=(replace(segment, response={**segment.response, "cashback_lift": 0.2}),)),
+        0,
+    )
     assert _arm(lifted, "control", "purchases") == _arm(result, "control", "purchases")
     assert _arm(lifted, "program", "purchases") > _arm(result, "program", "purchases")
 
@@ -179,8 +206,12 @@ def test_community_actions_earn_points_within_limits_and_keep_members() -> None:
     segment = base.segments[0]
 
     def with_response(**response: object):  # type: ignore[no-untyped-def]
-        return replace(base, segments=(replace(segment, action_rates=(("review", 2.0),),
-                                               response={**segment.response, **response}),))
+        return replace(
+            base,
+            segments=(
+                replace(segment, action_rates=(("review", 2.0),), response={**segment.response, **response}),
+            ),
+        )
 
     plain = run_replication(policy, base, 0)
     acting = run_replication(policy, with_response(), 0)
@@ -203,10 +234,13 @@ def test_reminders_are_sent_and_prompt_purchases_and_redemptions_at_the_stated_r
 
     def respond(scenario, rate: float):  # type: ignore[no-untyped-def]
         segment = scenario.segments[0]
-        return replace(scenario, segments=(replace(segment, response={**segment.response,
-                                                                     "reminder_response": rate}),))
+        return replace(
+            scenario, segments=(replace(segment, response={**segment.response, "reminder_response": rate}),)
+        )
 
-    policy = load_policy(ROOT / "programs" / "coffee-stars.yaml")  # expiring stars (30 days), tier progress (100)
+    policy = load_policy(
+        ROOT / "programs" / "coffee-stars.yaml"
+    )  # expiring stars (30 days), tier progress (100)
     silent = run_replication(policy, respond(_small(1.0), 0.0), 0)
     nudged = run_replication(policy, respond(_small(1.0), 0.5), 0)
     quiet = [m for m in silent.months if m.arm == "program"]
@@ -217,7 +251,8 @@ def test_reminders_are_sent_and_prompt_purchases_and_redemptions_at_the_stated_r
     sent = loud[first].reminders_sent
     assert loud[first].prompted == pytest.approx(0.5 * sent, abs=4 * np.sqrt(sent * 0.25))
     assert _arm(nudged, "program", "purchases") == _arm(silent, "program", "purchases") + sum(
-        m.prompted for m in loud)
+        m.prompted for m in loud
+    )
     assert _arm(nudged, "control", "purchases") == _arm(silent, "control", "purchases")
     # A reward_available reminder prompts the redemption itself (hybrid-rewards made a member-choice program:
     # with auto-redemption there is nothing to remind of).
@@ -226,11 +261,14 @@ def test_reminders_are_sent_and_prompt_purchases_and_redemptions_at_the_stated_r
     hybrid = replace(auto, rewards=replace(auto.rewards, policy="choice"))
     lazy = respond(_small(0.1), 0.0)
     assert _arm(run_replication(hybrid, respond(_small(0.1), 1.0), 0), "program", "points_redeemed") > _arm(
-        run_replication(hybrid, lazy, 0), "program", "points_redeemed")
+        run_replication(hybrid, lazy, 0), "program", "points_redeemed"
+    )
 
 
 def test_donations_are_the_per_purchase_share_of_members_purchases_rounded_down() -> None:
-    policy = load_policy(ROOT / "programs" / "coop-dividend.yaml")  # 0.1% of each member purchase to the cause
+    policy = load_policy(
+        ROOT / "programs" / "coop-dividend.yaml"
+    )  # 0.1% of each member purchase to the cause
     result = run_replication(policy, _small(1.0), 0)
     program = [m for m in result.months if m.arm == "program"]
     donated, sales = sum(m.donations for m in program), sum(m.member_revenue for m in program)
@@ -242,28 +280,52 @@ def test_donations_are_the_per_purchase_share_of_members_purchases_rounded_down(
 
 def _program(tmp_path: Path, body: dict[str, object]) -> Path:
     path = tmp_path / "program.yaml"
-    path.write_text(yaml.safe_dump({"apiVersion": "loyalsim/v1", "kind": "Program",
-                                    "metadata": {"name": "t", "currency": "USD"}, **body}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "loyalsim/v1",
+                "kind": "Program",
+                "metadata": {"name": "t", "currency": "USD"},
+                **body,
+            }
+        )
+    )
     return path
 
 
-PAID = {"type": "paid", "points": {"name": "points", "value": 0.01, "rounding": "floor_points"},
-        "earn": [{"id": "base", "kind": "spend", "rate": 1}]}
+PAID = {
+    "type": "paid",
+    "points": {"name": "points", "value": 0.01, "rounding": "floor_points"},
+    "earn": [{"id": "base", "kind": "spend", "rate": 1}],
+}
 MONTHLY = [{"id": "monthly", "fee": 10, "period": "1 month"}]
 
 
 def test_membership_perks_multiply_points_credit_bonuses_and_cost_what_they_say(tmp_path: Path) -> None:
     def run(perks: list[dict[str, object]]):  # type: ignore[no-untyped-def]
         policy = load_policy(_program(tmp_path, {**PAID, "membership": {"plans": MONTHLY, "perks": perks}}))
-        return [m for m in run_replication(policy, _small(1.0, membership_take_up=0.6), 0).months
-                if m.arm == "program"]
+        return [
+            m
+            for m in run_replication(policy, _small(1.0, membership_take_up=0.6), 0).months
+            if m.arm == "program"
+        ]
 
     plain = run([{"kind": "free_shipping", "value": 5.99}])
-    doubled = run([{"kind": "earn_multiplier", "multiplier": 2}, {"kind": "bonus_points", "points": 100},
-                   {"kind": "other", "value": 36}, {"kind": "discount", "rate": 0.05}])
+    doubled = run(
+        [
+            {"kind": "earn_multiplier", "multiplier": 2},
+            {"kind": "bonus_points", "points": 100},
+            {"kind": "other", "value": 36},
+            {"kind": "discount", "rate": 0.05},
+        ]
+    )
     for a, b in zip(plain, doubled, strict=True):
         # Perks change no behaviour: the same subscribers buy the same amounts.
-        assert (a.purchases, a.member_revenue, a.subscribers) == (b.purchases, b.member_revenue, b.subscribers)
+        assert (a.purchases, a.member_revenue, a.subscribers) == (
+            b.purchases,
+            b.member_revenue,
+            b.subscribers,
+        )
         periods = b.fees_billed // 1000  # paid periods started this month, each crediting 100 bonus points
         # Points a purchase earns: floor(2 x dollars) is 2 x floor(dollars) or one more.
         from_purchases = b.points_issued - 100 * periods
@@ -277,14 +339,24 @@ def test_membership_perks_multiply_points_credit_bonuses_and_cost_what_they_say(
 
 
 def test_members_convert_points_into_donations_with_the_company_match(tmp_path: Path) -> None:
-    body = {"type": "value", "points": {"name": "points", "value": 0.01, "rounding": "floor_points"},
-            "earn": [{"id": "base", "kind": "spend", "rate": 1}],
-            "value": {"donations": {"points_to_donation": {"points": 100, "amount": 1.00, "match_rate": 0.5},
-                                    "cause": "schools"}}}
+    body = {
+        "type": "value",
+        "points": {"name": "points", "value": 0.01, "rounding": "floor_points"},
+        "earn": [{"id": "base", "kind": "spend", "rate": 1}],
+        "value": {
+            "donations": {
+                "points_to_donation": {"points": 100, "amount": 1.00, "match_rate": 0.5},
+                "cause": "schools",
+            }
+        },
+    }
     policy = load_policy(_program(tmp_path, body))
     never = [m for m in run_replication(policy, _small(1.0), 0).months if m.arm == "program"]
-    always = [m for m in run_replication(policy, _small(1.0, donation_propensity=1.0), 0).months
-              if m.arm == "program"]
+    always = [
+        m
+        for m in run_replication(policy, _small(1.0, donation_propensity=1.0), 0).months
+        if m.arm == "program"
+    ]
     assert sum(m.points_donated + m.donations for m in never) == 0
     assert sum(m.points_donated for m in always) > 0
     for month in always:
@@ -309,10 +381,13 @@ def _same(a: object, b: object) -> None:
     assert (a.repeat_purchases_control == b.repeat_purchases_control).all()  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("program", ["reference", *sorted(p.name for p in (ROOT / "programs").glob("*.yaml"))])
+@pytest.mark.parametrize(
+    "program", ["reference", *sorted(p.name for p in (ROOT / "programs").glob("*.yaml"))]
+)
 @pytest.mark.parametrize("population", ["bgnbd", "pareto-lognormal-basket", "mid-month-start"])
-def test_a_month_at_a_time_gives_the_results_of_day_by_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           program: str, population: str) -> None:
+def test_a_month_at_a_time_gives_the_results_of_day_by_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, program: str, population: str
+) -> None:
     """Arms whose purchases depend on nothing decided day by day are drawn a month at a time;
     watching a customer steps every day instead. Both must give the same results, for every
     canonical program (those that redraw purchases day by day step the program arm by day and
@@ -325,16 +400,31 @@ def test_a_month_at_a_time_gives_the_results_of_day_by_day(tmp_path: Path, monke
         policy, scenario = reference_case(tmp_path)
     else:
         policy = load_policy(ROOT / "programs" / program)
-        scenario = _small(0.6, churn_reduction=0.2, cashback_lift=0.1, value_affinity=0.2, referral_rate=0.01,
-                          reminder_response=0.2, donation_propensity=0.2, community_retention=0.2)
-        scenario = replace(scenario, segments=(replace(scenario.segments[0], action_rates=(("review", 0.5),)),))
+        scenario = _small(
+            0.6,
+            churn_reduction=0.2,
+            cashback_lift=0.1,
+            value_affinity=0.2,
+            referral_rate=0.01,
+            reminder_response=0.2,
+            donation_propensity=0.2,
+            community_retention=0.2,
+        )
+        scenario = replace(
+            scenario, segments=(replace(scenario.segments[0], action_rates=(("review", 0.5),)),)
+        )
     if population == "mid-month-start":  # months cut short at both ends of the horizon
         scenario = replace(scenario, start=scenario.start + 14, days=100)
     elif population != "bgnbd":
-        segment = replace(scenario.segments[0], purchase_model="pareto_nbd", purchase_params=CDNOW_PARETO_TUPLE,
-                          spend_model="lognormal", spend_params=(30.0, 0.6),
-                          basket_category=(("own_brand", 0.3), ("prescriptions", 0.2), ("other", 0.5)),
-                          basket_channel=(("online", 0.4), ("store", 0.6)))
+        segment = replace(
+            scenario.segments[0],
+            purchase_model="pareto_nbd",
+            purchase_params=CDNOW_PARETO_TUPLE,
+            spend_model="lognormal",
+            spend_params=(30.0, 0.6),
+            basket_category=(("own_brand", 0.3), ("prescriptions", 0.2), ("other", 0.5)),
+            basket_channel=(("online", 0.4), ("store", 0.6)),
+        )
         scenario = replace(scenario, segments=(segment,))
     spans: list[int] = []
     real = schedule.draw_span
@@ -349,8 +439,11 @@ def test_a_month_at_a_time_gives_the_results_of_day_by_day(tmp_path: Path, monke
     # Members' purchases depend on the day before with a paid membership, community actions
     # (which redraw lifetimes) and referrals (which bring customers in).
     acting = dict(scenario.segments[0].action_rates)
-    day_by_day = policy.membership is not None or any(a.id in acting for a in policy.community) \
+    day_by_day = (
+        policy.membership is not None
+        or any(a.id in acting for a in policy.community)
         or policy.referral is not None
+    )
     assert len(spans) == months * (1 if day_by_day else 2)  # which arms went a month at a time
     spans.clear()
     by_day = run_replication(policy, scenario, 0, watch=3)
@@ -359,7 +452,9 @@ def test_a_month_at_a_time_gives_the_results_of_day_by_day(tmp_path: Path, monke
 
 
 @pytest.mark.parametrize("program", ["coffee-stars.yaml", "paid-membership.yaml"])
-def test_running_work_on_the_thread_beside_changes_no_result(monkeypatch: pytest.MonkeyPatch, program: str) -> None:
+def test_running_work_on_the_thread_beside_changes_no_result(
+    monkeypatch: pytest.MonkeyPatch, program: str
+) -> None:
     """Month at a time (coffee-stars): each month's drawing and the control arm's month go beside
     the program; day by day (a paid membership): the whole control arm does."""
     from loyalsim.simulate import engine
@@ -387,7 +482,8 @@ def test_running_work_on_the_thread_beside_changes_no_result(monkeypatch: pytest
 
 
 def test_an_error_on_either_side_of_the_control_thread_is_raised_not_hung(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from loyalsim.replay.engine import ReplayEngine
     from loyalsim.simulate import engine
 
@@ -435,12 +531,20 @@ def test_one_thread_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_dated_action_rules_credit_sign_up_and_birthday_points(tmp_path: Path) -> None:
-    base = {"type": "points", "points": {"name": "points", "value": 0.01, "rounding": "floor_points"},
-            "earn": [{"id": "base", "kind": "spend", "rate": 1}],
-            "rewards": {"catalog": [{"id": "five", "kind": "discount", "cost": 500, "face_value": 5}]}}
+    base = {
+        "type": "points",
+        "points": {"name": "points", "value": 0.01, "rounding": "floor_points"},
+        "earn": [{"id": "base", "kind": "spend", "rate": 1}],
+        "rewards": {"catalog": [{"id": "five", "kind": "discount", "cost": 500, "face_value": 5}]},
+    }
     sign_up = {"id": "welcome", "kind": "action", "action": "sign_up", "points": 100}
-    birthday = {"id": "birthday", "kind": "action", "action": "birthday", "points": 200,
-                "limit": {"count": 1, "per": "1 year"}}
+    birthday = {
+        "id": "birthday",
+        "kind": "action",
+        "action": "birthday",
+        "points": 200,
+        "limit": {"count": 1, "per": "1 year"},
+    }
     scenario = _small(0.0)
     scenario = type(scenario)(**{**scenario.__dict__, "arrivals_per_month": 0})  # everyone joins on day 0
 
@@ -462,7 +566,9 @@ def test_dated_action_rules_credit_sign_up_and_birthday_points(tmp_path: Path) -
     # Birthdays spread over the year: each month about a twelfth of the members, none twice.
     counts = [d // 200 for d in birthdays]
     assert sum(counts) <= program[2][0].members
-    assert all(0.5 * m.members / 12 < c < 1.5 * m.members / 12 for c, m in zip(counts, program[2], strict=True))
+    assert all(
+        0.5 * m.members / 12 < c < 1.5 * m.members / 12 for c, m in zip(counts, program[2], strict=True)
+    )
 
 
 def test_a_members_purchases_of_one_day_are_credited_in_the_order_they_happen() -> None:
@@ -472,20 +578,37 @@ def test_a_members_purchases_of_one_day_are_credited_in_the_order_they_happen() 
     from loyalsim.simulate.members import day_transactions as _day_transactions
     from tests.helpers import program
 
-    policy = program({"type": "tiered", "points": {"name": "p", "value": 0.01, "rounding": "floor_amount"},
-                      "earn": [{"id": "base", "kind": "spend", "rate": 1}],
-                      "rewards": {"catalog": [{"id": "five", "kind": "discount", "cost": 500, "face_value": 5}]},
-                      "tiers": {"metric": "spend", "window": {"kind": "calendar_year"}, "evaluation": "immediate",
-                                "levels": [{"id": "a", "threshold": 0},
-                                           {"id": "b", "threshold": 50, "benefits": {"earn_multiplier": 2}}]}})
+    policy = program(
+        {
+            "type": "tiered",
+            "points": {"name": "p", "value": 0.01, "rounding": "floor_amount"},
+            "earn": [{"id": "base", "kind": "spend", "rate": 1}],
+            "rewards": {"catalog": [{"id": "five", "kind": "discount", "cost": 500, "face_value": 5}]},
+            "tiers": {
+                "metric": "spend",
+                "window": {"kind": "calendar_year"},
+                "evaluation": "immediate",
+                "levels": [
+                    {"id": "a", "threshold": 0},
+                    {"id": "b", "threshold": 50, "benefits": {"earn_multiplier": 2}},
+                ],
+            },
+        }
+    )
     ids = np.array(["x"], dtype=object)
 
     def earned(amounts: list[int], numbers: list[int]) -> int:
         engine = ReplayEngine(policy, ids)
         day = np.full(len(amounts), day_number("2027-03-10"), dtype=np.int64)
-        engine._process(_day_transactions(np.zeros(len(amounts), dtype=np.int64), day,
-                                          np.array(amounts, dtype=np.int64) * 100, ids,
-                                          np.array(numbers, dtype=np.int64)))
+        engine._process(
+            _day_transactions(
+                np.zeros(len(amounts), dtype=np.int64),
+                day,
+                np.array(amounts, dtype=np.int64) * 100,
+                ids,
+                np.array(numbers, dtype=np.int64),
+            )
+        )
         return int(engine.finish().total_earned[0])
 
     # $90 first reaches tier b, so the $10 after it earns double: 90 + 20. In amount order it would be 10 + 90.

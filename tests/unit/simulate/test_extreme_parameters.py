@@ -23,11 +23,16 @@ EXTREMES = [
 
 
 @pytest.mark.parametrize(("model", "params"), EXTREMES, ids=str)
-def test_extreme_purchase_parameters_raise_no_runtime_warning(tmp_path: Path, model: str,
-                                                               params: dict[str, float]) -> None:
+def test_extreme_purchase_parameters_raise_no_runtime_warning(
+    tmp_path: Path, model: str, params: dict[str, float]
+) -> None:
     path = small_scenario(tmp_path, initial=300, arrivals=5, horizon="2 months")
     document = yaml.safe_load(path.read_text())
-    document["population"]["segments"][0]["purchase"] = {"model": model, "time_unit": "week", "params": params}
+    document["population"]["segments"][0]["purchase"] = {
+        "model": model,
+        "time_unit": "week",
+        "params": params,
+    }
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     policy = load_policy(ROOT / "programs" / "coffee-stars.yaml")
     scenario = load_scenario(path, replications=1)

@@ -14,11 +14,25 @@ from loyalsim.simulate.membership import PAID, TRIAL, Memberships
 START = day_number("2027-01-01")
 
 
-def memberships(n: int, *, trial: Duration | None = None, alpha: float = 0.668, beta: float = 3.806,
-                take_up: float = 1.0, conversion: float = 0.5, fee: int = 1499) -> Memberships:
+def memberships(
+    n: int,
+    *,
+    trial: Duration | None = None,
+    alpha: float = 0.668,
+    beta: float = 3.806,
+    take_up: float = 1.0,
+    conversion: float = 0.5,
+    fee: int = 1499,
+) -> Memberships:
     rules = Membership(plans=(Plan("monthly", fee, Duration(months=1)),), trial=trial, trial_converts_to=0)
-    return Memberships(rules, START, key=12345, take_up=np.full(n, take_up), conversion=np.full(n, conversion),
-                       renewal=(np.full(n, alpha), np.full(n, beta)))
+    return Memberships(
+        rules,
+        START,
+        key=12345,
+        take_up=np.full(n, take_up),
+        conversion=np.full(n, conversion),
+        renewal=(np.full(n, alpha), np.full(n, beta)),
+    )
 
 
 def test_a_fee_is_recognised_over_its_period_month_by_month_and_adds_up_exactly() -> None:

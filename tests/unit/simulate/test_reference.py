@@ -44,31 +44,64 @@ LIFT, REDUCTION = 0.15, 0.3
 def reference_case(tmp_path: Path):  # type: ignore[no-untyped-def]
     (tmp_path / "reference.yaml").write_text(PROGRAM)
     scenario = {
-        "apiVersion": "loyalsim/v1", "kind": "Scenario", "metadata": {"name": "reference"},
-        "programs": ["reference.yaml"], "start": "2027-01-01", "horizon": "12 months", "seed": 99,
+        "apiVersion": "loyalsim/v1",
+        "kind": "Scenario",
+        "metadata": {"name": "reference"},
+        "programs": ["reference.yaml"],
+        "start": "2027-01-01",
+        "horizon": "12 months",
+        "seed": 99,
         "replications": 1,
-        "population": {"initial": 1500, "arrivals_per_month": 60, "segments": [{
-            "id": "all", "share": 1.0,
-            "purchase": {"model": "bgnbd", "time_unit": "week",
-                         "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}},
-            "spend": {"model": "gamma_gamma", "params": {"p": 6.25, "q": 3.74, "gamma": 15.44}},
-            "response": {"enrolment_rate": 1.0, "frequency_lift": LIFT, "churn_reduction": REDUCTION}}]},
+        "population": {
+            "initial": 1500,
+            "arrivals_per_month": 60,
+            "segments": [
+                {
+                    "id": "all",
+                    "share": 1.0,
+                    "purchase": {
+                        "model": "bgnbd",
+                        "time_unit": "week",
+                        "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+                    },
+                    "spend": {"model": "gamma_gamma", "params": {"p": 6.25, "q": 3.74, "gamma": 15.44}},
+                    "response": {"enrolment_rate": 1.0, "frequency_lift": LIFT, "churn_reduction": REDUCTION},
+                }
+            ],
+        },
         "economics": {"gross_margin": 0.5},
     }
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(scenario))
     return load_policy(tmp_path / "reference.yaml"), load_scenario(tmp_path / "s.yaml")
 
 
-def purchases(c, i: int, key: int, days: int, *, lift: float, reduction: float  # type: ignore[no-untyped-def]
-              ) -> tuple[list[tuple[int, int]], float]:
+def purchases(
+    c,
+    i: int,
+    key: int,
+    days: int,
+    *,
+    lift: float,
+    reduction: float,  # type: ignore[no-untyped-def]
+) -> tuple[list[tuple[int, int]], float]:
     """One customer's purchases (day, cents), first at birth, then repeats until their lifetime or the
     horizon; and when their lifetime ends (inf if not within the horizon)."""
     birth, rate, p = int(c.birth[i]), float(c.rate[i]), float(c.dropout_p[i])
     q = p * (1 - reduction)
     allowed = max(math.ceil(math.log1p(-float(c.dropout_u[i])) / math.log1p(-q)), 1) if q > 0 else 10**18
-    amount = lambda k: int(max(np.rint(gamma_quantile(float(c.spend_shape[i]),  # noqa: E731
-                                                        streams.uniforms(key, streams.AMOUNT, [i], [k]))[0]
-                                        / c.spend_scale[i] * 100), 1))
+    amount = lambda k: int(  # noqa: E731
+        max(
+            np.rint(
+                gamma_quantile(
+                    float(c.spend_shape[i]),
+                    streams.uniforms(key, streams.AMOUNT, [i], [k]),
+                )[0]
+                / c.spend_scale[i]
+                * 100
+            ),
+            1,
+        )
+    )
     out = [(birth, amount(0))]
     clock, last, death, k = 0.0, float(birth), math.inf, 0
     while rate > 0:
@@ -94,10 +127,12 @@ def points_by_month(bought: list[tuple[int, int]], start: int, days: int) -> dic
     for day, cents in bought:
         by_day[day] += cents // 100  # one point per whole dollar of each purchase
         flows[month(day)][0] += cents // 100
+
     def expire_through(day: int) -> None:
         while lots and lots[0][0] <= day:
             flows[month(lots[0][0])][2] += lots[0][1]
             lots.pop(0)
+
     for day in range(days):
         if day in by_day:
             if by_day[day]:
@@ -121,11 +156,15 @@ def test_engine_matches_the_per_customer_reference_exactly(tmp_path: Path) -> No
     policy, scenario = reference_case(tmp_path)
     result = run_replication(policy, scenario, 0)
     population_seed, key_seed = np.random.SeedSequence(scenario.seed).spawn(1)[0].spawn(2)
-    customers = draw_customers(scenario, np.random.default_rng(population_seed)).busiest_first(scenario.initial)
+    customers = draw_customers(scenario, np.random.default_rng(population_seed)).busiest_first(
+        scenario.initial
+    )
     key = int(key_seed.generate_state(1, dtype=np.uint64)[0])
     expected: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     month = lambda day: int(month_index(np.array([scenario.start + day]))[0])  # noqa: E731
-    month_ends = [day for day in range(scenario.days) if day == scenario.days - 1 or month(day + 1) != month(day)]
+    month_ends = [
+        day for day in range(scenario.days) if day == scenario.days - 1 or month(day + 1) != month(day)
+    ]
     alive: dict[tuple[int, str], int] = defaultdict(int)
     for i in range(customers.size):
         for arm, lift, reduction in (("control", 0.0, 0.0), ("program", LIFT, REDUCTION)):
@@ -137,15 +176,25 @@ def test_engine_matches_the_per_customer_reference_exactly(tmp_path: Path) -> No
                 expected[(month(day), arm)][0] += 1
                 expected[(month(day), arm)][1] += cents
             if arm == "program":
-                for m, (earned, redeemed, expired, balance) in points_by_month(bought, scenario.start,
-                                                                               scenario.days).items():
+                for m, (earned, redeemed, expired, balance) in points_by_month(
+                    bought, scenario.start, scenario.days
+                ).items():
                     row = expected[(m, arm)]
                     row[2] += earned
                     row[3] += redeemed
                     row[4] += expired
                     row[5] += balance
-    got = {(m.month, m.arm): [m.purchases, m.revenue, m.points_issued, m.points_redeemed, m.points_expired,
-                              m.points_outstanding] for m in result.months}
+    got = {
+        (m.month, m.arm): [
+            m.purchases,
+            m.revenue,
+            m.points_issued,
+            m.points_redeemed,
+            m.points_expired,
+            m.points_outstanding,
+        ]
+        for m in result.months
+    }
     got = {k: v if k[1] == "program" else [*v[:2], 0, 0, 0, 0] for k, v in got.items()}
     assert got == dict(expected)
     assert {(m.month, m.arm): m.customers for m in result.months} == dict(alive)

@@ -22,8 +22,15 @@ class Ledger:
 
 
 def test_referrer_grants_stop_at_the_limit_and_start_again_next_period() -> None:
-    rules = Referral("first_purchase", 0, None, referrer=Grant(points=10, credit=500), referee=Grant(),
-                     limit_count=2, limit_per=Duration(months=12))
+    rules = Referral(
+        "first_purchase",
+        0,
+        None,
+        referrer=Grant(points=10, credit=500),
+        referee=Grant(),
+        limit_count=2,
+        limit_per=Duration(months=12),
+    )
     book = Referrals(rules, first=5, size=10, rate=np.zeros(15), conversion=np.zeros(15), key=1, days=1000)
     book.referrer[:] = [0, 0, 0, 1, 0, 1, 2, 2, 2, 2]  # who referred pool customers 5..14
     ledger = Ledger()

@@ -30,7 +30,9 @@ def test_uniforms_are_the_documented_hash_bit_for_bit() -> None:
     for key in (0, 1, 2**63 + 5, MASK):
         for stream in (streams.ARRIVAL, streams.DONATION):
             got = streams.uniforms(key, stream, customers, indices)
-            want = [expected(key, stream, c, k) for c, k in zip(customers.tolist(), indices.tolist(), strict=True)]
+            want = [
+                expected(key, stream, c, k) for c, k in zip(customers.tolist(), indices.tolist(), strict=True)
+            ]
             assert got.tolist() == want
             shared = streams.uniforms(key, stream, customers, 42)
             assert shared.tolist() == [expected(key, stream, c, 42) for c in customers.tolist()]

@@ -27,8 +27,11 @@ def reference(values: list[str | None], empty_is_missing: bool) -> tuple[list[in
 
 def chunked(values: list[str | None], cuts: list[int]) -> pa.ChunkedArray:
     bounds = sorted({0, len(values), *(c % (len(values) + 1) for c in cuts)})
-    return pa.chunked_array([pa.array(values[a:b], pa.string()) for a, b in itertools.pairwise(bounds)]
-                            or [pa.array([], pa.string())], type=pa.string())
+    return pa.chunked_array(
+        [pa.array(values[a:b], pa.string()) for a, b in itertools.pairwise(bounds)]
+        or [pa.array([], pa.string())],
+        type=pa.string(),
+    )
 
 
 DIGITS = st.text("0123456789", min_size=4, max_size=4)
@@ -43,8 +46,9 @@ shapes = st.one_of(
 
 @settings(max_examples=150, deadline=None)
 @given(shapes, st.lists(st.integers(0, 100), max_size=3), st.booleans(), st.booleans(), st.booleans())
-def test_codes_and_table_equal_the_reference(values: list[str | None], cuts: list[int], empty_is_missing: bool,
-                                              some_rows: bool, halves: bool) -> None:
+def test_codes_and_table_equal_the_reference(
+    values: list[str | None], cuts: list[int], empty_is_missing: bool, some_rows: bool, halves: bool
+) -> None:
     """Also with the dense way's passes cut in halves on two threads (as from a million values)."""
     column = chunked(values, cuts)
     rows = np.arange(0, len(values), 2) if some_rows else None
@@ -61,11 +65,14 @@ def test_codes_and_table_equal_the_reference(values: list[str | None], cuts: lis
     assert codes.tolist() == want_codes
 
 
-@pytest.mark.parametrize("values", [
-    ["c0473188", "c0000001", "c0473188", "c9999999"],
-    ["00012345", "00012344", "99999999"],
-    ["CUST-000123-EU", "CUST-000007-US", "CUST-000123-EU"],  # longer than 8 bytes: dense still applies
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["c0473188", "c0000001", "c0473188", "c9999999"],
+        ["00012345", "00012344", "99999999"],
+        ["CUST-000123-EU", "CUST-000007-US", "CUST-000123-EU"],  # longer than 8 bytes: dense still applies
+    ],
+)
 def test_ids_of_one_shape_take_the_dense_way(values: list[str]) -> None:
     dense = _encode_dense(pa.chunked_array([pa.array(values[:2]), pa.array(values[2:])]))
     assert dense is not None

@@ -20,7 +20,9 @@ from loyalsim.transactions.reader import OPTIONAL, Transactions, read_transactio
 LOW, HIGH = (int(np.datetime64(d, "D").astype(np.int64)) for d in (reader.FIRST_DATE, reader.LAST_DATE))
 
 
-def both_ways(path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> tuple[Transactions, Transactions]:
+def both_ways(
+    path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any
+) -> tuple[Transactions, Transactions]:
     """The file read by the plain reader (in one pass, and in two halves at once, read and
     sorted: the result must be the same) and by Arrow's reader (sorted in one pass and in two
     halves alike)."""
@@ -54,38 +56,80 @@ def plain_read(path: Path) -> Any:
     return read_plain_csv(path, names, OPTIONAL, 2, LOW, HIGH)
 
 
-CLEAN_IDS = st.one_of(st.text("abc123", min_size=1, max_size=4), st.sampled_from(["c0001", "c0002", "c0100", "x-y"]))
-CLEAN_DATES = st.dates(min_value=np.datetime64("2026-12-01").astype(object),
-                       max_value=np.datetime64("2027-03-31").astype(object)).map(str)
-CLEAN_AMOUNTS = st.one_of(st.integers(0, 10**6).map(lambda c: f"{c / 100:.2f}"),
-                          st.sampled_from(["1.015", "0", "7.", ".5", "12.3399999", "99999999999999"]))
+CLEAN_IDS = st.one_of(
+    st.text("abc123", min_size=1, max_size=4), st.sampled_from(["c0001", "c0002", "c0100", "x-y"])
+)
+CLEAN_DATES = st.dates(
+    min_value=np.datetime64("2026-12-01").astype(object), max_value=np.datetime64("2027-03-31").astype(object)
+).map(str)
+CLEAN_AMOUNTS = st.one_of(
+    st.integers(0, 10**6).map(lambda c: f"{c / 100:.2f}"),
+    st.sampled_from(["1.015", "0", "7.", ".5", "12.3399999", "99999999999999"]),
+)
 DIRTY_IDS = st.one_of(CLEAN_IDS, st.sampled_from(["é", " x", "", "y "]))
-DIRTY_DATES = st.one_of(CLEAN_DATES, st.sampled_from(["2027-02-30", "2027-02-29", "2027-04-31", "2027-13-01", "20270105",
-                                                      "2027-01-05T10:00:00", "1899-12-31", "2200-01-01", "x", ""]))
-DIRTY_AMOUNTS = st.one_of(CLEAN_AMOUNTS, st.sampled_from([" 3.25 ", "-1.00", "1e2", "abc", "", "+2", "1.2.3",
-                                                          "10000000000000.01"]))
+DIRTY_DATES = st.one_of(
+    CLEAN_DATES,
+    st.sampled_from(
+        [
+            "2027-02-30",
+            "2027-02-29",
+            "2027-04-31",
+            "2027-13-01",
+            "20270105",
+            "2027-01-05T10:00:00",
+            "1899-12-31",
+            "2200-01-01",
+            "x",
+            "",
+        ]
+    ),
+)
+DIRTY_AMOUNTS = st.one_of(
+    CLEAN_AMOUNTS, st.sampled_from([" 3.25 ", "-1.00", "1e2", "abc", "", "+2", "1.2.3", "10000000000000.01"])
+)
 
 
 def rows_of(ids: Any, dates: Any, amounts: Any) -> Any:
-    return st.lists(st.tuples(ids, dates, amounts, st.sampled_from(["", "t1", "t2"]),
-                              st.sampled_from(["", "food", "toys"]), st.sampled_from(["purchase", "", "PURCHASE"]),
-                              st.sampled_from(["", "2", "x"])), min_size=1, max_size=25)
+    return st.lists(
+        st.tuples(
+            ids,
+            dates,
+            amounts,
+            st.sampled_from(["", "t1", "t2"]),
+            st.sampled_from(["", "food", "toys"]),
+            st.sampled_from(["purchase", "", "PURCHASE"]),
+            st.sampled_from(["", "2", "x"]),
+        ),
+        min_size=1,
+        max_size=25,
+    )
 
 
 # Half the files are plain (the plain reader reads them), half have one dirty column.
-rows = st.one_of(rows_of(CLEAN_IDS, CLEAN_DATES, CLEAN_AMOUNTS), rows_of(DIRTY_IDS, CLEAN_DATES, CLEAN_AMOUNTS),
-                 rows_of(CLEAN_IDS, DIRTY_DATES, CLEAN_AMOUNTS), rows_of(CLEAN_IDS, CLEAN_DATES, DIRTY_AMOUNTS),
-                 rows_of(CLEAN_IDS, CLEAN_DATES, CLEAN_AMOUNTS))
+rows = st.one_of(
+    rows_of(CLEAN_IDS, CLEAN_DATES, CLEAN_AMOUNTS),
+    rows_of(DIRTY_IDS, CLEAN_DATES, CLEAN_AMOUNTS),
+    rows_of(CLEAN_IDS, DIRTY_DATES, CLEAN_AMOUNTS),
+    rows_of(CLEAN_IDS, CLEAN_DATES, DIRTY_AMOUNTS),
+    rows_of(CLEAN_IDS, CLEAN_DATES, CLEAN_AMOUNTS),
+)
 
 
 @pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows, st.booleans(), st.booleans(), st.sampled_from(["\n", "\r\n"]), st.booleans())
-def test_every_file_reads_as_arrows_reader_reads_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    data: list[tuple[str, ...]], quote: bool, extras: bool,
-                                                    newline: str, final_newline: bool) -> None:
-    header = ["customer_id", "date", "amount"] + (["transaction_id", "category", "kind", "quantity", "note"]
-                                                  if extras else [])
+def test_every_file_reads_as_arrows_reader_reads_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    data: list[tuple[str, ...]],
+    quote: bool,
+    extras: bool,
+    newline: str,
+    final_newline: bool,
+) -> None:
+    header = ["customer_id", "date", "amount"] + (
+        ["transaction_id", "category", "kind", "quantity", "note"] if extras else []
+    )
     cells = [list(row[:3]) + ([*row[3:], "n"] if extras else []) for row in data]
     wrap = (lambda v: f'"{v}"') if quote else (lambda v: v)
     text = newline.join(",".join(wrap(v) for v in line) for line in [header, *cells])
@@ -93,16 +137,26 @@ def test_every_file_reads_as_arrows_reader_reads_it(tmp_path: Path, monkeypatch:
     path.write_bytes((text + (newline if final_newline else "")).encode("utf-8"))
     plain, arrow = both_ways(path, monkeypatch)
     assert_same(plain, arrow)
-    plain_shapes = all(r[0] == r[0].strip() and r[0].isascii() and r[0] and re.fullmatch(r"[0-9]*\.?[0-9]*", r[2])
-                       and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", r[1]) for r in data)
+    plain_shapes = all(
+        r[0] == r[0].strip()
+        and r[0].isascii()
+        and r[0]
+        and re.fullmatch(r"[0-9]*\.?[0-9]*", r[2])
+        and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", r[1])
+        for r in data
+    )
     if not arrow.rejected and not extras and plain_shapes:
         assert plain_read(path) is not None  # a file with nothing to reject or trim is read the plain way
 
 
-def test_a_clean_file_takes_the_plain_way_and_reads_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_clean_file_takes_the_plain_way_and_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "tx.csv"
-    path.write_text('"customer_id","date","cds","amount","category"\n'
-                    "c02,2027-03-01,1,12.345,food\nc01,2027-01-31,2,0.01,\n\"c10\",\"2024-02-29\",3,\"100\",toys\n")
+    path.write_text(
+        '"customer_id","date","cds","amount","category"\n'
+        'c02,2027-03-01,1,12.345,food\nc01,2027-01-31,2,0.01,\n"c10","2024-02-29",3,"100",toys\n'
+    )
     got = plain_read(path)
     assert got is not None
     assert got.customer_ids.tolist() == ["c01", "c02", "c10"]
@@ -114,7 +168,9 @@ def test_a_clean_file_takes_the_plain_way_and_reads_the_same(tmp_path: Path, mon
     assert_same(plain, arrow)
 
 
-@pytest.mark.parametrize("date", ["2024-02-29", "2000-02-29", "1900-01-01", "2199-12-31", "2027-12-31", "1970-01-01"])
+@pytest.mark.parametrize(
+    "date", ["2024-02-29", "2000-02-29", "1900-01-01", "2199-12-31", "2027-12-31", "1970-01-01"]
+)
 def test_every_real_date_in_range_reads_the_plain_way(tmp_path: Path, date: str) -> None:
     path = tmp_path / "tx.csv"
     path.write_text(f"customer_id,date,amount\na,{date},1\n")
@@ -129,28 +185,33 @@ def test_ids_of_several_widths_are_coded_too(tmp_path: Path) -> None:
     assert got is not None and got.customer_ids.tolist() == ["18", "4"] and got.customer.tolist() == [0, 1, 0]
 
 
-@pytest.mark.parametrize("text", [
-    "customer_id,date,amount\na,2027-01-01,1\n\nb,2027-01-02,2\n",  # a blank line
-    "customer_id,date,amount\na,2027-01-01,\"1,5\"\n",  # a comma inside a quoted value
-    "customer_id,date,amount\n\"a\"\"b\",2027-01-01,1\n",  # a doubled quote
-    "customer_id,date,amount\na,2027-01-01,1,9\n",  # a field too many
-    "customer_id,date,amount\na,2027-01-01\n",  # a field too few
-    "customer_id,date,amount\na,2027-1-01,1\n",  # not YYYY-MM-DD
-    "customer_id,date,amount\na,2027-02-30,1\n",  # not a date
-    "customer_id,date,amount\na,2027-02-29,1\n",  # not a leap year
-    "customer_id,date,amount\na,2100-02-29,1\n",  # not a leap year either (a century)
-    "customer_id,date,amount\na,2027-04-31,1\n",
-    "customer_id,date,amount\na,2027-13-01,1\n",
-    "customer_id,date,amount\na,2027-00-10,1\n",
-    "customer_id,date,amount\na,2027-01-00,1\n",
-    "customer_id,date,amount\na,1899-12-31,1\n",  # out of range
-    "customer_id,date,amount\na,2200-01-01,1\n",
-    "customer_id,date,amount\na,2027-01-01,-1\n",  # negative
-    "customer_id,date,amount\n a,2027-01-01,1\n",  # an id to trim
-    "\ufeffcustomer_id,date,amount\na,2027-01-01,1\n",  # a byte-order mark
-    "customer_id,date,amount\na,2027-01-01,1\rb,2027-01-02,1\n",  # a lone carriage return
-])
-def test_anything_not_plain_is_left_to_arrow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "customer_id,date,amount\na,2027-01-01,1\n\nb,2027-01-02,2\n",  # a blank line
+        'customer_id,date,amount\na,2027-01-01,"1,5"\n',  # a comma inside a quoted value
+        'customer_id,date,amount\n"a""b",2027-01-01,1\n',  # a doubled quote
+        "customer_id,date,amount\na,2027-01-01,1,9\n",  # a field too many
+        "customer_id,date,amount\na,2027-01-01\n",  # a field too few
+        "customer_id,date,amount\na,2027-1-01,1\n",  # not YYYY-MM-DD
+        "customer_id,date,amount\na,2027-02-30,1\n",  # not a date
+        "customer_id,date,amount\na,2027-02-29,1\n",  # not a leap year
+        "customer_id,date,amount\na,2100-02-29,1\n",  # not a leap year either (a century)
+        "customer_id,date,amount\na,2027-04-31,1\n",
+        "customer_id,date,amount\na,2027-13-01,1\n",
+        "customer_id,date,amount\na,2027-00-10,1\n",
+        "customer_id,date,amount\na,2027-01-00,1\n",
+        "customer_id,date,amount\na,1899-12-31,1\n",  # out of range
+        "customer_id,date,amount\na,2200-01-01,1\n",
+        "customer_id,date,amount\na,2027-01-01,-1\n",  # negative
+        "customer_id,date,amount\n a,2027-01-01,1\n",  # an id to trim
+        "\ufeffcustomer_id,date,amount\na,2027-01-01,1\n",  # a byte-order mark
+        "customer_id,date,amount\na,2027-01-01,1\rb,2027-01-02,1\n",  # a lone carriage return
+    ],
+)
+def test_anything_not_plain_is_left_to_arrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
     path = tmp_path / "tx.csv"
     path.write_bytes(text.encode("utf-8"))
     names = header_names(path)
@@ -195,7 +256,9 @@ def test_the_shortest_rows_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
 def test_text_must_be_utf8_as_for_arrows_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "tx.csv"
     # Valid UTF-8 inside ids and categories: read the plain way, as Arrow reads it.
-    path.write_bytes("customer_id,date,amount,category\naéb,2027-01-01,1,café\nxyz,2027-01-02,2,thé\n".encode())
+    path.write_bytes(
+        "customer_id,date,amount,category\naéb,2027-01-01,1,café\nxyz,2027-01-02,2,thé\n".encode()
+    )
     assert plain_read(path) is not None
     plain, arrow = both_ways(path, monkeypatch)
     assert_same(plain, arrow)
@@ -240,8 +303,9 @@ def test_a_file_cut_short_while_read_is_refused_not_a_crash(tmp_path: Path) -> N
     assert buffer is not None and bytes(buffer[:100]) == path.read_bytes()[:100]
 
 
-def test_a_bad_byte_is_placed_in_its_row_and_column_across_read_blocks(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_byte_is_placed_in_its_row_and_column_across_read_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from loyalsim.transactions import sniff
 
     path = tmp_path / "t.csv"

@@ -72,9 +72,15 @@ def test_money_precision_follows_the_currency() -> None:
     assert "LS226" in codes_for(doc)
 
 
-@pytest.mark.parametrize(("code", "hint"), [("XYZ", "such as USD"), ("EUE", "did you mean EUR?"),
-                                            ("XAU", "the currency the program prices in"),
-                                            ("XTS", "the currency the program prices in")])
+@pytest.mark.parametrize(
+    ("code", "hint"),
+    [
+        ("XYZ", "such as USD"),
+        ("EUE", "did you mean EUR?"),
+        ("XAU", "the currency the program prices in"),
+        ("XTS", "the currency the program prices in"),
+    ],
+)
 def test_currency_must_be_a_real_iso_4217_code(code: str, hint: str) -> None:
     doc = program("classic-rewards")
     doc["metadata"]["currency"] = code
@@ -113,8 +119,17 @@ def test_scenario_rules(tmp_path: Path) -> None:
     assert "LS301" in codes_for(broken, str(file))
 
 
-@pytest.mark.parametrize(("horizon", "refused"), [("50 years", False), ("600 months", False), ("601 months", True),
-                                                   ("9999 years", True), ("P51Y", True), ("P50Y1D", True)])
+@pytest.mark.parametrize(
+    ("horizon", "refused"),
+    [
+        ("50 years", False),
+        ("600 months", False),
+        ("601 months", True),
+        ("9999 years", True),
+        ("P51Y", True),
+        ("P50Y1D", True),
+    ],
+)
 def test_a_horizon_beyond_fifty_years_is_refused(tmp_path: Path, horizon: str, refused: bool) -> None:
     scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
     scenario["horizon"] = horizon
@@ -131,13 +146,17 @@ def test_did_you_mean_on_unknown_metric(tmp_path: Path) -> None:
     assert any("did you mean 'liability'" in m for m in messages)
 
 
-@pytest.mark.parametrize(("name", "response", "value", "needed"), [
-    ("refer-a-friend", "referral_rate", 2.0, "referral rewards"),
-    ("community-club", "action_rates", {"review": 0.5}, "community actions"),
-    ("coffee-stars", "reminder_response", 0.1, "reminders"),
-])
-def test_a_mechanic_with_no_response_in_the_scenario_is_said(tmp_path: Path, name: str, response: str,
-                                                             value: object, needed: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "response", "value", "needed"),
+    [
+        ("refer-a-friend", "referral_rate", 2.0, "referral rewards"),
+        ("community-club", "action_rates", {"review": 0.5}, "community actions"),
+        ("coffee-stars", "reminder_response", 0.1, "reminders"),
+    ],
+)
+def test_a_mechanic_with_no_response_in_the_scenario_is_said(
+    tmp_path: Path, name: str, response: str, value: object, needed: str
+) -> None:
     scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())
     scenario["programs"] = [str(ROOT / "programs" / f"{name}.yaml")]
     loaded = load_text(yaml.safe_dump(scenario, sort_keys=False), str(tmp_path / "s.yaml"))
@@ -149,17 +168,24 @@ def test_a_mechanic_with_no_response_in_the_scenario_is_said(tmp_path: Path, nam
     assert "LS309" not in codes_for(scenario, str(tmp_path / "s.yaml"))
 
 
-@pytest.mark.parametrize(("where", "value", "refused"), [
-    (("earn", 0, "rate"), 1.234567, False), (("earn", 0, "rate"), 1.2345678, True),
-    (("tiers", "levels", 1, "benefits", "earn_multiplier"), 1.0000001, True),
-    (("campaigns", 0, "multiplier"), 2.5, False),
-])
-def test_rates_with_more_than_six_decimals_are_refused_at_validation(where: tuple[Any, ...], value: float,
-                                                                     refused: bool) -> None:
+@pytest.mark.parametrize(
+    ("where", "value", "refused"),
+    [
+        (("earn", 0, "rate"), 1.234567, False),
+        (("earn", 0, "rate"), 1.2345678, True),
+        (("tiers", "levels", 1, "benefits", "earn_multiplier"), 1.0000001, True),
+        (("campaigns", 0, "multiplier"), 2.5, False),
+    ],
+)
+def test_rates_with_more_than_six_decimals_are_refused_at_validation(
+    where: tuple[Any, ...], value: float, refused: bool
+) -> None:
     """validate refuses what the compiler would (LS240), so CI and editors see it first."""
     document = program("coffee-stars")
-    document.setdefault("campaigns", [{"id": "c", "start": "2027-01-01", "end": "2027-01-31", "kind": "multiplier",
-                                       "multiplier": 2}])
+    document.setdefault(
+        "campaigns",
+        [{"id": "c", "start": "2027-01-01", "end": "2027-01-31", "kind": "multiplier", "multiplier": 2}],
+    )
     target: Any = document
     for key in where[:-1]:
         target = target[key]
@@ -167,8 +193,16 @@ def test_rates_with_more_than_six_decimals_are_refused_at_validation(where: tupl
     assert ("LS240" in codes_for(document)) is refused
 
 
-@pytest.mark.parametrize(("start", "refused"), [("2027-01-01", False), ("2196-06-01", False), ("2198-06-01", True),
-                                                ("9999-06-01", True), ("1899-12-01", True)])
+@pytest.mark.parametrize(
+    ("start", "refused"),
+    [
+        ("2027-01-01", False),
+        ("2196-06-01", False),
+        ("2198-06-01", True),
+        ("9999-06-01", True),
+        ("1899-12-01", True),
+    ],
+)
 def test_a_forecast_outside_the_calendar_is_refused(tmp_path: Path, start: str, refused: bool) -> None:
     scenario = yaml.safe_load((ROOT / "scenarios" / "coffee-baseline.yaml").read_text())  # 36 months
     scenario["start"] = start

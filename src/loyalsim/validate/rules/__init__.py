@@ -77,7 +77,17 @@ def run_rules(doc: LoadedDocument, kind: str) -> list[Issue]:
             line, column = doc.source.locate(finding.path, key=finding.key)
             span = doc.source.span(finding.path)
             issues.append(
-                Issue(registered.code, code_info.severity, finding.message, doc.file, line, column,
-                      finding.path, finding.hint, column + span if span and not finding.key else None, relevance=10)
+                Issue(
+                    registered.code,
+                    code_info.severity,
+                    finding.message,
+                    doc.file,
+                    line,
+                    column,
+                    finding.path,
+                    finding.hint,
+                    column + span if span and not finding.key else None,
+                    relevance=10,
+                )
             )
     return issues

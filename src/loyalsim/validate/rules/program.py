@@ -61,9 +61,11 @@ def tier_thresholds_increase(ctx: Context) -> Iterator[Finding]:
     for i in range(1, len(levels)):
         before, here = levels[i - 1]["threshold"], levels[i]["threshold"]
         if here <= before:
-            yield Finding(("tiers", "levels", i, "threshold"),
-                          f"tier '{levels[i]['id']}' has threshold {here}, not above '{levels[i - 1]['id']}' ({before})",
-                          "list levels from lowest to highest with strictly increasing thresholds")
+            yield Finding(
+                ("tiers", "levels", i, "threshold"),
+                f"tier '{levels[i]['id']}' has threshold {here}, not above '{levels[i - 1]['id']}' ({before})",
+                "list levels from lowest to highest with strictly increasing thresholds",
+            )
 
 
 @rule(P, "LS202")
@@ -71,9 +73,11 @@ def first_tier_zero(ctx: Context) -> Iterator[Finding]:
     """With a first threshold above 0, new members belong to no tier at all."""
     levels = ctx.data.get("tiers", {}).get("levels", [])
     if levels and levels[0]["threshold"] > 0:
-        yield Finding(("tiers", "levels", 0, "threshold"),
-                      f"the lowest tier '{levels[0]['id']}' needs {levels[0]['threshold']}, so new members have no tier",
-                      "add a base level with threshold 0")
+        yield Finding(
+            ("tiers", "levels", 0, "threshold"),
+            f"the lowest tier '{levels[0]['id']}' needs {levels[0]['threshold']}, so new members have no tier",
+            "add a base level with threshold 0",
+        )
 
 
 def _bands(data: dict[str, Any]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
@@ -88,9 +92,11 @@ def empty_band(ctx: Context) -> Iterator[Finding]:
     for i, bands in _bands(ctx.data):
         for j, band in enumerate(bands):
             if "to" in band and band["to"] <= band["from"]:
-                yield Finding(("earn", i, "bands", j, "to"),
-                              f"band {j + 1} runs from {band['from']} to {band['to']}: it is empty",
-                              "'to' must be above 'from'")
+                yield Finding(
+                    ("earn", i, "bands", j, "to"),
+                    f"band {j + 1} runs from {band['from']} to {band['to']}: it is empty",
+                    "'to' must be above 'from'",
+                )
 
 
 def _adjacent_bands(data: dict[str, Any]) -> Iterator[tuple[int, list[dict[str, Any]], int, int]]:
@@ -108,9 +114,11 @@ def bands_overlap(ctx: Context) -> Iterator[Finding]:
         end = bands[a].get("to", math.inf)
         if end > bands[b]["from"]:
             shown = "no upper bound" if end == math.inf else f"up to {end}"
-            yield Finding(("earn", i, "bands", b, "from"),
-                          f"band {b + 1} starts at {bands[b]['from']} but band {a + 1} runs {shown}: they overlap",
-                          "make each band's 'from' equal the previous band's 'to'")
+            yield Finding(
+                ("earn", i, "bands", b, "from"),
+                f"band {b + 1} starts at {bands[b]['from']} but band {a + 1} runs {shown}: they overlap",
+                "make each band's 'from' equal the previous band's 'to'",
+            )
 
 
 @rule(P, "LS204")
@@ -119,9 +127,11 @@ def bands_gap(ctx: Context) -> Iterator[Finding]:
     for i, bands, a, b in _adjacent_bands(ctx.data):
         end = bands[a].get("to")
         if end is not None and end < bands[b]["from"]:
-            yield Finding(("earn", i, "bands", b, "from"),
-                          f"amounts between {end} and {bands[b]['from']} fall in no band and earn nothing",
-                          f"start band {b + 1} at {end}, or add a band for the gap")
+            yield Finding(
+                ("earn", i, "bands", b, "from"),
+                f"amounts between {end} and {bands[b]['from']} fall in no band and earn nothing",
+                f"start band {b + 1} at {end}, or add a band for the gap",
+            )
 
 
 @rule(P, "LS205")
@@ -131,14 +141,22 @@ def rate_or_bands(ctx: Context) -> Iterator[Finding]:
         if earn["kind"] != "spend":
             continue
         if "rate" in earn and "bands" in earn:
-            yield Finding(("earn", i, "bands"), f"spend rule '{earn['id']}' has both 'rate' and 'bands'",
-                          "keep one: a single rate, or bands with a rate each", key=True)
+            yield Finding(
+                ("earn", i, "bands"),
+                f"spend rule '{earn['id']}' has both 'rate' and 'bands'",
+                "keep one: a single rate, or bands with a rate each",
+                key=True,
+            )
         elif "rate" not in earn and "bands" not in earn:
-            yield Finding(("earn", i), f"spend rule '{earn['id']}' says neither 'rate' nor 'bands'",
-                          "add `rate: 1` (points per currency unit) or bands")
+            yield Finding(
+                ("earn", i),
+                f"spend rule '{earn['id']}' says neither 'rate' nor 'bands'",
+                "add `rate: 1` (points per currency unit) or bands",
+            )
         if "banding" in earn and "bands" not in earn:
-            yield Finding(("earn", i, "banding"), f"spend rule '{earn['id']}' sets 'banding' but has no bands",
-                          key=True)
+            yield Finding(
+                ("earn", i, "banding"), f"spend rule '{earn['id']}' sets 'banding' but has no bands", key=True
+            )
 
 
 @rule(P, "LS206")
@@ -146,9 +164,11 @@ def reward_free(ctx: Context) -> Iterator[Finding]:
     """A reward that costs 0 points could be redeemed without limit."""
     for i, reward in enumerate(ctx.data.get("rewards", {}).get("catalog", [])):
         if reward["cost"] == 0:
-            yield Finding(("rewards", "catalog", i, "cost"),
-                          f"reward '{reward['id']}' costs 0 points: every member could redeem it without limit",
-                          "give it a cost in points")
+            yield Finding(
+                ("rewards", "catalog", i, "cost"),
+                f"reward '{reward['id']}' costs 0 points: every member could redeem it without limit",
+                "give it a cost in points",
+            )
 
 
 def _max_points(data: dict[str, Any], window: Duration) -> float:
@@ -172,9 +192,13 @@ def _max_points(data: dict[str, Any], window: Duration) -> float:
 
     for earn in data.get("earn", []):
         if earn["kind"] == "action":
-            natural = {"sign_up": Duration(months=10**6), "profile_complete": Duration(months=10**6),
-                       "app_download": Duration(months=10**6), "birthday": Duration(months=12),
-                       "membership_anniversary": Duration(months=12)}.get(earn["action"])
+            natural = {
+                "sign_up": Duration(months=10**6),
+                "profile_complete": Duration(months=10**6),
+                "app_download": Duration(months=10**6),
+                "birthday": Duration(months=12),
+                "membership_anniversary": Duration(months=12),
+            }.get(earn["action"])
             total += limited(earn["points"], earn.get("limit"), natural)
             continue
         cap = earn.get("cap", {}).get("per_period")
@@ -220,10 +244,12 @@ def reward_unreachable(ctx: Context) -> Iterator[Finding]:
         return
     for i, reward in enumerate(data.get("rewards", {}).get("catalog", [])):
         if reward["cost"] > most:
-            yield Finding(("rewards", "catalog", i, "cost"),
-                          f"reward '{reward['id']}' costs {reward['cost']} points, but at most {int(most)} can be "
-                          f"earned within {window}, before they expire",
-                          "lower the cost, raise the caps, or lengthen the expiry")
+            yield Finding(
+                ("rewards", "catalog", i, "cost"),
+                f"reward '{reward['id']}' costs {reward['cost']} points, but at most {int(most)} can be "
+                f"earned within {window}, before they expire",
+                "lower the cost, raise the caps, or lengthen the expiry",
+            )
 
 
 @rule(P, "LS208")
@@ -244,10 +270,12 @@ def expiry_vs_tier_window(ctx: Context) -> Iterator[Finding]:
             continue
         after = parse_duration(rule_["after"])
         if after.approx_days < length.approx_days:
-            yield Finding(("expiry", i, "after"),
-                          f"points expire after {after} but tiers count points earned over {length}: members "
-                          "keep tier credit for points they no longer have",
-                          "lengthen the expiry, exempt the tiers, or add `# loyalsim: ignore[LS208]` if intended")
+            yield Finding(
+                ("expiry", i, "after"),
+                f"points expire after {after} but tiers count points earned over {length}: members "
+                "keep tier credit for points they no longer have",
+                "lengthen the expiry, exempt the tiers, or add `# loyalsim: ignore[LS208]` if intended",
+            )
 
 
 def _check_date(text: str) -> bool:
@@ -264,8 +292,11 @@ def campaign_dates(ctx: Context) -> Iterator[Finding]:
     for i, campaign in enumerate(ctx.data.get("campaigns", [])):
         start, end = campaign["start"], campaign["end"]
         if _check_date(start) and _check_date(end) and end < start:
-            yield Finding(("campaigns", i, "end"), f"campaign '{campaign['id']}' ends on {end}, before it starts on {start}",
-                          "swap the dates or fix the year")
+            yield Finding(
+                ("campaigns", i, "end"),
+                f"campaign '{campaign['id']}' ends on {end}, before it starts on {start}",
+                "swap the dates or fix the year",
+            )
 
 
 _NEEDS: dict[str, list[tuple[str, ...]]] = {
@@ -296,15 +327,21 @@ def type_has_mechanics(ctx: Context) -> Iterator[Finding]:
     if kind == "hybrid":
         present = [name for name, keys in _FAMILIES.items() if all(k in data for k in keys)]
         if len(present) < 2:
-            yield Finding(("type",), f"a hybrid program combines at least two mechanics, but this one has "
-                          f"{', '.join(present) if present else 'none'}",
-                          "add another mechanic, or declare the single type it is")
+            yield Finding(
+                ("type",),
+                f"a hybrid program combines at least two mechanics, but this one has "
+                f"{', '.join(present) if present else 'none'}",
+                "add another mechanic, or declare the single type it is",
+            )
         return
     for keys in _NEEDS[kind]:
         for key in keys:
             if key not in data:
-                yield Finding(("type",), f"a {kind} program needs '{key}', which is missing",
-                              f"add a '{key}' section (see `loyalsim schema program`)")
+                yield Finding(
+                    ("type",),
+                    f"a {kind} program needs '{key}', which is missing",
+                    f"add a '{key}' section (see `loyalsim schema program`)",
+                )
 
 
 @rule(P, "LS220")
@@ -314,13 +351,23 @@ def mechanics_outside_type(ctx: Context) -> Iterator[Finding]:
     kind = data["type"]
     if kind == "hybrid":
         return
-    own = {"points": {"points"}, "tiered": {"points", "tiers"}, "paid": {"paid", "points"},
-           "cashback": {"cashback"}, "value": {"value", "paid"}, "community": {"community", "points"},
-           "referral": {"referral", "points"}}[kind]
+    own = {
+        "points": {"points"},
+        "tiered": {"points", "tiers"},
+        "paid": {"paid", "points"},
+        "cashback": {"cashback"},
+        "value": {"value", "paid"},
+        "community": {"community", "points"},
+        "referral": {"referral", "points"},
+    }[kind]
     for name, keys in _FAMILIES.items():
         if name not in own and all(k in data for k in keys) and name != "points":
-            yield Finding((keys[0],), f"this {kind} program also has {name} mechanics", "consider `type: hybrid`",
-                          key=True)
+            yield Finding(
+                (keys[0],),
+                f"this {kind} program also has {name} mechanics",
+                "consider `type: hybrid`",
+                key=True,
+            )
 
 
 @rule(P, "LS211")
@@ -395,8 +442,11 @@ def duplicate_ids(ctx: Context) -> Iterator[Finding]:
         for i, item in enumerate(items):
             ident = item.get("id")
             if ident in seen:
-                yield Finding((*path, i, "id"), f"the id '{ident}' is already used by item {seen[ident] + 1} of this list",
-                              "give every item its own id")
+                yield Finding(
+                    (*path, i, "id"),
+                    f"the id '{ident}' is already used by item {seen[ident] + 1} of this list",
+                    "give every item its own id",
+                )
             else:
                 seen[ident] = i
 
@@ -417,8 +467,13 @@ def rate_at_most_100(ctx: Context) -> Iterator[Finding]:
     """Rates are fractions: 1 or more means paying back everything (or more)."""
     for path, value, what in _rates(ctx.data):
         if value >= 1:
-            yield Finding(path, f"a {what} of {value} pays back {value:.0%} of the purchase",
-                          f"rates are fractions: write {value / 100:g} for {value:g}%" if value > 1 else "use a rate below 1")
+            yield Finding(
+                path,
+                f"a {what} of {value} pays back {value:.0%} of the purchase",
+                f"rates are fractions: write {value / 100:g} for {value:g}%"
+                if value > 1
+                else "use a rate below 1",
+            )
 
 
 @rule(P, "LS216")
@@ -437,14 +492,21 @@ def points_have_value(ctx: Context) -> Iterator[Finding]:
         return
     points = data.get("points")
     if points is None:
-        yield Finding(("rewards",), "rewards exist but the program has no 'points' section",
-                      "add `points: {name: points, value: ...}`", key=True)
+        yield Finding(
+            ("rewards",),
+            "rewards exist but the program has no 'points' section",
+            "add `points: {name: points, value: ...}`",
+            key=True,
+        )
     elif not points.get("value"):
         catalog = data["rewards"]["catalog"]
         suggestion = min((r["face_value"] / r["cost"] for r in catalog if r["cost"]), default=0.01)
-        yield Finding(("points",), "points have no monetary value although they buy rewards, so the liability "
-                      "cannot be valued", f"add `value: {suggestion:.4g}` (face value per point of the "
-                      "cheapest-per-point reward)", key=True)
+        yield Finding(
+            ("points",),
+            "points have no monetary value although they buy rewards, so the liability cannot be valued",
+            f"add `value: {suggestion:.4g}` (face value per point of the cheapest-per-point reward)",
+            key=True,
+        )
 
 
 @rule(P, "LS218")
@@ -459,9 +521,11 @@ def reward_value_consistent(ctx: Context) -> Iterator[Finding]:
             continue
         per_point = reward["face_value"] / reward["cost"]
         if per_point > 2 * value or per_point < value / 2:
-            yield Finding(("rewards", "catalog", i, "face_value"),
-                          f"reward '{reward['id']}' is worth {per_point:.4g} per point, far from points.value ({value})",
-                          "set points.value to what a point is typically redeemed for")
+            yield Finding(
+                ("rewards", "catalog", i, "face_value"),
+                f"reward '{reward['id']}' is worth {per_point:.4g} per point, far from points.value ({value})",
+                "set points.value to what a point is typically redeemed for",
+            )
 
 
 @rule(P, "LS219")
@@ -472,8 +536,10 @@ def multipliers_increase(ctx: Context) -> Iterator[Finding]:
     for i, level in enumerate(levels):
         multiplier = level.get("benefits", {}).get("earn_multiplier", 1)
         if multiplier < best:
-            yield Finding(("tiers", "levels", i, "benefits", "earn_multiplier"),
-                          f"tier '{level['id']}' earns ×{multiplier}, less than the lower tier '{best_id}' (×{best})")
+            yield Finding(
+                ("tiers", "levels", i, "benefits", "earn_multiplier"),
+                f"tier '{level['id']}' earns ×{multiplier}, less than the lower tier '{best_id}' (×{best})",
+            )
         if multiplier >= best:
             best, best_id = multiplier, level["id"]
 
@@ -493,8 +559,11 @@ def exact_needs_decimals(ctx: Context) -> Iterator[Finding]:
         return
     for path, mode in _roundings(ctx.data):
         if mode == "exact":
-            yield Finding(path, "rounding 'exact' keeps fractions of a point, but points.decimals is 0",
-                          "set points.decimals (e.g. 2), or choose floor_points or half_up")
+            yield Finding(
+                path,
+                "rounding 'exact' keeps fractions of a point, but points.decimals is 0",
+                "set points.decimals (e.g. 2), or choose floor_points or half_up",
+            )
 
 
 @rule(P, "LS222")
@@ -502,12 +571,20 @@ def referral_rewards_someone(ctx: Context) -> Iterator[Finding]:
     """A referral program that rewards nobody does nothing."""
     referral = ctx.data.get("referral")
     if referral is not None and not referral.get("referrer") and not referral.get("referee"):
-        yield Finding(("referral",), "the referral program rewards neither the referrer nor the referee",
-                      "add `referrer:` and/or `referee:` with points, credit or a discount", key=True)
+        yield Finding(
+            ("referral",),
+            "the referral program rewards neither the referrer nor the referee",
+            "add `referrer:` and/or `referee:` with points, credit or a discount",
+            key=True,
+        )
     for side in ("referrer", "referee"):
         if referral is not None and side in referral and not referral[side]:
-            yield Finding(("referral", side), f"the {side} receives nothing", "give points, credit or a discount",
-                          key=True)
+            yield Finding(
+                ("referral", side),
+                f"the {side} receives nothing",
+                "give points, credit or a discount",
+                key=True,
+            )
 
 
 @rule(P, "LS223")
@@ -515,10 +592,16 @@ def caps_consistent(ctx: Context) -> Iterator[Finding]:
     """A per-period cap below the per-transaction cap makes the latter meaningless."""
     for i, earn in enumerate(ctx.data.get("earn", [])):
         cap = earn.get("cap", {})
-        if "per_transaction" in cap and "per_period" in cap and cap["per_period"]["points"] < cap["per_transaction"]:
-            yield Finding(("earn", i, "cap", "per_period", "points"),
-                          f"the per-{cap['per_period']['period']} cap ({cap['per_period']['points']}) is below the "
-                          f"per-transaction cap ({cap['per_transaction']})")
+        if (
+            "per_transaction" in cap
+            and "per_period" in cap
+            and cap["per_period"]["points"] < cap["per_transaction"]
+        ):
+            yield Finding(
+                ("earn", i, "cap", "per_period", "points"),
+                f"the per-{cap['per_period']['period']} cap ({cap['per_period']['points']}) is below the "
+                f"per-transaction cap ({cap['per_transaction']})",
+            )
 
 
 @rule(P, "LS224")
@@ -526,9 +609,17 @@ def auto_redeem_default(ctx: Context) -> Iterator[Finding]:
     """Auto-redemption must know which reward to redeem when there are several."""
     rewards = ctx.data.get("rewards", {})
     redemption = rewards.get("redemption", {})
-    if redemption.get("policy") == "auto" and "default" not in redemption and len(rewards.get("catalog", [])) > 1:
-        yield Finding(("rewards", "redemption"), "auto-redemption with several rewards needs a 'default' reward",
-                      f"add `default: {rewards['catalog'][0]['id']}`", key=True)
+    if (
+        redemption.get("policy") == "auto"
+        and "default" not in redemption
+        and len(rewards.get("catalog", [])) > 1
+    ):
+        yield Finding(
+            ("rewards", "redemption"),
+            "auto-redemption with several rewards needs a 'default' reward",
+            f"add `default: {rewards['catalog'][0]['id']}`",
+            key=True,
+        )
 
 
 @rule(P, "LS225")
@@ -536,12 +627,16 @@ def campaign_effect(ctx: Context) -> Iterator[Finding]:
     """A multiplier of exactly 1 leaves points unchanged."""
     for i, campaign in enumerate(ctx.data.get("campaigns", [])):
         if campaign["kind"] == "multiplier" and campaign["multiplier"] == 1:
-            yield Finding(("campaigns", i, "multiplier"), f"campaign '{campaign['id']}' multiplies points by 1",
-                          "use 2 for double points")
+            yield Finding(
+                ("campaigns", i, "multiplier"),
+                f"campaign '{campaign['id']}' multiplies points by 1",
+                "use 2 for double points",
+            )
 
 
-_MONEY_KEYS = frozenset({"face_value", "fee", "threshold", "credit", "amount", "min_spend", "from", "to",
-                         "min_first_purchase"})
+_MONEY_KEYS = frozenset(
+    {"face_value", "fee", "threshold", "credit", "amount", "min_spend", "from", "to", "min_first_purchase"}
+)
 
 
 def _money_values(node: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Any]]:
@@ -563,8 +658,11 @@ def money_precision(ctx: Context) -> Iterator[Finding]:
     places = minor_units(currency)
     for path, value in _money_values({k: v for k, v in ctx.data.items() if k != "points"}, ()):
         if decimals_of(value) > places:
-            yield Finding(path, f"{value} has more decimals than {currency} allows ({places})",
-                          f"round it to {places} decimal place{'s' if places != 1 else ''}")
+            yield Finding(
+                path,
+                f"{value} has more decimals than {currency} allows ({places})",
+                f"round it to {places} decimal place{'s' if places != 1 else ''}",
+            )
 
 
 @rule(P, "LS227")
@@ -575,7 +673,9 @@ def reminders_have_mechanics(ctx: Context) -> Iterator[Finding]:
     for i, reminder in enumerate(data.get("reminders", [])):
         needed = needs[reminder["kind"]]
         if needed not in data:
-            yield Finding(("reminders", i, "kind"), f"a {reminder['kind']} reminder, but the program has no {needed}")
+            yield Finding(
+                ("reminders", i, "kind"), f"a {reminder['kind']} reminder, but the program has no {needed}"
+            )
 
 
 @rule(P, "LS228")
@@ -597,8 +697,10 @@ def min_balance_reasonable(ctx: Context) -> Iterator[Finding]:
     floor = rewards.get("redemption", {}).get("min_balance")
     costs = [r["cost"] for r in rewards.get("catalog", []) if r["cost"]]
     if floor and costs and floor > min(costs):
-        yield Finding(("rewards", "redemption", "min_balance"),
-                      f"members must keep {floor} points after redeeming, more than the cheapest reward ({min(costs)})")
+        yield Finding(
+            ("rewards", "redemption", "min_balance"),
+            f"members must keep {floor} points after redeeming, more than the cheapest reward ({min(costs)})",
+        )
 
 
 # The numbers the compiler reads as exact ratios (compile.build: ctx.ratio); it bounds their
@@ -607,8 +709,9 @@ _RATIO_KEYS = frozenset({"rate", "earn_multiplier", "multiplier", "match_rate", 
 _MAX_RATIO_DECIMALS = 6
 
 
-def _numbers_at(data: Any, keys: frozenset[str], path: tuple[str | int, ...] = ()
-                ) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+def _numbers_at(
+    data: Any, keys: frozenset[str], path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     if isinstance(data, dict):
         for key, value in data.items():
             if key in keys and isinstance(value, int | float) and not isinstance(value, bool):
@@ -626,8 +729,11 @@ def ratio_precision(ctx: Context) -> Iterator[Finding]:
     validate says so first (one rule, checked where designers and CI look)."""
     for path, value in _numbers_at(ctx.data, _RATIO_KEYS):
         if decimals_of(value) > _MAX_RATIO_DECIMALS:
-            yield Finding(path, f"{value} has more than {_MAX_RATIO_DECIMALS} decimal places",
-                          "round it to at most 6 decimals; loyalsim computes points exactly and bounds precision")
+            yield Finding(
+                path,
+                f"{value} has more than {_MAX_RATIO_DECIMALS} decimal places",
+                "round it to at most 6 decimals; loyalsim computes points exactly and bounds precision",
+            )
 
 
 @rule(P, "LS243")
@@ -637,9 +743,12 @@ def currency_is_iso4217(ctx: Context) -> Iterator[Finding]:
     if is_currency(code):
         return
     if code in NO_MINOR_UNIT:
-        yield Finding(("metadata", "currency"), f"{code} is an ISO 4217 unit with no minor unit (a metal, a fund "
-                      "or a test code), not a currency amounts can be written in",
-                      "use the currency the program prices in, such as USD or EUR")
+        yield Finding(
+            ("metadata", "currency"),
+            f"{code} is an ISO 4217 unit with no minor unit (a metal, a fund "
+            "or a test code), not a currency amounts can be written in",
+            "use the currency the program prices in, such as USD or EUR",
+        )
         return
     guess = did_you_mean(code, frozenset(MINOR_UNITS))
     hint = f"did you mean {guess}?" if guess else "use a code from ISO 4217, such as USD, EUR or JPY"

@@ -14,14 +14,37 @@ from loyalsim.validate.schema_check import did_you_mean
 S = "Scenario"
 
 # Metrics a guardrail may name: monthly results and headline figures of a forecast.
-GUARDRAIL_METRICS = frozenset({
-    "members", "active_customers", "purchases", "revenue", "points_issued", "points_redeemed",
-    "points_expired", "points_outstanding", "liability", "deferred_revenue", "breakage", "program_cost",
-    "reward_cost", "fee_revenue", "cashback_payable", "donations", "referrals", "incremental_revenue",
-    "incremental_margin", "incremental_gross_margin", "net_benefit", "dividend_payable", "deferred_fee_revenue",
-    "subscribers", "roi", "retention_lift",
-    "npv",
-})
+GUARDRAIL_METRICS = frozenset(
+    {
+        "members",
+        "active_customers",
+        "purchases",
+        "revenue",
+        "points_issued",
+        "points_redeemed",
+        "points_expired",
+        "points_outstanding",
+        "liability",
+        "deferred_revenue",
+        "breakage",
+        "program_cost",
+        "reward_cost",
+        "fee_revenue",
+        "cashback_payable",
+        "donations",
+        "referrals",
+        "incremental_revenue",
+        "incremental_margin",
+        "incremental_gross_margin",
+        "net_benefit",
+        "dividend_payable",
+        "deferred_fee_revenue",
+        "subscribers",
+        "roi",
+        "retention_lift",
+        "npv",
+    }
+)
 
 
 @rule(S, "LS301")
@@ -30,8 +53,12 @@ def shares_sum_to_one(ctx: Context) -> Iterator[Finding]:
     segments = ctx.data["population"]["segments"]
     total = sum(s["share"] for s in segments)
     if abs(total - 1) > 1e-9:
-        yield Finding(("population", "segments"), f"segment shares add up to {total:g}, not 1",
-                      "adjust the shares so that they sum to 1", key=True)
+        yield Finding(
+            ("population", "segments"),
+            f"segment shares add up to {total:g}, not 1",
+            "adjust the shares so that they sum to 1",
+            key=True,
+        )
 
 
 @rule(S, "LS307")
@@ -40,7 +67,9 @@ def unique_segments(ctx: Context) -> Iterator[Finding]:
     seen: set[str] = set()
     for i, segment in enumerate(ctx.data["population"]["segments"]):
         if segment["id"] in seen:
-            yield Finding(("population", "segments", i, "id"), f"the segment id '{segment['id']}' is used twice")
+            yield Finding(
+                ("population", "segments", i, "id"), f"the segment id '{segment['id']}' is used twice"
+            )
         seen.add(segment["id"])
 
 
@@ -53,8 +82,11 @@ def programs_exist(ctx: Context) -> Iterator[Finding]:
     for i, name in enumerate(ctx.data["programs"]):
         if not (base / name).is_file():
             looked = os.path.normpath(base / name)
-            yield Finding(("programs", i), f"the program file '{name}' does not exist (looked in {looked})",
-                          "program paths are relative to the scenario file")
+            yield Finding(
+                ("programs", i),
+                f"the program file '{name}' does not exist (looked in {looked})",
+                "program paths are relative to the scenario file",
+            )
 
 
 @rule(S, "LS303")
@@ -62,8 +94,11 @@ def guardrail_bounds(ctx: Context) -> Iterator[Finding]:
     """A guardrail whose min exceeds its max can never pass."""
     for i, guard in enumerate(ctx.data.get("guardrails", [])):
         if "min" in guard and "max" in guard and guard["min"] > guard["max"]:
-            yield Finding(("guardrails", i, "min"), f"guardrail '{guard['id']}' needs at least {guard['min']} and "
-                          f"at most {guard['max']}: it can never pass")
+            yield Finding(
+                ("guardrails", i, "min"),
+                f"guardrail '{guard['id']}' needs at least {guard['min']} and "
+                f"at most {guard['max']}: it can never pass",
+            )
 
 
 @rule(S, "LS304")
@@ -73,9 +108,11 @@ def guardrail_metrics(ctx: Context) -> Iterator[Finding]:
         metric = guard["metric"]
         if metric not in GUARDRAIL_METRICS:
             guess = did_you_mean(metric, GUARDRAIL_METRICS)
-            yield Finding(("guardrails", i, "metric"), f"unknown metric '{metric}'" +
-                          (f"; did you mean '{guess}'?" if guess else ""),
-                          None if guess else "metrics: " + ", ".join(sorted(GUARDRAIL_METRICS)))
+            yield Finding(
+                ("guardrails", i, "metric"),
+                f"unknown metric '{metric}'" + (f"; did you mean '{guess}'?" if guess else ""),
+                None if guess else "metrics: " + ", ".join(sorted(GUARDRAIL_METRICS)),
+            )
 
 
 @rule(S, "LS305")
@@ -85,7 +122,9 @@ def guardrail_month(ctx: Context) -> Iterator[Finding]:
     months = horizon.months + horizon.days // 30
     for i, guard in enumerate(ctx.data.get("guardrails", [])):
         if guard.get("month", 0) > months:
-            yield Finding(("guardrails", i, "month"), f"month {guard['month']} is beyond the {months}-month horizon")
+            yield Finding(
+                ("guardrails", i, "month"), f"month {guard['month']} is beyond the {months}-month horizon"
+            )
 
 
 MAX_HORIZON_YEARS = 50
@@ -96,8 +135,11 @@ def horizon_length(ctx: Context) -> Iterator[Finding]:
     """A horizon beyond 50 years is a typo ('500 months' for '50 months'): refused before it runs for hours."""
     horizon = parse_duration(ctx.data["horizon"])
     if horizon.approx_days > MAX_HORIZON_YEARS * 365.2425:
-        yield Finding(("horizon",), f"a horizon of {horizon} is longer than the {MAX_HORIZON_YEARS} years "
-                      "loyalsim simulates", "forecast a shorter horizon, such as '36 months' or '10 years'")
+        yield Finding(
+            ("horizon",),
+            f"a horizon of {horizon} is longer than the {MAX_HORIZON_YEARS} years loyalsim simulates",
+            "forecast a shorter horizon, such as '36 months' or '10 years'",
+        )
         return
     # Calendars end somewhere: the same last day as the transaction reader's (1900-2199).
     start = ctx.data.get("start")
@@ -109,8 +151,12 @@ def horizon_length(ctx: Context) -> Iterator[Finding]:
         months = first.year * 12 + first.month - 1 + horizon.months
         end_year = months // 12 + int((horizon.days + first.day) / 365.2425)
         if first.year < 1900 or end_year > 2199:
-            yield Finding(("start",), f"a forecast from {start} over {horizon} runs outside the years 1900 to "
-                          "2199 that loyalsim's calendar covers", "start the forecast at a date in that range")
+            yield Finding(
+                ("start",),
+                f"a forecast from {start} over {horizon} runs outside the years 1900 to "
+                "2199 that loyalsim's calendar covers",
+                "start the forecast at a date in that range",
+            )
 
 
 @rule(S, "LS306")
@@ -120,8 +166,11 @@ def basket_shares(ctx: Context) -> Iterator[Finding]:
         for part in ("category", "channel"):
             mix = segment.get("basket", {}).get(part)
             if mix and abs(sum(mix.values()) - 1) > 1e-9:
-                yield Finding(("population", "segments", i, "basket", part),
-                              f"{part} shares add up to {sum(mix.values()):g}, not 1", key=True)
+                yield Finding(
+                    ("population", "segments", i, "basket", part),
+                    f"{part} shares add up to {sum(mix.values()):g}, not 1",
+                    key=True,
+                )
 
 
 def _responses(ctx: Context, name: str) -> list[float]:
@@ -149,12 +198,20 @@ def mechanics_have_a_response(ctx: Context) -> Iterator[Finding]:
             continue
         shown = os.path.normpath(path)
         missing = []
-        if isinstance(program.get("referral"), dict) and not any(r > 0 for r in _responses(ctx, "referral_rate")):
+        if isinstance(program.get("referral"), dict) and not any(
+            r > 0 for r in _responses(ctx, "referral_rate")
+        ):
             missing.append(("referral rewards", "referral_rate"))
-        actions = program.get("community", {}).get("actions", []) if isinstance(program.get("community"), dict) else []
+        actions = (
+            program.get("community", {}).get("actions", [])
+            if isinstance(program.get("community"), dict)
+            else []
+        )
         ids = {a.get("id") for a in actions if isinstance(a, dict)}
         rates = [s.get("response", {}).get("action_rates", {}) for s in ctx.data["population"]["segments"]]
-        if ids and not any(rate > 0 for r in rates if isinstance(r, dict) for k, rate in r.items() if k in ids):
+        if ids and not any(
+            rate > 0 for r in rates if isinstance(r, dict) for k, rate in r.items() if k in ids
+        ):
             missing.append(("community actions", "action_rates"))
         if program.get("reminders") and not any(r > 0 for r in _responses(ctx, "reminder_response")):
             missing.append(("reminders", "reminder_response"))
@@ -162,10 +219,15 @@ def mechanics_have_a_response(ctx: Context) -> Iterator[Finding]:
         value = value if isinstance(value, dict) else {}
         donations = value.get("donations")
         donations = donations if isinstance(donations, dict) else {}
-        if donations.get("points_to_donation") and not any(r > 0 for r in _responses(ctx, "donation_propensity")):
+        if donations.get("points_to_donation") and not any(
+            r > 0 for r in _responses(ctx, "donation_propensity")
+        ):
             missing.append(("points donations", "donation_propensity"))
         for what, response in missing:
-            yield Finding(("programs", i), f"{shown} has {what}, but no segment sets {response} above 0: "
-                          f"they do nothing in this forecast",
-                          f"set population.segments[...].response.{response} (docs/behaviour.md gives sourced values), "
-                          "or acknowledge it with `# loyalsim: ignore[LS309]`")
+            yield Finding(
+                ("programs", i),
+                f"{shown} has {what}, but no segment sets {response} above 0: "
+                f"they do nothing in this forecast",
+                f"set population.segments[...].response.{response} (docs/behaviour.md gives sourced values), "
+                "or acknowledge it with `# loyalsim: ignore[LS309]`",
+            )
