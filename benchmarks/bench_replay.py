@@ -8,7 +8,7 @@ outstanding): the benchmark checks it, so the ratio compares equal work. The bas
 also timed on a 200,000-row sample, as before session 10, for reference: a per-row
 implementation runs faster on a small file (small dicts, a short sort), so that figure
 flatters it (benchmarks/README.md has both). Python's cycle collector is paused for the
-baseline, as loyalsim pauses it for itself (with it, the baseline is only slower).
+baseline (with it, the baseline is only slower).
 Targets: 10M rows < 10 s wall, < 2 GB peak memory, >= 30x the baseline's rows per second.
 The baseline's run on 10M rows takes about three minutes and 4.4 GB.
 """
@@ -170,7 +170,7 @@ def _totals_of_file(path: Path) -> dict[str, int]:
 def _baseline_on(path: Path, expected: dict[str, int], what: str) -> tuple[float, int]:
     """The baseline's wall time and rows on ``path``, after checking its totals against loyalsim's."""
     gc.collect()  # (the previous run's garbage: not the baseline's to collect)
-    gc.disable()  # as loyalsim earn pauses it for itself (loyalsim.tuning)
+    gc.disable()  # (the baseline only gains from it)
     try:
         got, wall, rows = baseline(path)
     finally:

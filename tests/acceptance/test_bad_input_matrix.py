@@ -139,8 +139,8 @@ def test_the_library_refuses_each_hostile_yaml_with_the_cli_exit_code(
 
 @pytest.mark.parametrize("name", sorted(DATA_CASES))
 def test_the_library_refuses_each_bad_data_file(tmp_path: Path, name: str) -> None:
-    from loyalsim.cli.account_cmd import read_ledger
     from loyalsim.errors import LoyalsimError
+    from loyalsim.finance.ledger_csv import read_ledger
     from loyalsim.transactions.reader import read_transactions
 
     bad = tmp_path / f"{name}.csv"

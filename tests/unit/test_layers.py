@@ -38,6 +38,7 @@ STAGES = [
     "measure",
     "run",
     "report",
+    "api",
     "lsp",
     "scaffold",
     "cli",

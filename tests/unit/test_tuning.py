@@ -29,35 +29,29 @@ def _run(code: str, **env: str) -> str:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [
-        ("", set(tuning.SETTINGS)),
-        ("all", set(tuning.SETTINGS)),
-        ("none", set()),
-        ("keep_memory,small_pages", {"keep_memory", "small_pages"}),
-        ("-one_arena, -collector", set(tuning.SETTINGS) - {"one_arena", "collector"}),
-    ],
-)
+    [("", {"small_pages"}), ("all", {"small_pages"}), ("none", set()), ("small_pages", {"small_pages"}),
+     (" -small_pages ", set())],
+)  # fmt: skip
 def test_the_switch_chooses_the_settings(text: str, expected: set[str]) -> None:
     assert tuning.chosen({"LOYALSIM_TUNING": text}) == expected
 
 
 @pytest.mark.parametrize(
-    ("text", "message"), [("hugepages", "hugepages is not a setting"), ("keep_memory,-collector", "not both")]
-)
+    ("text", "message"),
+    [("hugepages", "hugepages is not a setting; choose from all, none, or small_pages"),
+     ("small_pages,-small_pages", "not both")],
+)  # fmt: skip
 def test_a_bad_switch_says_what_the_settings_are(text: str, message: str) -> None:
-    with pytest.raises(UsageError, match=message) as error:
+    with pytest.raises(UsageError, match=message):
         tuning.chosen({"LOYALSIM_TUNING": text})
-    assert "keep_memory" in str(error.value) or message == "not both"
 
 
 def test_a_library_call_leaves_the_process_as_it_found_it() -> None:
-    """A notebook's replay and simulation: no collector paused, no switch interval changed, no
-    page setting, no allocator options."""
+    """A notebook's replay and simulation set no page setting (nor anything else of the process's)."""
     code = (
         "import gc, os, sys\n"
         "from pathlib import Path\n"
         "interval = sys.getswitchinterval()\n"
-        "from loyalsim import tuning\n"
         "from loyalsim.compile import load_policy\n"
         "from loyalsim.population.scenario import load_scenario\n"
         "from loyalsim.replay.parts import replay\n"
@@ -67,51 +61,19 @@ def test_a_library_call_leaves_the_process_as_it_found_it() -> None:
         "replay(policy, read_transactions(Path('tests/data/cdnow/cdnow_sample.csv')), parts=2)\n"
         "scenario = load_scenario(Path('scenarios/coffee-baseline.yaml'), replications=1)\n"
         "run_replication(policy, type(scenario)(**{**scenario.__dict__, 'initial': 500, 'days': 60}), 0)\n"
-        "print(gc.isenabled(), sys.getswitchinterval() == interval, 'NUMPY_MADVISE_HUGEPAGE' in os.environ,\n"
-        "      tuning.keep_freed_memory.cache_info().currsize, tuning.one_arena.cache_info().currsize)\n"
+        "print(gc.isenabled(), sys.getswitchinterval() == interval, 'NUMPY_MADVISE_HUGEPAGE' in os.environ)\n"
     )
-    assert _run(code) == "True True False 0 0"
+    assert _run(code) == "True True False"
 
 
-def test_the_replay_door_applies_its_settings_for_the_command_and_puts_back_the_rest() -> None:
+def test_the_door_applies_the_job_s_settings_before_numpy() -> None:
     code = (
-        "import gc, os, sys\n"
-        "from loyalsim import tuning\n"
-        "before = sys.getswitchinterval()\n"
-        "with tuning.applied('replay') as names:\n"
-        "    inside = (gc.isenabled(), round(sys.getswitchinterval(), 6), os.environ.get('NUMPY_MADVISE_HUGEPAGE'))\n"
-        "print(sorted(names), inside, gc.isenabled(), sys.getswitchinterval() == before)\n"
+        "import os\nfrom loyalsim import tuning\nnames = tuning.apply('replay')\n"
+        "import numpy\nprint(sorted(names), os.environ.get('NUMPY_MADVISE_HUGEPAGE'))\n"
     )
-    linux = sys.platform.startswith("linux")
-    out = _run(code)
-    assert out.startswith("['collector', 'keep_memory', 'one_arena', 'small_pages', 'switch_interval']")
-    assert "(False, 0.0001, '0') True True" in out
-    if linux:
-        assert (
-            _run("from loyalsim import tuning; print(tuning.keep_freed_memory(), tuning.one_arena())")
-            == "True True"
-        )
-
-
-def test_the_door_puts_the_collector_and_interval_back_after_an_error() -> None:
-    code = (
-        "import gc, sys\nfrom loyalsim import tuning\nbefore = sys.getswitchinterval()\n"
-        "try:\n    with tuning.applied('replay'):\n        raise RuntimeError\nexcept RuntimeError:\n    pass\n"
-        "print(gc.isenabled(), sys.getswitchinterval() == before)\n"
-    )
-    assert _run(code) == "True True"
-
-
-def test_the_switch_leaves_out_what_it_names() -> None:
-    code = (
-        "import gc, os\nfrom loyalsim import tuning\nwith tuning.applied('replay') as names:\n"
-        "    print(sorted(names), gc.isenabled(), 'NUMPY_MADVISE_HUGEPAGE' in os.environ)\n"
-    )
-    assert (
-        _run(code, LOYALSIM_TUNING="-collector,-small_pages")
-        == "['keep_memory', 'one_arena', 'switch_interval'] True False"
-    )
-    assert _run(code, LOYALSIM_TUNING="none") == "[] True False"
+    assert _run(code) == "['small_pages'] 0"
+    assert _run(code, LOYALSIM_TUNING="none") == "[] None"
+    assert _run(code, LOYALSIM_TUNING="-small_pages") == "[] None"
 
 
 def test_small_pages_only_before_numpy_is_imported() -> None:
@@ -119,7 +81,19 @@ def test_small_pages_only_before_numpy_is_imported() -> None:
     assert _run("from loyalsim import tuning\nprint(tuning.small_pages())\nimport numpy") == "True"
 
 
-def test_the_command_refuses_a_bad_switch_with_exit_2(tmp_path: object) -> None:
+def test_the_command_applies_the_setting_and_its_workers_inherit_it(tmp_path: object) -> None:
+    """A worker process (spawned) starts with the variable its command set before numpy."""
+    code = (
+        "import sys\nfrom loyalsim import tuning\ntuning.apply('simulate')\n"
+        "from concurrent.futures import ProcessPoolExecutor\nimport multiprocessing, os\n"
+        "if __name__ == '__main__':\n"
+        "    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn')) as pool:\n"
+        "        print(pool.submit(os.getenv, 'NUMPY_MADVISE_HUGEPAGE').result())\n"
+    )
+    assert _run(code) == "0"
+
+
+def test_the_command_refuses_a_bad_switch_with_exit_2() -> None:
     result = run_cli(
         "simulate",
         str(ROOT / "programs" / "coffee-stars.yaml"),

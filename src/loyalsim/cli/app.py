@@ -226,6 +226,25 @@ def explain(
     )
 
 
+def _runner(
+    workers: int | None, cluster: str | None, out: Path | None, output_format: str, label: str, verbose: bool
+) -> Any:
+    """The simulation runner of a command: its backend, checkpoints in ``out`` and a progress bar."""
+    from functools import partial
+
+    from loyalsim.cli.progress import run_replications
+
+    return partial(
+        run_replications,
+        workers=workers,
+        cluster=cluster,
+        folder=out,
+        output_format=output_format,
+        label=label,
+        verbose=verbose,
+    )
+
+
 @app.command()
 def earn(
     program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
@@ -268,23 +287,20 @@ def earn(
     """
     from loyalsim import tuning
 
-    # Before numpy and pyarrow are imported (with the command's module): numpy reads its page
-    # setting as it is imported, and glibc's single arena must come before threads allocate.
-    with tuning.applied("replay"):
-        from loyalsim.cli.earn_cmd import EarnOptions, run_earn
+    tuning.apply("replay")  # before numpy is imported (with the command's module): it reads the setting then
+    from loyalsim.cli.earn_cmd import EarnOptions, run_earn
 
-        options = EarnOptions(
-            program,
-            transactions,
-            output_format.value,
-            out,
-            tuple(column or ()),
-            on_error.value,
-            rejects,
-            redeem.value,
-        )
-        code = run_earn(options)
-    raise typer.Exit(code)
+    options = EarnOptions(
+        program,
+        transactions,
+        output_format.value,
+        out,
+        tuple(column or ()),
+        on_error.value,
+        rejects,
+        redeem.value,
+    )
+    raise typer.Exit(run_earn(options))
 
 
 @app.command()
@@ -318,24 +334,18 @@ def simulate(
     from loyalsim import tuning
 
     tuning.apply("simulate")  # before numpy is imported; worker processes inherit the page setting
-    from loyalsim.cli.progress import run_replications
-    from loyalsim.compile import load_policy
-    from loyalsim.population.scenario import load_scenario
-    from loyalsim.report.simulation_output import write
-    from loyalsim.run.runner import Checkpoints, Task
+    from loyalsim import api
+    from loyalsim.run.runner import Checkpoints
 
-    policy = load_policy(program)
-    loaded = load_scenario(scenario, seed=seed, replications=replications)
-    results = run_replications(
-        [Task(policy, loaded, i) for i in range(loaded.replications)],
-        workers=workers,
-        cluster=cluster,
-        folder=out,
-        output_format=output_format.value,
-        label="simulate",
-        verbose=verbose,
+    result = api.simulate(
+        program,
+        scenario,
+        replications=replications,
+        seed=seed,
+        runner=_runner(workers, cluster, out, output_format.value, "simulate", verbose),
     )
-    headline = write(out, policy, loaded, results)
+    result.write(out)
+    headline, loaded, policy = result.summary, result.scenario, result.policy
     Checkpoints(out).clear()
     if output_format is ExplainFormat.json:
         emit(json.dumps(headline, indent=2) + "\n", None)
@@ -394,37 +404,21 @@ def compare(
     tuning.apply("simulate")  # before numpy is imported (see docs/architecture.md)
     import json
 
-    from loyalsim.cli.progress import run_replications
-    from loyalsim.compile import load_policy
-    from loyalsim.measure.compare import summarise
-    from loyalsim.population.scenario import load_scenario
-    from loyalsim.report.simulation_output import monthly_table, stamp, write
-    from loyalsim.run.runner import Checkpoints, Task
+    from loyalsim import api
+    from loyalsim.run.runner import Checkpoints
 
-    first, second = load_policy(program_a), load_policy(program_b)
-    loaded = load_scenario(scenario, seed=seed, replications=replications)
-    count = loaded.replications
-    reps = run_replications(
-        [Task(p, loaded, i) for p in (first, second) for i in range(count)],
-        workers=workers,
-        cluster=cluster,
-        folder=out,
-        output_format=output_format.value,
-        label="compare",
-        verbose=verbose,
+    compared = api.compare(
+        program_a,
+        program_b,
+        scenario,
+        replications=replications,
+        seed=seed,
+        runner=_runner(workers, cluster, out, output_format.value, "compare", verbose),
     )
-    tables = []
-    for label, policy, part in (("a", first, reps[:count]), ("b", second, reps[count:])):
-        tables.append(monthly_table(policy, loaded, part))
-        if out is not None:
-            write(out / label, policy, loaded, part)
-    result = {"a": stamp(first, loaded), "b": stamp(second, loaded), "figures": summarise(*tables)}
+    result, loaded = compared.summary, compared.a.scenario
+    first, second = compared.a.policy, compared.b.policy
     if out is not None:
-        from loyalsim.fileio import atomic_write_text
-        from loyalsim.report.compare_html import render
-
-        atomic_write_text(out / "compare.json", json.dumps(result, indent=2) + "\n")
-        atomic_write_text(out / "compare.html", render(tables[0], tables[1], result))
+        compared.write(out)
         Checkpoints(out).clear()
     if output_format is ExplainFormat.json:
         emit(json.dumps(result, indent=2) + "\n", None)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from loyalsim.errors import InputError, InvalidDocumentError, UsageError
+from loyalsim.errors import InvalidDocumentError, UsageError
 
 
 @dataclass
@@ -38,39 +38,32 @@ def _date(text: str | None, option: str) -> int | None:
 
 
 def run_purchases(options: PurchaseOptions) -> int:
+    from loyalsim import api
     from loyalsim.cli.earn_cmd import parse_columns
     from loyalsim.fileio import atomic_write_text
-    from loyalsim.population.fitting import fit_purchases, fit_spend
-    from loyalsim.population.summary import FitDataError, summarise
     from loyalsim.report import fit_report
-    from loyalsim.transactions import read_transactions
 
     if options.model not in ("bgnbd", "pareto-nbd"):
         raise UsageError("--model must be bgnbd or pareto-nbd")
-    tx = read_transactions(options.transactions, 2, parse_columns(options.columns))
-    if tx.rejected:
-        for error in tx.rejected[:20]:
+    holdout = _date(options.holdout_end, "--holdout-end")
+    _date(options.calibration_end, "--calibration-end")
+    try:
+        result = api.fit_purchases(
+            options.transactions,
+            calibration_end=options.calibration_end,
+            holdout_end=options.holdout_end,
+            model=options.model,
+            time_unit=options.time_unit,
+            columns=parse_columns(options.columns),
+        )
+    except api.RowsRejected as exc:
+        for error in exc.rows[:20]:
             sys.stderr.write(f"{error}\n")
         # Rows rejected, as earn rejects them: exit 1 (a file that cannot be read at all is exit 2).
-        raise InvalidDocumentError(
-            f"{len(tx.rejected)} row(s) of {options.transactions} rejected; fix them first"
-        )
-    if len(tx) == 0:
-        raise FitDataError("the file has no transactions")
-    last = int(tx.day.max())
-    calibration = _date(options.calibration_end, "--calibration-end")
-    holdout = _date(options.holdout_end, "--holdout-end")
-    summary = summarise(tx, calibration if calibration is not None else last, holdout, options.time_unit, 100)
-    fit = fit_purchases(options.model, summary.x, summary.t_x, summary.T)
-    try:
-        spend = fit_spend(summary.x, summary.mean_spend)
-    except FitDataError as exc:
-        sys.stderr.write(f"loyalsim: spend model not fitted: {exc}\n")
-        spend = None
-    holdout_figures = None
-    if summary.holdout is not None:
-        expected = fit_report.conditional(fit, summary)
-        holdout_figures = {"actual": float(summary.holdout.sum()), "expected": float(expected.sum())}
+        raise InvalidDocumentError(str(exc)) from None
+    fit, spend, summary, holdout_figures = result.purchases, result.spend, result.summary, result.holdout
+    if result.spend_problem is not None:
+        sys.stderr.write(f"loyalsim: spend model not fitted: {result.spend_problem}\n")
     payload: dict[str, Any] = {
         "model": options.model,
         "params": fit.params,
@@ -166,32 +159,10 @@ def _text(payload: dict[str, Any]) -> str:
 
 
 def run_retention(counts: Path, column: str, periods: int, output_format: str) -> int:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
+    from loyalsim import api
 
-    from loyalsim.population import models
-    from loyalsim.population.fitting import fit_retention
-
-    try:
-        table = pacsv.read_csv(counts)
-    except FileNotFoundError as exc:
-        raise InputError(f"{counts}: no such file") from exc
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"{counts}: cannot read as CSV: {str(exc).splitlines()[0]}") from exc
-    if column not in table.column_names:
-        raise InputError(
-            f"{counts}: no column {column!r} (it has: {', '.join(table.column_names)}); name it with --column"
-        )
-    values = table.column(column).to_pylist()
-    for row, value in enumerate(values, start=2):
-        if not isinstance(value, int | float) or isinstance(value, bool) or value is None or value < 0:
-            raise InputError(
-                f"{counts}: row {row}, column '{column}': survivor counts must be non-negative numbers "
-                f"(value: {value!r})"
-            )
-    survivors = np.array(values, dtype=np.float64)
-    fit = fit_retention(survivors)
-    curve = models.sbg_survival(fit.vector, periods)
+    result = api.fit_retention(counts, column=column, periods=periods)
+    fit, curve, survivors = result.fit, result.survival, np.array(result.survivors)
     payload: dict[str, Any] = {
         "model": "sbg",
         "params": fit.params,

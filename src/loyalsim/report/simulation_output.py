@@ -373,25 +373,39 @@ def _economics(data: dict[str, list[Any]]) -> dict[str, list[float]]:
 
 
 def write(out: Path, policy: Policy, scenario: Scenario, replications: list[Replication]) -> dict[str, Any]:
+    """A simulation's files in ``out``; returns the summary (summary.json's content)."""
+    table = monthly_table(policy, scenario, replications)
+    headline = summary(policy, scenario, table)
+    headline["cohorts"] = cohort_summary(replications)
+    write_files(out, policy, scenario, table, cohort_table(policy, replications), headline)
+    return headline
+
+
+def write_files(
+    out: Path,
+    policy: Policy,
+    scenario: Scenario,
+    monthly: pa.Table,
+    cohorts: pa.Table,
+    headline: dict[str, Any],
+) -> None:
+    """monthly.{csv,parquet}, cohorts.{csv,parquet} (stamped), summary.json and report.html in ``out``."""
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     metadata = {b"loyalsim": json.dumps(stamp(policy, scenario)).encode()}
-    table = monthly_table(policy, scenario, replications).replace_schema_metadata(metadata)
-    cohorts = cohort_table(policy, replications).replace_schema_metadata(metadata)
+    table = monthly.replace_schema_metadata(metadata)
+    cohorts = cohorts.replace_schema_metadata(metadata)
     out.mkdir(parents=True, exist_ok=True)
     for name, data in (("monthly", table), ("cohorts", cohorts)):
         with atomic_path(out / f"{name}.parquet") as temporary:
             pq.write_table(data, temporary)
         with atomic_path(out / f"{name}.csv") as temporary:
             pacsv.write_csv(data, temporary)
-    headline = summary(policy, scenario, table)
-    headline["cohorts"] = cohort_summary(replications)
     atomic_write_text(out / "summary.json", json.dumps(headline, indent=2) + "\n")
     from loyalsim.report.simulation_html import render
 
     atomic_write_text(out / "report.html", render(table, headline, cohorts))
-    return headline
 
 
 def rerender(folder: Path) -> Path:

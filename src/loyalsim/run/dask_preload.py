@@ -13,9 +13,5 @@ from typing import Any
 
 def dask_setup(worker: Any) -> None:
     """Deaf to Ctrl-C: the terminal sends SIGINT to every process of the group, and a worker
-    would print its own KeyboardInterrupt traceback; loyalsim alone stops the cluster. And the
-    process settings of a worker (``tuning.for_worker``): this is loyalsim's own process."""
-    from loyalsim import tuning
-
+    would print its own KeyboardInterrupt traceback; loyalsim alone stops the cluster."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    tuning.for_worker()

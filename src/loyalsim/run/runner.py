@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from loyalsim import __version__, tuning
+from loyalsim import __version__
 from loyalsim.compile.policy import Policy
 from loyalsim.errors import UsageError, WorkersDiedError
 from loyalsim.population.scenario import Scenario
@@ -193,7 +193,6 @@ def _start_worker(parent: int) -> None:
     # Ctrl-C reaches the whole process group; the parent alone decides what to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent(parent)
-    tuning.for_worker()
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -369,8 +368,7 @@ def _connect(dask: Any, backend: Backend) -> tuple[Any, Any]:
         if backend.cluster == "local":
             # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also fixes glibc's mmap
             # threshold at 128 KiB: every temporary array of a replication is then mmap'd and unmapped,
-            # which measured 46% slower. A worker sets glibc's options as it starts (loyalsim.tuning);
-            # these keep the nanny's from applying before that, and when LOYALSIM_TUNING leaves it out.
+            # which measured 46% slower; these thresholds (64 MiB, 256 MiB) keep such arrays on the heap.
             config: Any = importlib.import_module("dask").config
             with config.set(
                 {

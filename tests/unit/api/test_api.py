@@ -1,0 +1,157 @@
+"""The Python API (docs/api.md): its worked example runs, and its jobs give the command's results."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from loyalsim import api
+from loyalsim.population.scenario import Scenario
+from tests.conftest import ROOT, run_cli
+
+CDNOW = ROOT / "tests" / "data" / "cdnow" / "cdnow_sample.csv"
+
+
+def _small(replications: int = 2) -> Scenario:
+    scenario = api.load_scenario(ROOT / "scenarios" / "coffee-baseline.yaml", replications=replications)
+    return type(scenario)(**{**scenario.__dict__, "initial": 2000, "arrivals_per_month": 50, "days": 365})
+
+
+@pytest.mark.slow
+def test_the_worked_example_of_docs_api_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    assert blocks, "docs/api.md has no python example"
+    monkeypatch.chdir(ROOT)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile("\n".join(blocks), "docs/api.md", "exec"), {})
+    out = printed.getvalue()
+    assert "2,357 customers earned" in out
+    assert "holdout purchases: " in out and "LS201 line 12" in out
+
+
+def test_simulate_gives_the_command_s_files(tmp_path: Path) -> None:
+    scenario_file = tmp_path / "small.yaml"
+    text = (ROOT / "scenarios" / "coffee-baseline.yaml").read_text()
+    text = text.replace("initial: 20000", "initial: 1500").replace("../programs/", f"{ROOT / 'programs'}/")
+    scenario_file.write_text(text)
+    result = api.simulate(ROOT / "programs" / "coffee-stars.yaml", scenario_file, replications=2)
+    result.write(tmp_path / "api")
+    done = run_cli(
+        "simulate",
+        str(ROOT / "programs" / "coffee-stars.yaml"),
+        str(scenario_file),
+        "--replications",
+        "2",
+        "--out",
+        str(tmp_path / "cli"),
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("monthly.csv", "cohorts.csv", "summary.json", "report.html"):
+        assert (tmp_path / "api" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+    assert pq.read_table(tmp_path / "api" / "monthly.parquet").equals(result.monthly)
+    assert json.loads((tmp_path / "cli" / "summary.json").read_text()) == json.loads(
+        json.dumps(result.summary)
+    )
+
+
+def test_results_do_not_depend_on_workers() -> None:
+    policy = api.load_program(ROOT / "programs" / "coffee-stars.yaml")
+    inline = api.simulate(policy, _small())
+    pooled = api.simulate(policy, _small(), workers=2)
+    assert inline.monthly.equals(pooled.monthly)
+
+
+def test_compare_pairs_two_programs_on_the_same_customers() -> None:
+    compared = api.compare(
+        ROOT / "programs" / "coffee-stars.yaml", ROOT / "programs" / "classic-rewards.yaml", _small()
+    )
+    control_a = [r for r in compared.a.monthly.to_pylist() if r["arm"] == "control"]
+    control_b = [r for r in compared.b.monthly.to_pylist() if r["arm"] == "control"]
+    assert [r["purchases"] for r in control_a] == [r["purchases"] for r in control_b]  # same customers
+    figure = compared.summary["figures"]["net_benefit"]
+    assert figure["b_minus_a"]["mean"] == pytest.approx(figure["b"]["mean"] - figure["a"]["mean"])
+
+
+def test_earn_holds_the_command_s_totals(tmp_path: Path) -> None:
+    replayed = api.earn(ROOT / "programs" / "coffee-stars.yaml", CDNOW, redeem="auto")
+    done = run_cli(
+        "earn",
+        str(ROOT / "programs" / "coffee-stars.yaml"),
+        str(CDNOW),
+        "--redeem",
+        "auto",
+        "--format",
+        "parquet",
+        "--out",
+        str(tmp_path / "out.parquet"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert pq.read_table(tmp_path / "out.totals.parquet").to_pylist() == replayed.totals.to_pylist()
+    assert pq.read_table(tmp_path / "out.parquet").to_pylist() == replayed.months.to_pylist()
+    assert replayed.rejected == []
+
+
+def test_rejected_rows_raise_with_their_place_or_are_skipped(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,date,amount\na,2027-01-05,10.00\nb,2027-13-01,5.00\nc,2027-01-06,x\n")
+    with pytest.raises(api.RowsRejected) as error:
+        api.earn(ROOT / "programs" / "coffee-stars.yaml", bad)
+    assert error.value.exit_code == 1
+    assert [(row.row, row.column) for row in error.value.rows] == [(3, "date"), (4, "amount")]
+    kept = api.earn(ROOT / "programs" / "coffee-stars.yaml", bad, on_error="skip")
+    assert len(kept.rejected) == 2 and kept.totals.num_rows == 1
+
+
+def test_an_invalid_program_raises_its_located_issues() -> None:
+    with pytest.raises(api.Error) as error:
+        api.load_program(ROOT / "tests" / "data" / "invalid" / "tier-order.yaml")
+    assert error.value.exit_code == 1
+    assert [(i.code, i.line, i.column) for i in error.value.issues][:1] == [("LS201", 12, 31)]
+    with pytest.raises(api.Error) as missing:
+        api.load_program(ROOT / "programs" / "no-such-program.yaml")
+    assert missing.value.exit_code == 2
+
+
+def test_fits_and_account_agree_with_the_command(tmp_path: Path) -> None:
+    fitted = api.fit_purchases(CDNOW, calibration_end="1997-09-30", holdout_end="1998-06-30")
+    done = run_cli(
+        "fit",
+        "purchases",
+        str(CDNOW),
+        "--calibration-end",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+        "--format",
+        "json",
+    )
+    payload = json.loads(done.stdout)
+    assert payload["params"] == fitted.purchases.params
+    assert payload["holdout"] == fitted.holdout
+    counts = tmp_path / "counts.csv"
+    counts.write_text("period,members\n0,1000\n1,869\n2,743\n3,653\n4,593\n5,551\n6,517\n7,491\n")
+    retention = api.fit_retention(counts, periods=12)
+    assert retention.fit.params["alpha"] == pytest.approx(0.668, rel=0.01) and len(retention.survival) == 13
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "period,sales,points_issued,points_redeemed,expected_redemption_rate,point_value\n"
+        "2027-Q1,1000,1000,200,0.8,0.01\n"
+    )
+    assert str(api.account(ledger)[0].as_dict()["points_revenue"]) == "1.98"
+    with pytest.raises(api.Error, match="not a date"):
+        api.fit_purchases(CDNOW, calibration_end="30/09/1997")
+
+
+def test_the_api_leaves_the_caller_s_environment_alone() -> None:
+    before = dict(os.environ)
+    api.simulate(ROOT / "programs" / "coffee-stars.yaml", _small(1))
+    assert dict(os.environ) == before
