@@ -189,22 +189,22 @@ class SimulationResult:
     @cached_property
     def monthly(self) -> pa.Table:
         """One row per replication, month and arm (monthly.parquet's columns; docs/finance.md)."""
-        from loyalsim.report.simulation_output import monthly_table
+        from loyalsim.measure.monthly import monthly_table
 
         return monthly_table(self.policy, self.scenario, self.replications)
 
     @cached_property
     def cohorts(self) -> pa.Table:
         """The run-off by earn cohort (cohorts.parquet)."""
-        from loyalsim.report.simulation_output import cohort_table
+        from loyalsim.measure.monthly import cohort_table
 
         return cohort_table(self.policy, self.replications)
 
     @cached_property
     def summary(self) -> dict[str, Any]:
         """The headline figures with mean and P5/P50/P95 (summary.json)."""
-        from loyalsim.report.simulation_output import cohort_summary
-        from loyalsim.report.simulation_output import summary as headline
+        from loyalsim.measure.summary import cohort_summary
+        from loyalsim.measure.summary import summary as headline
 
         figures = headline(self.policy, self.scenario, self.monthly)
         figures["cohorts"] = cohort_summary(self.replications)
@@ -268,7 +268,7 @@ class ComparisonResult:
 
     def __post_init__(self) -> None:
         from loyalsim.measure.compare import summarise
-        from loyalsim.report.simulation_output import stamp
+        from loyalsim.measure.summary import stamp
 
         self.summary = {
             "a": stamp(self.a.policy, self.a.scenario),

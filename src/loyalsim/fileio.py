@@ -16,8 +16,12 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loyalsim.errors import OutputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def _umask() -> int:
@@ -277,6 +281,19 @@ def writable_folder(folder: Path, option: str = "--out") -> None:
 
 def atomic_write_text(target: Path, text: str, *, now: bool = False) -> None:
     atomic_write_bytes(target, text.encode("utf-8"), now=now)
+
+
+def atomic_write_table(folder: Path, name: str, table: pa.Table) -> None:
+    """An Arrow ``table`` as ``folder/name.parquet`` and ``folder/name.csv``, each written
+    atomically (inside an output set, put in place with the rest); the folder is made if needed."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(folder / f"{name}.parquet") as temporary:
+        pq.write_table(table, temporary)
+    with atomic_path(folder / f"{name}.csv") as temporary:
+        pacsv.write_csv(table, temporary)
 
 
 def _identity(path: Path) -> tuple[str, object]:

@@ -68,6 +68,11 @@ class Issue:
     def path_text(self) -> str:
         return format_path(self.path)
 
+    @property
+    def location(self) -> str:
+        """``file:line:col``, or the file alone when the issue has no position."""
+        return self.file if not self.line else f"{self.file}:{self.line}:{self.column}"
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "file": self.file,

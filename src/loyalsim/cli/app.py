@@ -898,7 +898,7 @@ def main() -> None:
     except LoyalsimError as exc:
         sys.stderr.write(f"loyalsim: {exc}\n")
         for issue in exc.issues:
-            where = issue.file if not issue.line else f"{issue.file}:{issue.line}:{issue.column}"
+            where = issue.location
             sys.stderr.write(f"{where}: {issue.severity.value} {issue.code} {issue.message}\n")
         sys.exit(exc.exit_code)
     except _PipeClosed:

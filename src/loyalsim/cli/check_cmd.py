@@ -17,8 +17,8 @@ def check(
 ) -> ValidationReport:
     from loyalsim.errors import LoyalsimError
     from loyalsim.measure.guardrails import evaluate
+    from loyalsim.measure.monthly import monthly_table
     from loyalsim.population.scenario import load_scenario
-    from loyalsim.report.simulation_output import monthly_table
     from loyalsim.run.runner import Backend, Checkpoints, Task, run
     from loyalsim.validate import expand_paths
 

@@ -22,16 +22,15 @@ def run_sensitivity(
     verbose: bool = False,
 ) -> int:
     import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
 
     from loyalsim.cli.progress import run_replications
     from loyalsim.compile import load_policy
-    from loyalsim.fileio import atomic_path, atomic_write_text
+    from loyalsim.fileio import atomic_write_table, atomic_write_text
     from loyalsim.load import load_file
+    from loyalsim.measure.monthly import monthly_table
+    from loyalsim.measure.summary import summary
     from loyalsim.population.scenario import scenario_from_document
     from loyalsim.report.sensitivity_html import render
-    from loyalsim.report.simulation_output import monthly_table, summary
     from loyalsim.run.runner import Checkpoints, Task
     from loyalsim.run.sensitivity import METRICS, assumptions, metric_values, relevant, unknown_ranges
     from loyalsim.run.sweep import apply, parse_axis
@@ -104,11 +103,7 @@ def run_sensitivity(
             row[f"{metric}_rank"] = rank
     rows.sort(key=lambda r: r["liability_at_end_rank"])
     table = pa.Table.from_pylist(rows)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "sensitivity.parquet") as temporary:
-        pq.write_table(table, temporary)
-    with atomic_path(out / "sensitivity.csv") as temporary:
-        pacsv.write_csv(table, temporary)
+    atomic_write_table(out, "sensitivity", table)
     document = {
         "program": {"name": policy.name, "content_hash": policy.content_hash},
         "scenario": {"name": base.name, "content_hash": base.content_hash},

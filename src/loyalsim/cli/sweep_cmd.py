@@ -46,15 +46,14 @@ def run_sweep(
     verbose: bool = False,
 ) -> int:
     import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
 
     from loyalsim.compile import compile_document
-    from loyalsim.fileio import atomic_path, atomic_write_text
+    from loyalsim.fileio import atomic_write_table, atomic_write_text
     from loyalsim.issues import Severity
     from loyalsim.load import load_file
+    from loyalsim.measure.monthly import monthly_table
+    from loyalsim.measure.summary import summary
     from loyalsim.population.scenario import scenario_from_document
-    from loyalsim.report.simulation_output import monthly_table, summary
     from loyalsim.run.sweep import MAX_RUNS, apply, check_run_count, describe, invalid, parse_axes, points
     from loyalsim.validate import validate_document
 
@@ -94,7 +93,7 @@ def run_sweep(
             problems += invalid(text, error)
     if problems:
         for issue in problems[:40]:
-            where = issue.file if not issue.line else f"{issue.file}:{issue.line}:{issue.column}"
+            where = issue.location
             sys.stderr.write(f"{where}: {issue.severity.value} {issue.code} {issue.message}\n")
         sys.stderr.write(f"loyalsim: {len(problems)} problem(s) in the sweep's points; nothing simulated\n")
         return 1
@@ -125,11 +124,7 @@ def run_sweep(
     table = pa.Table.from_pylist(
         [{k: (str(v) if k in {a.text for a in axes} else v) for k, v in r.items()} for r in rows]
     )
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "sweep.parquet") as temporary:
-        pq.write_table(table, temporary)
-    with atomic_path(out / "sweep.csv") as temporary:
-        pacsv.write_csv(table, temporary)
+    atomic_write_table(out, "sweep", table)
     atomic_write_text(
         out / "sweep.json",
         json.dumps(

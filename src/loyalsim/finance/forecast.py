@@ -1,7 +1,8 @@
 """Finance figures from a simulated replication: liability, IFRS 15 deferral, payables, cost and return.
 
-Where: the finance stage, applied to the simulator's monthly results (program and control
-arms of one replication). Every figure is in the program's currency, per month.
+Where: the finance stage, applied to the monthly figures of one replication's program and
+control arms (any records with :class:`MonthFigures`' attributes: the simulator's are one).
+Every figure is in the program's currency, per month.
 
 - Expected redemption rate (ERR): from the simulation's own cohort run-off
   (:mod:`loyalsim.finance.cohorts`, chain-ladder); breakage = 1 − ERR.
@@ -33,13 +34,68 @@ arms of one replication). Every figure is in the program's currency, per month.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from loyalsim.compile.policy import Policy
 from loyalsim.finance.cohorts import Row, expected_redemption_rates
 from loyalsim.finance.ifrs15 import PeriodInput, account
-from loyalsim.simulate import MonthResult
+
+
+class MonthFigures(Protocol):
+    """A month of one arm, as finance reads it: counts, points units and minor units, by name.
+
+    The simulator's ``MonthResult`` is one; any record with these attributes can be forecast.
+    """
+
+    @property
+    def month(self) -> int: ...
+    @property
+    def arm(self) -> str: ...
+    @property
+    def revenue(self) -> int: ...
+    @property
+    def member_revenue(self) -> int: ...
+    @property
+    def points_issued(self) -> int: ...
+    @property
+    def points_redeemed(self) -> int: ...
+    @property
+    def points_expired(self) -> int: ...
+    @property
+    def points_outstanding(self) -> int: ...
+    @property
+    def points_donated(self) -> int: ...
+    @property
+    def cashback_accrued(self) -> int: ...
+    @property
+    def cashback_expired(self) -> int: ...
+    @property
+    def cashback_paid(self) -> int: ...
+    @property
+    def cashback_payable(self) -> int: ...
+    @property
+    def dividend_accrued(self) -> int: ...
+    @property
+    def dividend_paid(self) -> int: ...
+    @property
+    def dividend_payable(self) -> int: ...
+    @property
+    def fees_billed(self) -> int: ...
+    @property
+    def fees_recognised(self) -> int: ...
+    @property
+    def referral_cost(self) -> int: ...
+    @property
+    def reminder_cost(self) -> int: ...
+    @property
+    def donations(self) -> int: ...
+    @property
+    def donations_matched(self) -> int: ...
+    @property
+    def perk_cost(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -77,7 +133,7 @@ class FinanceMonth:
 
 def forecast(
     policy: Policy,
-    months: list[MonthResult],
+    months: Sequence[MonthFigures],
     economics: dict[str, float] | None = None,
     cohorts: list[Row] | None = None,
 ) -> list[FinanceMonth]:
@@ -177,7 +233,7 @@ def forecast(
     return out
 
 
-def _rates(program: list[MonthResult], cohorts: list[Row] | None) -> list[float]:
+def _rates(program: list[MonthFigures], cohorts: list[Row] | None) -> list[float]:
     """ERR per month: chain-ladder on the cohort run-off when recorded, else the resolved share."""
     if cohorts:
         return expected_redemption_rates(cohorts, [m.month for m in program])

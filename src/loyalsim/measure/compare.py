@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from loyalsim.measure.guardrails import per_replication
+from loyalsim.measure.stats import band
 
 # Headline figure → the guardrail metric it is: measured the same way (flows totalled over the horizon,
 # stocks taken at the end, npv discounted, roi = net benefit / program cost).
@@ -47,18 +48,11 @@ def headline_values(table: pa.Table) -> dict[str, npt.NDArray[np.float64]]:
 def summarise(a: pa.Table, b: pa.Table) -> dict[str, Any]:
     first, second = headline_values(a), headline_values(b)
 
-    def stats(values: npt.NDArray[np.float64]) -> dict[str, float]:
-        return {
-            "mean": float(values.mean()),
-            "p5": float(np.percentile(values, 5)),
-            "p95": float(np.percentile(values, 95)),
-        }
-
     return {
         name: {
-            "a": stats(first[name]),
-            "b": stats(second[name]),
-            "b_minus_a": stats(second[name] - first[name]),
+            "a": band(first[name], (5, 95)),
+            "b": band(second[name], (5, 95)),
+            "b_minus_a": band(second[name] - first[name], (5, 95)),
         }
         for name in first
         if name in second and first[name].size and first[name].size == second[name].size

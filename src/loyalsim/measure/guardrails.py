@@ -19,6 +19,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from loyalsim.measure.stats import band
+
 # Guardrail metric → (monthly column, arm, kind)
 METRICS: dict[str, tuple[str, str, str]] = {
     "liability": ("liability_at_cost", "program", "stock"),
@@ -160,7 +162,8 @@ def evaluate(guardrails: tuple[dict[str, Any], ...], table: pa.Table) -> list[Ou
             )
             continue
         value = float(values.mean()) if stat == "mean" else float(np.percentile(values, int(stat[1:])))
-        low, high = float(np.percentile(values, 5)), float(np.percentile(values, 95))
+        spread = band(values, (5, 95))
+        low, high = spread["p5"], spread["p95"]
         passed = ("min" not in guard or value >= guard["min"]) and (
             "max" not in guard or value <= guard["max"]
         )

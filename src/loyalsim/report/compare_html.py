@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from loyalsim.report.page import page
 from loyalsim.report.simulation_html import series
 from loyalsim.report.svg import line_chart
 
@@ -111,17 +112,16 @@ def render(a: pa.Table, b: pa.Table, result: dict[str, Any]) -> str:
         f"Over the horizon, B's net benefit is {cumulative_b[-1] - cumulative_a[-1]:+,.0f} against A's.",
     )
     scenario = result["a"]["scenario"]
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>loyalsim compare: {escape(names["A"])} vs {escape(names["B"])}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:860px;margin:2em auto;color:#222}}
-table{{border-collapse:collapse;margin-bottom:1.5em}}th,td{{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}}
-th{{text-align:left}}.reading{{margin:1.5em 0 .3em}}.meta{{color:#777;font-size:12px}}</style></head>
-<body><h1>A: {escape(names["A"])} vs B: {escape(names["B"])}</h1>
+    return page(
+        f"loyalsim compare: {escape(names['A'])} vs {escape(names['B'])}",
+        f"""<h1>A: {escape(names["A"])} vs B: {escape(names["B"])}</h1>
 <p>Both programs on {escape(scenario["name"])}: the same customers and random numbers, {result["a"]["replications"]}
 replication(s), seed {result["a"]["seed"]}. Differences are paired per replication; the interval is P5 to P95.</p>
 <table id="figures"><tr><th></th><th>A</th><th>B</th><th>B - A</th><th>B - A, P5 to P95</th></tr>{"".join(rows)}</table>
 {"".join(charts)}
 <p class="meta">loyalsim {escape(str(result["a"]["loyalsim"]))}; A {escape(result["a"]["program"]["content_hash"][:12])},
-B {escape(result["b"]["program"]["content_hash"][:12])}, scenario {escape(scenario["content_hash"][:12])}.</p>
-</body></html>
-"""
+B {escape(result["b"]["program"]["content_hash"][:12])}, scenario {escape(scenario["content_hash"][:12])}.</p>""",
+        width=860,
+        style="""table{border-collapse:collapse;margin-bottom:1.5em}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}
+th{text-align:left}.reading{margin:1.5em 0 .3em}.meta{color:#777;font-size:12px}""",
+    )

@@ -14,6 +14,7 @@ from loyalsim.compile.calendar import to_date
 from loyalsim.population import models
 from loyalsim.population.fitting import Fit
 from loyalsim.population.summary import Summary
+from loyalsim.report.page import page
 from loyalsim.report.svg import line_chart
 
 SCHEMA_MODEL = {"bgnbd": "bgnbd", "pareto-nbd": "pareto_nbd"}
@@ -128,12 +129,9 @@ def html_report(
             f"({(holdout['expected'] / holdout['actual'] - 1) * 100 if holdout['actual'] else float('nan'):+.1f}%).</p>"
         )
     )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>loyalsim fit: {escape(source)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:780px;margin:2em auto;color:#222}}
-table{{border-collapse:collapse}}td,th{{padding:2px 10px;border-bottom:1px solid #eee;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}</style></head>
-<body><h1>Purchase model fit</h1>
+    return page(
+        f"loyalsim fit: {escape(source)}",
+        f"""<h1>Purchase model fit</h1>
 <p>{escape(source)} — calibration to {to_date(summary.calibration_end)}; {summary.customers:,} customers,
 {int((summary.x > 0).sum()):,} with repeat purchases. Model <b>{escape(fit.model)}</b>, log-likelihood
 {fit.log_likelihood:.2f}{"" if fit.converged else " (<b>did not converge</b>)"}.</p>
@@ -143,6 +141,8 @@ td:first-child,th:first-child{{text-align:left}}</style></head>
 <p>The chart tracks cumulative repeat purchases week by week: the model is fitted on the weeks left of the
 dashed line and forecasts those to its right.</p>
 {chart}
-<p style="color:#777;font-size:12px">loyalsim {__version__}</p>
-</body></html>
-"""
+<p style="color:#777;font-size:12px">loyalsim {__version__}</p>""",
+        width=780,
+        style="""table{border-collapse:collapse}td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:right}
+td:first-child,th:first-child{text-align:left}""",
+    )

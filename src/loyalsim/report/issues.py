@@ -52,7 +52,7 @@ def render_text(report: ValidationReport, colour: bool = False) -> str:
     sources: dict[str, list[str]] = {}
     for result in report.files:
         for issue in result.issues:
-            where = issue.file if not issue.line else f"{issue.file}:{issue.line}:{issue.column}"
+            where = issue.location
             lines.append(
                 f"{style(where, '1')}: {style(issue.severity.value, shades[issue.severity])} "
                 f"{issue.code} {issue.message}"
@@ -157,7 +157,7 @@ def render_junit(report: ValidationReport) -> str:
 
 
 def _issue_line(issue: Issue) -> str:
-    where = issue.file if not issue.line else f"{issue.file}:{issue.line}:{issue.column}"
+    where = issue.location
     return f"{where}: {issue.severity.value} {issue.code} {issue.message}"
 
 

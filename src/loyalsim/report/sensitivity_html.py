@@ -11,6 +11,7 @@ import re
 from html import escape
 from typing import Any
 
+from loyalsim.report.page import page
 from loyalsim.report.svg import axis_ticks, tick_text
 from loyalsim.run.sensitivity import METRICS
 
@@ -145,18 +146,17 @@ def render(document: dict[str, Any]) -> str:
         f"<td>{r['high_value']:g}</td><td>{escape(r['range_from'])}</td></tr>"
         for r in rows
     )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>loyalsim sensitivity: {escape(document["program"]["name"])}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:820px;margin:2em auto;color:#222}}
-table{{border-collapse:collapse;margin-bottom:1.5em}}th,td{{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}}
-.reading{{margin:1.5em 0 .3em}}.meta{{color:#777;font-size:12px}}</style></head>
-<body><h1>Sensitivity: {escape(document["program"]["name"])} on {escape(document["scenario"]["name"])}</h1>
+    return page(
+        f"loyalsim sensitivity: {escape(document['program']['name'])}",
+        f"""<h1>Sensitivity: {escape(document["program"]["name"])} on {escape(document["scenario"]["name"])}</h1>
 <p>Each assumption is set to its low and then its high value, everything else at the scenario's values;
 {document["replications"]} replication(s) per run, all on the same customers and random numbers (seed {document["seed"]}).
 Means across replications.</p>
 {"".join(sections)}
 <table id="ranges"><tr><th>assumption</th><th>base</th><th>low</th><th>high</th><th>range from</th></tr>{table}</table>
 <p class="meta">program {escape(document["program"]["content_hash"][:12])}, scenario
-{escape(document["scenario"]["content_hash"][:12])}.</p>
-</body></html>
-"""
+{escape(document["scenario"]["content_hash"][:12])}.</p>""",
+        width=820,
+        style="""table{border-collapse:collapse;margin-bottom:1.5em}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}
+.reading{margin:1.5em 0 .3em}.meta{color:#777;font-size:12px}""",
+    )

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from loyalsim import __version__
+from loyalsim.report.page import page
 from loyalsim.report.svg import line_chart
 
 
@@ -339,17 +340,16 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
             f"{escape(', '.join(left_out))}.</p>"
         )
     program, scenario = summary.get("program", {}), summary.get("scenario", {})
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>loyalsim forecast: {escape(program.get("name", ""))}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:780px;margin:2em auto;color:#222}}
-table{{border-collapse:collapse;margin-bottom:1.5em}}th,td{{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}}
-.reading{{margin:1.5em 0 .3em}}.meta{{color:#777;font-size:12px}}</style></head>
-<body><h1>Forecast: {escape(program.get("name", ""))} on {escape(scenario.get("name", ""))}</h1>
+    return page(
+        f"loyalsim forecast: {escape(program.get('name', ''))}",
+        f"""<h1>Forecast: {escape(program.get("name", ""))} on {escape(scenario.get("name", ""))}</h1>
 <p>{summary.get("replications", "?")} replication(s), seed {summary.get("seed", "?")}; a no-program control on the same
 customers and random numbers. Bands show P5 to P95 across replications.</p>
 <table>{rows}</table>
 {body}
 <p class="meta">loyalsim {escape(str(summary.get("loyalsim", __version__)))}; program {escape(program.get("content_hash", "")[:12])},
-scenario {escape(scenario.get("content_hash", "")[:12])}. What is modelled, and what is not: docs/simulate.md.</p>
-</body></html>
-"""
+scenario {escape(scenario.get("content_hash", "")[:12])}. What is modelled, and what is not: docs/simulate.md.</p>""",
+        width=780,
+        style="""table{border-collapse:collapse;margin-bottom:1.5em}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}
+.reading{margin:1.5em 0 .3em}.meta{color:#777;font-size:12px}""",
+    )

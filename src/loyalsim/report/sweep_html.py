@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from loyalsim.report.page import page
 from loyalsim.report.svg import line_chart
 
 METRICS = {
@@ -75,15 +76,14 @@ def render(axes: list[Any], rows: list[dict[str, Any]], *, policy_name: str, sce
             + "."
         )
         charts.append(f'<section><p class="reading">{escape(reading)}</p>{svg}</section>')
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>loyalsim sweep: {escape(policy_name)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}}
-table{{border-collapse:collapse;margin-bottom:1.5em}}th,td{{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}}
-small{{color:#777}}.reading{{margin:1.5em 0 .3em}}</style></head>
-<body><h1>Sweep: {escape(policy_name)} on {escape(scenario_name)}</h1>
+    return page(
+        f"loyalsim sweep: {escape(policy_name)}",
+        f"""<h1>Sweep: {escape(policy_name)} on {escape(scenario_name)}</h1>
 <p>{len(rows)} point(s), every one on the same customers and random numbers; mean across replications with P5 to P95
 below it.</p>
 <table id="grid"><tr>{head}</tr>{"".join(body)}</table>
-{"".join(charts)}
-</body></html>
-"""
+{"".join(charts)}""",
+        width=980,
+        style="""table{border-collapse:collapse;margin-bottom:1.5em}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}
+small{color:#777}.reading{margin:1.5em 0 .3em}""",
+    )
