@@ -127,12 +127,35 @@ def sections(policy: Policy) -> dict[str, list[str]]:
     """The program in plain words, by section."""
     w = Words(policy)
     out: dict[str, list[str]] = {}
+    for section in (
+        _earning,
+        _tiers,
+        _rewards,
+        _expiry,
+        _membership,
+        _cashback,
+        _value,
+        _community,
+        _referral,
+        _campaigns,
+        _reminders,
+    ):
+        section(policy, w, out)
+    return {k: v for k, v in out.items() if v}
+
+
+def _earning(policy: Policy, w: Words, out: dict[str, list[str]]) -> None:
+    """The section on earning, if the program has it."""
     if policy.earn:
         out["How points are earned"] = [describe_earn(rule, w) for rule in policy.earn]
         if policy.tiers is not None and any(level.multiplier != Ratio(1) for level in policy.tiers.levels):
             out["How points are earned"].append(
                 "Spend rules are multiplied by the member's tier (see Tiers)."
             )
+
+
+def _tiers(policy: Policy, w: Words, out: dict[str, list[str]]) -> None:
+    """The section on tiers, if the program has it."""
     t = policy.tiers
     if t is not None:
         metric = {"points_earned": f"{policy.points.name} earned", "spend": "spend", "visits": "purchases"}[
@@ -175,6 +198,10 @@ def sections(policy: Policy) -> dict[str, list[str]]:
         grace = f" after a grace of {t.grace}" if t.grace.months or t.grace.days else ""
         lines.append(f"At the end of each window {downgrade}{grace}.")
         out["Tiers"] = lines
+
+
+def _rewards(policy: Policy, w: Words, out: dict[str, list[str]]) -> None:
+    """The section on rewards, if the program has it."""
     r = policy.rewards
     if r is not None:
         lines = []
@@ -203,6 +230,10 @@ def sections(policy: Policy) -> dict[str, list[str]]:
             f"For the liability, one point is valued at {w.symbol}{policy.points.value.decimal.normalize():f}."
         )
         out["Rewards"] = lines
+
+
+def _expiry(policy: Policy, w: Words, out: dict[str, list[str]]) -> None:
+    """The section on expiry, if the program has it."""
     if policy.expiry:
         lines = []
         for e in policy.expiry:
@@ -235,6 +266,10 @@ def sections(policy: Policy) -> dict[str, list[str]]:
         out["Expiry"] = lines
     else:
         out["Expiry"] = ["Points never expire."] if policy.earn else []
+
+
+def _membership(policy: Policy, w: Words, out: dict[str, list[str]]) -> None:
+    """The section on membership, if the program has it."""
     m = policy.membership
     if m is not None:
         lines = [
@@ -264,6 +299,10 @@ def sections(policy: Policy) -> dict[str, list[str]]:
                 f"Perk: {detail if perk.kind != 'other' else perk.name}{w.conditions(perk.conditions)}{cost}."
             )
         out["Membership"] = lines
+
+
+def _cashback(policy: Policy, w: Words, out: dict[str, list[str]]) -> None:
+    """The section on cashback, if the program has it."""
     c = policy.cashback
     if c is not None:
         lines = [
@@ -281,6 +320,10 @@ def sections(policy: Policy) -> dict[str, list[str]]:
         if c.expiry is not None:
             lines.append(f"Unclaimed cashback expires after {c.expiry}.")
         out["Cashback"] = lines
+
+
+def _value(policy: Policy, w: Words, out: dict[str, list[str]]) -> None:
+    """The section on value, if the program has it."""
     v = policy.value
     if v is not None:
         lines = []
@@ -312,6 +355,10 @@ def sections(policy: Policy) -> dict[str, list[str]]:
                     + "."
                 )
         out["Value"] = lines
+
+
+def _community(policy: Policy, w: Words, out: dict[str, list[str]]) -> None:
+    """The section on community, if the program has it."""
     if policy.community:
         out["Community"] = [
             f"{a.id} ({a.kind.replace('_', ' ')}): {w.points(a.points)}"
@@ -319,6 +366,10 @@ def sections(policy: Policy) -> dict[str, list[str]]:
             + "."
             for a in policy.community
         ]
+
+
+def _referral(policy: Policy, w: Words, out: dict[str, list[str]]) -> None:
+    """The section on referral, if the program has it."""
     ref = policy.referral
     if ref is not None:
 
@@ -346,6 +397,10 @@ def sections(policy: Policy) -> dict[str, list[str]]:
         if ref.limit_count:
             lines.append(f"At most {ref.limit_count} rewarded referrals per {ref.limit_per or 'lifetime'}.")
         out["Referral"] = lines
+
+
+def _campaigns(policy: Policy, w: Words, out: dict[str, list[str]]) -> None:
+    """The section on campaigns, if the program has it."""
     if policy.campaigns:
         from loyalsim.compile.calendar import to_date
 
@@ -362,6 +417,10 @@ def sections(policy: Policy) -> dict[str, list[str]]:
                 f"{to_date(camp.start)} to {to_date(camp.end)}."
             )
         out["Campaigns"] = lines
+
+
+def _reminders(policy: Policy, w: Words, out: dict[str, list[str]]) -> None:
+    """The section on reminders, if the program has it."""
     if policy.reminders:
         lines = []
         for rem in policy.reminders:
@@ -381,7 +440,6 @@ def sections(policy: Policy) -> dict[str, list[str]]:
                 )
                 lines.append(f"{article} {channel} message when {target} becomes available.")
         out["Reminders"] = lines
-    return {k: v for k, v in out.items() if v}
 
 
 def earn_examples(policy: Policy, amounts: tuple[float, ...] = DEFAULT_AMOUNTS) -> list[dict[str, Any]]:

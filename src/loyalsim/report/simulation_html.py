@@ -73,12 +73,17 @@ def _cohort_curves(
     return curves, reading
 
 
-def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = None) -> str:
-    charts: list[tuple[str, str, str]] = []  # (id, svg, reading)
-    currency = summary.get("program", {}).get("currency", "currency")
-    left_out: list[str] = []  # charts with nothing to show (a mechanic the program lacks)
+class _Charts:
+    """The report's charts in order, each with its reading; those with nothing to show are named
+    in ``left_out`` (a mechanic the program lacks)."""
 
-    def chart(
+    def __init__(self, table: pa.Table, currency: str) -> None:
+        self.table, self.currency = table, currency
+        self.charts: list[tuple[str, str, str]] = []  # (id, svg, reading)
+        self.left_out: list[str] = []
+
+    def add(
+        self,
         chart_id: str,
         title: str,
         y_label: str,
@@ -89,13 +94,13 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
         drawn, bands = {}, {}
         months: list[str] = []
         for label, (column, arm) in lines.items():
-            months, mean, low, high = series(table, column, arm)
+            months, mean, low, high = series(self.table, column, arm)
             x = [float(i) for i in range(len(months))]
             drawn[label] = (x, mean)
             if label in banded:
                 bands[label] = (low, high)
         if not any(value for _, values in drawn.values() for value in values):
-            left_out.append(title.split(":", maxsplit=1)[0].split(" (", maxsplit=1)[0])
+            self.left_out.append(title.split(":", maxsplit=1)[0].split(" (", maxsplit=1)[0])
             return
         # Within a chart, a line that is zero throughout (cashback in a fee program) is left out too.
         drawn = {label: line for label, line in drawn.items() if any(line[1])}
@@ -105,21 +110,22 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
             drawn,
             title=title,
             x_label="month",
-            y_label=currency if y_label == "currency" else y_label,
+            y_label=self.currency if y_label == "currency" else y_label,
             bands=bands,
             x_labels=months,
             chart_id=chart_id,
             unit=unit,
         )
-        charts.append((chart_id, svg, reading))
+        self.charts.append((chart_id, svg, reading))
 
+
+def _stock_charts(charts: _Charts, table: pa.Table, summary: dict[str, Any]) -> None:
+    """Liability, deferred revenue, customers, members, tiers, points and breakage."""
     months, liability, liability_low, liability_high = series(table, "liability_at_cost", "program")
     _, deferred, _, _ = series(table, "contract_liability", "program")
     _, breakage, _, _ = series(table, "breakage", "program")
     _, active_p, _, _ = series(table, "customers", "program")
     _, active_c, _, _ = series(table, "customers", "control")
-    _, revenue_p, _, _ = series(table, "revenue", "program")
-    _, revenue_c, _, _ = series(table, "revenue", "control")
     _, issued, _, _ = series(table, "points_issued", "program")
     _, redeemed, _, _ = series(table, "points_redeemed", "program")
     _, expired, _, _ = series(table, "points_expired", "program")
@@ -132,7 +138,7 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
             f"{peak['month_number']}) and falls after it as the first points reach their expiry or are redeemed: "
             "until then every point earned is still outstanding."
         )
-    chart(
+    charts.add(
         "liability",
         "Liability at cost (P5-P95 band)",
         "currency",
@@ -141,7 +147,7 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
         f"(P5-P95 {_money(liability_low[-1])} to {_money(liability_high[-1])}).{falls}",
         ("liability at cost",),
     )
-    chart(
+    charts.add(
         "deferred",
         "Deferred revenue: IFRS 15 contract liability (P5-P95 band)",
         "currency",
@@ -149,7 +155,7 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
         f"Revenue deferred for unredeemed points stands at {_money(deferred[-1])} at the end of {last}.",
         ("contract liability",),
     )
-    chart(
+    charts.add(
         "customers",
         "Active customers: program vs control",
         "customers",
@@ -158,7 +164,7 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
         f"({active_p[-1] - active_c[-1]:+,.0f}).",
         ("program",),
     )
-    chart(
+    charts.add(
         "members",
         "Program members",
         "members",
@@ -170,7 +176,7 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
     if tier_columns:
         ends = {name: series(table, name, "program")[1][-1] for name in tier_columns}
         total = sum(ends.values()) or 1.0
-        chart(
+        charts.add(
             "tiers",
             "Tier mix: active members by tier at month end",
             "members",
@@ -179,7 +185,7 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
             + ", ".join(f"{name.removeprefix('tier_')} {value / total:.0%}" for name, value in ends.items())
             + " of active members.",
         )
-    chart(
+    charts.add(
         "points",
         "Points issued, redeemed and expired per month",
         "points",
@@ -191,7 +197,7 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
         f"Over the horizon, {sum(redeemed) / max(sum(issued), 1):.0%} of the points issued were redeemed and "
         f"{sum(expired) / max(sum(issued), 1):.0%} expired.",
     )
-    chart(
+    charts.add(
         "breakage",
         "Expected breakage (share of resolved points that expired)",
         "share",
@@ -199,7 +205,13 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
         f"Breakage settles at {breakage[-1]:.1%} of the points whose fate is known.",
         ("breakage",),
     )
-    chart(
+
+
+def _money_charts(charts: _Charts, table: pa.Table, summary: dict[str, Any]) -> None:
+    """Revenue, cost and margin, fees, cashback and dividends, paid subscribers."""
+    _, revenue_p, _, _ = series(table, "revenue", "program")
+    _, revenue_c, _, _ = series(table, "revenue", "control")
+    charts.add(
         "revenue",
         "Revenue per month: program vs control",
         "currency",
@@ -212,7 +224,7 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
     _, margin, _, _ = series(table, "incremental_gross_margin", "program")
     economics = summary.get("economics", {})
     roi = economics.get("roi", {})
-    chart(
+    charts.add(
         "economics",
         "Program cost vs incremental gross margin per month (P5-P95 band)",
         "currency",
@@ -241,7 +253,7 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
             f"Members earn {_money(sum(cashback))} of cashback and {_money(sum(dividend))} of dividends; "
             f"{_money(payable[-1])} of cashback is payable at the end."
         )
-    chart(
+    charts.add(
         "flows",
         "Fees, cashback and dividends per month",
         "currency",
@@ -258,7 +270,7 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
     _, subscribers, _, _ = series(table, "subscribers", "program")
     _, started, _, _ = series(table, "memberships_started", "program")
     _, cancelled, _, _ = series(table, "memberships_cancelled", "program")
-    chart(
+    charts.add(
         "subscribers",
         "Paid subscribers, memberships started and cancelled",
         "members",
@@ -273,17 +285,11 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
         else "",
         ("subscribers",),
     )
-    curves, curve_reading = _cohort_curves(cohorts)
-    if curves:
-        svg = line_chart(
-            curves,
-            title="Redemption curves: cumulative share of a cohort's points redeemed",
-            x_label="months since earning",
-            y_label="share redeemed",
-            chart_id="cohorts",
-            unit="share",
-        )
-        charts.append(("cohorts", svg, curve_reading))
+
+
+def _figures(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """The headline table: liability at months 12, 24, 36 and its peak, the end, economics."""
+    economics = summary.get("economics", {})
     finance = summary.get("finance", {})
     figures = []
     for key in ("month_12", "month_24", "month_36"):
@@ -330,14 +336,34 @@ def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = 
                 f"{_money(incremental['p5'])} to {_money(incremental['p95'])})",
             )
         )
+    return figures
+
+
+def render(table: pa.Table, summary: dict[str, Any], cohorts: pa.Table | None = None) -> str:
+    charts = _Charts(table, summary.get("program", {}).get("currency", "currency"))
+    _stock_charts(charts, table, summary)
+    _money_charts(charts, table, summary)
+    curves, curve_reading = _cohort_curves(cohorts)
+    if curves:
+        svg = line_chart(
+            curves,
+            title="Redemption curves: cumulative share of a cohort's points redeemed",
+            x_label="months since earning",
+            y_label="share redeemed",
+            chart_id="cohorts",
+            unit="share",
+        )
+        charts.charts.append(("cohorts", svg, curve_reading))
+    figures = _figures(summary)
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in figures)
     body = "".join(
-        f'<section><p class="reading">{escape(reading)}</p>{svg}</section>' for _, svg, reading in charts
+        f'<section><p class="reading">{escape(reading)}</p>{svg}</section>'
+        for _, svg, reading in charts.charts
     )
-    if left_out:
+    if charts.left_out:
         body += (
             f'<p class="meta" id="left-out">Not drawn, being zero throughout for this program: '
-            f"{escape(', '.join(left_out))}.</p>"
+            f"{escape(', '.join(charts.left_out))}.</p>"
         )
     program, scenario = summary.get("program", {}), summary.get("scenario", {})
     return page(

@@ -121,6 +121,16 @@ class _Run:
 
     def __init__(self, policy: Policy, scenario: Scenario, index: int, watch: int | None) -> None:
         self.policy, self.scenario, self.index = policy, scenario, index
+        response = self._draw(index)
+        rates, reduction = self._mechanics(response)
+        self.story = Story(watch, scenario.start)
+        self._program(response, rates, reduction)
+        self._shoppers(rates)
+
+    def _draw(self, index: int) -> dict[str, Array]:
+        """The replication's customers (and referees-to-be), its key, and each customer's
+        responses by name (from their segment)."""
+        policy, scenario = self.policy, self.scenario
         population_seed, key_seed, pool_seed = (
             np.random.SeedSequence(scenario.seed).spawn(scenario.replications)[index].spawn(3)
         )
@@ -134,12 +144,24 @@ class _Run:
             policy, scenario, customers, customers.enrol_u < enrolment[customers.segment], pool_seed
         )
         self.customers, self.member, self.key = customers, member, key
-        n = customers.size
         response = {
             name: np.array([s.responds(name) for s in scenario.segments])[customers.segment]
             for name in RESPONSE_DEFAULTS
         }
         self.lift = response["frequency_lift"]
+        return response
+
+    def _mechanics(self, response: dict[str, Array]) -> tuple[MemberRates, Array]:
+        """Referrals, paid membership, who is a member, members' rates and both arms; returns
+        the rates and each customer's churn reduction."""
+        policy, scenario, customers, member, key = (
+            self.policy,
+            self.scenario,
+            self.customers,
+            self.member,
+            self.key,
+        )
+        n = customers.size
         self.referrals = (
             Referrals(
                 policy.referral,
@@ -179,7 +201,18 @@ class _Run:
             "control": Arm.of(customers, np.zeros(n), scenario.days),
             "program": Arm.of(customers, reduction, scenario.days),
         }
-        self.story = Story(watch, scenario.start)
+        return rates, reduction
+
+    def _program(self, response: dict[str, Array], rates: MemberRates, reduction: Array) -> None:
+        """The program's side: its money ledgers, statements, replay engine, crediting and month-end work."""
+        policy, scenario, customers, member, key = (
+            self.policy,
+            self.scenario,
+            self.customers,
+            self.member,
+            self.key,
+        )
+        n = customers.size
         cashback = (
             CashbackLedger(policy.cashback, response["redemption_propensity"], key)
             if policy.cashback is not None
@@ -241,6 +274,10 @@ class _Run:
             self.tally["program"],
             self.story,
         )
+
+    def _shoppers(self, rates: MemberRates) -> None:
+        """Each arm's shopper, and whether the program arm may go a month at a time."""
+        scenario, customers, key, spend = self.scenario, self.customers, self.key, self.spend
         births = Births.of(customers.birth, scenario.days)
         self.births = births
         arrival = streams.stream_base(key, streams.ARRIVAL)
