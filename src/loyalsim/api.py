@@ -44,9 +44,25 @@ PathLike = str | os.PathLike[str]
 Runner = Callable[[list[Task]], list[Replication]]
 
 __all__ = [
-    "ComparisonResult", "EarnResult", "Error", "PurchaseFit", "RetentionFit", "RowsRejected", "SimulationResult",
+    "ComparisonResult",
+    "EarnResult",
+    "Error",
+    "PointsInvalid",
+    "PurchaseFit",
+    "RetentionFit",
+    "RowsRejected",
+    "SimulationResult",
+    "SweepResult",
     "account",
-    "compare", "earn", "fit_purchases", "fit_retention", "load_program", "load_scenario", "simulate", "validate",
+    "compare",
+    "earn",
+    "fit_purchases",
+    "fit_retention",
+    "load_program",
+    "load_scenario",
+    "simulate",
+    "sweep",
+    "validate",
 ]  # fmt: skip
 
 
@@ -431,3 +447,134 @@ def fit_retention(counts: PathLike, *, column: str = "members", periods: int = 2
     fit = fit_sbg(survivors)
     curve = models.sbg_survival(fit.vector, periods)
     return RetentionFit(fit, [float(v) for v in survivors], [float(v) for v in curve])
+
+
+# -- sweep ---------------------------------------------------------------------------------------
+class PointsInvalid(InvalidDocumentError):
+    """Some points of a sweep's grid make an invalid program or scenario (``issues``: each, located)."""
+
+
+@dataclass
+class SweepResult:
+    """A grid of program or scenario parameters, each point simulated on the same customers:
+    ``rows`` (one per point: its values and headline figures, mean, P5 and P95) and ``table``."""
+
+    axes: list[Any]  # loyalsim.run.sweep.Axis: path, target and values of each --set
+    rows: list[dict[str, Any]]
+    program_title: str
+    scenario_name: str
+
+    @cached_property
+    def table(self) -> pa.Table:
+        """The rows as a table (sweep.parquet); the parameter columns as text."""
+        texts = {axis.text for axis in self.axes}
+        return pa.Table.from_pylist(
+            [{k: (str(v) if k in texts else v) for k, v in r.items()} for r in self.rows]
+        )
+
+    def write(self, folder: PathLike) -> Path:
+        """sweep.{parquet,csv,json,html} in ``folder``."""
+        import json
+
+        from loyalsim.fileio import atomic_write_table, atomic_write_text, output_set
+        from loyalsim.report.sweep_html import render
+
+        out = Path(folder)
+        axes = [{"path": a.text, "target": a.target, "values": list(a.values)} for a in self.axes]
+        with output_set():
+            atomic_write_table(out, "sweep", self.table)
+            document = json.dumps({"axes": axes, "points": self.rows}, indent=2, default=str)
+            atomic_write_text(out / "sweep.json", document + "\n")
+            html = render(
+                self.axes, self.rows, policy_name=self.program_title, scenario_name=self.scenario_name
+            )
+            atomic_write_text(out / "sweep.html", html)
+        return out
+
+
+def sweep(
+    program: PathLike,
+    scenario: PathLike,
+    settings: Sequence[str],
+    *,
+    replications: int | None = None,
+    max_runs: int | None = None,
+    workers: int | None = None,
+    cluster: str | None = None,
+    checkpoints: PathLike | None = None,
+    runner: Runner | None = None,
+) -> SweepResult:
+    """Simulate a grid of parameters, as ``loyalsim sweep`` does: ``settings`` are its ``--set``
+    texts (``"earn[0].rate=1,1.5"``), over the program or the scenario; the grid is their product.
+    Every point is validated before any is simulated (PointsInvalid lists what is wrong)."""
+    from loyalsim.compile import compile_document
+    from loyalsim.measure.monthly import monthly_table
+    from loyalsim.measure.summary import summary
+    from loyalsim.population.scenario import scenario_from_document
+    from loyalsim.run.sweep import (
+        MAX_RUNS,
+        apply,
+        check_run_count,
+        describe,
+        invalid,
+        parse_axes,
+        point_row,
+        points,
+    )
+
+    if not settings:
+        raise UsageError("give at least one --set PATH=V1,V2,...")
+    program_path, scenario_path = Path(program), Path(scenario)
+    axes = parse_axes(list(settings))
+    limit = MAX_RUNS if max_runs is None else max_runs
+    check_run_count(axes, replications or 1, limit)  # before reading anything: a huge grid is refused at once
+    bases = {"program": _valid_document(program_path), "scenario": _valid_document(scenario_path)}
+    if replications is None:  # the scenario's own count (schema-valid: an integer of at least 1)
+        check_run_count(axes, int(bases["scenario"].data.get("replications", 1)), limit)
+    prepared = []
+    problems = []
+    for point in points(axes):  # validate every point before simulating any
+        try:
+            policy = compile_document(apply(bases["program"], axes, "program", point, str(program_path)))
+            compiled = scenario_from_document(
+                apply(bases["scenario"], axes, "scenario", point, str(scenario_path)),
+                scenario_path.parent,
+                replications=replications,
+                programs=(policy,),
+            )
+            prepared.append((point, policy, compiled))
+        except InvalidDocumentError as error:
+            problems += invalid(describe(axes, point), error)
+    if problems:
+        raise PointsInvalid(f"{len(problems)} problem(s) in the sweep's points; nothing simulated", problems)
+    run = runner if runner is not None else _runner(workers, cluster, checkpoints)
+    reps = run(
+        [Task(policy, compiled, i) for _, policy, compiled in prepared for i in range(compiled.replications)]
+    )
+    rows: list[dict[str, Any]] = []
+    start = 0
+    for index, (point, policy, compiled) in enumerate(prepared):
+        part = reps[start : start + compiled.replications]
+        start += compiled.replications
+        rows.append(
+            point_row(index, axes, point, summary(policy, compiled, monthly_table(policy, compiled, part)))
+        )
+    return SweepResult(axes, rows, prepared[0][1].title, prepared[0][2].name)
+
+
+def _valid_document(path: Path) -> Any:
+    """A program or scenario file loaded and checked whole (a --set path into a broken document,
+    kind: 7, is then not a usage error): its loaded document."""
+    from loyalsim.errors import load_error
+    from loyalsim.issues import Severity
+    from loyalsim.load import load_file
+    from loyalsim.validate import validate_document
+
+    read = load_file(path, str(path))
+    if read.document is None:
+        raise load_error(str(path), read.issues)
+    _, issues = validate_document(read.document)
+    errors = [issue for issue in issues if issue.severity is Severity.ERROR]
+    if errors:
+        raise InvalidDocumentError(f"cannot load {path}", errors)
+    return read.document

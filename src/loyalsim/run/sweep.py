@@ -179,3 +179,26 @@ def invalid(point_text: str, error: InvalidDocumentError) -> list[Issue]:
         Issue(i.code, Severity.ERROR, f"at {point_text}: {i.message}", i.file, i.line, i.column, i.path)
         for i in error.issues
     ] or [Issue("LS100", Severity.ERROR, f"at {point_text}: {error}", "sweep", 0, 0)]
+
+
+def point_row(
+    index: int, axes: list[Any], point: tuple[Any, ...], headline: dict[str, Any]
+) -> dict[str, Any]:
+    """One tidy row: the point's parameter values and its headline figures (mean, P5, P95)."""
+    row: dict[str, Any] = {"point": index}
+    row.update({axis.text: value for axis, value in zip(axes, point, strict=True)})
+    for metric, stats in headline["program_arm"].items():
+        row[f"{metric}_mean"] = stats["mean"]
+        row[f"{metric}_p5"], row[f"{metric}_p95"] = stats["p5"], stats["p95"]
+    incremental = headline["incremental_revenue"]
+    row["incremental_revenue_mean"] = incremental["mean"]
+    row["incremental_revenue_p5"], row["incremental_revenue_p95"] = incremental["p5"], incremental["p95"]
+    for metric, stats in headline["finance"].get("end", {}).items():
+        row[f"{metric}_end_mean"] = stats["mean"]
+        row[f"{metric}_end_p5"], row[f"{metric}_end_p95"] = stats["p5"], stats["p95"]
+    for metric in ("program_cost", "incremental_gross_margin", "net_benefit", "roi", "npv", "fee_revenue"):
+        stats = headline.get("economics", {}).get(metric)
+        if stats is not None:
+            row[f"{metric}_mean"] = stats["mean"]
+            row[f"{metric}_p5"], row[f"{metric}_p95"] = stats["p5"], stats["p95"]
+    return row

@@ -155,3 +155,20 @@ def test_the_api_leaves_the_caller_s_environment_alone() -> None:
     before = dict(os.environ)
     api.simulate(ROOT / "programs" / "coffee-stars.yaml", _small(1))
     assert dict(os.environ) == before
+
+
+def test_sweep_simulates_each_point_and_refuses_invalid_points_before_any(tmp_path: Path) -> None:
+    scenario_file = tmp_path / "small.yaml"
+    text = (ROOT / "scenarios" / "coffee-baseline.yaml").read_text()
+    text = text.replace("initial: 20000", "initial: 800").replace("../programs/", f"{ROOT / 'programs'}/")
+    scenario_file.write_text(text)
+    program = ROOT / "programs" / "coffee-stars.yaml"
+    result = api.sweep(program, scenario_file, ["earn[0].rate=1,2"], replications=2)
+    assert [row["earn[0].rate"] for row in result.rows] == [1, 2]
+    cost = [row["program_cost_mean"] for row in result.rows]
+    assert cost[1] > cost[0]  # twice the stars cost more
+    result.write(tmp_path / "sweep")
+    assert pq.read_table(tmp_path / "sweep" / "sweep.parquet").num_rows == 2
+    with pytest.raises(api.PointsInvalid) as error:
+        api.sweep(program, scenario_file, ["earn[0].rate=1,-1"], replications=1)
+    assert error.value.exit_code == 1 and error.value.issues
