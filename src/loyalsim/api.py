@@ -31,7 +31,7 @@ from loyalsim.finance.ifrs15 import PeriodResult
 from loyalsim.population.fitting import Fit
 from loyalsim.population.scenario import Scenario
 from loyalsim.population.summary import Summary
-from loyalsim.replay.engine import ReplayResult
+from loyalsim.replay.engine import MonthRows, ReplayResult
 from loyalsim.run.runner import Task
 from loyalsim.simulate.results import Replication
 from loyalsim.transactions.reader import RowError
@@ -148,15 +148,15 @@ def earn(
     )
     tx = reject_inexact(policy, read_many(files, policy.minor_units, dict(columns or {})))
     if tx.rejected and on_error == "fail":
-        raise _rejected(tx.rejected)
+        raise RowsRejected(tx.rejected)
     result = replay(policy, tx, redeem=redeem, parts=parts_for(tx))
     late = result.rejected[len(tx.rejected) :]
     if late and on_error == "fail":
-        raise _rejected(late)
+        raise RowsRejected(late)
     ids = pa.array(tx.customer_ids, type=pa.string())
     span = (month_of(int(tx.day[0])), month_of(int(tx.day[-1]))) if len(tx) else None
     tables = [_plain(month_table(policy, ids, rows, span)) for rows in result.months]
-    months = pa.concat_tables(tables) if tables else _plain(month_table(policy, ids, _no_rows(), span))
+    months = pa.concat_tables(tables) if tables else _plain(month_table(policy, ids, MonthRows.empty(), span))
     return EarnResult(months, _plain(totals_table(result, ids)), list(result.rejected), result)
 
 
@@ -171,13 +171,6 @@ def _plain(table: pa.Table) -> pa.Table:
     return pa.table(columns)
 
 
-def _no_rows() -> Any:
-    from loyalsim.replay.engine import MonthRows
-
-    zero = np.zeros(0, dtype=np.int64)
-    return MonthRows(0, zero, zero, zero, zero, zero, zero, zero, zero)
-
-
 class RowsRejected(InvalidDocumentError):
     """Transaction rows were rejected (``rows``: each with its file, row, column and reason)."""
 
@@ -187,10 +180,6 @@ class RowsRejected(InvalidDocumentError):
             message or f"{len(rows)} row(s) rejected ({shown}); fix them, or pass on_error='skip'"
         )
         self.rows = rows
-
-
-def _rejected(rows: list[RowError]) -> RowsRejected:
-    return RowsRejected(rows)
 
 
 # -- simulate and compare ------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def test_small_pages_only_before_numpy_is_imported() -> None:
     assert _run("from loyalsim import tuning\nprint(tuning.small_pages())\nimport numpy") == "True"
 
 
-def test_the_command_applies_the_setting_and_its_workers_inherit_it(tmp_path: object) -> None:
+def test_the_command_applies_the_setting_and_its_workers_inherit_it() -> None:
     """A worker process (spawned) starts with the variable its command set before numpy."""
     code = (
         "import sys\nfrom loyalsim import tuning\ntuning.apply('simulate')\n"

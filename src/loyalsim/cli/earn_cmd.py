@@ -6,7 +6,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
 from loyalsim.errors import UsageError
@@ -118,7 +117,7 @@ def run_earn(options: EarnOptions) -> int:
             _report_errors(late)
             sys.stderr.write(f"loyalsim: {len(late)} row(s) rejected; nothing written.\n")
             return 1
-        empty_schema = month_table(policy, ids, _empty_month(), span).schema
+        empty_schema = month_table(policy, ids, MonthRows.empty(), span).schema
         if writer is not None and pending is not None and options.out is not None:  # (writing to a file)
             # The totals are written on their own thread while the last months finish writing,
             # and both files replace their targets once both are written.
@@ -170,11 +169,6 @@ def run_earn(options: EarnOptions) -> int:
         )
     _summary(result, options)
     return 0
-
-
-def _empty_month() -> MonthRows:
-    zero = np.zeros(0, dtype=np.int64)
-    return MonthRows(0, zero, zero, zero, zero, zero, zero, zero, zero)
 
 
 def _csv(value: str) -> str:

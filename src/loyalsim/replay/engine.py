@@ -67,6 +67,12 @@ class MonthRows:
     cashback: IntArray
     dividend: IntArray
 
+    @classmethod
+    def empty(cls) -> MonthRows:
+        """No rows (the schema of a month's table when a replay has no month)."""
+        zero = np.zeros(0, dtype=np.int64)
+        return cls(0, zero, zero, zero, zero, zero, zero, zero, zero)
+
 
 @dataclass
 class ReplayResult:
