@@ -226,25 +226,6 @@ def explain(
     )
 
 
-def _runner(
-    workers: int | None, cluster: str | None, out: Path | None, output_format: str, label: str, verbose: bool
-) -> Any:
-    """The simulation runner of a command: its backend, checkpoints in ``out`` and a progress bar."""
-    from functools import partial
-
-    from loyalsim.cli.progress import run_replications
-
-    return partial(
-        run_replications,
-        workers=workers,
-        cluster=cluster,
-        folder=out,
-        output_format=output_format,
-        label=label,
-        verbose=verbose,
-    )
-
-
 @app.command()
 def earn(
     program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
@@ -335,6 +316,7 @@ def simulate(
 
     tuning.apply("simulate")  # before numpy is imported; worker processes inherit the page setting
     from loyalsim import api
+    from loyalsim.cli.progress import command_runner
     from loyalsim.run.runner import Checkpoints
 
     result = api.simulate(
@@ -342,7 +324,14 @@ def simulate(
         scenario,
         replications=replications,
         seed=seed,
-        runner=_runner(workers, cluster, out, output_format.value, "simulate", verbose),
+        runner=command_runner(
+            workers=workers,
+            cluster=cluster,
+            folder=out,
+            output_format=output_format.value,
+            label="simulate",
+            verbose=verbose,
+        ),
     )
     result.write(out)
     headline, loaded, policy = result.summary, result.scenario, result.policy
@@ -405,6 +394,7 @@ def compare(
     import json
 
     from loyalsim import api
+    from loyalsim.cli.progress import command_runner
     from loyalsim.run.runner import Checkpoints
 
     compared = api.compare(
@@ -413,7 +403,14 @@ def compare(
         scenario,
         replications=replications,
         seed=seed,
-        runner=_runner(workers, cluster, out, output_format.value, "compare", verbose),
+        runner=command_runner(
+            workers=workers,
+            cluster=cluster,
+            folder=out,
+            output_format=output_format.value,
+            label="compare",
+            verbose=verbose,
+        ),
     )
     result, loaded = compared.summary, compared.a.scenario
     first, second = compared.a.policy, compared.b.policy
@@ -566,10 +563,13 @@ def check(
     from loyalsim import tuning
 
     tuning.apply("simulate")  # before numpy is imported (see docs/architecture.md)
-    from loyalsim.cli.check_cmd import check as run_check
+    from loyalsim import api
+    from loyalsim.api.loading import task_runner
     from loyalsim.report.issues import RENDERERS, render_text
 
-    report = run_check(scenarios, replications, workers, cluster, verbose)
+    report = api.check(
+        scenarios, replications=replications, runner=task_runner(workers, cluster, None, verbose=verbose)
+    )
     chosen = (
         output_format.value
         if output_format

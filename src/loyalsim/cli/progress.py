@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -117,6 +117,32 @@ def run_replications(
             )
             sys.stderr.write(f"{label}: interrupted; {_saved(checkpoints)} replication(s) finished{where}\n")
             raise
+
+
+def command_runner(
+    *,
+    workers: int | None,
+    cluster: str | None,
+    folder: Any,
+    output_format: str,
+    label: str | Callable[[list[Any]], str],
+    verbose: bool = False,
+) -> Callable[[list[Any]], list[Any]]:
+    """The simulation runner a command hands to the API: its backend, checkpoints in ``folder``
+    and a progress bar (``label``: the bar's text, or a function of the tasks that makes it)."""
+
+    def run_all(tasks: list[Any]) -> list[Any]:
+        return run_replications(
+            tasks,
+            workers=workers,
+            cluster=cluster,
+            folder=folder,
+            output_format=output_format,
+            label=label if isinstance(label, str) else label(tasks),
+            verbose=verbose,
+        )
+
+    return run_all
 
 
 def _saved(checkpoints: Any) -> int:

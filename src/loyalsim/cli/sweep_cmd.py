@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 
 def run_sweep(
@@ -21,22 +20,21 @@ def run_sweep(
     verbose: bool = False,
 ) -> int:
     from loyalsim import api
-    from loyalsim.cli.progress import run_replications
+    from loyalsim.cli.progress import command_runner
     from loyalsim.run.runner import Checkpoints, Task
 
-    def runner(tasks: list[Task]) -> list[Any]:
+    def label(tasks: list[Task]) -> str:
         count = len({(id(t.policy), id(t.scenario)) for t in tasks})
-        label = f"sweep of {count} point(s) x {tasks[0].scenario.replications} replication(s)"
-        return run_replications(
-            tasks,
-            workers=workers,
-            cluster=cluster,
-            folder=out,
-            output_format=output_format,
-            label=label,
-            verbose=verbose,
-        )
+        return f"sweep of {count} point(s) x {tasks[0].scenario.replications} replication(s)"
 
+    runner = command_runner(
+        workers=workers,
+        cluster=cluster,
+        folder=out,
+        output_format=output_format,
+        label=label,
+        verbose=verbose,
+    )
     try:
         result = api.sweep(
             program, scenario, settings, replications=replications, max_runs=max_runs, runner=runner

@@ -1,0 +1,122 @@
+"""``account``, ``fit_purchases`` and ``fit_retention`` for the API: IFRS 15 on a ledger, and
+the purchase, spend and retention models fitted to a company's own data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from loyalsim.api.earn import RowsRejected
+from loyalsim.api.loading import PathLike, day
+from loyalsim.errors import UsageError
+from loyalsim.finance.ifrs15 import PeriodResult
+from loyalsim.population.fitting import Fit
+from loyalsim.population.summary import Summary
+
+
+def account(ledger: PathLike) -> list[PeriodResult]:
+    """IFRS 15 / ASC 606 accounting for points on a ledger CSV, as ``loyalsim account`` does."""
+    from loyalsim.finance.ifrs15 import account as allocate
+    from loyalsim.finance.ledger_csv import read_ledger
+
+    return allocate(read_ledger(Path(ledger)))
+
+
+@dataclass
+class PurchaseFit:
+    """A purchase model (BG/NBD or Pareto/NBD) and Gamma-Gamma spend fitted to transactions."""
+
+    model: str
+    purchases: Fit
+    spend: Fit | None  # None: not fitted (``spend_problem`` says why)
+    spend_problem: str | None
+    summary: Summary  # per customer: x, t_x, T, mean spend (and holdout purchases)
+    holdout: dict[str, float] | None  # actual and expected purchases in the holdout period
+    time_unit: str
+
+
+def fit_purchases(
+    transactions: PathLike,
+    *,
+    calibration_end: str | None = None,
+    holdout_end: str | None = None,
+    model: str = "bgnbd",
+    time_unit: str = "week",
+    columns: dict[str, str] | None = None,
+) -> PurchaseFit:
+    """Fit purchases and spend to a transaction file by maximum likelihood, as ``loyalsim fit
+    purchases`` does (``model``: bgnbd or pareto-nbd; dates as YYYY-MM-DD; calibration to the
+    last day by default)."""
+    from loyalsim.population.fitting import fit_purchases as fit_model
+    from loyalsim.population.fitting import fit_spend
+    from loyalsim.population.summary import FitDataError, summarise
+    from loyalsim.report import fit_report
+    from loyalsim.transactions import read_transactions
+
+    if model not in ("bgnbd", "pareto-nbd"):
+        raise UsageError(f"model {model!r}: choose bgnbd or pareto-nbd")
+    path = Path(transactions)
+    calibration, holdout = day(calibration_end, "calibration_end"), day(holdout_end, "holdout_end")
+    tx = read_transactions(path, 2, dict(columns or {}))
+    if tx.rejected:
+        raise RowsRejected(tx.rejected, f"{len(tx.rejected)} row(s) of {path} rejected; fix them first")
+    if len(tx) == 0:
+        raise FitDataError("the file has no transactions")
+    summary = summarise(
+        tx, calibration if calibration is not None else int(tx.day.max()), holdout, time_unit, 100
+    )
+    fit = fit_model(model, summary.x, summary.t_x, summary.T)
+    spend, problem = None, None
+    try:
+        spend = fit_spend(summary.x, summary.mean_spend)
+    except FitDataError as exc:
+        problem = str(exc)
+    figures = None
+    if summary.holdout is not None:
+        expected = fit_report.conditional(fit, summary)
+        figures = {"actual": float(summary.holdout.sum()), "expected": float(expected.sum())}
+    return PurchaseFit(model, fit, spend, problem, summary, figures, time_unit)
+
+
+@dataclass
+class RetentionFit:
+    """The shifted-beta-geometric model fitted to survivor counts, and its survival curve."""
+
+    fit: Fit
+    survivors: list[float]  # the counts fitted, period 0 first
+    survival: list[float]  # share surviving at the start of each period, period 0 first (projected beyond)
+
+
+def fit_retention(counts: PathLike, *, column: str = "members", periods: int = 24) -> RetentionFit:
+    """Fit paid-membership retention (sBG) to a CSV of survivor counts, as ``loyalsim fit retention``."""
+    import pyarrow.csv as pacsv
+
+    from loyalsim.errors import InputError
+    from loyalsim.population import models
+    from loyalsim.population.fitting import fit_retention as fit_sbg
+
+    path = Path(counts)
+    try:
+        table = pacsv.read_csv(path)
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from exc
+    if column not in table.column_names:
+        raise InputError(
+            f"{path}: no column {column!r} (it has: {', '.join(table.column_names)}); name it with --column"
+        )
+    values = table.column(column).to_pylist()
+    for row, value in enumerate(values, start=2):
+        if not isinstance(value, int | float) or isinstance(value, bool) or value is None or value < 0:
+            raise InputError(
+                f"{path}: row {row}, column '{column}': survivor counts must be non-negative numbers "
+                f"(value: {value!r})"
+            )
+    survivors = np.array(values, dtype=np.float64)
+    fit = fit_sbg(survivors)
+    curve = models.sbg_survival(fit.vector, periods)
+    return RetentionFit(fit, [float(v) for v in survivors], [float(v) for v in curve])

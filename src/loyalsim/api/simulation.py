@@ -1,0 +1,140 @@
+"""``simulate`` and ``compare`` for the API: a program (or two) on a scenario's customers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from loyalsim.api.loading import PathLike, Runner, load_program, load_scenario, task_runner
+from loyalsim.compile.policy import Policy
+from loyalsim.population.scenario import Scenario
+from loyalsim.run.runner import Task
+from loyalsim.simulate.results import Replication
+
+
+@dataclass
+class SimulationResult:
+    """A simulation's replications, and the tables and summary ``loyalsim simulate`` writes."""
+
+    policy: Policy
+    scenario: Scenario
+    replications: list[Replication]
+
+    @cached_property
+    def monthly(self) -> pa.Table:
+        """One row per replication, month and arm (monthly.parquet's columns; docs/finance.md)."""
+        from loyalsim.measure.monthly import monthly_table
+
+        return monthly_table(self.policy, self.scenario, self.replications)
+
+    @cached_property
+    def cohorts(self) -> pa.Table:
+        """The run-off by earn cohort (cohorts.parquet)."""
+        from loyalsim.measure.monthly import cohort_table
+
+        return cohort_table(self.policy, self.replications)
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """The headline figures with mean and P5/P50/P95 (summary.json)."""
+        from loyalsim.measure.summary import cohort_summary
+        from loyalsim.measure.summary import summary as headline
+
+        figures = headline(self.policy, self.scenario, self.monthly)
+        figures["cohorts"] = cohort_summary(self.replications)
+        return figures
+
+    def write(self, folder: PathLike) -> Path:
+        """monthly.{csv,parquet}, cohorts.{csv,parquet}, summary.json and report.html in ``folder``,
+        each replaced whole (as ``loyalsim simulate --out`` writes them)."""
+        from loyalsim.fileio import output_set
+        from loyalsim.report.simulation_output import write_files
+
+        out = Path(folder)
+        with output_set():
+            write_files(out, self.policy, self.scenario, self.monthly, self.cohorts, self.summary)
+        return out
+
+
+def simulate(
+    program: PathLike | Policy,
+    scenario: PathLike | Scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    cluster: str | None = None,
+    checkpoints: PathLike | None = None,
+    runner: Runner | None = None,
+) -> SimulationResult:
+    """Simulate a program on a scenario's customers with a no-program control, as ``loyalsim
+    simulate`` does: the same results for the same seed, whatever runs the replications
+    (``workers`` local processes, or ``cluster``: "local" or a Dask scheduler's address)."""
+    policy = load_program(program)
+    loaded = load_scenario(scenario, seed=seed, replications=replications)
+    run = runner if runner is not None else task_runner(workers, cluster, checkpoints)
+    return SimulationResult(
+        policy, loaded, run([Task(policy, loaded, i) for i in range(loaded.replications)])
+    )
+
+
+@dataclass
+class ComparisonResult:
+    """Two programs on the same customers and random numbers: each one's simulation, and the
+    paired differences B - A with their intervals (compare.json)."""
+
+    a: SimulationResult
+    b: SimulationResult
+    summary: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        from loyalsim.measure.compare import summarise
+        from loyalsim.measure.summary import stamp
+
+        self.summary = {
+            "a": stamp(self.a.policy, self.a.scenario),
+            "b": stamp(self.b.policy, self.b.scenario),
+            "figures": summarise(self.a.monthly, self.b.monthly),
+        }
+
+    def write(self, folder: PathLike) -> Path:
+        """compare.json, compare.html and each program's simulation (a/, b/) in ``folder``."""
+        import json
+
+        from loyalsim.fileio import atomic_write_text, output_set
+        from loyalsim.report.compare_html import render
+
+        out = Path(folder)
+        with output_set():
+            for label, part in (("a", self.a), ("b", self.b)):
+                part.write(out / label)
+            atomic_write_text(out / "compare.json", json.dumps(self.summary, indent=2) + "\n")
+            atomic_write_text(out / "compare.html", render(self.a.monthly, self.b.monthly, self.summary))
+        return out
+
+
+def compare(
+    program_a: PathLike | Policy,
+    program_b: PathLike | Policy,
+    scenario: PathLike | Scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    cluster: str | None = None,
+    checkpoints: PathLike | None = None,
+    runner: Runner | None = None,
+) -> ComparisonResult:
+    """Compare two programs on the same customers and random numbers, as ``loyalsim compare`` does."""
+    first, second = load_program(program_a), load_program(program_b)
+    loaded = load_scenario(scenario, seed=seed, replications=replications)
+    count = loaded.replications
+    run = runner if runner is not None else task_runner(workers, cluster, checkpoints)
+    reps = run([Task(p, loaded, i) for p in (first, second) for i in range(count)])
+    return ComparisonResult(
+        SimulationResult(first, loaded, reps[:count]), SimulationResult(second, loaded, reps[count:])
+    )
