@@ -36,8 +36,9 @@ def _load_numpy_support() -> None:
     """Load numba's numpy support now, without its check for a BLAS.
 
     Why: the first call of any kernel loads numba's numpy support, whose module checks that
-    a BLAS is there by importing all of scipy's linear algebra: 0.15-0.2 s of every
-    ``loyalsim earn`` (measured), for nothing, since no kernel here does linear algebra.
+    a BLAS is there by importing all of scipy's linear algebra (a noticeable part of a short
+    ``loyalsim earn``: benchmarks/README.md), for nothing, since no kernel here does linear
+    algebra.
     (Were one to call ``np.dot``, numba would compile its own loop instead of calling BLAS.)
     Unless scipy's linear algebra is loaded already (then the check is free and runs as
     usual), its BLAS module is marked as missing while numba's numpy support loads, and

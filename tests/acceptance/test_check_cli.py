@@ -10,6 +10,7 @@ from xml.etree import ElementTree as ET
 import jsonschema
 import pytest
 
+from loyalsim import api
 from tests.conftest import ROOT, run_cli
 from tests.helpers import small_scenario
 
@@ -40,17 +41,7 @@ def test_passing_and_failing_guardrails(tmp_path: Path) -> None:
     # The canonical scenario's fixed costs outweigh its margin: ROI fails its bound, NPV is negative.
     assert issues["roi"]["code"] == "LS500" and issues["npv"]["code"] == "LS501"
     # The measured ROI is the one `simulate` reports for the same scenario and replications.
-    simulated = json.loads(
-        run_cli(
-            "simulate",
-            str(ROOT / "programs" / "coffee-stars.yaml"),
-            str(path),
-            "--out",
-            str(tmp_path / "sim"),
-            "--format",
-            "json",
-        ).stdout
-    )
+    simulated = api.simulate(ROOT / "programs" / "coffee-stars.yaml", path).summary
     roi = simulated["economics"]["roi"]["mean"]
     assert f"mean of roi over the horizon = {roi:,.4g}" in issues["roi"]["message"]
     # Each result points at its guardrail in the scenario file.

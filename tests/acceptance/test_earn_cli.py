@@ -1,7 +1,10 @@
-"""`loyalsim earn` and `loyalsim explain` end to end through the installed command."""
+"""`loyalsim earn` and `loyalsim explain`: end to end through the installed command, and the
+jobs behind them in process (``api.write_earn``, ``report.explain``) where a test is about the
+figures rather than the command."""
 
 from __future__ import annotations
 
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -12,11 +15,19 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from loyalsim import api
 from tests.conftest import DATA, PROGRAMS, ROOT, run_cli
 
 CLASSIC = str(ROOT / "programs" / "classic-rewards.yaml")
 Q1 = str(DATA / "transactions" / "classic-q1.csv")
 MIXED = str(DATA / "transactions" / "mixed.csv")
+
+
+def earn_json(program: Path | str, transactions: str) -> dict:  # type: ignore[type-arg]
+    """What ``loyalsim earn PROGRAM FILE --format json`` prints, made by its job in process."""
+    out = io.BytesIO()
+    api.write_earn(program, transactions, out, output_format="json")
+    return json.loads(out.getvalue())  # type: ignore[no-any-return]
 
 
 @pytest.mark.slow
@@ -77,12 +88,9 @@ def test_csv_and_parquet_outputs_read_back_with_pyarrow_and_duckdb(tmp_path: Pat
     assert (tmp_path / "out.totals.csv").exists()
 
 
-@pytest.mark.slow
 def test_every_canonical_program_replays_the_mixed_file() -> None:
     for program in PROGRAMS:
-        result = run_cli("earn", str(program), MIXED, "--format", "json")
-        assert result.returncode == 0, (program.name, result.stderr)
-        payload = json.loads(result.stdout)
+        payload = earn_json(program, MIXED)
         assert payload["totals"]["customers"] == 3
         for customer in payload["customers"]:
             total = customer["total"]
@@ -90,21 +98,17 @@ def test_every_canonical_program_replays_the_mixed_file() -> None:
             assert total["earned"] - total["redeemed"] - total["expired"] == last["balance"]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.stem for p in PROGRAMS])
 def test_every_canonical_program_writes_every_format_with_the_same_figures(
     program: Path, tmp_path: Path
 ) -> None:
     """CSV and Parquet hold exactly the JSON's figures, money and fractional points included."""
-    result = run_cli("earn", str(program), MIXED, "--format", "json")
-    assert result.returncode == 0, result.stderr
     expected = {
-        (c["customer_id"], m["month"]): m for c in json.loads(result.stdout)["customers"] for m in c["months"]
+        (c["customer_id"], m["month"]): m for c in earn_json(program, MIXED)["customers"] for m in c["months"]
     }
     for fmt in ("csv", "parquet"):
         out = tmp_path / f"out.{fmt}"
-        written = run_cli("earn", str(program), MIXED, "--format", fmt, "--out", str(out))
-        assert written.returncode == 0, (fmt, written.stderr)
+        api.write_earn(program, MIXED, out, output_format=fmt)
         if fmt == "parquet":
             rows = duckdb.sql(f"select * from read_parquet('{out}')").fetchall()
             names = pq.read_schema(out).names
@@ -284,12 +288,21 @@ def test_missing_files_and_invalid_programs() -> None:
 
 @pytest.mark.slow
 def test_explain_reads_well_for_every_program() -> None:
+    from loyalsim.report import explain as explaining
+
     for program in PROGRAMS:
-        text = run_cli("explain", str(program))
-        assert text.returncode == 0, text.stderr
-        data = json.loads(run_cli("explain", str(program), "--format", "json").stdout)
+        data = json.loads(explaining.render_json(explaining.explain(api.load_program(program), 100.0, 4)))
+        text = explaining.render_text(explaining.explain(api.load_program(program), 100.0, 4))
         assert data["sections"], program.name
-        assert text.stdout.splitlines()[0].startswith(data["program"]["title"])
+        assert text.splitlines()[0].startswith(data["program"]["title"])
+    # The command prints the same, in both formats.
+    program = ROOT / "programs" / "coffee-stars.yaml"
+    explained = explaining.explain(api.load_program(program), 100.0, 4)
+    printed = run_cli("explain", str(program))
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == explaining.render_text(explained)
+    as_json = run_cli("explain", str(program), "--format", "json")
+    assert json.loads(as_json.stdout) == json.loads(explaining.render_json(explained))
 
 
 @pytest.mark.slow

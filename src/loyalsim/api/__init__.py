@@ -21,7 +21,7 @@ from loyalsim.api.earn import EarnResult, EarnWritten, RowsRejected, earn, write
 from loyalsim.api.fits import PurchaseFit, RetentionFit, account, fit_purchases, fit_retention
 from loyalsim.api.loading import Error, PathLike, Runner, load_program, load_scenario, validate
 from loyalsim.api.sensitivity import SensitivityResult, sensitivity
-from loyalsim.api.simulation import ComparisonResult, SimulationResult, compare, simulate
+from loyalsim.api.simulation import ComparisonResult, SimulationResult, Trace, compare, simulate, trace
 from loyalsim.api.sweep import PointsInvalid, SweepResult, sweep
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "SensitivityResult",
     "SimulationResult",
     "SweepResult",
+    "Trace",
     "account",
     "check",
     "compare",
@@ -49,6 +50,7 @@ __all__ = [
     "sensitivity",
     "simulate",
     "sweep",
+    "trace",
     "validate",
     "write_earn",
 ]  # fmt: skip

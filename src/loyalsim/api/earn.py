@@ -4,7 +4,7 @@ streamed month by month to files (``write_earn``, what ``loyalsim earn`` runs)."
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -14,6 +14,7 @@ import pyarrow as pa
 from loyalsim.api.loading import PathLike, load_program
 from loyalsim.compile.policy import Policy
 from loyalsim.errors import InvalidDocumentError, UsageError
+from loyalsim.finance.book import BookMonth
 from loyalsim.replay.engine import MonthRows, ReplayResult
 from loyalsim.transactions.reader import RowError, Transactions
 
@@ -27,6 +28,29 @@ class EarnResult:
     totals: pa.Table
     rejected: list[RowError]
     replay: ReplayResult  # the engine's own result: per-customer arrays, the ledger, cohort totals
+    book: list[BookMonth]  # each month's figures summed over customers, as finance reads them
+
+    def finance(self, economics: Mapping[str, float] | None = None) -> pa.Table:
+        """The book's finance by month, computed as a forecast's is (docs/finance.md): the
+        liability at cost, the expected redemption rate from the replay's cohort run-off (chain
+        ladder) and breakage, IFRS 15's contract liability and points revenue, reward cost,
+        cashback and dividends accrued. ``economics``: ``reward_cost_ratio``,
+        ``fixed_costs_per_month``, as in a scenario. There is no control arm in a replay, so
+        no incremental revenue, margin or net benefit; and costs the replay cannot see
+        (referrals, reminders, perks, donations) are zero."""
+        from dataclasses import asdict
+
+        from loyalsim.compile.calendar import month_label
+        from loyalsim.finance.forecast import forecast
+
+        figures = forecast(self.replay.policy, self.book, dict(economics or {}), self.replay.cohort_rows)
+        rows = []
+        for month in figures:
+            row = {**asdict(month), "month": month_label(month.month)}
+            del row["incremental_revenue"], row["incremental_gross_margin"], row["net_benefit"]
+            del row["discount_factor"]
+            rows.append(row)
+        return pa.Table.from_pylist(rows)
 
 
 def earn(
@@ -44,6 +68,7 @@ def earn(
     per row); with ``"skip"`` the rest is replayed and they are in ``rejected``. The tables are
     held in memory (the command line streams them to a file instead).
     """
+    from loyalsim.finance.book import book_months, revenue_by_month
     from loyalsim.report.earn_output import totals_table
 
     _check_options(on_error, redeem)
@@ -52,7 +77,8 @@ def earn(
     result = _replayed(policy, tx, redeem, on_error)
     tables = [_plain(table) for table in _month_tables(policy, tx, result)]
     months = pa.concat_tables(tables) if tables else _plain(_empty(policy, tx))
-    return EarnResult(months, _plain(totals_table(result, _ids(tx))), list(result.rejected), result)
+    book = book_months(result.months, revenue_by_month(tx))
+    return EarnResult(months, _plain(totals_table(result, _ids(tx))), list(result.rejected), result, book)
 
 
 def _plain(table: pa.Table) -> pa.Table:

@@ -138,3 +138,43 @@ def compare(
     return ComparisonResult(
         SimulationResult(first, loaded, reps[:count]), SimulationResult(second, loaded, reps[count:])
     )
+
+
+@dataclass
+class Trace:
+    """One synthetic customer's story in one replication: ``events`` in day order (each a dict
+    with its day, arm, kind and figures), as ``loyalsim trace --format json`` prints them."""
+
+    policy: Policy
+    scenario: Scenario
+    customer: int
+    replication: int
+    events: list[dict[str, Any]]
+
+
+def trace(
+    program: PathLike | Policy,
+    scenario: PathLike | Scenario,
+    *,
+    customer: int = 0,
+    replication: int = 0,
+    seed: int | None = None,
+) -> Trace:
+    """Follow one of the scenario's initial customers through one replication, with and without
+    the program, as ``loyalsim trace`` does (the same draws as ``simulate`` with that seed)."""
+    from loyalsim.errors import UsageError
+    from loyalsim.simulate import run_replication
+
+    policy = load_program(program)
+    loaded = load_scenario(scenario, seed=seed)
+    if not 0 <= replication < loaded.replications:
+        raise UsageError(
+            f"--replication {replication}: the scenario has {loaded.replications} replication(s)"
+        )
+    if not 0 <= customer < loaded.initial:
+        raise UsageError(
+            f"--customer {customer}: choose one of the {loaded.initial:,} initial customers (0 to "
+            f"{loaded.initial - 1})"
+        )
+    result = run_replication(policy, loaded, replication, watch=customer)
+    return Trace(policy, loaded, customer, replication, list(result.story))

@@ -606,31 +606,18 @@ def trace(
     tuning.apply("simulate")  # before numpy is imported (see docs/architecture.md)
     import json
 
-    from loyalsim.compile import load_policy
-    from loyalsim.population.scenario import load_scenario
+    from loyalsim import api
     from loyalsim.report.trace import render
-    from loyalsim.simulate import run_replication
 
-    policy = load_policy(program)
-    loaded = load_scenario(scenario, seed=seed)
-    if replication >= loaded.replications:
-        raise UsageError(
-            f"--replication {replication}: the scenario has {loaded.replications} replication(s)"
-        )
-    if customer >= loaded.initial:
-        raise UsageError(
-            f"--customer {customer}: choose one of the {loaded.initial:,} initial customers (0 to "
-            f"{loaded.initial - 1})"
-        )
-    result = run_replication(policy, loaded, replication, watch=customer)
+    story = api.trace(program, scenario, customer=customer, replication=replication, seed=seed)
     if output_format is ExplainFormat.json:
         emit(
-            json.dumps({"customer": customer, "replication": replication, "events": result.story}, indent=2)
+            json.dumps({"customer": customer, "replication": replication, "events": story.events}, indent=2)
             + "\n",
             None,
         )
     else:
-        emit(render(result.story, policy, loaded.start, customer), None)
+        emit(render(story.events, story.policy, story.scenario.start, customer), None)
 
 
 fit_app = typer.Typer(

@@ -91,6 +91,9 @@ class ReplayResult:
     last_month: int
     rejected: list[RowError] = field(default_factory=list)
     ledger: LotLedger | None = None  # the lots themselves (one engine's replay; None when joined from parts)
+    # The run-off: each earn cohort's cumulative points at each month end, as
+    # (month, cohort, issued, redeemed, expired) — what finance's chain ladder reads.
+    cohort_rows: list[tuple[int, int, int, int, int]] = field(default_factory=list)
 
 
 def _period_of(days: IntArray, period: str) -> IntArray:
@@ -188,6 +191,7 @@ class ReplayEngine:
         self.first_month: int | None = None
         self.last_month: int | None = None
         self.months: list[MonthRows] = []
+        self.cohort_rows: list[tuple[int, int, int, int, int]] = []
         self.open_day: int | None = None
         self.held: Transactions | None = None
         self.rows = 0
@@ -336,6 +340,7 @@ class ReplayEngine:
             self.last_month if self.last_month is not None else -1,
             self.rejected,
             self.ledger,
+            self.cohort_rows,
         )
 
     # -- days ----------------------------------------------------------------------------------
@@ -552,6 +557,11 @@ class ReplayEngine:
             self.sink(rows)
         else:
             self.months.append(rows)
+        totals = ledger.cohorts
+        self.cohort_rows.extend(
+            (month, cohort, issued, totals.redeemed.get(cohort, 0), totals.expired.get(cohort, 0))
+            for cohort, issued in sorted(totals.issued.items())
+        )
         self.first_month = month if self.first_month is None else self.first_month
         self.last_month = month
         # The started customers' month is recorded: it joins their totals and starts again. Points

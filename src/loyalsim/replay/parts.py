@@ -177,6 +177,13 @@ def _joined(
             for month, points in getattr(result.cohorts, name).items():
                 table[month] = table.get(month, 0) + points
     with_months = [r for r in results if r.last_month >= r.first_month]
+    runoff: dict[tuple[int, int], list[int]] = {}  # (month, cohort): issued, redeemed, expired
+    for result in results:
+        for month, cohort, issued, redeemed, expired in result.cohort_rows:
+            summed = runoff.setdefault((month, cohort), [0, 0, 0])
+            summed[0] += issued
+            summed[1] += redeemed
+            summed[2] += expired
 
     def joined(name: str) -> Any:
         return np.concatenate([getattr(r, name) for r in results])
@@ -196,4 +203,5 @@ def _joined(
         first_month=min((r.first_month for r in with_months), default=0),
         last_month=max((r.last_month for r in with_months), default=-1),
         rejected=list(tx.rejected) + [e for r in results for e in r.rejected],
+        cohort_rows=[(month, cohort, *summed) for (month, cohort), summed in sorted(runoff.items())],  # type: ignore[misc]
     )

@@ -4,11 +4,9 @@ Where: the runner (:func:`loyalsim.run.runner.run`), for every command that simu
 Why: a population typed with three zeros too many would otherwise grow until the kernel's
 out-of-memory killer ends the process, with no message and nothing written.
 
-The estimate is the measured peak: about 1.3 GB per million customers for one
-replication (benchmarks/README.md: 1.25-1.27 GB at a million customers over a year, 1.10
-GB over three years, both arms' month of purchases alive at once and freed memory kept
-for reuse), counted here as 1,400 bytes a customer, times the replications that
-run at once on this machine. ``LOYALSIM_MEMORY_CHECK=0`` turns the check off (e.g. with
+The estimate is ``BYTES_PER_CUSTOMER`` a customer (set above the measured peak of one
+replication in benchmarks/README.md, bench_simulate), times the replications that run at
+once on this machine. ``LOYALSIM_MEMORY_CHECK=0`` turns the check off (e.g. with
 swap you mean to use).
 """
 

@@ -237,7 +237,6 @@ class _Run:
             chooser=Chooser(key, scenario.start, response["redemption_propensity"]),
             lot_capacity=int(min(max(expected, 2 * n), 64 * n + 1024)),
         )
-        self.statements.cohorts = engine.ledger.cohorts
         rates.points = engine
         self.tally = {name: Tally() for name in self.arms}
         spend = Spend.of(scenario, customers, key, policy.money_unit)
@@ -500,7 +499,7 @@ class _Run:
         self.engine.advance_to(self.scenario.start + self.scenario.days)  # close the program's last month
         statements = self.statements
         statements.fill(result.months, self.engine.perk_cost)
-        result.cohorts = statements.cohort_rows
+        result.cohorts = self.engine.cohort_rows  # the replay engine records the run-off
         result.cashback_cohorts = statements.cashback.rows if statements.cashback is not None else []
         result.dividend_cohorts = statements.dividends.rows if statements.dividends is not None else []
         result.repeat_purchases_control = self.arms["control"].repeats[: self.main]

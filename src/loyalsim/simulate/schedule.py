@@ -142,7 +142,7 @@ def draw_span(
     drawing the days one by one (tests compare the two on every canonical program).
     Why the steps are written out again rather than shared through helper kernels: numba
     does not inline a helper taking a customer's arrays, and the calls made this loop
-    twice as slow (measured: 120 → 250 ms a replication at 200,000 customers).
+    about twice as slow.
     """
     n = next_day.size
     # Who starts buying in the span: scheduled repeats (by day), then newcomers' first purchases.

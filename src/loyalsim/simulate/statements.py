@@ -14,14 +14,12 @@ import numpy.typing as npt
 
 from loyalsim.compile.exact import divide
 from loyalsim.compile.policy import Policy
-from loyalsim.ledger.lots import CohortTotals
 from loyalsim.replay.engine import MonthRows
 from loyalsim.simulate.cashback import CashbackLedger, DividendLedger
 from loyalsim.simulate.results import MonthResult
 from loyalsim.simulate.story import Story
 
 BoolArray = npt.NDArray[np.bool_]
-CohortRow = tuple[int, int, int, int, int]
 
 
 @dataclass
@@ -53,11 +51,8 @@ class Statements:
     # The program arm's customers alive at each month end, by month: drawn with the month's
     # purchases when the arm goes a month at a time, else found by the month-end process.
     alive: dict[int, BoolArray] = field(default_factory=dict)
-    cohorts: CohortTotals | None = None  # the engine's ledger totals (set once the engine exists)
     months: dict[int, PointsMonth] = field(default_factory=dict)
     tier_counts: dict[int, list[int]] = field(default_factory=dict)
-    # Cumulative points per earn cohort at each month end: (month, cohort, issued, redeemed, expired).
-    cohort_rows: list[CohortRow] = field(default_factory=list)
 
     def collect(self, rows: MonthRows) -> None:
         """The sink of the replay engine: a month's rows, closed."""
@@ -85,12 +80,6 @@ class Statements:
             self.tier_counts[rows.month] = np.bincount(
                 rows.tier[active], minlength=len(tiers.levels)
             ).tolist()
-        totals = self.cohorts
-        assert totals is not None
-        self.cohort_rows.extend(
-            (rows.month, cohort, issued, totals.redeemed.get(cohort, 0), totals.expired.get(cohort, 0))
-            for cohort, issued in sorted(totals.issued.items())
-        )
         self.story.statement(rows)
 
     def fill(self, records: list[MonthResult], perk_cost: dict[int, int]) -> None:

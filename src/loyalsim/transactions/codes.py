@@ -258,7 +258,7 @@ def _gather(keys: IntArray, slot_rank: npt.NDArray[np.int32], codes: npt.NDArray
 def _encode_packed(column: pa.Array, rows: IntArray | None) -> Codes | None:
     """The packed way (see the module's docstring), or None when it does not apply.
 
-    Integers hash far faster than strings (about 2x on ten million ids).
+    Integers hash faster than strings.
     """
     if (
         column.null_count

@@ -15,6 +15,7 @@ import pytest
 from loyalsim import api
 from loyalsim.population.scenario import Scenario
 from tests.conftest import ROOT, run_cli
+from tests.helpers import small_scenario
 
 CDNOW = ROOT / "tests" / "data" / "cdnow" / "cdnow_sample.csv"
 
@@ -34,7 +35,11 @@ def test_the_worked_example_of_docs_api_runs(monkeypatch: pytest.MonkeyPatch) ->
     with contextlib.redirect_stdout(printed):
         exec(compile("\n".join(blocks), "docs/api.md", "exec"), {})
     out = printed.getvalue()
-    assert "2,357 customers earned" in out
+    assert "2,357 customers earned" in out and "1998-06: liability at cost " in out
+    assert (
+        "largest liability swing: population.segments[0].response." in out
+        or "largest liability swing: economics." in out
+    )
     assert "holdout purchases: " in out and "LS201 line 12" in out
 
 
@@ -172,3 +177,81 @@ def test_sweep_simulates_each_point_and_refuses_invalid_points_before_any(tmp_pa
     with pytest.raises(api.PointsInvalid) as error:
         api.sweep(program, scenario_file, ["earn[0].rate=1,-1"], replications=1)
     assert error.value.exit_code == 1 and error.value.issues
+
+
+def test_write_earn_streams_the_command_s_files_and_writes_to_a_stream(tmp_path: Path) -> None:
+    program = ROOT / "programs" / "coffee-stars.yaml"
+    written = api.write_earn(program, CDNOW, tmp_path / "api.csv", redeem="auto")
+    assert written.files == [tmp_path / "api.csv", tmp_path / "api.totals.csv"] and written.rejects is None
+    done = run_cli("earn", str(program), str(CDNOW), "--redeem", "auto", "--out", str(tmp_path / "cli.csv"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "api.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    assert (tmp_path / "api.totals.csv").read_bytes() == (tmp_path / "cli.totals.csv").read_bytes()
+    stream = io.BytesIO()
+    api.write_earn(program, CDNOW, stream, redeem="auto")
+    assert stream.getvalue() == (tmp_path / "api.csv").read_bytes()
+    as_json = io.BytesIO()
+    api.write_earn(program, CDNOW, as_json, output_format="json", redeem="auto")
+    assert len(json.loads(as_json.getvalue())["customers"]) == 2357
+
+
+def test_write_earn_writes_nothing_on_rejected_rows_and_never_over_an_input(tmp_path: Path) -> None:
+    program = ROOT / "programs" / "coffee-stars.yaml"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,date,amount\na,2027-01-05,10.00\nb,2027-13-01,5.00\n")
+    with pytest.raises(api.RowsRejected):
+        api.write_earn(program, bad, tmp_path / "out.parquet", output_format="parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+    kept = api.write_earn(program, bad, tmp_path / "out.parquet", output_format="parquet", on_error="skip")
+    assert kept.rejects == tmp_path / "out.rejects.csv" and kept.files[-1] == kept.rejects
+    assert pq.read_table(tmp_path / "out.totals.parquet").num_rows == 1
+    assert "2027-13-01" in kept.rejects.read_text()
+    with pytest.raises(api.Error, match="transaction file 1"):
+        api.write_earn(program, bad, bad)
+    with pytest.raises(api.Error, match="parquet needs"):
+        api.write_earn(program, bad, io.BytesIO(), output_format="parquet")
+
+
+def test_sensitivity_ranks_each_assumption_by_its_swing(tmp_path: Path) -> None:
+    scenario = small_scenario(tmp_path, initial=600, arrivals=10, horizon="6 months", replications=1)
+    result = api.sensitivity(ROOT / "programs" / "coffee-stars.yaml", scenario)
+    swings = [abs(row["liability_at_end_swing"] or 0.0) for row in result.rows]
+    assert swings == sorted(swings, reverse=True) and swings[0] > 0
+    assert [row["liability_at_end_rank"] for row in result.rows] == list(range(1, len(result.rows) + 1))
+    lift = next(r for r in result.rows if r["assumption"].endswith("response.frequency_lift"))
+    assert lift["low_value"] < lift["base_value"] < lift["high_value"]
+    assert result.base_values == result.document["base"]
+    result.write(tmp_path / "out")
+    assert pq.read_table(tmp_path / "out" / "sensitivity.parquet").to_pylist() == result.table.to_pylist()
+    assert json.loads((tmp_path / "out" / "sensitivity.json").read_text())["assumptions"] == json.loads(
+        json.dumps(result.rows)
+    )
+
+
+def test_check_judges_each_guardrail_where_it_is_written(tmp_path: Path) -> None:
+    scenario = small_scenario(
+        tmp_path,
+        initial=600,
+        arrivals=10,
+        replications=2,
+        guardrails=[
+            {"id": "generous", "metric": "liability", "stat": "p95", "month": 6, "max": 1_000_000},
+            {"id": "impossible", "metric": "members", "stat": "mean", "min": 10_000_000},
+        ],
+    )
+    report = api.check([scenario])
+    codes = {issue.message.split("'")[1]: (issue.code, issue.line) for issue in report.issues}
+    assert codes["generous"][0] == "LS501" and codes["impossible"][0] == "LS500"
+    assert codes["impossible"][1] > codes["generous"][1] > 1
+    assert report.exit_code == 1
+    missing = api.check([tmp_path / "nothing.yaml"])
+    assert missing.exit_code == 2
+
+
+def test_trace_follows_one_customer_through_both_arms() -> None:
+    story = api.trace(ROOT / "programs" / "coffee-stars.yaml", _small(1), customer=3)
+    assert story.events and {event.get("arm") for event in story.events} >= {"program", "control"}
+    days = [event["day"] for event in story.events]
+    assert days == sorted(days)
+    with pytest.raises(api.Error, match="initial customers"):
+        api.trace(ROOT / "programs" / "coffee-stars.yaml", _small(1), customer=10**6)

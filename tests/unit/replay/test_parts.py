@@ -43,6 +43,7 @@ def same(a: ReplayResult, b: ReplayResult) -> None:
     for name in ("started", "total_earned", "total_redeemed", "total_expired", "balance", "debt"):
         assert getattr(a, name).tolist() == getattr(b, name).tolist(), name
     assert dataclasses.asdict(a.cohorts) == dataclasses.asdict(b.cohorts)
+    assert a.cohort_rows == b.cohort_rows  # the run-off at each month end, summed over parts
     assert [m.month for m in a.months] == [m.month for m in b.months]
     for x, y in zip(a.months, b.months, strict=True):
         for f in dataclasses.fields(MonthRows):
