@@ -50,6 +50,8 @@ printf 'period,sales,points_issued,points_redeemed,expected_redemption_rate,poin
 run account account "$out/ledger.csv" --format json
 run fit-purchases fit purchases "$cdnow" --calibration-end 1997-09-30 --holdout-end 1998-06-30 \
   --format json
+run fit-purchases-out fit purchases "$cdnow" --calibration-end 1997-09-30 --holdout-end 1998-06-30 \
+  --out "$out/fit/segment.yaml" --format json
 printf 'period,members\n0,1000\n1,869\n2,743\n3,653\n4,593\n5,551\n6,517\n7,491\n' >"$out/counts.csv"
 run fit-retention fit retention "$out/counts.csv" --column members --format json
 echo "outputs in $out"

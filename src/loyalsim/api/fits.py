@@ -36,6 +36,34 @@ class PurchaseFit:
     summary: Summary  # per customer: x, t_x, T, mean spend (and holdout purchases)
     holdout: dict[str, float] | None  # actual and expected purchases in the holdout period
     time_unit: str
+    source: str  # the transaction file, as named in the written segment and report
+    end_day: int  # the last day the tracking chart shows: the holdout's end, else the calibration's
+
+    def write(self, segment: PathLike, *, segment_id: str = "fitted") -> dict[str, Path]:
+        """The scenario segment (YAML, to paste under ``population.segments``), a tracking-chart
+        report (SEGMENT.report.html) and each customer's figures (SEGMENT.customers.csv), as
+        ``loyalsim fit purchases --out`` writes them; their paths by kind."""
+        from loyalsim.fileio import atomic_write_text, output_set
+        from loyalsim.report import fit_report
+
+        out = Path(segment)
+        report, customers = out.with_suffix(".report.html"), out.with_suffix(".customers.csv")
+        fit, spend, summary = self.purchases, self.spend, self.summary
+        with output_set():
+            atomic_write_text(
+                out,
+                fit_report.segment_yaml(
+                    fit, spend, summary, source=self.source, segment_id=segment_id, time_unit=self.time_unit
+                ),
+            )
+            atomic_write_text(
+                report,
+                fit_report.html_report(
+                    fit, spend, summary, self.holdout, source=self.source, end_day=self.end_day
+                ),
+            )
+            atomic_write_text(customers, fit_report.customers_csv(fit, summary))
+        return {"segment": out, "report": report, "customers": customers}
 
 
 def fit_purchases(
@@ -78,7 +106,8 @@ def fit_purchases(
     if summary.holdout is not None:
         expected = fit_report.conditional(fit, summary)
         figures = {"actual": float(summary.holdout.sum()), "expected": float(expected.sum())}
-    return PurchaseFit(model, fit, spend, problem, summary, figures, time_unit)
+    end_day = holdout if holdout is not None else summary.calibration_end
+    return PurchaseFit(model, fit, spend, problem, summary, figures, time_unit, str(transactions), end_day)
 
 
 @dataclass

@@ -40,12 +40,10 @@ def _date(text: str | None, option: str) -> int | None:
 def run_purchases(options: PurchaseOptions) -> int:
     from loyalsim import api
     from loyalsim.cli.earn_cmd import parse_columns
-    from loyalsim.fileio import atomic_write_text
-    from loyalsim.report import fit_report
 
     if options.model not in ("bgnbd", "pareto-nbd"):
         raise UsageError("--model must be bgnbd or pareto-nbd")
-    holdout = _date(options.holdout_end, "--holdout-end")
+    _date(options.holdout_end, "--holdout-end")
     _date(options.calibration_end, "--calibration-end")
     try:
         result = api.fit_purchases(
@@ -87,33 +85,8 @@ def run_purchases(options: PurchaseOptions) -> int:
     if holdout_figures is not None:
         payload["holdout"] = holdout_figures
     if options.out is not None and fit.converged:
-        out = options.out
-        atomic_write_text(
-            out,
-            fit_report.segment_yaml(
-                fit,
-                spend,
-                summary,
-                source=str(options.transactions),
-                segment_id=options.segment_id,
-                time_unit=options.time_unit,
-            ),
-        )
-        report = out.with_suffix(".report.html")
-        atomic_write_text(
-            report,
-            fit_report.html_report(
-                fit,
-                spend,
-                summary,
-                holdout_figures,
-                source=str(options.transactions),
-                end_day=holdout if holdout is not None else summary.calibration_end,
-            ),
-        )
-        customers = out.with_suffix(".customers.csv")
-        atomic_write_text(customers, fit_report.customers_csv(fit, summary))
-        payload["files"] = {"segment": str(out), "report": str(report), "customers": str(customers)}
+        written = result.write(options.out, segment_id=options.segment_id)
+        payload["files"] = {kind: str(path) for kind, path in written.items()}
     if options.output_format == "json":
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     else:

@@ -142,6 +142,14 @@ def test_fits_and_account_agree_with_the_command(tmp_path: Path) -> None:
     payload = json.loads(done.stdout)
     assert payload["params"] == fitted.purchases.params
     assert payload["holdout"] == fitted.holdout
+    written = fitted.write(tmp_path / "fit" / "segment.yaml", segment_id="cdnow")
+    assert sorted(written) == ["customers", "report", "segment"] and all(
+        p.is_file() for p in written.values()
+    )
+    import yaml
+
+    segment = yaml.safe_load(written["segment"].read_text())
+    assert segment["id"] == "cdnow" and "bgnbd" in json.dumps(segment)
     counts = tmp_path / "counts.csv"
     counts.write_text("period,members\n0,1000\n1,869\n2,743\n3,653\n4,593\n5,551\n6,517\n7,491\n")
     retention = api.fit_retention(counts, periods=12)
