@@ -25,6 +25,9 @@ echo "== Fitting BG/NBD and Gamma-Gamma to the CDNOW sample (calibration 1997-01
 echo "== Simulating coffee-stars on the coffee-baseline scenario (docs/simulate.md says what is modelled)"
 "$bin/loyalsim" simulate programs/coffee-stars.yaml scenarios/coffee-baseline.yaml --replications 3 \
   --out "$out/simulation"
+echo "== Forecasting the CDNOW customers as a program's book from 1997-09-30, beside what followed"
+"$bin/loyalsim" backtest programs/classic-rewards.yaml scenarios/cdnow-book.yaml --until 1998-06-30 \
+  --out "$out/backtest"
 echo
 echo "Results in $out/:"
 echo "  validate.json, validate.sarif             validation reports"
@@ -32,3 +35,4 @@ echo "  *.explain.json, coffee-stars.explain.txt  every program explained"
 echo "  coffee-stars-cdnow.{csv,parquet}          points per customer per month (+ .totals)"
 echo "  cdnow-segment.{yaml,report.html}          BG/NBD + Gamma-Gamma fitted to CDNOW, with its holdout report"
 echo "  simulation/                               monthly results (program and control), summary.json, report.html"
+echo "  backtest/backtest.html                    the CDNOW book's forecast against the nine months that followed"

@@ -1006,6 +1006,75 @@ def scenario_schema() -> Schema:
         },
         ["id", "share", "purchase", "spend"],
     )
+    history = obj(
+        {
+            "transactions": prop(
+                {"type": "string", "minLength": 1},
+                "The transaction file (CSV or Parquet, read as `loyalsim earn` reads it), relative to "
+                "this file.",
+            ),
+            "columns": prop(
+                {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
+                "Map the file's headers, as `--column NAME=SOURCE` does: `{amount: total_usd}`.",
+            ),
+            "as_of": prop(
+                ref("date"),
+                "The last day of history; the forecast starts the day after. No transaction after "
+                "it is used.",
+            ),
+            "purchase": prop(
+                obj(
+                    {
+                        "model": prop(enum("bgnbd", "pareto_nbd"), "The purchase model of the existing customers."),
+                        "time_unit": prop(enum("day", "week"), "Time unit of the fit (and of `params`)."),
+                        "params": prop(
+                            {"type": "object"},
+                            "Parameters (r, alpha, a, b or r, alpha, s, beta) instead of a fit to the history.",
+                        ),
+                    },
+                    ["model", "time_unit"],
+                    allOf=[
+                        {
+                            "if": {"properties": {"model": {"const": "bgnbd"}}, "required": ["model"]},
+                            "then": {"properties": {"params": bgnbd}},
+                        },
+                        {
+                            "if": {"properties": {"model": {"const": "pareto_nbd"}}, "required": ["model"]},
+                            "then": {"properties": {"params": pnbd}},
+                        },
+                    ],
+                ),
+                "Fitted to the history up to `as_of` unless `params` are given.",
+            ),
+            "spend": prop(
+                obj(
+                    {
+                        "model": prop(enum("gamma_gamma"), "Gamma-Gamma spend per purchase."),
+                        "params": prop(
+                            obj(
+                                {
+                                    "p": prop(POSITIVE, "Shape of spend per transaction."),
+                                    "q": prop(POSITIVE, "Shape of the gamma distribution of customers' scale."),
+                                    "gamma": prop(POSITIVE, "Scale of the gamma distribution of customers' scale."),
+                                },
+                                ["p", "q", "gamma"],
+                            ),
+                            "Parameters instead of a fit to the history.",
+                        ),
+                    },
+                    ["model"],
+                ),
+                "Fitted to the history up to `as_of` unless `params` are given.",
+            ),
+            "program_running": prop(
+                {"type": "boolean"},
+                "true: the program ran over the history (replayed to `as_of`: members start with "
+                "their balances and tiers); false: the program launches on this customer base.",
+            ),
+            "response": prop(response, "The existing customers' behavioural response."),
+        },
+        ["transactions", "as_of", "purchase", "spend"],
+    )
     guardrail = obj(
         {
             "id": prop(ref("id"), "The guardrail's identifier."),
@@ -1062,7 +1131,9 @@ def scenario_schema() -> Schema:
             "programs": prop(
                 array({"type": "string", "minLength": 1}, minItems=1), "Program files, relative to this file."
             ),
-            "start": prop(ref("date"), "First simulated day."),
+            "start": prop(
+                ref("date"), "First simulated day (with a history: the day after `as_of`, which it defaults to)."
+            ),
             "horizon": prop(ref("duration"), "How long to simulate."),
             "seed": prop(NONNEG_INT, "Random seed; the same seed gives the same results."),
             "replications": prop({**COUNT, "maximum": 100_000}, "Monte Carlo replications."),
@@ -1074,8 +1145,18 @@ def scenario_schema() -> Schema:
                             {**NONNEG, "maximum": 100_000_000}, "New customers per month."
                         ),
                         "segments": prop(array(segment, minItems=1), "Customer segments."),
+                        "history": prop(
+                            history,
+                            "The customers a company has, from its transactions: each simulated from "
+                            "their own history (docs/forecast.md).",
+                        ),
                     },
-                    ["initial", "segments"],
+                    allOf=[
+                        {
+                            "if": {"not": {"required": ["history"]}},
+                            "then": {"required": ["initial", "segments"]},
+                        }
+                    ],
                 ),
                 "Who the customers are.",
             ),
@@ -1111,7 +1192,13 @@ def scenario_schema() -> Schema:
                 "Ranges for `loyalsim sensitivity`.",
             ),
         },
-        ["apiVersion", "kind", "metadata", "programs", "start", "horizon", "population", "economics"],
+        ["apiVersion", "kind", "metadata", "programs", "horizon", "population", "economics"],
+        allOf=[
+            {
+                "if": {"not": {"properties": {"population": {"required": ["history"]}}}},
+                "then": {"required": ["start"]},
+            }
+        ],
     )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

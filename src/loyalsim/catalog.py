@@ -132,6 +132,10 @@ _ENTRIES = [
         W,
         "A program's mechanic has no response in the scenario, so it does nothing there.",
     ),
+    ("LS310", "history-start", E, "A history's forecast does not start the day after its as_of."),
+    ("LS311", "customers-without-segments", E, "New customers are asked for, but no segment describes them."),
+    ("LS312", "history-not-found", E, "The history's transaction file does not exist."),
+    ("LS313", "history-unusable", E, "The history has rejected rows, or too little to fit its models."),
     ("LS500", "guardrail-failed", E, "A forecast guardrail failed (loyalsim check)."),
     ("LS501", "guardrail-passed", N, "A forecast guardrail passed (loyalsim check)."),
     (

@@ -216,3 +216,27 @@ def test_a_paid_programs_report_shows_its_subscribers_and_no_line_of_zeros(tmp_p
     assert_charts_read(dom)
     for size, title in re.findall(r'font-weight="bold" font-size="([\d.]+)">([^<]*)<', dom):
         assert float(size) * 0.62 * len(title) <= 720 - 24 + 1e-6  # every title fits its chart
+
+
+def test_backtest_report_renders_in_chromium(tmp_path: Path) -> None:
+    out = tmp_path / "bt"
+    done = run_cli(
+        "backtest",
+        str(ROOT / "programs" / "classic-rewards.yaml"),
+        str(ROOT / "scenarios" / "cdnow-book.yaml"),
+        "--until",
+        "1998-06-30",
+        "--replications",
+        "4",
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    page = out / "backtest.html"
+    assert "<script" not in page.read_text()
+    dom, log = open_in_browser(page, tmp_path / "profile")
+    for chart in ("repeat_purchases-per-month", "repeat_purchases-cumulative", "liability_at_cost-per-month"):
+        assert f'id="{chart}"' in dom, chart
+    assert_charts_read(dom)
+    assert "Backtest: classic-rewards on cdnow-book" in dom and "metric-months" in dom
+    assert [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []

@@ -79,6 +79,9 @@ class SchemaStrategy:
         for branch in schema.get("allOf", []):
             if "if" not in branch:
                 continue
+            if "not" in branch["if"]:  # "required unless ...": giving them always is valid too
+                required += branch["then"].get("required", [])
+                continue
             ((name, cond),) = branch["if"]["properties"].items()
             if name not in out:
                 options = self.deref(properties.get(name, {}))

@@ -16,6 +16,7 @@ called.
 
 from __future__ import annotations
 
+from loyalsim.api.backtest import BacktestResult, backtest
 from loyalsim.api.check import check
 from loyalsim.api.earn import EarnResult, EarnWritten, RowsRejected, earn, write_earn
 from loyalsim.api.fits import PurchaseFit, RetentionFit, account, fit_purchases, fit_retention
@@ -25,6 +26,7 @@ from loyalsim.api.simulation import ComparisonResult, SimulationResult, Trace, c
 from loyalsim.api.sweep import PointsInvalid, SweepResult, sweep
 
 __all__ = [
+    "BacktestResult",
     "ComparisonResult",
     "EarnResult",
     "EarnWritten",
@@ -40,6 +42,7 @@ __all__ = [
     "SweepResult",
     "Trace",
     "account",
+    "backtest",
     "check",
     "compare",
     "earn",

@@ -41,11 +41,14 @@ class SimulationResult:
     @cached_property
     def summary(self) -> dict[str, Any]:
         """The headline figures with mean and P5/P50/P95 (summary.json)."""
-        from loyalsim.measure.summary import cohort_summary
+        from loyalsim.measure.summary import cohort_summary, opening_summary
         from loyalsim.measure.summary import summary as headline
 
         figures = headline(self.policy, self.scenario, self.monthly)
         figures["cohorts"] = cohort_summary(self.replications)
+        opening = opening_summary(self.policy, self.replications)
+        if opening is not None:
+            figures["opening"] = opening
         return figures
 
     def write(self, folder: PathLike) -> Path:
@@ -171,10 +174,10 @@ def trace(
         raise UsageError(
             f"--replication {replication}: the scenario has {loaded.replications} replication(s)"
         )
-    if not 0 <= customer < loaded.initial:
+    if not 0 <= customer < loaded.starting:
         raise UsageError(
-            f"--customer {customer}: choose one of the {loaded.initial:,} initial customers (0 to "
-            f"{loaded.initial - 1})"
+            f"--customer {customer}: choose one of the {loaded.starting:,} initial customers (0 to "
+            f"{loaded.starting - 1})"
         )
     result = run_replication(policy, loaded, replication, watch=customer)
     return Trace(policy, loaded, customer, replication, list(result.story))

@@ -345,6 +345,66 @@ def simulate(
 
 
 @app.command()
+def backtest(
+    program: Annotated[Path, typer.Argument(help="The program file.", show_default=False)],
+    scenario: Annotated[Path, typer.Argument(help="A scenario with population.history.", show_default=False)],
+    until: Annotated[
+        str, typer.Option("--until", help="The last day to forecast (a month's last day, YYYY-MM-DD).")
+    ],
+    replications: Annotated[
+        int | None, typer.Option(min=1, help="Replications (default: the scenario's).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for backtest.{html,csv,parquet,json}.")
+    ] = None,
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ExplainFormat.text,
+    workers: Workers = None,
+    cluster: Cluster = None,
+    verbose: Verbose = False,
+) -> None:
+    """Forecast a history's customers from its as_of to --until, beside what really happened.
+
+    The actual months are the same file replayed past as_of through the same program; each metric
+    gets the forecast's P5-P95 band, the actual, its bias and MAPE (docs/forecast.md).
+    """
+    from loyalsim import tuning
+
+    tuning.apply("simulate")  # before numpy is imported (see docs/architecture.md)
+    import json
+
+    from loyalsim import api
+    from loyalsim.cli.backtest_cmd import render_text
+    from loyalsim.cli.progress import command_runner
+    from loyalsim.run.runner import Checkpoints
+
+    result = api.backtest(
+        program,
+        scenario,
+        until,
+        replications=replications,
+        seed=seed,
+        runner=command_runner(
+            workers=workers,
+            cluster=cluster,
+            folder=out,
+            output_format=output_format.value,
+            label="backtest",
+            verbose=verbose,
+        ),
+    )
+    if out is not None:
+        result.write(out)
+        Checkpoints(out).clear()
+    if output_format is ExplainFormat.json:
+        emit(json.dumps(result.document, indent=2) + "\n", None)
+        return
+    emit(render_text(result.document, str(out) if out is not None else None), None)
+
+
+@app.command()
 def account(
     ledger: Annotated[
         Path,

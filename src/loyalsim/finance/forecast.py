@@ -236,7 +236,11 @@ def forecast(
 def _rates(program: list[MonthFigures], cohorts: list[Row] | None) -> list[float]:
     """ERR per month: chain-ladder on the cohort run-off when recorded, else the resolved share."""
     if cohorts:
-        return expected_redemption_rates(cohorts, [m.month for m in program])
+        # The run-off may begin before the months forecast (a running program's history): the
+        # chain ladder reads all of it.
+        months = sorted({row[0] for row in cohorts} | {m.month for m in program})
+        at = dict(zip(months, expected_redemption_rates(cohorts, months), strict=True))
+        return [at[m.month] for m in program]
     redeemed = expired = 0
     rates = []
     for m in program:

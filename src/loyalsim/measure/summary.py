@@ -27,7 +27,8 @@ def cohort_summary(replications: list[Replication]) -> list[dict[str, Any]]:
 
     per: dict[int, list[tuple[float, float, float, float]]] = {}
     for r in replications:
-        months = sorted({m.month for m in r.months if m.arm == "program"})
+        # (the run-off may begin in a running program's history, before the months forecast)
+        months = sorted({m.month for m in r.months if m.arm == "program"} | {row[0] for row in r.cohorts})
         known = {(c, m): (i, red, exp) for m, c, i, red, exp in r.cohorts}
         for cohort, (issued, rate) in ultimate_rates(r.cohorts, months).items():
             _, red, exp = known[(cohort, months[-1])]
@@ -43,6 +44,19 @@ def cohort_summary(replications: list[Replication]) -> list[dict[str, Any]]:
         }
         for cohort, values in sorted(per.items())
     ]
+
+
+def opening_summary(policy: Policy, replications: list[Replication]) -> dict[str, Any] | None:
+    """A running program's book at the end of its history (the same in every replication: it
+    is replayed, not drawn): its month, points outstanding and customers; None without one."""
+    opening = next((r.opening for r in replications if r.opening), None)
+    if opening is None:
+        return None
+    return {
+        "month": month_label(opening["month"]),
+        "points_outstanding": opening["points_outstanding"] / policy.scale,
+        "customers": opening["customers"],
+    }
 
 
 def stamp(policy: Policy, scenario: Scenario) -> dict[str, Any]:

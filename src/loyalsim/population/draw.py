@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from loyalsim.population.history import History
 from loyalsim.population.scenario import Scenario
 
 Array = npt.NDArray[np.float64]
@@ -23,7 +24,7 @@ DAYS_PER_MONTH = 30.436875  # a Gregorian month on average: arrivals are spread 
 class Customers:
     """Everyone who will exist in one replication, drawn up front (initial customers and arrivals)."""
 
-    birth: IntArray  # day offset of the first purchase
+    birth: IntArray  # day offset of the first purchase (-1: an existing customer, before day 0)
     segment: IntArray
     rate: Array  # purchases per day
     dropout_u: Array  # uniform behind the number of repeat purchases before dropping out (BG/NBD)
@@ -33,6 +34,10 @@ class Customers:
     spend_scale: Array
     lognormal: npt.NDArray[np.bool_]
     enrol_u: Array
+    # Existing customers (a history population): their index in the history's summary; -1 for
+    # customers drawn from a segment. They make no first purchase: their purchase clock starts
+    # at the beginning of day 0 (time -1), as if just observed alive.
+    origin: IntArray
 
     @property
     def size(self) -> int:
@@ -49,7 +54,14 @@ class Customers:
         "spend_scale",
         "lognormal",
         "enrol_u",
+        "origin",
     )
+
+    @property
+    def existing(self) -> npt.NDArray[np.bool_]:
+        """Customers of the history (no first purchase in the forecast)."""
+        found: npt.NDArray[np.bool_] = self.origin >= 0
+        return found
 
     def extended(self, other: Customers) -> Customers:
         """These customers followed by ``other``'s."""
@@ -74,7 +86,8 @@ class Customers:
 
 
 def draw_customers(scenario: Scenario, rng: np.random.Generator) -> Customers:
-    """Initial customers and monthly arrivals, with their segment's heterogeneity."""
+    """The history's customers (if any), then initial customers and monthly arrivals, with their
+    segment's heterogeneity."""
     months = int(np.ceil(scenario.days / DAYS_PER_MONTH))
     arrivals = (
         rng.poisson(scenario.arrivals_per_month, months) if scenario.arrivals_per_month else np.zeros(0, int)
@@ -87,12 +100,30 @@ def draw_customers(scenario: Scenario, rng: np.random.Generator) -> Customers:
                 scenario.days - 1,
             )
         )
-    return draw_population(scenario, rng, np.concatenate(births))
+    drawn = draw_population(scenario, rng, np.concatenate(births))
+    if scenario.history is None:
+        return drawn
+    return draw_existing(scenario.history, len(scenario.segments) - 1, rng).extended(drawn)
 
 
 def draw_population(scenario: Scenario, rng: np.random.Generator, birth: IntArray) -> Customers:
     """Customers born on ``birth`` (day offsets), each with a segment and that segment's heterogeneity."""
     n = birth.size
+    if n == 0:  # (a history alone may have no segment to draw from)
+        empty = np.zeros(0)
+        return Customers(
+            birth,
+            birth.copy(),
+            empty,
+            empty,
+            empty,
+            empty,
+            empty,
+            empty,
+            np.zeros(0, bool),
+            empty,
+            birth.copy(),
+        )
     shares = np.array([s.share for s in scenario.segments])
     segment = rng.choice(len(scenario.segments), size=n, p=shares / shares.sum())
     rate = np.zeros(n)
@@ -124,7 +155,71 @@ def draw_population(scenario: Scenario, rng: np.random.Generator, birth: IntArra
             shape[sel] = np.log(mean) - sigma**2 / 2
             scale[sel] = sigma
     return Customers(
-        birth, segment, rate, rng.random(n), dropout_p, death + birth, shape, scale, lognormal, rng.random(n)
+        birth,
+        segment,
+        rate,
+        rng.random(n),
+        dropout_p,
+        death + birth,
+        shape,
+        scale,
+        lognormal,
+        rng.random(n),
+        np.full(n, -1, dtype=np.int64),
+    )
+
+
+def draw_existing(history: History, segment: int, rng: np.random.Generator) -> Customers:
+    """The history's customers, each drawn from their posterior given (x, t_x, T) and their
+    average spend (docs/forecast.md has the derivations):
+
+    - BG/NBD: alive with P(alive | x, t_x, T); if alive, rate ~ Gamma(r + x, alpha + T) and
+      dropout probability ~ Beta(a, b + x) (each future purchase may be their last);
+    - Pareto/NBD: alive with P(alive | x, t_x, T); if alive, rate ~ Gamma(r + x, alpha + T)
+      and death rate ~ Gamma(s, beta + T), the remaining lifetime exponential (memoryless);
+    - Gamma-Gamma: spend scale nu ~ Gamma(q + p x, gamma + x m_x) (m_x their average repeat
+      spend; the prior for x = 0).
+
+    A customer drawn dead never buys again (their points, if any, still expire or stay).
+    Times are in days from the beginning of day 0 (time -1, the day after ``as_of``)."""
+    from loyalsim.population import models
+
+    summary = history.summary
+    assert summary is not None
+    n = summary.customers
+    x, t_x, T = summary.x, summary.t_x, summary.T
+    r, alpha, third, fourth = history.purchase_params
+    params = np.array(history.purchase_params)
+    if history.purchase_model == "bgnbd":
+        alive_p = models.bgnbd_p_alive(params, x, t_x, T)
+    else:
+        alive_p = models.pareto_p_alive(params, x, t_x, T)
+    alive = rng.random(n) < alive_p
+    rate_units = rng.gamma(r + x, 1 / (alpha + T))
+    rate = np.where(alive, rate_units / history.days_per_unit, 0.0)
+    dropout_p = np.zeros(n)
+    death = np.where(alive, np.inf, -1.0)
+    if history.purchase_model == "bgnbd":
+        dropout_p = rng.beta(third, fourth + x)
+    else:
+        with np.errstate(divide="ignore", over="ignore"):  # a death rate of 0: never dies (inf)
+            lifetime = rng.exponential(1 / rng.gamma(third, 1 / (fourth + T))) * history.days_per_unit
+        death = np.where(alive, lifetime - 1.0, -1.0)
+    p, q, gamma = history.spend_params
+    spent = np.where(x > 0, np.nan_to_num(summary.mean_spend) * x, 0.0)
+    scale = rng.gamma(q + p * x, 1 / (gamma + spent))
+    return Customers(
+        np.full(n, -1, dtype=np.int64),  # born before the forecast: no first purchase in it
+        np.full(n, segment, dtype=np.int64),
+        rate,
+        rng.random(n),
+        dropout_p,
+        death,
+        np.full(n, p),
+        scale,
+        np.zeros(n, dtype=bool),
+        rng.random(n),
+        np.arange(n, dtype=np.int64),
     )
 
 

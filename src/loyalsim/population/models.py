@@ -97,6 +97,20 @@ def bgnbd_conditional(params: Array, t: float, x: Array, t_x: Array, T: Array) -
     return result
 
 
+def bgnbd_p_alive(params: Array, x: Array, t_x: Array, T: Array) -> Array:
+    """P(alive at T | x, t_x, T) under BG/NBD (Fader, Hardie & Lee 2005, eq. 11): certain with
+    no repeat purchase (dropout happens only after one)."""
+    r, alpha, a, b = params
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        odds = np.where(
+            x > 0,
+            a / np.maximum(b + x - 1, 1e-300) * np.exp((r + x) * np.log((alpha + T) / (alpha + t_x))),
+            0.0,
+        )
+    result: Array = 1 / (1 + odds)
+    return result
+
+
 # -- Pareto/NBD --------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from loyalsim.durations import parse_duration
 from loyalsim.errors import InvalidDocumentError, load_error
 from loyalsim.issues import Severity
 from loyalsim.load import SourceMap, load_file
+from loyalsim.population.history import History
 
 # Documented defaults of the behavioural response (docs/behaviour.md gives their basis).
 RESPONSE_DEFAULTS: dict[str, float] = {
@@ -79,6 +80,31 @@ class Scenario:
     simulation_hash: str = ""  # of what the simulated months depend on (not economics, guardrails, metadata)
     guardrails: tuple[dict[str, Any], ...] = ()
     source: SourceMap | None = None  # where each value came from in the file (for located messages)
+    # The customers a company has (population.history): simulated first, with the last segment
+    # (HISTORY_SEGMENT, share 0) holding their models and response.
+    history: History | None = None
+
+    @property
+    def starting(self) -> int:
+        """Customers at the start: the history's, then ``initial`` new ones."""
+        return self.initial + (self.history.size if self.history is not None else 0)
+
+
+HISTORY_SEGMENT = "(history)"  # not a valid segment id: it cannot clash with one
+
+
+def _history_segment(history: History) -> Segment:
+    """The segment holding a history's models and response (never drawn for new customers)."""
+    return Segment(
+        id=HISTORY_SEGMENT,
+        share=0.0,
+        purchase_model=history.purchase_model,
+        purchase_params=history.purchase_params,
+        days_per_unit=history.days_per_unit,
+        spend_model="gamma_gamma",
+        spend_params=history.spend_params,
+        response=dict(history.response),
+    )
 
 
 def _segment(data: dict[str, Any]) -> Segment:
@@ -108,6 +134,40 @@ def _segment(data: dict[str, Any]) -> Segment:
             (str(k), float(v)) for k, v in data.get("response", {}).get("action_rates", {}).items()
         ),
     )
+
+
+def _refuse_unsupported_state(programs: tuple[Policy, ...], file: str, source: SourceMap) -> None:
+    """A running program's book carries points, lots and tiers into the forecast; the simulator's
+    own ledgers of cashback, dividends and paid membership do not start from a history yet, so
+    a forecast of such a program's book is refused rather than started from empty ledgers."""
+    from loyalsim.issues import Issue
+
+    for policy in programs:
+        kept = [
+            name
+            for name, present in (
+                ("cashback", policy.cashback is not None),
+                ("dividends", policy.value is not None and policy.value.dividend is not None),
+                ("paid membership", policy.membership is not None),
+            )
+            if present
+        ]
+        if kept:
+            path = ("population", "history", "program_running")
+            line, column = source.locate(path)
+            issue = Issue(
+                "LS313",
+                Severity.ERROR,
+                f"{policy.name} has {' and '.join(kept)}: a forecast of its running book would start "
+                "those ledgers empty, which loyalsim does not do",
+                file,
+                line,
+                column,
+                path,
+                hint="set program_running: false (a launch on this customer base), or forecast a "
+                "program without them",
+            )
+            raise InvalidDocumentError(f"{file}: the history cannot be used", [issue])
 
 
 def load_scenario(path: Path | str, *, seed: int | None = None, replications: int | None = None) -> Scenario:
@@ -144,9 +204,19 @@ def scenario_from_document(
     if programs is None:
         # normpath: `scenarios/../programs/x.yaml` is `programs/x.yaml` in every message and annotation
         programs = tuple(load_policy(Path(os.path.normpath(base / program))) for program in data["programs"])
-    start = day_number(data["start"])
-    end = int(add_duration(np.array([start]), parse_duration(data["horizon"]))[0])
     population = data["population"]
+    segments = tuple(_segment(s) for s in population.get("segments", []))
+    history = None
+    if "history" in population:
+        from loyalsim.population.history import load_history
+
+        minor_units = programs[0].minor_units if programs else 2
+        history = load_history(population["history"], base, name, minor_units, document.source)
+        segments += (_history_segment(history),)
+        if history.program_running:
+            _refuse_unsupported_state(programs, name, document.source)
+    start = day_number(data["start"]) if "start" in data else history.as_of + 1  # type: ignore[union-attr]
+    end = int(add_duration(np.array([start]), parse_duration(data["horizon"]))[0])
     return Scenario(
         name=data["metadata"]["name"],
         file=name,
@@ -155,9 +225,9 @@ def scenario_from_document(
         days=end - start,
         seed=int(seed if seed is not None else data.get("seed", 0)),
         replications=int(replications if replications is not None else data.get("replications", 1)),
-        initial=int(population["initial"]),
+        initial=int(population.get("initial", 0)),
         arrivals_per_month=float(population.get("arrivals_per_month", 0)),
-        segments=tuple(_segment(s) for s in population["segments"]),
+        segments=segments,
         economics={k: float(v) for k, v in data["economics"].items()},
         content_hash=content_hash(data),
         simulation_hash=content_hash(
@@ -175,7 +245,9 @@ def scenario_from_document(
                     "programs",
                 )
             }
+            | ({"history": history.digest} if history is not None else {})
         ),
         guardrails=tuple(data.get("guardrails", [])),
         source=document.source,
+        history=history,
     )

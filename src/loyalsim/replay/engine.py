@@ -246,6 +246,19 @@ class ReplayEngine:
         :meth:`run` holds its batch's last one)."""
         self._process(tx)
 
+    def replay_history(self, tx: Transactions, until: int) -> None:
+        """Replay a history's days (``tx``, before ``until``) as ``loyalsim earn`` replays them,
+        then close every day before ``until``: the book a forecast of a running program starts
+        from. The chooser is not asked during the history (earn knows no member's choices and
+        makes none), so the state at ``until`` is exactly earn's."""
+        chooser, self.chooser = self.chooser, None
+        try:
+            if len(tx):
+                self._process(tx)
+            self._advance(until)
+        finally:
+            self.chooser = chooser
+
     def advance_to(self, day: int) -> None:
         """Close every day before ``day``: their redemptions, expiry, tier changes and month ends."""
         self._advance(day)

@@ -74,6 +74,11 @@ def render(
         lines.append(f"{'referral cost':28}{economics['referral_cost']['mean']:>16,.2f}")
     if p["points_issued"]["mean"] > 0 or policy.rewards is not None:
         name = policy.points.name
+        opening = headline.get("opening")
+        if opening is not None:  # a running program's book, replayed to the end of its history
+            lines.append(
+                f"{name + ' outstanding, ' + opening['month']:28}{opening['points_outstanding']:>16,.0f}"
+            )
         lines.append(f"{name + ' issued':28}{p['points_issued']['mean']:>16,.0f}")
         lines.append(f"{name + ' outstanding at end':28}{p['points_outstanding_at_end']['mean']:>16,.0f}")
         lines.append("")

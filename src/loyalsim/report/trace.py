@@ -13,6 +13,7 @@ def render(story: list[dict[str, Any]], policy: Policy, start: int, customer: in
     w = Words(policy)
     lines = []
     quiet: list[dict[str, Any]] = []  # consecutive statements with nothing happening
+    existing = False  # an existing customer (a history): their purchases are counted from the forecast
 
     def flush() -> None:
         if quiet:
@@ -36,12 +37,23 @@ def render(story: list[dict[str, Any]], policy: Policy, start: int, customer: in
         flush()
         date = to_date(start + event["day"])
         kind = event["event"]
-        if kind == "profile":
+        if kind == "profile" and event.get("existing"):
+            existing = True
+            lines.append(
+                f"Customer {customer} is an existing customer ({event['history_repeat_purchases']} repeat "
+                f"purchase(s) in the history to {date}"
+                + ("" if event["active"] else "; drawn as no longer active: buys nothing more")
+                + "); "
+                + ("a program member" if event["member"] else "not a program member")
+                + "."
+            )
+        if kind == "profile" and not event.get("existing"):
             lines.append(
                 f"Customer {customer} ({event['segment']} segment) first buys on {date}; "
                 + ("a program member" if event["member"] else "not a program member")
                 + "."
             )
+        if kind == "profile" and event.get("active", True):
             lines.append(
                 f"  buys {event['rate_per_week']:.3f} times a week on average"
                 + (
@@ -50,14 +62,21 @@ def render(story: list[dict[str, Any]], policy: Policy, start: int, customer: in
                     else ""
                 )
                 + (
-                    f"; drops out after repeat purchase {event['repeat_purchases_allowed']}"
+                    f"; drops out after {'forecast' if existing else 'repeat'} purchase "
+                    f"{event['repeat_purchases_allowed']}"
                     if event["repeat_purchases_allowed"]
                     else ""
                 )
                 + "."
             )
         elif kind == "purchase":
-            label = "first purchase" if event["number"] == 0 else f"purchase {event['number'] + 1}"
+            label = (
+                f"forecast purchase {event['number']}"
+                if existing
+                else "first purchase"
+                if event["number"] == 0
+                else f"purchase {event['number'] + 1}"
+            )
             lines.append(f"{date}  [{event['arm']}] {label}: {w.money(event['amount'])}")
         elif kind == "points":
             tier = f" ({policy.level_name(event['tier'])})" if policy.tiers else ""

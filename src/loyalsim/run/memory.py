@@ -24,8 +24,16 @@ BYTES_PER_CUSTOMER = 1_400
 
 
 def customers(scenario: Any) -> int:
-    """Everyone a replication of ``scenario`` simulates: the initial customers and every arrival."""
-    return int(scenario.initial + scenario.arrivals_per_month * scenario.days / DAYS_PER_MONTH)
+    """Everyone a replication of ``scenario`` simulates: a history's customers, the initial ones and every arrival."""
+    return int(
+        scenario.initial + existing(scenario) + scenario.arrivals_per_month * scenario.days / DAYS_PER_MONTH
+    )
+
+
+def existing(scenario: Any) -> int:
+    """The customers of the scenario's history, if it has one."""
+    history = getattr(scenario, "history", None)
+    return int(history.size) if history is not None else 0
 
 
 def available_bytes() -> int | None:

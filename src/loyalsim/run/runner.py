@@ -111,6 +111,7 @@ def encode(replication: Replication) -> dict[str, Any]:
         "cohorts": replication.cohorts,
         "cashback_cohorts": replication.cashback_cohorts,
         "dividend_cohorts": replication.dividend_cohorts,
+        "opening": replication.opening,
     }
 
 
@@ -122,6 +123,7 @@ def decode(data: dict[str, Any]) -> Replication:
         cohorts=[tuple(row) for row in data["cohorts"]],
         cashback_cohorts=[tuple(row) for row in data["cashback_cohorts"]],
         dividend_cohorts=[tuple(row) for row in data["dividend_cohorts"]],
+        opening={k: int(v) for k, v in data.get("opening", {}).items()},
     )
 
 
@@ -185,6 +187,7 @@ def run_task(task: Task) -> Replication:
         cohorts=result.cohorts,
         cashback_cohorts=result.cashback_cohorts,
         dividend_cohorts=result.dividend_cohorts,
+        opening=result.opening,
     )
 
 

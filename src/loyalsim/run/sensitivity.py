@@ -113,14 +113,25 @@ def assumptions(
         r["path"]: (float(r["low"]), float(r["high"])) for r in data.get("sensitivity", {}).get("ranges", [])
     }
     out = []
-    for index, segment in enumerate(data["population"]["segments"]):
-        response = segment.get("response", {})
+    for prefix, response in _responses(data):
         for name in (n for n in RESPONSE_DEFAULTS if n in responses):
-            path = f"population.segments[{index}].response.{name}"
+            path = f"{prefix}.response.{name}"
             out.append(_assumption(path, float(response.get(name, RESPONSE_DEFAULTS[name])), name, given))
     for name, default in ECONOMICS_DEFAULTS.items():
         out.append(_assumption(f"economics.{name}", float(data["economics"].get(name, default)), name, given))
     return [a for a in out if a.low != a.high]
+
+
+def _responses(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Each stated response with its path: the segments', then the history's."""
+    population = data["population"]
+    out = [
+        (f"population.segments[{index}]", segment.get("response", {}))
+        for index, segment in enumerate(population.get("segments", []))
+    ]
+    if "history" in population:
+        out.append(("population.history", population["history"].get("response", {})))
+    return out
 
 
 def _assumption(path: str, base: float, name: str, given: dict[str, Bounds]) -> Assumption:
@@ -135,11 +146,7 @@ def unknown_ranges(data: dict[str, Any]) -> list[tuple[int, str]]:
     """Positions and paths of ``sensitivity.ranges`` entries that name no assumption."""
     known = (
         {a.path for a in assumptions({**data, "sensitivity": {}})}
-        | {
-            f"population.segments[{i}].response.{name}"
-            for i in range(len(data["population"]["segments"]))
-            for name in RESPONSE_DEFAULTS
-        }
+        | {f"{prefix}.response.{name}" for prefix, _ in _responses(data) for name in RESPONSE_DEFAULTS}
         | {f"economics.{name}" for name in ECONOMICS_DEFAULTS}
     )
     return [

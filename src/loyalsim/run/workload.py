@@ -58,7 +58,12 @@ def estimate(scenario: Any) -> Workload:
             * (1 + max(segment.responds("post_reward_lift"), 0.0))
         )
         per_customer = 1 + r / alpha * units * lift
-        purchases += 2 * segment.share * customers * per_customer
+        purchases += 2 * segment.share * (customers - memory.existing(scenario)) * per_customer
+        history = getattr(scenario, "history", None)
+        if segment.share == 0 and history is not None and history.summary is not None:
+            summary = history.summary  # each existing customer at their posterior mean rate
+            rates = (r + summary.x) / (alpha + summary.T)
+            purchases += 2 * float(rates.sum()) * units * lift
     return Workload(customers, purchases, customers * scenario.days / DAYS_PER_MONTH)
 
 

@@ -31,6 +31,7 @@ import simpy
 from loyalsim.compile.calendar import last_of_month, month_end, month_of
 from loyalsim.compile.policy import Policy
 from loyalsim.population.draw import Customers, draw_customers, draw_population
+from loyalsim.population.history import History
 from loyalsim.population.scenario import RESPONSE_DEFAULTS, Scenario
 from loyalsim.replay.engine import ReplayEngine
 from loyalsim.simulate import streams
@@ -47,6 +48,7 @@ from loyalsim.simulate.results import MonthResult, Replication
 from loyalsim.simulate.spending import Basket, Spend
 from loyalsim.simulate.statements import Statements, twelfth
 from loyalsim.simulate.story import Story
+from loyalsim.transactions.reader import Transactions
 
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -116,6 +118,30 @@ def _community(policy: Policy, scenario: Scenario, segment: IntArray, key: int) 
     return Community(policy.community, per_segment[segment], key)
 
 
+def _history_rows(history: History, customers: Customers) -> Transactions:
+    """The history's rows up to ``as_of`` as transactions of the simulation's customers (each
+    existing customer's number in this replication); rows of customers with no purchase (only
+    returns) are left out, as they are not in the history's summary."""
+    import dataclasses
+
+    tx = history.transactions
+    assert tx is not None
+    summary_codes = np.unique(tx.customer[~tx.is_return])  # the summary's customers, in its order
+    number = np.full(summary_codes.size, -1, dtype=np.int64)
+    existing = np.flatnonzero(customers.existing)
+    number[customers.origin[existing]] = existing
+    position = np.searchsorted(summary_codes, tx.customer)
+    found = (position < summary_codes.size) & (
+        summary_codes[np.minimum(position, summary_codes.size - 1)] == tx.customer
+    )
+    kept = tx.subset(np.flatnonzero(found))
+    return dataclasses.replace(
+        kept,
+        customer=number[position[found]],
+        customer_ids=np.arange(customers.size).astype(object),
+    )
+
+
 class _Run:
     """The parts of one replication, put together; its SimPy processes are the methods below."""
 
@@ -135,14 +161,15 @@ class _Run:
             np.random.SeedSequence(scenario.seed).spawn(scenario.replications)[index].spawn(3)
         )
         customers = draw_customers(scenario, np.random.default_rng(population_seed)).busiest_first(
-            scenario.initial
+            scenario.starting
         )
         key = int(key_seed.generate_state(1, dtype=np.uint64)[0])
         enrolment = np.array([s.responds("enrolment_rate") for s in scenario.segments])
         self.main = customers.size  # customers who exist from the start or arrive (not referees)
-        customers, member, self.lifetimes = _with_referees(
-            policy, scenario, customers, customers.enrol_u < enrolment[customers.segment], pool_seed
-        )
+        joins = customers.enrol_u < enrolment[customers.segment]
+        if scenario.history is not None and scenario.history.program_running:
+            joins |= customers.existing  # a running program's customers are its members (as in earn)
+        customers, member, self.lifetimes = _with_referees(policy, scenario, customers, joins, pool_seed)
         self.customers, self.member, self.key = customers, member, key
         response = {
             name: np.array([s.responds(name) for s in scenario.segments])[customers.segment]
@@ -224,7 +251,9 @@ class _Run:
             if value is not None and value.dividend is not None
             else None
         )
-        self.statements = Statements(policy, member, cashback, dividends, self.story)
+        self.statements = Statements(
+            policy, member, cashback, dividends, self.story, month_of(scenario.start)
+        )
         # Room for every purchase members would make with no dropout (an upper bound on the lots, a
         # little above the purchases they make): the ledger should not have to grow and copy itself.
         # Untouched capacity costs no memory.
@@ -238,6 +267,8 @@ class _Run:
             lot_capacity=int(min(max(expected, 2 * n), 64 * n + 1024)),
         )
         rates.points = engine
+        if scenario.history is not None and scenario.history.program_running:
+            engine.replay_history(_history_rows(scenario.history, customers), scenario.start)
         self.tally = {name: Tally() for name in self.arms}
         spend = Spend.of(scenario, customers, key, policy.money_unit)
         self.spend = spend
@@ -319,6 +350,11 @@ class _Run:
             for first in np.flatnonzero(np.diff(month_lasts, prepend=-1)).tolist()
         ]
         self.records: dict[str, list[MonthResult]] = {name: [] for name in self.arms}
+        # Existing customers (a history) make no first purchase: their next one is drawn from the
+        # beginning of day 0 (time -1), in both arms from the same arrival stream.
+        self.existing = np.flatnonzero(customers.existing & (customers.rate > 0))
+        for shopper in self.shoppers.values():
+            shopper.schedule_next(self.existing, -1)
         self.control_steps: list[
             Future[Any]
         ] = []  # the control arm's runs up to a time (the last: to the end)
@@ -500,6 +536,9 @@ class _Run:
         statements = self.statements
         statements.fill(result.months, self.engine.perk_cost)
         result.cohorts = self.engine.cohort_rows  # the replay engine records the run-off
+        if statements.opening is not None:
+            month, book, members = statements.opening
+            result.opening = {"month": month, "points_outstanding": book.outstanding, "customers": members}
         result.cashback_cohorts = statements.cashback.rows if statements.cashback is not None else []
         result.dividend_cohorts = statements.dividends.rows if statements.dividends is not None else []
         result.repeat_purchases_control = self.arms["control"].repeats[: self.main]

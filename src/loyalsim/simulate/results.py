@@ -71,3 +71,6 @@ class Replication:
     # The same for cashback and dividends, in minor units: (month, cohort, accrued, paid, expired).
     cashback_cohorts: list[tuple[int, int, int, int, int]] = field(default_factory=list)
     dividend_cohorts: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    # A running program's book at the end of its history (month, points_outstanding in points
+    # units, members with a balance or a purchase): the forecast's month 0. Empty otherwise.
+    opening: dict[str, int] = field(default_factory=dict)

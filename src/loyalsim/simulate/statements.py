@@ -48,14 +48,17 @@ class Statements:
     cashback: CashbackLedger | None
     dividends: DividendLedger | None
     story: Story
+    first_month: int  # the forecast's first month: months before it are a history's
     # The program arm's customers alive at each month end, by month: drawn with the month's
     # purchases when the arm goes a month at a time, else found by the month-end process.
     alive: dict[int, BoolArray] = field(default_factory=dict)
     months: dict[int, PointsMonth] = field(default_factory=dict)
     tier_counts: dict[int, list[int]] = field(default_factory=dict)
+    opening: tuple[int, PointsMonth, int] | None = None  # a history's last month, its figures, members
 
     def collect(self, rows: MonthRows) -> None:
-        """The sink of the replay engine: a month's rows, closed."""
+        """The sink of the replay engine: a month's rows, closed (a history's months before the
+        forecast are the opening book: the last of them is kept as ``opening``)."""
         month = PointsMonth(
             int(rows.earned.sum()),
             int(rows.redeemed.sum()),
@@ -64,6 +67,9 @@ class Statements:
             int(rows.cashback.sum()),
             int(rows.dividend.sum()),
         )
+        if rows.month < self.first_month:
+            self.opening = (rows.month, month, int(np.count_nonzero(self.member[rows.customer])))
+            return
         if self.cashback is not None:
             month.cashback_paid, month.cashback_expired = self.cashback.month_end(
                 rows.month, rows.customer, rows.cashback

@@ -161,6 +161,21 @@ class Story:
                 if member[watch]
                 else rate,
                 "repeat_purchases_allowed": int(allowed[watch]) if allowed[watch] < never else None,
+                **_history_of(scenario, customers, watch),
             },
         )
         return story
+
+
+def _history_of(scenario: Scenario, customers: Customers, watch: int) -> dict[str, Any]:
+    """What the history says of an existing customer: their repeat purchases to ``as_of``, and
+    whether they were drawn as still active then (nothing for a customer drawn from a segment)."""
+    origin = int(customers.origin[watch])
+    history = scenario.history
+    if origin < 0 or history is None or history.summary is None:
+        return {}
+    return {
+        "existing": True,
+        "history_repeat_purchases": int(history.summary.x[origin]),
+        "active": bool(customers.death[watch] > -1),
+    }

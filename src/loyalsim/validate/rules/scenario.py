@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from loyalsim.durations import parse_duration
 from loyalsim.validate.rules import Context, Finding, rule
@@ -50,9 +51,9 @@ GUARDRAIL_METRICS = frozenset(
 @rule(S, "LS301")
 def shares_sum_to_one(ctx: Context) -> Iterator[Finding]:
     """Segment shares split the population, so they must add up to 1."""
-    segments = ctx.data["population"]["segments"]
+    segments = _segments(ctx)
     total = sum(s["share"] for s in segments)
-    if abs(total - 1) > 1e-9:
+    if segments and abs(total - 1) > 1e-9:
         yield Finding(
             ("population", "segments"),
             f"segment shares add up to {total:g}, not 1",
@@ -65,7 +66,7 @@ def shares_sum_to_one(ctx: Context) -> Iterator[Finding]:
 def unique_segments(ctx: Context) -> Iterator[Finding]:
     """Segments are referred to by id in results, so ids must be unique."""
     seen: set[str] = set()
-    for i, segment in enumerate(ctx.data["population"]["segments"]):
+    for i, segment in enumerate(_segments(ctx)):
         if segment["id"] in seen:
             yield Finding(
                 ("population", "segments", i, "id"), f"the segment id '{segment['id']}' is used twice"
@@ -162,7 +163,7 @@ def horizon_length(ctx: Context) -> Iterator[Finding]:
 @rule(S, "LS306")
 def basket_shares(ctx: Context) -> Iterator[Finding]:
     """Basket shares describe a mix, so each should add up to 1."""
-    for i, segment in enumerate(ctx.data["population"]["segments"]):
+    for i, segment in enumerate(_segments(ctx)):
         for part in ("category", "channel"):
             mix = segment.get("basket", {}).get(part)
             if mix and abs(sum(mix.values()) - 1) > 1e-9:
@@ -173,8 +174,22 @@ def basket_shares(ctx: Context) -> Iterator[Finding]:
                 )
 
 
+def _segments(ctx: Context) -> list[dict[str, Any]]:
+    """The scenario's segments (none when a history alone gives the customers)."""
+    segments: list[dict[str, Any]] = ctx.data["population"].get("segments", [])
+    return segments
+
+
+def _responding(ctx: Context) -> list[dict[str, Any]]:
+    """Every response the scenario states: each segment's and the history's."""
+    history = ctx.data["population"].get("history")
+    return [s.get("response", {}) for s in _segments(ctx)] + (
+        [history.get("response", {})] if history is not None else []
+    )
+
+
 def _responses(ctx: Context, name: str) -> list[float]:
-    return [float(s.get("response", {}).get(name, 0.0)) for s in ctx.data["population"]["segments"]]
+    return [float(response.get(name, 0.0)) for response in _responding(ctx)]
 
 
 @rule(S, "LS309")
@@ -208,7 +223,7 @@ def mechanics_have_a_response(ctx: Context) -> Iterator[Finding]:
             else []
         )
         ids = {a.get("id") for a in actions if isinstance(a, dict)}
-        rates = [s.get("response", {}).get("action_rates", {}) for s in ctx.data["population"]["segments"]]
+        rates = [response.get("action_rates", {}) for response in _responding(ctx)]
         if ids and not any(
             rate > 0 for r in rates if isinstance(r, dict) for k, rate in r.items() if k in ids
         ):
@@ -231,3 +246,58 @@ def mechanics_have_a_response(ctx: Context) -> Iterator[Finding]:
                 f"set population.segments[...].response.{response} (docs/behaviour.md gives sourced values), "
                 "or acknowledge it with `# loyalsim: ignore[LS309]`",
             )
+
+
+@rule(S, "LS310")
+def history_start(ctx: Context) -> Iterator[Finding]:
+    """With a history, the forecast starts the day after ``as_of``: a gap would lose the days
+    between, an overlap would count them twice."""
+    history = ctx.data["population"].get("history")
+    start = ctx.data.get("start")
+    if history is None or not isinstance(start, str):
+        return
+    try:
+        expected = dt.date.fromisoformat(history["as_of"]) + dt.timedelta(days=1)
+        given = dt.date.fromisoformat(start)
+    except ValueError:
+        return  # a bad date is the date rule's to report
+    if given != expected:
+        yield Finding(
+            ("start",),
+            f"the forecast starts on {start}, but the history ends on {history['as_of']}: it must "
+            f"start the day after, {expected.isoformat()}",
+            f"write start: {expected.isoformat()}, or leave start out (it defaults to the day after as_of)",
+        )
+
+
+@rule(S, "LS311")
+def customers_need_segments(ctx: Context) -> Iterator[Finding]:
+    """New customers (``initial`` or arrivals) are drawn from segments: with a history alone
+    there is nothing to draw them from."""
+    population = ctx.data["population"]
+    if _segments(ctx):
+        return
+    for name in ("initial", "arrivals_per_month"):
+        if population.get(name, 0) > 0:
+            yield Finding(
+                ("population", name),
+                f"population.{name} is {population[name]:g}, but there are no segments to draw "
+                "new customers from",
+                "add population.segments (`loyalsim fit purchases --out` writes one), or set it to 0",
+            )
+
+
+@rule(S, "LS312")
+def history_file_exists(ctx: Context) -> Iterator[Finding]:
+    """The history's transaction file is found relative to the scenario file."""
+    history = ctx.data["population"].get("history")
+    if history is None or ctx.doc.file in ("-", "<stdin>"):
+        return
+    path = Path(ctx.doc.file).parent / history["transactions"]
+    if not path.is_file():
+        yield Finding(
+            ("population", "history", "transactions"),
+            f"the transaction file '{history['transactions']}' does not exist (looked in "
+            f"{os.path.normpath(path)})",
+            "the path is relative to the scenario file",
+        )

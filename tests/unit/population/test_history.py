@@ -1,0 +1,268 @@
+"""A population from transaction history (population.history): each existing customer drawn
+from their posterior, the forecast starting from a running program's book as `earn` has it,
+and bad histories refused with located errors."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from loyalsim import api
+from loyalsim.population import models
+from loyalsim.population.draw import draw_existing
+from loyalsim.population.scenario import load_scenario
+from tests.conftest import ROOT
+
+CDNOW = ROOT / "tests" / "data" / "cdnow" / "cdnow_sample.csv"
+CLASSIC = ROOT / "programs" / "classic-rewards.yaml"
+# Published CDNOW estimates (Fader, Hardie & Lee 2005): BG/NBD per week, and Gamma-Gamma.
+BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "gamma": 15.44}
+
+
+def scenario(tmp_path: Path, *, running: bool = True, **history: Any) -> Path:
+    """A 39-week forecast of the CDNOW sample as of 1997-09-30, with no behavioural response."""
+    data: dict[str, Any] = {
+        "apiVersion": "loyalsim/v1",
+        "kind": "Scenario",
+        "metadata": {"name": "cdnow-book"},
+        "programs": [str(CLASSIC)],
+        "horizon": "39 weeks",
+        "seed": 11,
+        "replications": 2,
+        "population": {
+            "history": {
+                "transactions": str(CDNOW),
+                "as_of": "1997-09-30",
+                "purchase": {"model": "bgnbd", "time_unit": "week", "params": BGNBD},
+                "spend": {"model": "gamma_gamma", "params": GAMMA_GAMMA},
+                "program_running": running,
+                "response": {"enrolment_rate": 1.0},
+                **history,
+            },
+            "arrivals_per_month": 0,
+        },
+        "economics": {"gross_margin": 0.3},
+    }
+    path = tmp_path / "book.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_the_forecast_starts_the_day_after_as_of_with_every_customer_of_the_history(tmp_path: Path) -> None:
+    loaded = load_scenario(scenario(tmp_path))
+    assert loaded.history is not None and loaded.history.size == 2357  # every CDNOW customer
+    assert loaded.start == loaded.history.as_of + 1 and loaded.days == 273
+    assert loaded.starting == 2357 and loaded.initial == 0
+
+
+def test_existing_customers_buy_as_their_conditional_expectations_say(tmp_path: Path) -> None:
+    """With no response, the 39 holdout weeks' simulated repeat purchases (the control arm) match
+    the sum of the customers' BG/NBD conditional expectations: 1,653.9 with the published
+    parameters (Fader, Hardie & Lee 2005 report 1,653.4 from their rounded ones)."""
+    loaded = load_scenario(scenario(tmp_path, running=False), replications=40)
+    summary = loaded.history.summary  # type: ignore[union-attr]
+    expected = models.bgnbd_conditional(
+        np.array(list(BGNBD.values())), 39.0, summary.x, summary.t_x, summary.T
+    )
+    assert expected.sum() == pytest.approx(1653.9, abs=0.1)
+    result = api.simulate(CLASSIC, loaded)
+    totals = np.zeros(40)
+    for row in result.monthly.to_pylist():
+        if row["arm"] == "control":
+            totals[row["replication"]] += row["purchases"]
+    error = totals.std(ddof=1) / np.sqrt(totals.size)
+    assert abs(totals.mean() - expected.sum()) < 3.5 * error, (totals.mean(), error)
+    assert 5 < error < 40  # (the check has teeth: about 15 purchases of Monte Carlo error)
+
+
+def test_under_pareto_nbd_too(tmp_path: Path) -> None:
+    """The same check under Pareto/NBD, with the model fitted to the history up to as_of."""
+    path = scenario(
+        tmp_path,
+        running=False,
+        purchase={"model": "pareto_nbd", "time_unit": "week"},
+        parameter_uncertainty=False,  # (the estimates themselves: the expectation is at them)
+    )
+    loaded = load_scenario(path, replications=40)
+    history = loaded.history
+    assert history is not None and history.summary is not None and history.purchase_fitted
+    s = history.summary
+    expected = models.pareto_conditional(np.array(history.purchase_params), 39.0, s.x, s.t_x, s.T).sum()
+    totals = np.zeros(40)
+    for row in api.simulate(CLASSIC, loaded).monthly.to_pylist():
+        if row["arm"] == "control":
+            totals[row["replication"]] += row["purchases"]
+    error = totals.std(ddof=1) / np.sqrt(totals.size)
+    assert abs(totals.mean() - expected) < 3.5 * error, (totals.mean(), expected, error)
+
+
+def test_posterior_draws_follow_p_alive_rates_and_spend(tmp_path: Path) -> None:
+    history = load_scenario(scenario(tmp_path)).history
+    assert history is not None and history.summary is not None
+    s = history.summary
+    params = np.array(list(BGNBD.values()))
+    alive_p = models.bgnbd_p_alive(params, s.x, s.t_x, s.T)
+    draws = [draw_existing(history, 0, np.random.default_rng(seed)) for seed in range(20)]
+    alive = np.array([(d.death > -1).sum() for d in draws])
+    spread = np.sqrt((alive_p * (1 - alive_p)).sum() / len(draws))
+    assert abs(alive.mean() - alive_p.sum()) < 4 * spread
+    # Given alive, the rate's posterior mean is (r + x) / (alpha + T) per week.
+    rate = np.mean([d.rate * 7 for d in draws], axis=0)
+    live = np.mean([d.death > -1 for d in draws], axis=0)
+    mean_rate = (BGNBD["r"] + s.x) / (BGNBD["alpha"] + s.T)
+    assert np.sum(rate) == pytest.approx(np.sum(alive_p * mean_rate), rel=0.02)
+    assert np.all(live[s.x == 0] == 1.0)  # no repeat purchase: certainly alive under BG/NBD
+    # Gamma-Gamma: E[p / nu | x, m_x] = p (gamma + x m_x) / (p x + q - 1), the conditional mean spend.
+    p, q, gamma = GAMMA_GAMMA.values()
+    spent = np.nan_to_num(s.mean_spend) * s.x
+    mean_spend = np.mean([p / d.spend_scale for d in draws], axis=0)
+    assert np.mean(mean_spend) == pytest.approx(np.mean(p * (gamma + spent) / (p * s.x + q - 1)), rel=0.02)
+
+
+def test_month_zero_is_earn_at_as_of_and_the_book_runs_on_from_it(tmp_path: Path) -> None:
+    result = api.simulate(CLASSIC, scenario(tmp_path))
+    replayed = api.earn(CLASSIC, CDNOW)
+    at_as_of = [m for m in replayed.book if m.month == result.replications[0].opening["month"]]
+    assert len(at_as_of) == 1 and result.summary["opening"]["month"] == "1997-09"
+    assert result.replications[0].opening["points_outstanding"] == at_as_of[0].points_outstanding
+    assert result.summary["opening"]["customers"] == 2357
+    for replication in result.replications:  # the same book in every replication; then conserved
+        assert replication.opening == result.replications[0].opening
+        held = replication.opening["points_outstanding"]
+        for month in (m for m in replication.months if m.arm == "program"):
+            held += month.points_issued - month.points_redeemed - month.points_expired
+            assert month.points_outstanding == held
+    # Every existing customer is a member of a running program.
+    first = next(m for m in result.replications[0].months if m.arm == "program")
+    assert first.members == first.customers
+
+
+def test_a_launch_starts_every_customer_with_nothing(tmp_path: Path) -> None:
+    result = api.simulate(CLASSIC, scenario(tmp_path, running=False))
+    assert "opening" not in result.summary and result.replications[0].opening == {}
+    first = next(m for m in result.replications[0].months if m.arm == "program")
+    assert first.points_outstanding == first.points_issued - first.points_redeemed - first.points_expired
+
+
+def test_the_same_answer_on_worker_processes(tmp_path: Path) -> None:
+    path = scenario(tmp_path)
+    assert api.simulate(CLASSIC, path).monthly.equals(api.simulate(CLASSIC, path, workers=2).monthly)
+
+
+def test_a_history_with_other_rows_is_another_simulation(tmp_path: Path) -> None:
+    first = load_scenario(scenario(tmp_path))
+    other = tmp_path / "other.csv"
+    lines = CDNOW.read_text().splitlines()
+    other.write_text("\n".join(lines[:-1]) + "\n")  # one purchase fewer
+    second = load_scenario(scenario(tmp_path, transactions=str(other)))
+    assert (
+        first.simulation_hash != second.simulation_hash
+    )  # (checkpoints of one are never reused for the other)
+
+
+def test_the_models_are_fitted_to_the_history_up_to_as_of(tmp_path: Path) -> None:
+    path = scenario(
+        tmp_path, purchase={"model": "bgnbd", "time_unit": "week"}, spend={"model": "gamma_gamma"}
+    )
+    history = load_scenario(path).history
+    assert history is not None and history.purchase_fitted and history.spend_fitted
+    fitted = api.fit_purchases(CDNOW, calibration_end="1997-09-30")
+    assert history.purchase_params == pytest.approx(
+        tuple(fitted.purchases.params[k] for k in ["r", "alpha", "a", "b"])
+    )
+    assert fitted.spend is not None
+    assert history.spend_params == pytest.approx(tuple(fitted.spend.params[k] for k in ("p", "q", "gamma")))
+
+
+def _issue(path: Path) -> tuple[str, int, str]:
+    report = api.validate([path])
+    if report.issues:
+        issue = report.issues[0]
+        return issue.code, issue.line, issue.message
+    with pytest.raises(api.Error) as error:
+        load_scenario(path)
+    issue = error.value.issues[0]
+    return issue.code, issue.line, issue.message
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "words"),
+    [
+        (lambda d: d["population"]["history"].update(transactions="nowhere.csv"), "LS312", "does not exist"),
+        (lambda d: d.update(start="1997-10-02"), "LS310", "the day after, 1997-10-01"),
+        (lambda d: d["population"].update(initial=100), "LS311", "no segments"),
+        (lambda d: d["population"]["history"].update(as_of="1999-01-01"), "LS313", "outside the data"),
+        (lambda d: d["population"]["history"].pop("as_of"), "LS102", "as_of"),
+        (
+            lambda d: d.update(programs=[str(ROOT / "programs" / "pharmacy-cashback.yaml")]),
+            "LS313",
+            "cashback",
+        ),
+    ],
+    ids=["missing-file", "start", "initial-without-segments", "as-of-outside", "no-as-of", "cashback-book"],
+)
+def test_a_bad_history_is_refused_where_it_is_written(
+    tmp_path: Path, change: Any, code: str, words: str
+) -> None:
+    path = scenario(tmp_path)
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    found, line, message = _issue(path)
+    assert found == code and words in message, (found, message)
+    assert line > 1
+
+
+def test_rejected_history_rows_are_named_by_row_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CDNOW.read_text() + "00001,1997-13-01,1,5.00\n")
+    path = scenario(tmp_path, transactions=str(bad))
+    with pytest.raises(api.Error) as error:
+        load_scenario(path)
+    issue = error.value.issues[0]
+    assert error.value.exit_code == 1 and issue.code == "LS313"
+    assert (issue.file, issue.line) == (str(bad), 6921) and "column 'date'" in issue.message
+
+
+def test_the_trace_of_an_existing_customer_has_no_first_purchase(tmp_path: Path) -> None:
+    loaded = dataclasses.replace(load_scenario(scenario(tmp_path)), replications=1)
+    story = api.trace(CLASSIC, loaded, customer=0)
+    purchases = [e for e in story.events if e["event"] == "purchase"]
+    assert purchases and all(e["number"] >= 1 for e in purchases)  # repeat purchases only
+
+
+def test_fitted_parameters_are_drawn_per_replication_unless_switched_off(tmp_path: Path) -> None:
+    """With a fit, each replication draws its parameters from the fit's asymptotic sampling
+    distribution (normal on the log scale), which widens the bands; with it off, or with given
+    parameters, every replication uses the same ones."""
+    fitted = {"purchase": {"model": "bgnbd", "time_unit": "week"}, "spend": {"model": "gamma_gamma"}}
+    history = load_scenario(scenario(tmp_path, **fitted)).history
+    assert history is not None and history.purchase_log_covariance is not None
+    draws = np.array([history.parameters(np.random.default_rng(seed))[0] for seed in range(400)])
+    logs = np.log(draws)
+    assert np.allclose(logs.mean(axis=0), np.log(history.purchase_params), atol=0.03)
+    assert np.allclose(np.cov(logs.T), history.purchase_log_covariance, rtol=0.25, atol=1e-4)
+    spend = np.array([history.parameters(np.random.default_rng(seed))[1] for seed in range(50)])
+    assert len({tuple(row) for row in spend.tolist()}) == 50  # spend parameters drawn too
+    off = load_scenario(scenario(tmp_path, parameter_uncertainty=False, **fitted)).history
+    given = load_scenario(scenario(tmp_path)).history
+    for fixed in (off, given):
+        assert fixed is not None
+        assert fixed.parameters(np.random.default_rng(1)) == (fixed.purchase_params, fixed.spend_params)
+    # The bands: replication-to-replication spread of the 39 weeks' purchases is wider with it on.
+    spreads = []
+    for uncertain in (True, False):
+        path = scenario(tmp_path, running=False, parameter_uncertainty=uncertain, **fitted)
+        table = api.simulate(CLASSIC, load_scenario(path, replications=60)).monthly.to_pylist()
+        totals = np.zeros(60)
+        for row in table:
+            if row["arm"] == "control":
+                totals[row["replication"]] += row["purchases"]
+        spreads.append(totals.std(ddof=1))
+    assert spreads[0] > 1.2 * spreads[1], spreads
