@@ -1025,7 +1025,9 @@ def scenario_schema() -> Schema:
             "purchase": prop(
                 obj(
                     {
-                        "model": prop(enum("bgnbd", "pareto_nbd"), "The purchase model of the existing customers."),
+                        "model": prop(
+                            enum("bgnbd", "pareto_nbd"), "The purchase model of the existing customers."
+                        ),
                         "time_unit": prop(enum("day", "week"), "Time unit of the fit (and of `params`)."),
                         "params": prop(
                             {"type": "object"},
@@ -1054,8 +1056,12 @@ def scenario_schema() -> Schema:
                             obj(
                                 {
                                     "p": prop(POSITIVE, "Shape of spend per transaction."),
-                                    "q": prop(POSITIVE, "Shape of the gamma distribution of customers' scale."),
-                                    "gamma": prop(POSITIVE, "Scale of the gamma distribution of customers' scale."),
+                                    "q": prop(
+                                        POSITIVE, "Shape of the gamma distribution of customers' scale."
+                                    ),
+                                    "gamma": prop(
+                                        POSITIVE, "Scale of the gamma distribution of customers' scale."
+                                    ),
                                 },
                                 ["p", "q", "gamma"],
                             ),
@@ -1072,6 +1078,12 @@ def scenario_schema() -> Schema:
                 "their balances and tiers); false: the program launches on this customer base.",
             ),
             "response": prop(response, "The existing customers' behavioural response."),
+            "parameter_uncertainty": prop(
+                {"type": "boolean"},
+                "true (the default): each replication draws the fitted models' parameters from "
+                "their sampling distribution, so the bands carry what the data leave uncertain; "
+                "false: every replication uses the estimates.",
+            ),
         },
         ["transactions", "as_of", "purchase", "spend"],
     )
@@ -1132,7 +1144,8 @@ def scenario_schema() -> Schema:
                 array({"type": "string", "minLength": 1}, minItems=1), "Program files, relative to this file."
             ),
             "start": prop(
-                ref("date"), "First simulated day (with a history: the day after `as_of`, which it defaults to)."
+                ref("date"),
+                "First simulated day (with a history: the day after `as_of`, which it defaults to).",
             ),
             "horizon": prop(ref("duration"), "How long to simulate."),
             "seed": prop(NONNEG_INT, "Random seed; the same seed gives the same results."),

@@ -180,7 +180,9 @@ def draw_existing(history: History, segment: int, rng: np.random.Generator) -> C
     - Gamma-Gamma: spend scale nu ~ Gamma(q + p x, gamma + x m_x) (m_x their average repeat
       spend; the prior for x = 0).
 
-    A customer drawn dead never buys again (their points, if any, still expire or stay).
+    The parameters are the replication's (``History.parameters``: the estimates, or a draw from
+    the fit's sampling distribution). A customer drawn dead never buys again (their points, if
+    any, still expire or stay).
     Times are in days from the beginning of day 0 (time -1, the day after ``as_of``)."""
     from loyalsim.population import models
 
@@ -188,8 +190,9 @@ def draw_existing(history: History, segment: int, rng: np.random.Generator) -> C
     assert summary is not None
     n = summary.customers
     x, t_x, T = summary.x, summary.t_x, summary.T
-    r, alpha, third, fourth = history.purchase_params
-    params = np.array(history.purchase_params)
+    purchase_params, spend_params = history.parameters(rng)
+    r, alpha, third, fourth = purchase_params
+    params = np.array(purchase_params)
     if history.purchase_model == "bgnbd":
         alive_p = models.bgnbd_p_alive(params, x, t_x, T)
     else:
@@ -205,7 +208,7 @@ def draw_existing(history: History, segment: int, rng: np.random.Generator) -> C
         with np.errstate(divide="ignore", over="ignore"):  # a death rate of 0: never dies (inf)
             lifetime = rng.exponential(1 / rng.gamma(third, 1 / (fourth + T))) * history.days_per_unit
         death = np.where(alive, lifetime - 1.0, -1.0)
-    p, q, gamma = history.spend_params
+    p, q, gamma = spend_params
     spent = np.where(x > 0, np.nan_to_num(summary.mean_spend) * x, 0.0)
     scale = rng.gamma(q + p * x, 1 / (gamma + spent))
     return Customers(

@@ -38,6 +38,9 @@ class Fit:
     converged: bool
     message: str = ""
     extra: dict[str, object] = field(default_factory=dict)
+    # The estimates' asymptotic covariance on the log scale (the inverse Hessian of the negative
+    # log-likelihood in log parameters), in the order of ``params``; None when not converged.
+    log_covariance: Array | None = None
 
     @property
     def vector(self) -> Array:
@@ -101,12 +104,14 @@ def maximise(model: str, loglik: Callable[[Array], float], starts: list[Array]) 
     converged = bool(np.isfinite(log_likelihood) and log_likelihood > -1e299 and np.all(np.abs(theta) < 20))
     errors: dict[str, float | None] = dict.fromkeys(names)
     message = "converged"
+    log_covariance = None
     if converged:
         hessian = _hessian(negative, theta)
         try:
             covariance = np.linalg.inv(hessian)
             variances = np.diag(covariance)
             if np.all(variances > 0) and np.all(np.isfinite(variances)):
+                log_covariance = (covariance + covariance.T) / 2
                 errors = {
                     n: float(np.exp(t) * np.sqrt(v)) for n, t, v in zip(names, theta, variances, strict=True)
                 }
@@ -120,7 +125,7 @@ def maximise(model: str, loglik: Callable[[Array], float], starts: list[Array]) 
     else:
         message = "the optimiser did not find a finite maximum (parameters ran off to 0 or infinity)"
     params = {n: float(v) for n, v in zip(names, np.exp(theta), strict=True)}
-    return Fit(model, params, log_likelihood, errors, converged, message)
+    return Fit(model, params, log_likelihood, errors, converged, message, log_covariance=log_covariance)
 
 
 def fit_purchases(model: str, x: Array, t_x: Array, T: Array) -> Fit:

@@ -46,6 +46,28 @@ class History:
     program_running: bool
     response: dict[str, float] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)  # the file's header mapping, as earn's --column
+    # The fits' covariance on the log scale (None for given parameters), and whether each
+    # replication draws its parameters from it (parameter_uncertainty).
+    purchase_log_covariance: Array | None = field(default=None, compare=False, repr=False)
+    spend_log_covariance: Array | None = field(default=None, compare=False, repr=False)
+    parameter_uncertainty: bool = True
+
+    def parameters(self, rng: np.random.Generator) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """The purchase and spend parameters of one replication: the estimates, or, with
+        ``parameter_uncertainty`` and a fit, a draw from the fit's asymptotic sampling
+        distribution (normal on the log scale). Nothing is drawn otherwise, so turning it off
+        changes no other draw of the replication."""
+        out = []
+        for params, covariance in (
+            (self.purchase_params, self.purchase_log_covariance),
+            (self.spend_params, self.spend_log_covariance),
+        ):
+            if self.parameter_uncertainty and covariance is not None:
+                out.append(tuple(np.exp(rng.multivariate_normal(np.log(params), covariance)).tolist()))
+            else:
+                out.append(tuple(params))
+        return out[0], out[1]
+
     summary: Summary | None = field(default=None, compare=False, repr=False)
     transactions: Transactions | None = field(default=None, compare=False, repr=False)  # rows up to as_of
 
@@ -109,17 +131,18 @@ def load_history(
     except FitDataError as exc:
         raise _located(scenario_file, source, ("population", "history", "as_of"), str(exc)) from None
     model = purchase["model"]
+    purchase_covariance = spend_covariance = None
     if "params" in purchase:
         params = tuple(float(purchase["params"][k]) for k in PURCHASE_KEYS[model])
         fitted = False
     else:
-        params = _fit_purchases(model, summary, scenario_file, source)
+        params, purchase_covariance = _fit_purchases(model, summary, scenario_file, source)
         fitted = True
     if "params" in spend:
         spend_params = tuple(float(spend["params"][k]) for k in SPEND_KEYS)
         spend_fitted = False
     else:
-        spend_params = _fit_spend(summary, scenario_file, source)
+        spend_params, spend_covariance = _fit_spend(summary, scenario_file, source)
         spend_fitted = True
     return History(
         file=str(path),
@@ -133,12 +156,17 @@ def load_history(
         program_running=bool(data.get("program_running", True)),
         response={k: float(v) for k, v in data.get("response", {}).items() if isinstance(v, int | float)},
         columns=dict(data.get("columns", {})),
+        purchase_log_covariance=purchase_covariance,
+        spend_log_covariance=spend_covariance,
+        parameter_uncertainty=bool(data.get("parameter_uncertainty", True)),
         summary=summary,
         transactions=kept,
     )
 
 
-def _fit_purchases(model: str, summary: Summary, file: str, source: Any) -> tuple[float, ...]:
+def _fit_purchases(
+    model: str, summary: Summary, file: str, source: Any
+) -> tuple[tuple[float, ...], Array | None]:
     from loyalsim.population.fitting import fit_purchases
 
     fit = fit_purchases("bgnbd" if model == "bgnbd" else "pareto-nbd", summary.x, summary.t_x, summary.T)
@@ -150,10 +178,10 @@ def _fit_purchases(model: str, summary: Summary, file: str, source: Any) -> tupl
             f"the {model} fit to the history did not converge: {fit.message}",
             "give purchase.params (from `loyalsim fit purchases`), or a longer history",
         )
-    return tuple(fit.params[k] for k in PURCHASE_KEYS[model])
+    return tuple(fit.params[k] for k in PURCHASE_KEYS[model]), fit.log_covariance
 
 
-def _fit_spend(summary: Summary, file: str, source: Any) -> tuple[float, ...]:
+def _fit_spend(summary: Summary, file: str, source: Any) -> tuple[tuple[float, ...], Array | None]:
     from loyalsim.population.fitting import fit_spend
 
     try:
@@ -168,7 +196,7 @@ def _fit_spend(summary: Summary, file: str, source: Any) -> tuple[float, ...]:
             f"the Gamma-Gamma fit to the history did not converge: {fit.message}",
             "give spend.params (from `loyalsim fit purchases`)",
         )
-    return tuple(fit.params[k] for k in SPEND_KEYS)
+    return tuple(fit.params[k] for k in SPEND_KEYS), fit.log_covariance
 
 
 def _located(

@@ -30,13 +30,15 @@ class Spend:
     customers: Customers
     key: int
     unit: int  # minor units per unit of the models' money
-    one_gamma_shape: float | None  # every segment's spend is Gamma-Gamma with this p (one fast path)
+    one_gamma_shape: float | None  # every customer's spend is Gamma-Gamma with this p (one fast path)
 
     @classmethod
     def of(cls, scenario: Scenario, customers: Customers, key: int, unit: int) -> Spend:
-        shapes = {(seg.spend_model, seg.spend_params[0]) for seg in scenario.segments}
-        model, shape = next(iter(shapes))
-        one = float(shape) if len(shapes) == 1 and model == "gamma_gamma" else None
+        # From the customers, not the segments: a history's customers carry their replication's
+        # drawn p (parameter uncertainty), which may differ from its segment's estimate.
+        gamma = ~customers.lognormal
+        shapes = np.unique(customers.spend_shape[gamma]) if gamma.all() else np.zeros(0)
+        one = float(shapes[0]) if shapes.size == 1 else None
         return cls(customers, key, unit, one)
 
     def __call__(self, who: IntArray, purchase: IntArray) -> IntArray:
