@@ -148,10 +148,8 @@ def _actual(
     from loyalsim.replay.parts import replay
 
     if scenario.initial == 0 and scenario.arrivals_per_month == 0:
-        known = history.transactions
-        assert known is not None
-        codes = np.unique(known.customer[~known.is_return])
-        tx = tx.subset(np.flatnonzero(np.isin(tx.customer, codes)))
+        assert history.customer_codes is not None
+        tx = tx.subset(np.flatnonzero(np.isin(tx.customer, history.customer_codes)))
     replayed = replay(policy, tx, redeem="program")
     book = {m.month: m for m in book_months(replayed.months, revenue_by_month(tx))}
     finance = {

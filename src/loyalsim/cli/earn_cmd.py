@@ -43,10 +43,6 @@ def _report_errors(errors: list[RowError], limit: int = 20) -> None:
 def run_earn(options: EarnOptions) -> int:
     from loyalsim import api
 
-    if options.output_format == "parquet" and options.out is None:
-        raise UsageError("--format parquet needs --out FILE")
-    if options.on_error not in ("fail", "skip"):
-        raise UsageError("--on-error takes fail or skip")
     try:
         written = api.write_earn(
             options.program,

@@ -26,25 +26,15 @@ class PurchaseOptions:
     segment_id: str
 
 
-def _date(text: str | None, option: str) -> int | None:
-    from loyalsim.compile.calendar import day_number
-
-    if text is None:
-        return None
-    try:
-        return day_number(text)
-    except ValueError as exc:
-        raise UsageError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from exc
-
-
 def run_purchases(options: PurchaseOptions) -> int:
     from loyalsim import api
+    from loyalsim.api.loading import day
     from loyalsim.cli.earn_cmd import parse_columns
 
     if options.model not in ("bgnbd", "pareto-nbd"):
         raise UsageError("--model must be bgnbd or pareto-nbd")
-    _date(options.holdout_end, "--holdout-end")
-    _date(options.calibration_end, "--calibration-end")
+    day(options.holdout_end, "--holdout-end")  # (named as the options, before any work)
+    day(options.calibration_end, "--calibration-end")
     try:
         result = api.fit_purchases(
             options.transactions,

@@ -72,16 +72,4 @@ def revenue_by_month(tx: Transactions) -> dict[int, int]:
 
 def book_months(months: Sequence[MonthRows], revenue: Mapping[int, int]) -> list[BookMonth]:
     """The replay's month-end rows summed over customers, with each month's revenue."""
-    return [
-        BookMonth(
-            rows.month,
-            int(revenue.get(rows.month, 0)),
-            int(rows.earned.sum()),
-            int(rows.redeemed.sum()),
-            int(rows.expired.sum()),
-            int(rows.balance.sum()),
-            int(rows.cashback.sum()),
-            int(rows.dividend.sum()),
-        )
-        for rows in months
-    ]
+    return [BookMonth(rows.month, int(revenue.get(rows.month, 0)), *rows.totals()) for rows in months]

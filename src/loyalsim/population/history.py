@@ -70,6 +70,9 @@ class History:
 
     summary: Summary | None = field(default=None, compare=False, repr=False)
     transactions: Transactions | None = field(default=None, compare=False, repr=False)  # rows up to as_of
+    # The summary's customers as codes of ``transactions`` (in the summary's order): those
+    # with a purchase by as_of (a customer with only returns is not one).
+    customer_codes: npt.NDArray[np.int64] | None = field(default=None, compare=False, repr=False)
 
     @property
     def digest(self) -> str:
@@ -161,6 +164,7 @@ def load_history(
         parameter_uncertainty=bool(data.get("parameter_uncertainty", True)),
         summary=summary,
         transactions=kept,
+        customer_codes=np.unique(kept.customer[~kept.is_return]),
     )
 
 

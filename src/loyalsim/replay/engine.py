@@ -67,6 +67,17 @@ class MonthRows:
     cashback: IntArray
     dividend: IntArray
 
+    def totals(self) -> tuple[int, int, int, int, int, int]:
+        """Summed over the customers: earned, redeemed, expired, balance, cashback, dividend."""
+        return (
+            int(self.earned.sum()),
+            int(self.redeemed.sum()),
+            int(self.expired.sum()),
+            int(self.balance.sum()),
+            int(self.cashback.sum()),
+            int(self.dividend.sum()),
+        )
+
     @classmethod
     def empty(cls) -> MonthRows:
         """No rows (the schema of a month's table when a replay has no month)."""

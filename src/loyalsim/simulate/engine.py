@@ -124,9 +124,8 @@ def _history_rows(history: History, customers: Customers) -> Transactions:
     returns) are left out, as they are not in the history's summary."""
     import dataclasses
 
-    tx = history.transactions
-    assert tx is not None
-    summary_codes = np.unique(tx.customer[~tx.is_return])  # the summary's customers, in its order
+    tx, summary_codes = history.transactions, history.customer_codes
+    assert tx is not None and summary_codes is not None
     number = np.full(summary_codes.size, -1, dtype=np.int64)
     existing = np.flatnonzero(customers.existing)
     number[customers.origin[existing]] = existing
@@ -410,7 +409,10 @@ class _Run:
                 program.birth[referees] = program.last_time[referees] = day
                 program.death[referees] = self.lifetimes[referees - self.main] + day
             if self.memberships is not None:
-                self.membership_day(day, np.concatenate((born[self.member[born]], referees)))
+                joining = np.concatenate((born[self.member[born]], referees))
+                if day == 0:  # a history's members take up paid membership at the launch (or not)
+                    joining = np.concatenate((self.existing[self.member[self.existing]], joining))
+                self.membership_day(day, joining)
             shopping = self.shoppers["program"].day(day, np.concatenate((born, referees)))
             bought = self.tally["program"].add(shopping)
             if bought:  # one pass through the program for the whole day

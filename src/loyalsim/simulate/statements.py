@@ -59,14 +59,7 @@ class Statements:
     def collect(self, rows: MonthRows) -> None:
         """The sink of the replay engine: a month's rows, closed (a history's months before the
         forecast are the opening book: the last of them is kept as ``opening``)."""
-        month = PointsMonth(
-            int(rows.earned.sum()),
-            int(rows.redeemed.sum()),
-            int(rows.expired.sum()),
-            int(rows.balance.sum()),
-            int(rows.cashback.sum()),
-            int(rows.dividend.sum()),
-        )
+        month = PointsMonth(*rows.totals())
         if rows.month < self.first_month:
             self.opening = (rows.month, month, int(np.count_nonzero(self.member[rows.customer])))
             return

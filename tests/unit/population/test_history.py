@@ -275,3 +275,14 @@ def test_fitted_parameters_are_drawn_per_replication_unless_switched_off(tmp_pat
         per_purchase = revenue / totals
         assert per_purchase.std(ddof=1) < 0.06 * per_purchase.mean(), (uncertain, per_purchase)
     assert spreads[0] > 1.2 * spreads[1], spreads
+
+
+def test_a_launch_with_paid_membership_offers_it_to_the_existing_members(tmp_path: Path) -> None:
+    path = scenario(tmp_path, running=False, response={"enrolment_rate": 1.0, "membership_take_up": 0.5})
+    data = yaml.safe_load(path.read_text())
+    data["programs"] = [str(ROOT / "programs" / "paid-membership.yaml")]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = api.simulate(ROOT / "programs" / "paid-membership.yaml", path)
+    first = next(m for m in result.replications[0].months if m.arm == "program")
+    # About half of the customers alive at the launch (1,917 expected) take it up there.
+    assert 800 < first.memberships_started < 1100 and first.subscribers > 0
