@@ -53,6 +53,36 @@ def obj(
     return out
 
 
+def uncertain(number: Schema, what: str) -> Schema:
+    """A response parameter: a number in its range, or a distribution of it drawn once per
+    replication (``{low, mode, high}`` triangular, ``{mean, sd}`` normal truncated to the range).
+    ``x-pick`` lets the checker report the errors of the form the value was written in."""
+    triangular = obj(
+        {
+            "low": prop(number, "The lowest plausible value."),
+            "mode": prop(number, "The most likely value (used where one value is needed)."),
+            "high": prop(number, "The highest plausible value."),
+        },
+        ["low", "mode", "high"],
+    )
+    normal = obj(
+        {
+            "mean": prop(number, "The central value (used where one value is needed)."),
+            "sd": prop(POSITIVE, "Standard deviation; the draw is truncated to the parameter's range."),
+        },
+        ["mean", "sd"],
+    )
+    return prop(
+        {
+            "anyOf": [number, triangular, normal],
+            "x-pick": True,
+            "x-hint": "a number, {low, mode, high} or {mean, sd}",
+        },
+        f"{what}: a number, or a distribution drawn once per replication "
+        "(`{low, mode, high}` triangular, `{mean, sd}` normal truncated to the range).",
+    )
+
+
 def ref(name: str) -> Schema:
     return {"$ref": f"#/$defs/{name}"}
 
@@ -979,6 +1009,14 @@ def scenario_schema() -> Schema:
             ),
         }
     )
+    d["uncertain_share"] = uncertain(
+        {"type": "number", "minimum": 0, "maximum": 1}, "A share between 0 and 1"
+    )
+    d["uncertain_nonnegative"] = uncertain(NONNEG, "A number of at least 0")
+    for name, schema in response["properties"].items():
+        if schema.get("type") == "number":
+            shape = "uncertain_share" if "maximum" in schema else "uncertain_nonnegative"
+            response["properties"][name] = prop(ref(shape), schema["description"])
     segment = obj(
         {
             "id": prop(ref("id"), "The segment's identifier."),

@@ -136,6 +136,12 @@ _ENTRIES = [
     ("LS311", "customers-without-segments", E, "New customers are asked for, but no segment describes them."),
     ("LS312", "history-not-found", E, "The history's transaction file does not exist."),
     ("LS313", "history-unusable", E, "The history has rejected rows, or too little to fit its models."),
+    (
+        "LS314",
+        "distribution-out-of-order",
+        E,
+        "A triangular response distribution's low, mode and high are not in order.",
+    ),
     ("LS500", "guardrail-failed", E, "A forecast guardrail failed (loyalsim check)."),
     ("LS501", "guardrail-passed", N, "A forecast guardrail passed (loyalsim check)."),
     (

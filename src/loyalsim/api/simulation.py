@@ -41,7 +41,7 @@ class SimulationResult:
     @cached_property
     def summary(self) -> dict[str, Any]:
         """The headline figures with mean and P5/P50/P95 (summary.json)."""
-        from loyalsim.measure.summary import cohort_summary, opening_summary
+        from loyalsim.measure.summary import cohort_summary, drawn_summary, opening_summary
         from loyalsim.measure.summary import summary as headline
 
         figures = headline(self.policy, self.scenario, self.monthly)
@@ -49,6 +49,9 @@ class SimulationResult:
         opening = opening_summary(self.policy, self.replications)
         if opening is not None:
             figures["opening"] = opening
+        drawn = drawn_summary(self.scenario)
+        if drawn:
+            figures["drawn_responses"] = drawn
         return figures
 
     def write(self, folder: PathLike) -> Path:

@@ -59,6 +59,29 @@ def opening_summary(policy: Policy, replications: list[Replication]) -> dict[str
     }
 
 
+def drawn_summary(scenario: Scenario) -> list[dict[str, Any]]:
+    """Each response stated as a distribution: where, the distribution, and the values its
+    replications drew (mean, P5, P50, P95). The draws are recomputed from the seed (they are a
+    function of the scenario and the replication index), so no replication has to carry them."""
+    stated = [
+        (path, segment, name, uncertain)
+        for path, segment in zip(scenario.response_paths(), scenario.segments, strict=True)
+        for name, uncertain in segment.uncertain
+    ]
+    if not stated:
+        return []
+    drawn = [scenario.drawn(index).segments for index in range(scenario.replications)]
+    position = {segment.id: i for i, segment in enumerate(scenario.segments)}
+    return [
+        {
+            "path": f"{path}.response.{name}",
+            **uncertain.describe(),
+            "drawn": band([segments[position[segment.id]].responds(name) for segments in drawn]),
+        }
+        for path, segment, name, uncertain in stated
+    ]
+
+
 def stamp(policy: Policy, scenario: Scenario) -> dict[str, Any]:
     return {
         "loyalsim": __version__,

@@ -44,7 +44,7 @@ class History:
     spend_params: tuple[float, float, float]  # Gamma-Gamma p, q, gamma
     spend_fitted: bool
     program_running: bool
-    response: dict[str, float] = field(default_factory=dict)
+    response: dict[str, Any] = field(default_factory=dict)  # as stated: numbers or distributions
     columns: dict[str, str] = field(default_factory=dict)  # the file's header mapping, as earn's --column
     # The fits' covariance on the log scale (None for given parameters), and whether each
     # replication draws its parameters from it (parameter_uncertainty).
@@ -157,7 +157,7 @@ def load_history(
         spend_params=spend_params,  # type: ignore[arg-type]
         spend_fitted=spend_fitted,
         program_running=bool(data.get("program_running", True)),
-        response={k: float(v) for k, v in data.get("response", {}).items() if isinstance(v, int | float)},
+        response={k: v for k, v in data.get("response", {}).items() if k not in ("renewal", "action_rates")},
         columns=dict(data.get("columns", {})),
         purchase_log_covariance=purchase_covariance,
         spend_log_covariance=spend_covariance,

@@ -8,7 +8,7 @@ days, programs compiled).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from loyalsim.errors import InvalidDocumentError, load_error
 from loyalsim.issues import Severity
 from loyalsim.load import SourceMap, load_file
 from loyalsim.population.history import History
+from loyalsim.population.uncertain import Uncertain, parse
 
 # Documented defaults of the behavioural response (docs/behaviour.md gives their basis).
 RESPONSE_DEFAULTS: dict[str, float] = {
@@ -58,9 +59,36 @@ class Segment:
     basket_category: tuple[tuple[str, float], ...] = ()  # (category, share of purchases)
     basket_channel: tuple[tuple[str, float], ...] = ()
     action_rates: tuple[tuple[str, float], ...] = ()  # (community action id, actions per member per month)
+    # Responses stated as distributions ((name, distribution)); ``response`` holds their
+    # central values until a replication draws them (:meth:`drawn`).
+    uncertain: tuple[tuple[str, Uncertain], ...] = ()
 
     def responds(self, name: str) -> float:
         return self.response.get(name, RESPONSE_DEFAULTS.get(name, 0.0))
+
+    def drawn(self, rng: np.random.Generator) -> Segment:
+        """This segment with each uncertain response drawn once (one uniform each, in the order
+        stated): what one replication uses."""
+        if not self.uncertain:
+            return self
+        values = {name: u.quantile(float(rng.random())) for name, u in self.uncertain}
+        return replace(self, response=self.response | values, uncertain=())
+
+
+def _stated(response: dict[str, Any]) -> tuple[dict[str, float], tuple[tuple[str, Uncertain], ...]]:
+    """A stated response's numbers (a distribution's central value) and its distributions."""
+    values: dict[str, float] = {}
+    uncertain: list[tuple[str, Uncertain]] = []
+    for name, value in response.items():
+        if name in ("renewal", "action_rates"):
+            continue
+        parsed = parse(name, value)
+        if isinstance(parsed, Uncertain):
+            uncertain.append((name, parsed))
+            values[name] = parsed.central
+        else:
+            values[name] = parsed
+    return values, tuple(uncertain)
 
 
 @dataclass(frozen=True)
@@ -89,12 +117,34 @@ class Scenario:
         """Customers at the start: the history's, then ``initial`` new ones."""
         return self.initial + (self.history.size if self.history is not None else 0)
 
+    def seeds(self, index: int) -> list[np.random.SeedSequence]:
+        """Replication ``index``'s independent streams: its customers, its key, its referees-to-be
+        and its uncertain responses (children of the scenario's seed, so adding a stream changes
+        none of the others)."""
+        return list(np.random.SeedSequence(self.seed).spawn(self.replications)[index].spawn(4))
+
+    def drawn(self, index: int) -> Scenario:
+        """The scenario as replication ``index`` sees it: each response stated as a distribution
+        drawn once, segment by segment in order (itself when none is)."""
+        if not any(segment.uncertain for segment in self.segments):
+            return self
+        rng = np.random.default_rng(self.seeds(index)[3])
+        return replace(self, segments=tuple(segment.drawn(rng) for segment in self.segments))
+
+    def response_paths(self) -> list[str]:
+        """Each segment's path in the scenario file (a history's segment is population.history)."""
+        return [
+            "population.history" if s.id == HISTORY_SEGMENT else f"population.segments[{i}]"
+            for i, s in enumerate(self.segments)
+        ]
+
 
 HISTORY_SEGMENT = "(history)"  # not a valid segment id: it cannot clash with one
 
 
 def _history_segment(history: History) -> Segment:
     """The segment holding a history's models and response (never drawn for new customers)."""
+    response, uncertain = _stated(history.response)
     return Segment(
         id=HISTORY_SEGMENT,
         share=0.0,
@@ -103,7 +153,8 @@ def _history_segment(history: History) -> Segment:
         days_per_unit=history.days_per_unit,
         spend_model="gamma_gamma",
         spend_params=history.spend_params,
-        response=dict(history.response),
+        response=response,
+        uncertain=uncertain,
     )
 
 
@@ -112,6 +163,7 @@ def _segment(data: dict[str, Any]) -> Segment:
     params = purchase["params"]
     keys = ("r", "alpha", "a", "b") if purchase["model"] == "bgnbd" else ("r", "alpha", "s", "beta")
     spend_keys = ("p", "q", "gamma") if spend["model"] == "gamma_gamma" else ("mean", "sigma")
+    response, uncertain = _stated(data.get("response", {}))
     return Segment(
         id=data["id"],
         share=float(data["share"]),
@@ -120,7 +172,8 @@ def _segment(data: dict[str, Any]) -> Segment:
         days_per_unit=7.0 if purchase["time_unit"] == "week" else 1.0,
         spend_model=spend["model"],
         spend_params=tuple(float(spend["params"][k]) for k in spend_keys),
-        response={k: float(v) for k, v in data.get("response", {}).items() if isinstance(v, int | float)},
+        response=response,
+        uncertain=uncertain,
         renewal=(float(data["response"]["renewal"]["alpha"]), float(data["response"]["renewal"]["beta"]))
         if "renewal" in data.get("response", {})
         else RENEWAL_DEFAULT,

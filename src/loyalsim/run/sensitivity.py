@@ -74,7 +74,7 @@ class Assumption:
     base: float
     low: float
     high: float
-    source: str  # "scenario" (sensitivity.ranges) or "default"
+    source: str  # "scenario" (sensitivity.ranges), "distribution" (its P5 and P95) or "default"
 
 
 def relevant(policy: Policy) -> frozenset[str]:
@@ -112,11 +112,20 @@ def assumptions(
     given = {
         r["path"]: (float(r["low"]), float(r["high"])) for r in data.get("sensitivity", {}).get("ranges", [])
     }
+    from loyalsim.population.uncertain import Uncertain, parse
+
     out = []
     for prefix, response in _responses(data):
         for name in (n for n in RESPONSE_DEFAULTS if n in responses):
             path = f"{prefix}.response.{name}"
-            out.append(_assumption(path, float(response.get(name, RESPONSE_DEFAULTS[name])), name, given))
+            stated = parse(name, response.get(name, RESPONSE_DEFAULTS[name]))
+            if isinstance(stated, Uncertain) and path not in given:
+                # The scenario states the assumption's uncertainty: its P5 and P95 are the range.
+                low, high = stated.quantile(0.05), stated.quantile(0.95)
+                out.append(Assumption(path, stated.central, low, high, "distribution"))
+            else:
+                base = stated.central if isinstance(stated, Uncertain) else stated
+                out.append(_assumption(path, base, name, given))
     for name, default in ECONOMICS_DEFAULTS.items():
         out.append(_assumption(f"economics.{name}", float(data["economics"].get(name, default)), name, given))
     return [a for a in out if a.low != a.high]

@@ -145,7 +145,7 @@ class _Run:
     """The parts of one replication, put together; its SimPy processes are the methods below."""
 
     def __init__(self, policy: Policy, scenario: Scenario, index: int, watch: int | None) -> None:
-        self.policy, self.scenario, self.index = policy, scenario, index
+        self.policy, self.scenario, self.index = policy, scenario.drawn(index), index
         response = self._draw(index)
         rates, reduction = self._mechanics(response)
         self.story = Story(watch, scenario.start)
@@ -156,9 +156,7 @@ class _Run:
         """The replication's customers (and referees-to-be), its key, and each customer's
         responses by name (from their segment)."""
         policy, scenario = self.policy, self.scenario
-        population_seed, key_seed, pool_seed = (
-            np.random.SeedSequence(scenario.seed).spawn(scenario.replications)[index].spawn(3)
-        )
+        population_seed, key_seed, pool_seed, _ = scenario.seeds(index)
         customers = draw_customers(scenario, np.random.default_rng(population_seed)).busiest_first(
             scenario.starting
         )

@@ -271,6 +271,9 @@ class SchemaChecker:
             )
         elif keyword == "uniqueItems":
             yield self.issue(doc, code, path, f"{where} lists the same item more than once")
+        elif keyword == "anyOf" and self._picked(error) is not None:
+            for sub in self._picked(error) or []:
+                yield from self.translate(sub, doc)
         elif keyword in ("anyOf", "oneOf"):
             hint = _hint(error)
             if hint:
@@ -282,6 +285,27 @@ class SchemaChecker:
                 yield self.issue(doc, code, path, f"{where} does not match any allowed form")
         else:
             yield self.issue(doc, code, path, f"{where}: {error.message}")
+
+    def _picked(self, error: ValidationError) -> list[ValidationError] | None:
+        """For an ``x-pick`` anyOf (a number or one of several mappings), the errors of the form the
+        value was written in: the branch of its type whose keys it uses most (None: no such branch)."""
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        if not schema.get("x-pick"):
+            return None
+        value = error.instance
+        kind = "object" if isinstance(value, dict) else "number"
+        if isinstance(value, bool) or not isinstance(value, dict | int | float):
+            return None  # a string or a list: "does not match any allowed form" is the message
+        branches = [
+            (index, self.resolver.deref(branch))
+            for index, branch in enumerate(error.validator_value)
+            if self.resolver.deref(branch).get("type") == kind
+        ]
+        if not branches:
+            return None
+        keys = set(value) if isinstance(value, dict) else set()
+        best = max(branches, key=lambda b: len(keys & set(b[1].get("properties", {}))))[0]
+        return [sub for sub in error.context or [] if sub.relative_schema_path[0] == best]
 
     def unknown_keys(self, error: ValidationError, doc: LoadedDocument, path: JsonPath) -> Iterator[Issue]:
         instance = error.instance

@@ -189,7 +189,40 @@ def _responding(ctx: Context) -> list[dict[str, Any]]:
 
 
 def _responses(ctx: Context, name: str) -> list[float]:
-    return [float(response.get(name, 0.0)) for response in _responding(ctx)]
+    """Each stated response's value of ``name`` (a distribution's mode or mean; 0 if not a number)."""
+    values = []
+    for response in _responding(ctx):
+        value = response.get(name, 0.0)
+        if isinstance(value, dict):
+            value = value.get("mode", value.get("mean", 0.0))
+        values.append(float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0)
+    return values
+
+
+@rule(S, "LS314")
+def distributions_in_order(ctx: Context) -> Iterator[Finding]:
+    """A triangular distribution ``{low, mode, high}`` needs low <= mode <= high with low < high:
+    otherwise it describes no distribution (a fixed value is written as a number)."""
+    population = ctx.data["population"]
+    places: list[tuple[tuple[str | int, ...], Any]] = [
+        (("population", "segments", i, "response"), s.get("response", {}))
+        for i, s in enumerate(_segments(ctx))
+    ]
+    if population.get("history") is not None:
+        places.append((("population", "history", "response"), population["history"].get("response", {})))
+    for path, response in places:
+        for name, value in response.items():
+            if not (isinstance(value, dict) and {"low", "mode", "high"} <= set(value)):
+                continue
+            low, mode, high = (value[k] for k in ("low", "mode", "high"))
+            if not low <= mode <= high or low == high:
+                yield Finding(
+                    (*path, name),
+                    f"{name}: low {low:g}, mode {mode:g}, high {high:g} are not in order (low <= mode <= high, "
+                    "low < high)",
+                    "reorder the three values; write a fixed value as a plain number",
+                    key=True,
+                )
 
 
 @rule(S, "LS309")
