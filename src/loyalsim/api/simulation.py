@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from loyalsim.api.loading import PathLike, Runner, load_program, load_scenario, task_runner
 from loyalsim.compile.policy import Policy
+from loyalsim.errors import UsageError
 from loyalsim.population.scenario import Scenario
 from loyalsim.run.runner import Task
 from loyalsim.simulate.results import Replication
@@ -88,6 +89,22 @@ def simulate(
     )
 
 
+def book_source(running: Policy, changed: Policy, scenario: Scenario) -> Policy | None:
+    """On a running program's book (a history ``running`` ran over), a ``changed`` program starts
+    from the book ``running``'s replay gives: returns ``running`` then, None when there is no
+    such book or the programs are the same. Points counted in different units are refused."""
+    history = scenario.history
+    if history is None or not history.program_running or changed.content_hash == running.content_hash:
+        return None
+    if running.scale != changed.scale:
+        raise UsageError(
+            f"{running.name} and {changed.name} count points in different units "
+            f"(1/{running.scale} and 1/{changed.scale} of a point): one cannot take over the "
+            "other's book; give both programs the same points decimals"
+        )
+    return running
+
+
 @dataclass
 class ComparisonResult:
     """Two programs on the same customers and random numbers: each one's simulation, and the
@@ -95,6 +112,7 @@ class ComparisonResult:
 
     a: SimulationResult
     b: SimulationResult
+    carried: bool = False  # whether B started from A's book (a change to a running program)
     summary: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -106,6 +124,11 @@ class ComparisonResult:
             "b": stamp(self.b.policy, self.b.scenario),
             "figures": summarise(self.a.monthly, self.b.monthly),
         }
+        history = self.a.scenario.history
+        if self.carried and history is not None:
+            from loyalsim.compile.calendar import to_date
+
+            self.summary["book"] = {"from": self.a.policy.name, "as_of": to_date(history.as_of).isoformat()}
 
     def write(self, folder: PathLike) -> Path:
         """compare.json, compare.html and each program's simulation (a/, b/) in ``folder``."""
@@ -140,9 +163,15 @@ def compare(
     loaded = load_scenario(scenario, seed=seed, replications=replications)
     count = loaded.replications
     run = runner if runner is not None else task_runner(workers, cluster, checkpoints)
-    reps = run([Task(p, loaded, i) for p in (first, second) for i in range(count)])
+    book = book_source(first, second, loaded)
+    reps = run(
+        [Task(first, loaded, i) for i in range(count)]
+        + [Task(second, loaded, i, book_from=book) for i in range(count)]
+    )
     return ComparisonResult(
-        SimulationResult(first, loaded, reps[:count]), SimulationResult(second, loaded, reps[count:])
+        SimulationResult(first, loaded, reps[:count]),
+        SimulationResult(second, loaded, reps[count:]),
+        carried=book is not None,
     )
 
 

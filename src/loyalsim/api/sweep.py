@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from loyalsim.api.loading import PathLike, Runner, task_runner, valid_document
+from loyalsim.api.simulation import book_source
 from loyalsim.errors import InvalidDocumentError, UsageError
 from loyalsim.run.runner import Task
 
@@ -113,9 +114,15 @@ def sweep(
             problems += invalid(describe(axes, point), error)
     if problems:
         raise PointsInvalid(f"{len(problems)} problem(s) in the sweep's points; nothing simulated", problems)
+    # On a running program's book every point changes the program that ran: it starts from its book.
+    running = compile_document(bases["program"])
     run = runner if runner is not None else task_runner(workers, cluster, checkpoints)
     reps = run(
-        [Task(policy, compiled, i) for _, policy, compiled in prepared for i in range(compiled.replications)]
+        [
+            Task(policy, compiled, i, book_from=book_source(running, policy, compiled))
+            for _, policy, compiled in prepared
+            for i in range(compiled.replications)
+        ]
     )
     rows: list[dict[str, Any]] = []
     start = 0

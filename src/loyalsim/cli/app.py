@@ -483,8 +483,13 @@ def compare(
     lines = [
         f"A: {first.title}   B: {second.title}   on {loaded.name}, {loaded.replications} replication(s), "
         f"same customers and random numbers",
-        f"{'':26}{'A':>16}{'B':>16}{'B - A':>16}{'B - A, P5 to P95':>30}",
     ]
+    if "book" in result:
+        lines.append(
+            f"B starts from the book A leaves at {result['book']['as_of']} "
+            "(lots re-dated by B's expiry, tiers matched by id: docs/forecast.md)"
+        )
+    lines.append(f"{'':26}{'A':>16}{'B':>16}{'B - A':>16}{'B - A, P5 to P95':>30}")
     for name, figure in result["figures"].items():
         d = figure["b_minus_a"]
         lines.append(

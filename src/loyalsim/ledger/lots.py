@@ -13,6 +13,7 @@ per earn-month cohort the same identity holds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,9 +60,12 @@ class CohortTotals:
 class LotLedger:
     """Lots for ``customers`` customers; capacity grows as needed."""
 
-    def __init__(self, customers: int, capacity: int = 1024) -> None:
+    def __init__(self, customers: int, capacity: int = 1024, *, track_days: bool = False) -> None:
+        """``track_days``: keep each lot's earn day (``lot_day``), for a book another program's
+        rules will take over (:meth:`rebased`); off by default, as it costs 8 bytes a lot."""
         self.customers = customers
         capacity = max(capacity, 16)
+        self.lot_day: IntArray | None = np.zeros(capacity, dtype=np.int64) if track_days else None
         # One row of 32 bytes per lot (remaining, next lot, month, expiry day): walking a
         # customer's lots touches one cache line per lot, not four. Zeros cost nothing until
         # touched, so a generous capacity holds no memory it does not use; every field is set
@@ -119,6 +123,10 @@ class LotLedger:
         customer = np.zeros(capacity, dtype=np.int64)
         customer[: self.size] = self.lot_customer[: self.size]
         self.lots, self.lot_customer = lots, customer
+        if self.lot_day is not None:
+            days = np.zeros(capacity, dtype=np.int64)
+            days[: self.size] = self.lot_day[: self.size]
+            self.lot_day = days
 
     def _by_month(self) -> IntArray:
         return np.zeros(max(self._last_month - self._first_month + 1, 1), dtype=np.int64)
@@ -129,10 +137,13 @@ class LotLedger:
             table[month] = table.get(month, 0) + int(by_month[offset])
 
     # -- earning -------------------------------------------------------------------------------
-    def add(self, customer: IntArray, points: IntArray, month: int, expiry: IntArray | int) -> None:
+    def add(
+        self, customer: IntArray, points: IntArray, month: int, expiry: IntArray | int, day: int = 0
+    ) -> None:
         """Add one lot per entry (positive ``points`` only) earned in ``month``, in entry order.
 
-        ``expiry`` is the day the lots expire at the end of (one day for all, or one per lot).
+        ``expiry`` is the day the lots expire at the end of (one day for all, or one per lot);
+        ``day`` the day they are earned (kept with ``track_days``).
         """
         expiry = np.asarray(expiry, dtype=np.int64).reshape(-1)
         if customer.size == 0:
@@ -160,6 +171,8 @@ class LotLedger:
         )
         if count == 0:
             return
+        if self.lot_day is not None:
+            self.lot_day[self.size : self.size + count] = day
         if not counted:
             self.cohorts.issued[month] = self.cohorts.issued.get(month, 0) + total
         if self._last_month < self._first_month:
@@ -252,8 +265,78 @@ class LotLedger:
         live = size - start
         self.lots[:live] = self.lots[start:size]  # (numpy copies overlapping ranges safely)
         self.lot_customer[:live] = self.lot_customer[start:size]
+        if self.lot_day is not None:
+            self.lot_day[:live] = self.lot_day[start:size]
         _shift_links(self.lots, live, self.account, start)
         self.size, self._expiry_cursor = live, 0
+
+    # -- a book under another program's rules -------------------------------------------------
+    def rebased(
+        self,
+        expiry_of: Callable[[IntArray], IntArray],
+        start: int,
+        kept_from: Callable[[IntArray], IntArray] | None = None,
+    ) -> LotLedger:
+        """This book (kept with ``track_days``) as another program takes it over on day ``start``:
+        the same accounts, balances, debts, cohorts and lots (oldest first, with their earn day
+        and month), each lot's expiry set again from its earn day by ``expiry_of`` (the new
+        rules), never before ``start`` (a lot the new rules would already have expired expires
+        at the end of the first day under them). ``kept_from``: the old rules' expiry by earn
+        day; a lot with points left past that date was kept for good by an exempt tier, and
+        stays kept. Spent lots are left behind."""
+        assert self.lot_day is not None, "rebased needs a ledger that tracks earn days"
+        live = np.flatnonzero(self.lot_remaining[: self.size] > 0)
+        days = self.lot_day[live]
+        expiry = np.maximum(expiry_of(days), start)
+        if kept_from is not None:
+            expiry[kept_from(days) < start] = NEVER  # kept for good by an exempt tier
+        out = LotLedger(self.customers, max(2 * live.size, 16), track_days=True)
+        out.take_lots(self, live, expiry)
+        return out
+
+    @property
+    def months_seen(self) -> tuple[int, int]:
+        """The first and last earn month of any lot so far (last < first: none yet)."""
+        return self._first_month, self._last_month
+
+    @property
+    def kept_for_good(self) -> bool:
+        """Whether an exempt tier ever kept a lot past its expiry."""
+        return self._kept_for_good
+
+    def take_lots(self, source: LotLedger, live: IntArray, expiry: IntArray) -> None:
+        """Fill this empty ledger with ``source``'s lots ``live`` (in position order), their new
+        ``expiry`` days, its debts and its cohort totals: :meth:`rebased`'s second half."""
+        import copy
+
+        assert source.lot_day is not None and self.lot_day is not None and self.size == 0
+        size = live.size
+        self._reserve(size)
+        self.lots[:size] = source.lots[live]
+        self.lots[:size, EXPIRY] = expiry
+        self.lot_customer[:size] = owner = source.lot_customer[live]
+        self.lot_day[:size] = source.lot_day[live]
+        self.size = size
+        # Each customer's chain in position order (the order it was earned in): link neighbours.
+        order = np.argsort(owner, kind="stable")
+        following = np.full(size, -1, dtype=np.int64)
+        same = owner[order[1:]] == owner[order[:-1]]
+        following[order[:-1][same]] = order[1:][same]
+        self.lots[:size, NEXT] = following
+        self.account[:, DEBT] = source.debt
+        np.add.at(self.account[:, BALANCE], owner, self.lots[:size, REMAINING])  # exact, in int64
+        if size:
+            first = np.ones(size, dtype=bool)
+            first[1:] = ~same
+            last = np.ones(size, dtype=bool)
+            last[:-1] = ~same
+            self.account[owner[order[first]], HEAD] = order[first]
+            self.account[owner[order[last]], TAIL] = order[last]
+        self.any_debt = source.any_debt
+        self.cohorts = copy.deepcopy(source.cohorts)
+        self._sorted_expiry = bool(np.all(np.diff(expiry) >= 0))
+        self._kept_for_good = source.kept_for_good
+        self._first_month, self._last_month = source.months_seen
 
     # -- checks --------------------------------------------------------------------------------
     def outstanding_by_cohort(self) -> dict[int, int]:

@@ -107,6 +107,24 @@ class ReplayResult:
     cohort_rows: list[tuple[int, int, int, int, int]] = field(default_factory=list)
 
 
+def carried_tiers(running: Policy, changed: Policy, tier: IntArray, own: IntArray) -> IntArray:
+    """Each member's level under ``changed`` for their level ``tier`` under ``running``: the level
+    with the same id; for a level ``changed`` lacks, the highest level below it in ``running``'s
+    ladder that ``changed`` has, else ``changed``'s first. Without tiers in ``running``, ``own``
+    (``changed``'s rules over the history); without tiers in ``changed``, 0."""
+    if changed.tiers is None:
+        return np.zeros_like(tier)
+    if running.tiers is None:
+        return own.copy()
+    ids = {level.id: index for index, level in enumerate(changed.tiers.levels)}
+    table = np.zeros(len(running.tiers.levels), dtype=np.int64)
+    for index in range(len(running.tiers.levels)):
+        below = [ids[level.id] for level in running.tiers.levels[: index + 1] if level.id in ids]
+        table[index] = below[-1] if below else 0
+    result: IntArray = table[tier]
+    return result
+
+
 def _period_of(days: IntArray, period: str) -> IntArray:
     if period == "day":
         return days
@@ -131,6 +149,7 @@ class ReplayEngine:
         sink: Callable[[MonthRows], None] | None = None,
         chooser: Callable[[IntArray, int], BoolArray] | None = None,
         first_customer: int | None = None,
+        track_lot_days: bool = False,
     ) -> None:
         """``chooser`` (simulation): for members who chose when to redeem, decides which of the
         customers able to afford a reward after a day's purchases redeem one at that day's end
@@ -139,7 +158,10 @@ class ReplayEngine:
         ``first_customer``: this engine replays the transactions' customers ``first_customer``
         onwards, as many as ``customer_ids`` holds, and skips the rows of others (a part of a
         file replayed on several threads: see ``replay.parts``; its files hold no returns).
-        None: every row is this engine's."""
+        None: every row is this engine's.
+
+        ``track_lot_days``: keep each lot's earn day, so that another program can take this
+        engine's book over (:meth:`adopt_book`)."""
         self.first_customer = first_customer
         self.policy = policy
         self.sink = sink
@@ -150,7 +172,7 @@ class ReplayEngine:
         self.redeem_auto = redeem == "auto" or (
             redeem == "program" and policy.rewards is not None and policy.rewards.policy == "auto"
         )
-        self.ledger = LotLedger(n, lot_capacity)
+        self.ledger = LotLedger(n, lot_capacity, track_days=track_lot_days)
         self.started = np.zeros(n, dtype=bool)
         self.day_count = np.zeros(n, dtype=np.int64)  # scratch for ranking a day's rows per customer
         self.tier = np.zeros(n, dtype=np.int64)
@@ -269,6 +291,44 @@ class ReplayEngine:
             self._advance(until)
         finally:
             self.chooser = chooser
+
+    def adopt_book(self, source: ReplayEngine, start: int) -> None:
+        """Take over ``source``'s book on day ``start``: ``source`` replayed the same history
+        under the program that ran it (with ``track_lot_days``), this engine under its own rules
+        (a changed program). Members keep what the running program gave them: their lots (with
+        their earn days, expiring by this program's rules from then, never before ``start``),
+        balance, debt, the points earned, redeemed and expired to date, and their tier, matched
+        by id (:func:`carried_tiers`). Qualification progress is the running program's where
+        both count the same metric over the same window, else what this program's rules count
+        over the same history (its own replay). The history's cohorts and month figures are the
+        running program's. docs/forecast.md states the rules."""
+        old_tier = self.tier.copy()
+        self.ledger = source.ledger.rebased(self.expiry_days, start, source.expiry_days)
+        self.tier[:] = carried_tiers(source.policy, self.policy, source.tier, old_tier)
+        for name in (
+            "earned_before",
+            "redeemed_before",
+            "expired_before",
+            "m_earned",
+            "m_redeemed",
+            "m_expired",
+            "last_reward_day",
+        ):
+            getattr(self, name)[:] = getattr(source, name)
+        mine, theirs = self.policy.tiers, source.policy.tiers
+        if (
+            mine is not None
+            and theirs is not None
+            and (mine.metric, mine.window, mine.window_months)
+            == (theirs.metric, theirs.window, theirs.window_months)
+        ):
+            self.metric[:], self.buckets[:] = source.metric, source.buckets
+            self.anniversary[:] = source.anniversary
+        # A downgrade this program's replay scheduled stands only for a member whose tier it was.
+        self.pending_day[self.tier != old_tier] = NEVER
+        self.cohort_rows = list(source.cohort_rows)
+        self.months = list(source.months)
+        self.first_month, self.last_month = source.first_month, source.last_month
 
     def advance_to(self, day: int) -> None:
         """Close every day before ``day``: their redemptions, expiry, tier changes and month ends."""
@@ -619,11 +679,12 @@ class ReplayEngine:
                 self._day_lots = (
                     day,
                     month_of(day),
-                    int(self._expiry_days(np.array([day], dtype=np.int64))[0]),
+                    int(self.expiry_days(np.array([day], dtype=np.int64))[0]),
                 )
-            self.ledger.add(customers, units, self._day_lots[1], self._day_lots[2])
+            self.ledger.add(customers, units, self._day_lots[1], self._day_lots[2], day)
 
-    def _expiry_days(self, days: IntArray) -> IntArray:
+    def expiry_days(self, days: IntArray) -> IntArray:
+        """The day lots earned on ``days`` expire at the end of, by this program's dated rules."""
         expiry = np.full(days.shape, NEVER, dtype=np.int64)
         for rule in self.dated_expiry:
             if rule.kind == "rolling" and rule.after is not None:

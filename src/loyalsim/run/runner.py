@@ -61,6 +61,9 @@ class Task:
     # May the replication use a thread beside its own (simulate.engine.THREADS_FROM)? Not when
     # the replications already run one per core: the threads would only take turns.
     beside: bool = True
+    # The program that ran over a running book's history, when ``policy`` is a change to it
+    # (compare): the replication starts from that program's book (ReplayEngine.adopt_book).
+    book_from: Policy | None = None
 
     @property
     def key(self) -> str:
@@ -72,6 +75,7 @@ class Task:
                 str(self.scenario.seed),
                 str(self.index),
             )
+            + ((f"book:{self.book_from.content_hash}",) if self.book_from is not None else ())
         )
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -179,7 +183,9 @@ def run_task(task: Task) -> Replication:
             f"this worker has loyalsim {__version__}, the job was made by {task.version}; "
             "install the same version on every worker"
         )
-    result = run_replication(task.policy, task.scenario, task.index, beside=task.beside)
+    result = run_replication(
+        task.policy, task.scenario, task.index, beside=task.beside, book_from=task.book_from
+    )
     return Replication(
         result.index,
         result.months,

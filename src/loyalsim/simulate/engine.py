@@ -64,7 +64,13 @@ __all__ = ["MonthResult", "Replication", "run_replication"]
 
 
 def run_replication(
-    policy: Policy, scenario: Scenario, index: int, watch: int | None = None, *, beside: bool = True
+    policy: Policy,
+    scenario: Scenario,
+    index: int,
+    watch: int | None = None,
+    *,
+    beside: bool = True,
+    book_from: Policy | None = None,
 ) -> Replication:
     """Simulate one replication: program and control arms on common random numbers.
 
@@ -75,8 +81,12 @@ def run_replication(
 
     Event-driven: a customer is touched only on the days they buy or have a membership event
     (and at month ends in aggregate), so the cost grows with events, not with customers x days.
+
+    ``book_from``: with a running program's history, the program that ran it, when ``policy``
+    is a change to it: members start from the book ``book_from``'s replay gives, carried over
+    by ``ReplayEngine.adopt_book``'s rules (None: ``policy`` ran the history itself).
     """
-    run = _Run(policy, scenario, index, watch)
+    run = _Run(policy, scenario, index, watch, book_from)
     threaded = beside and run.customers.size >= THREADS_FROM and os.environ.get("LOYALSIM_THREADS") != "1"
     run.simulate(threaded)
     return run.result()
@@ -144,8 +154,16 @@ def _history_rows(history: History, customers: Customers) -> Transactions:
 class _Run:
     """The parts of one replication, put together; its SimPy processes are the methods below."""
 
-    def __init__(self, policy: Policy, scenario: Scenario, index: int, watch: int | None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        scenario: Scenario,
+        index: int,
+        watch: int | None,
+        book_from: Policy | None = None,
+    ) -> None:
         self.policy, self.scenario, self.index = policy, scenario.drawn(index), index
+        self.book_from = book_from
         response = self._draw(index)
         rates, reduction = self._mechanics(response)
         self.story = Story(watch, scenario.start)
@@ -265,7 +283,21 @@ class _Run:
         )
         rates.points = engine
         if scenario.history is not None and scenario.history.program_running:
-            engine.replay_history(_history_rows(scenario.history, customers), scenario.start)
+            rows = _history_rows(scenario.history, customers)
+            engine.replay_history(rows, scenario.start)
+            if self.book_from is not None:
+                # The program that really ran replays the history too; its book (and its last
+                # month, the opening) replaces this program's own replay of it.
+                running = ReplayEngine(
+                    self.book_from,
+                    np.arange(n),
+                    redeem="program",
+                    sink=self.statements.collect,
+                    lot_capacity=2 * n,
+                    track_lot_days=True,
+                )
+                running.replay_history(rows, scenario.start)
+                engine.adopt_book(running, scenario.start)
         self.tally = {name: Tally() for name in self.arms}
         spend = Spend.of(scenario, customers, key, policy.money_unit)
         self.spend = spend

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalsim.ledger.lots import LotLedger
+from loyalsim.ledger.lots import NEVER, LotLedger
 
 
 def ints(*values: int) -> np.ndarray:
@@ -197,3 +197,47 @@ def test_moving_live_lots_to_the_front_changes_nothing(seed: int, exempt: bool) 
         assert compacted.size < whole.size / 2
     chains = compacted.account[:, :2]
     assert ((chains >= -1) & (chains < compacted.size)).all()
+
+
+def _chain(ledger: LotLedger, customer: int) -> list[tuple[int, int, int]]:
+    """(remaining, month, expiry) of a customer's lots, oldest first, walking the chain."""
+    out, lot = [], int(ledger.account[customer, 0])
+    while lot >= 0:
+        row = ledger.lots[lot]
+        if row[0] > 0:
+            out.append((int(row[0]), int(row[2]), int(row[3])))
+        lot = int(row[1])
+    return out
+
+
+def test_a_book_rebased_on_new_rules_keeps_every_lot_and_dates_it_again() -> None:
+    ledger = LotLedger(3, track_days=True)
+    ledger.add(ints(0, 1), ints(100, 40), month=10, expiry=200, day=5)
+    ledger.add(ints(2), ints(9), month=10, expiry=50, day=10)  # kept past day 50 by an exempt tier
+    ledger.add(ints(0, 2), ints(70, 5), month=11, expiry=230, day=35)
+    ledger.add(ints(0), ints(30), month=12, expiry=270, day=75)
+    ledger.redeem(ints(0), ints(120))  # customer 0: 100 of day 5 and 20 of day 35 taken
+    assert ledger.expire_due(50, ints(0, 0, 1), np.array([False, True]))[0].size == 0
+    start = 60
+    old_rules = {5: 200, 10: 50, 35: 230, 75: 270}
+    rebased = ledger.rebased(  # new rules: 30 days from earning
+        lambda days: days + 30, start, lambda days: np.array([old_rules[int(d)] for d in days])
+    )
+    assert rebased.balance.tolist() == ledger.balance.tolist() == [80, 40, 14]
+    # customer 0: 50 left of day 35 (new expiry 65), 30 of day 75 (105); customer 1's lot of day 5
+    # would be past its new date (35): it expires at the end of the first day under the new rules.
+    assert _chain(rebased, 0) == [(50, 11, 65), (30, 12, 105)]
+    assert _chain(rebased, 1) == [(40, 10, start)]
+    assert _chain(rebased, 2) == [(9, 10, NEVER), (5, 11, 65)]  # what the exempt tier kept stays kept
+    assert rebased.cohorts == ledger.cohorts and rebased.cohorts is not ledger.cohorts
+    owners, amounts = rebased.expire_due(start)
+    assert owners.tolist() == [1] and amounts.tolist() == [40]
+    assert rebased.redeem(ints(0), ints(60)).tolist() == [60]  # FIFO on the rebuilt chain
+    assert _chain(rebased, 0) == [(20, 12, 105)]
+    assert rebased.cohorts.redeemed == {10: 100, 11: 70, 12: 10}
+    assert rebased.expire_due(65)[1].tolist() == [5]  # customer 0's day-35 lot was used up
+
+
+def test_rebasing_needs_the_earn_days() -> None:
+    with pytest.raises(AssertionError, match="tracks earn days"):
+        LotLedger(2).rebased(lambda days: days, 0)

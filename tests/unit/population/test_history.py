@@ -286,3 +286,144 @@ def test_a_launch_with_paid_membership_offers_it_to_the_existing_members(tmp_pat
     first = next(m for m in result.replications[0].months if m.arm == "program")
     # About half of the customers alive at the launch (1,917 expected) take it up there.
     assert 800 < first.memberships_started < 1100 and first.subscribers > 0
+
+
+def _program(tmp_path: Path, name: str, source: Path, *edits: tuple[str, str]) -> Path:
+    """A copy of ``source`` with text ``edits`` made (a changed program)."""
+    text = source.read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _expiring(tmp_path: Path, name: str, months: int) -> Path:
+    return _program(
+        tmp_path,
+        name,
+        CLASSIC,
+        (
+            "  redemption: {policy: choice}\n",
+            f"  redemption: {{policy: choice}}\nexpiry:\n  - {{kind: rolling, after: {months} months}}\n",
+        ),
+    )
+
+
+def _program_months(result: Any, replication: int = 0) -> list[Any]:
+    return [m for m in result.replications[replication].months if m.arm == "program"]
+
+
+def test_a_change_to_a_running_program_starts_from_its_book(tmp_path: Path) -> None:
+    book = scenario(tmp_path)
+    six = _expiring(tmp_path, "six.yaml", 6)
+    # The same rules under another name: taking A's book over must change nothing at all.
+    again = _program(tmp_path, "again.yaml", six, ("name: classic-rewards", "name: classic-rewards-again"))
+    same = api.compare(six, again, book)
+    assert [m.months for m in same.a.replications] == [m.months for m in same.b.replications]
+    assert same.a.summary["cohorts"] == same.b.summary["cohorts"]
+    # A longer and a shorter expiry, on the book six months' expiry left.
+    longer = api.compare(six, _expiring(tmp_path, "twelve.yaml", 12), book)
+    shorter = api.compare(six, _expiring(tmp_path, "three.yaml", 3), book)
+    opening = api.simulate(six, book).summary["opening"]
+    for result in (longer, shorter):
+        assert result.b.summary["opening"] == result.a.summary["opening"] == opening
+        for a, b in zip(result.a.replications, result.b.replications, strict=True):
+            held = b.opening["points_outstanding"]  # B runs on from A's book, point for point
+            for month in (m for m in b.months if m.arm == "program"):
+                held += month.points_issued - month.points_redeemed - month.points_expired
+                assert month.points_outstanding == held
+            assert [m.points_issued for m in a.months] == [m.points_issued for m in b.months]
+    expired = {
+        label: sum(m.points_expired for m in _program_months(part))
+        for label, part in (("6", longer.a), ("12", longer.b), ("3", shorter.b))
+    }
+    assert expired["12"] < expired["6"] < expired["3"]
+    # Lots the 3-month rule would already have expired (earned before 1997-07-01) expire on the
+    # first forecast day: October's expiry under B is at least what A's book holds of them.
+    from loyalsim.compile import load_policy
+    from loyalsim.compile.calendar import day_number
+    from loyalsim.population.draw import draw_customers
+    from loyalsim.replay.engine import ReplayEngine
+    from loyalsim.simulate.engine import _history_rows
+
+    loaded = load_scenario(book)
+    customers = draw_customers(loaded, np.random.default_rng(0))
+    engine = ReplayEngine(load_policy(six), np.arange(customers.size), track_lot_days=True)
+    engine.replay_history(_history_rows(loaded.history, customers), loaded.start)  # type: ignore[arg-type]
+    ledger = engine.ledger
+    live = ledger.lot_remaining[: ledger.size] > 0
+    old = live & (ledger.lot_day[: ledger.size] < day_number("1997-07-01"))  # type: ignore[index]
+    assert int(ledger.lot_remaining[: ledger.size][live].sum()) == opening["points_outstanding"]
+    october = _program_months(shorter.b)[0]
+    assert october.month == _program_months(shorter.a)[0].month
+    assert october.points_expired >= int(ledger.lot_remaining[: ledger.size][old].sum()) > 0
+
+
+def test_tiers_are_carried_by_id(tmp_path: Path) -> None:
+    beauty = ROOT / "programs" / "beauty-insider.yaml"
+    text = beauty.read_text()
+    rouge = text[text.index("    - id: rouge") : text.index("  downgrade:")]
+    without = _program(tmp_path, "no-rouge.yaml", beauty, (rouge, ""))
+    data = yaml.safe_load(scenario(tmp_path).read_text())
+    data["programs"] = [str(beauty)]
+    book = tmp_path / "beauty-book.yaml"
+    book.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = api.compare(beauty, without, book, replications=2)
+    for a, b in zip(result.a.replications, result.b.replications, strict=True):
+        months = zip(
+            (m for m in a.months if m.arm == "program"),
+            (m for m in b.months if m.arm == "program"),
+            strict=True,
+        )
+        for month_a, month_b in months:
+            # Rouge members hold VIB under B; VIB's threshold is the same in both, so every month's
+            # counts add up exactly (no response: the same customers buy the same).
+            insider, vib, top = month_a.tier_counts
+            assert month_b.tier_counts == [insider, vib + top]
+    # A higher VIB threshold: members A made VIB keep it under B; B's own replay would not.
+    higher = _program(tmp_path, "vib-600.yaml", without, ("threshold: 350", "threshold: 600"))
+    carried = api.compare(beauty, higher, book, replications=1).b.replications[0]
+    own = api.simulate(higher, book, replications=1).replications[0]
+    first_carried, first_own = _program_months_of(carried)[0], _program_months_of(own)[0]
+    assert first_carried.tier_counts[1] > first_own.tier_counts[1]
+
+
+def _program_months_of(replication: Any) -> list[Any]:
+    return [m for m in replication.months if m.arm == "program"]
+
+
+def test_carried_tiers_match_by_id_and_fall_to_the_highest_shared_level_below() -> None:
+    from loyalsim.compile import load_policy
+    from loyalsim.replay.engine import carried_tiers
+
+    beauty = load_policy(ROOT / "programs" / "beauty-insider.yaml")
+    classic = load_policy(CLASSIC)
+    levels = np.array([0, 1, 2, 2, 0], dtype=np.int64)
+    own = np.array([1, 1, 0, 1, 0], dtype=np.int64)
+    assert carried_tiers(beauty, beauty, levels, own).tolist() == levels.tolist()
+    assert carried_tiers(beauty, classic, levels, own).tolist() == [0, 0, 0, 0, 0]  # B has no tiers
+    assert carried_tiers(classic, beauty, np.zeros(5, dtype=np.int64), own).tolist() == own.tolist()
+    tiers = beauty.tiers
+    assert tiers is not None
+    # B without VIB: Rouge stays Rouge (now level 1), VIB falls to Insider.
+    import dataclasses
+
+    no_vib = dataclasses.replace(
+        beauty, tiers=dataclasses.replace(tiers, levels=(tiers.levels[0], tiers.levels[2]))
+    )
+    assert carried_tiers(beauty, no_vib, levels, own).tolist() == [0, 0, 1, 1, 0]
+
+
+def test_a_sweep_over_a_running_book_starts_every_point_from_the_program_that_ran(tmp_path: Path) -> None:
+    book = scenario(tmp_path)
+    six = _expiring(tmp_path, "six.yaml", 6)
+    swept = api.sweep(six, book, ["expiry[0].after=6 months,12 months"])
+    compared = api.compare(six, _expiring(tmp_path, "twelve.yaml", 12), book)
+    at_six, at_twelve = swept.rows
+    for row, part in ((at_six, compared.a), (at_twelve, compared.b)):
+        assert row["points_expired_mean"] == part.summary["program_arm"]["points_expired"]["mean"]
+    # B's own replay of the history would have expired less before as_of: more would be outstanding
+    own = api.simulate(_expiring(tmp_path, "twelve.yaml", 12), book).summary["opening"]
+    assert own["points_outstanding"] > compared.b.summary["opening"]["points_outstanding"]
