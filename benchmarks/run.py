@@ -19,6 +19,7 @@ BENCHMARKS = [
     "bench_validate",
     "bench_replay",
     "bench_fit",
+    "bench_fit_file",
     "bench_simulate",
     "bench_scaleout",
     "bench_tuning",

@@ -48,10 +48,26 @@ class Fit:
 
 
 def compress(*columns: Array) -> tuple[list[Array], Array]:
-    """Distinct rows of the given columns and how many times each occurs."""
-    stacked = np.column_stack(columns)
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [unique[:, i] for i in range(unique.shape[1])], counts.astype(np.float64)
+    """Distinct rows of the given columns (in lexicographic order) and how many times each occurs.
+
+    Each column is coded by its distinct values, and the codes combined into one integer key
+    where their product fits in 63 bits: a sort of one int64 array instead of rows of floats
+    (which ``np.unique(axis=0)`` sorts as opaque records, several times slower)."""
+    coded = [np.unique(np.asarray(c, dtype=np.float64), return_inverse=True) for c in columns]
+    sizes = [values.size for values, _ in coded]
+    if float(np.prod([float(n) for n in sizes])) >= 2.0**62:
+        stacked = np.column_stack(columns)
+        unique, counts = np.unique(stacked, axis=0, return_counts=True)
+        return [unique[:, i] for i in range(unique.shape[1])], counts.astype(np.float64)
+    key = np.zeros(len(coded[0][1]), dtype=np.int64)
+    for (_, codes), size in zip(coded, sizes, strict=True):
+        key = key * size + codes.reshape(-1)
+    distinct, counts = np.unique(key, return_counts=True)
+    out = []
+    for (values, _), size in reversed(list(zip(coded, sizes, strict=True))):
+        out.append(values[distinct % size])
+        distinct = distinct // size
+    return out[::-1], counts.astype(np.float64)
 
 
 def _hessian(f: Callable[[Array], float], at: Array, step: float = 1e-4) -> Array:
@@ -70,8 +86,24 @@ def _hessian(f: Callable[[Array], float], at: Array, step: float = 1e-4) -> Arra
     return h
 
 
-def maximise(model: str, loglik: Callable[[Array], float], starts: list[Array]) -> Fit:
-    """Maximise ``loglik`` over positive parameters from each start; keep the best."""
+def _hessian_of_gradient(gradient: Callable[[Array], Array], at: Array, step: float = 1e-5) -> Array:
+    """The Hessian by central differences of an analytic gradient (2n gradients), symmetrised."""
+    columns = [(gradient(at + e) - gradient(at - e)) / (2 * step) for e in np.eye(at.size) * step]
+    h = np.column_stack(columns)
+    return (h + h.T) / 2
+
+
+def maximise(
+    model: str,
+    loglik: Callable[[Array], float],
+    starts: list[Array],
+    gradient: Callable[[Array], tuple[float, Array]] | None = None,
+) -> Fit:
+    """Maximise ``loglik`` over positive parameters from each start; keep the best.
+
+    ``gradient``: the log-likelihood and its gradient in the parameters at once (analytic), so
+    that L-BFGS-B needs one evaluation an iteration instead of one per parameter more, and the
+    Hessian comes from differences of the gradient."""
     names = PARAMS[model]
 
     def negative(theta: Array) -> float:
@@ -79,18 +111,42 @@ def maximise(model: str, loglik: Callable[[Array], float], starts: list[Array]) 
             value = loglik(np.exp(theta))
         return -value if np.isfinite(value) else 1e300
 
+    # With a gradient the objective is divided by the size of the log-likelihood at the first
+    # start (about the number of customers): a sum over a million customers is too large for
+    # L-BFGS-B's line search to resolve near the optimum ("ABNORMAL" stops), its mean is not.
+    size = 1.0
+    if gradient is not None:
+        with np.errstate(all="ignore"):
+            first = gradient(starts[0])[0]
+        size = max(1.0, abs(first)) if np.isfinite(first) else 1.0
+
+    def negative_and_slope(theta: Array) -> tuple[float, Array]:
+        assert gradient is not None
+        params = np.exp(theta)
+        with np.errstate(all="ignore"):
+            value, slope = gradient(params)
+        if not np.isfinite(value) or not np.all(np.isfinite(slope)):
+            return 1e300, np.zeros_like(theta)
+        return -value / size, -slope * params / size  # d/dθ = p d/dp, with θ = log p
+
     def solve(start: Array) -> Any:
-        return minimize(
-            negative, np.log(start), method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8}
-        )
+        options = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8}
+        if gradient is not None:
+            result = minimize(negative_and_slope, np.log(start), jac=True, method="L-BFGS-B", options=options)
+            result.fun = result.fun * size if result.fun < 1e299 else result.fun
+            return result
+        return minimize(negative, np.log(start), method="L-BFGS-B", options=options)
+
+    def settled(result: Any) -> bool:
+        return bool(result.success and np.all(np.abs(result.x) < 20))
 
     best = solve(starts[0])
-    if not best.success or not np.all(np.abs(best.x) < 20):
-        # A harder surface: more starts, then a derivative-free polish.
-        for start in starts[1:]:
-            result = solve(start)
-            if result.fun < best.fun:
-                best = result
+    if not settled(best):  # a harder surface: every start, the best that settles
+        tried = [best] + [solve(start) for start in starts[1:]]
+        best = min(
+            (r for r in tried if settled(r)), key=lambda r: r.fun, default=min(tried, key=lambda r: r.fun)
+        )
+    if not settled(best):  # none settled: a derivative-free polish of the best
         polished = minimize(
             negative,
             best.x,
@@ -106,7 +162,11 @@ def maximise(model: str, loglik: Callable[[Array], float], starts: list[Array]) 
     message = "converged"
     log_covariance = None
     if converged:
-        hessian = _hessian(negative, theta)
+        hessian = (
+            _hessian_of_gradient(lambda t: negative_and_slope(t)[1] * size, theta)
+            if gradient is not None
+            else _hessian(negative, theta)
+        )
         try:
             covariance = np.linalg.inv(hessian)
             variances = np.diag(covariance)
@@ -141,6 +201,7 @@ def fit_purchases(model: str, x: Array, t_x: Array, T: Array) -> Fit:
             model,
             lambda p: float(np.dot(weights, models.bgnbd_loglik_grouped(p, x_values, x_index, ux, ut, uT))),
             starts,
+            lambda p: models.bgnbd_gradient_grouped(p, x_values, x_index, ux, ut, uT, weights),
         )
     if model == "pareto-nbd":
         return maximise(model, lambda p: float(np.dot(weights, models.pareto_loglik(p, ux, ut, uT))), starts)
@@ -156,6 +217,7 @@ def fit_spend(x: Array, mean_spend: Array) -> Fit:
         "gamma-gamma",
         lambda p: float(np.sum(weights * models.gamma_gamma_loglik(p, ux, um))),
         [np.array([1.0, 1.0, 1.0]), np.array([6.0, 4.0, 15.0]), np.array([2.0, 2.0, 50.0])],
+        lambda p: models.gamma_gamma_gradient(p, ux, um, weights),
     )
     fit.extra["customers"] = int(keep.sum())
     fit.extra["excluded"] = int(((x > 0) & ~keep).sum())

@@ -126,7 +126,8 @@ def load_history(
             "--on-error skip writes them all to a file)",
             issues,
         )
-    kept = tx.subset(np.flatnonzero(tx.day <= as_of)) if len(tx) else tx
+    # The rows are in day order: those up to as_of are a leading slice (a view, not a copy).
+    kept = tx.subset(slice(0, int(np.searchsorted(tx.day, as_of, side="right")))) if len(tx) else tx
     purchase, spend = data["purchase"], data["spend"]
     unit = purchase["time_unit"]
     try:
@@ -164,7 +165,7 @@ def load_history(
         parameter_uncertainty=bool(data.get("parameter_uncertainty", True)),
         summary=summary,
         transactions=kept,
-        customer_codes=np.unique(kept.customer[~kept.is_return]),
+        customer_codes=summary.codes,
     )
 
 

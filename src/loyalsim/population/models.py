@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 Array = npt.NDArray[np.float64]
 
@@ -171,6 +171,83 @@ def pareto_conditional(params: Array, t: float, x: Array, t_x: Array, T: Array) 
 
 
 # -- Gamma-Gamma -------------------------------------------------------------------------------
+
+
+def bgnbd_gradient_grouped(
+    params: Array,
+    x_values: Array,
+    x_index: npt.NDArray[np.int64],
+    x: Array,
+    t_x: Array,
+    T: Array,
+    weights: Array,
+) -> tuple[float, Array]:
+    """The weighted sum of :func:`bgnbd_loglik_grouped` and its gradient in (r, alpha, a, b).
+
+    With S and D the log terms of staying alive through T and of dropping out after t_x, and
+    w = e^S / (e^S + e^D) (1 when x = 0), every derivative is w ∂S + (1 - w) ∂D plus the
+    derivative of the common term; ∂ ln B(u, v) / ∂u = ψ(u) - ψ(u + v)."""
+    r, alpha, a, b = params
+    beta_ab = betaln(a, b)
+    psi_ab = digamma(a + b)
+    gx = gammaln(r + x_values) - gammaln(r) + r * np.log(alpha)
+    stay_x = betaln(a, b + x_values) - beta_ab
+    repeat = x_values > 0
+    shifted = np.maximum(b + x_values - 1, 1e-300)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        drop_x = np.where(repeat, betaln(a + 1, shifted) - beta_ab, -np.inf)
+    psi_abx = digamma(a + b + x_values)
+    # Per distinct x: ∂/∂a and ∂/∂b of the stay and drop terms.
+    stay_a, stay_b = psi_ab - psi_abx, digamma(b + x_values) - psi_abx - digamma(b) + psi_ab
+    drop_a = np.where(repeat, digamma(a + 1) - psi_abx - digamma(a) + psi_ab, 0.0)
+    drop_b = np.where(repeat, digamma(shifted) - psi_abx - digamma(b) + psi_ab, 0.0)
+    power = r + x
+    log_T, log_tx = np.log(alpha + T), np.log(alpha + t_x)
+    stay = stay_x[x_index] - power * log_T
+    drop = drop_x[x_index] - power * log_tx
+    total = np.logaddexp(stay, drop)
+    value = float(np.dot(weights, gx[x_index] + total))
+    w = np.exp(stay - total)  # the share of staying alive (1 with no repeat purchase)
+    v = weights * w
+    u = weights - v  # weights * (1 - w)
+    counts_w = np.bincount(x_index, weights=v, minlength=x_values.size)
+    counts_u = np.bincount(x_index, weights=u, minlength=x_values.size)
+    counts = counts_w + counts_u
+    d_r = float(
+        np.dot(counts, digamma(r + x_values) - digamma(r) + np.log(alpha))
+        - np.dot(v, log_T)
+        - np.dot(u, log_tx)
+    )
+    d_alpha = float(
+        r / alpha * counts.sum() - np.dot(v, power / (alpha + T)) - np.dot(u, power / (alpha + t_x))
+    )
+    d_a = float(np.dot(counts_w, stay_a) + np.dot(counts_u, drop_a))
+    d_b = float(np.dot(counts_w, stay_b) + np.dot(counts_u, drop_b))
+    return value, np.array([d_r, d_alpha, d_a, d_b])
+
+
+def gamma_gamma_gradient(params: Array, x: Array, mean: Array, weights: Array) -> tuple[float, Array]:
+    """The weighted sum of :func:`gamma_gamma_loglik` and its gradient in (p, q, gamma)."""
+    p, q, gamma = params
+    px = p * x
+    log_mean, log_x, log_total = np.log(mean), np.log(x), np.log(gamma + mean * x)
+    psi_sum = digamma(px + q)
+    value = float(
+        np.dot(
+            weights,
+            gammaln(px + q)
+            - gammaln(px)
+            - gammaln(q)
+            + q * np.log(gamma)
+            + (px - 1) * log_mean
+            + px * log_x
+            - (px + q) * log_total,
+        )
+    )
+    d_p = float(np.dot(weights, x * (psi_sum - digamma(px) + log_mean + log_x - log_total)))
+    d_q = float(np.dot(weights, psi_sum - digamma(q) + np.log(gamma) - log_total))
+    d_gamma = float(np.dot(weights, q / gamma - (px + q) / (gamma + mean * x)))
+    return value, np.array([d_p, d_q, d_gamma])
 
 
 def gamma_gamma_loglik(params: Array, x: Array, mean: Array) -> Array:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from loyalsim.compiled import kernel
 from loyalsim.errors import LoyalsimError, UsageError
 from loyalsim.transactions.reader import Transactions
 
@@ -37,6 +38,7 @@ class Summary:
     calibration_end: int
     unit: float
     repeat_days: IntArray  # days of every merged repeat purchase of the cohort (for tracking plots)
+    codes: IntArray | None = None  # each customer's code in the transactions read (ascending)
 
     @property
     def customers(self) -> int:
@@ -66,37 +68,34 @@ def summarise(
         raise UsageError("--holdout-end must come after --calibration-end")
     if first_data == last_data:
         raise FitDataError("all purchases are on one day: repeat-purchase timing cannot be estimated")
-    # Merge purchases on the same day.
-    order = np.lexsort((day, customer))
-    customer, day, amount = customer[order], day[order], amount[order]
-    new = np.concatenate(([True], (customer[1:] != customer[:-1]) | (day[1:] != day[:-1])))
-    starts = np.flatnonzero(new)
-    c, d = customer[starts], day[starts]
-    spent = np.add.reduceat(amount, starts).astype(np.float64) / money_unit
-    first_of = np.concatenate(([True], c[1:] != c[:-1]))
-    first_day_each = np.maximum.accumulate(np.where(first_of, d, np.iinfo(np.int64).min))
-    in_calibration = d <= calibration_end
-    cohort = first_day_each <= calibration_end
-    ids = np.unique(c[cohort])
-    count = ids.size
-    cal = in_calibration & cohort
-    cal_inverse = np.searchsorted(ids, c[cal])
-    days_in_cal = np.bincount(cal_inverse, minlength=count)
-    first = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first, cal_inverse, d[cal])
-    last = np.full(count, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(last, cal_inverse, d[cal])
-    repeat = cal & ~first_of
-    repeat_inverse = np.searchsorted(ids, c[repeat])
-    repeat_total = np.bincount(repeat_inverse, weights=spent[repeat], minlength=count)
-    x = (days_in_cal - 1).astype(np.float64)
+    # One pass over the rows in day order (as read): a customer's purchases on one day are one
+    # purchase (their amounts added), so a row starts a purchase when its day is not the
+    # customer's last one. No sort: the rows are already in day order.
+    if np.any(day[1:] < day[:-1]):  # (not from read_transactions, which sorts by day)
+        order = np.argsort(day, kind="stable")
+        customer, day, amount = customer[order], day[order], amount[order]
+    codes = len(tx.customer_ids)
+    unbounded = np.iinfo(np.int64).max
+    first, last, days_in_cal, repeat_cents, later, repeat_days = _summarise_days(
+        customer,
+        day,
+        amount.astype(np.int64),
+        codes,
+        calibration_end,
+        holdout_end if holdout_end is not None else unbounded,
+        holdout_end is not None,
+    )
+    chosen = first <= calibration_end  # customers whose first purchase is in calibration
+    ids = np.flatnonzero(chosen)
+    first, last = first[chosen], last[chosen]
+    x = (days_in_cal[chosen] - 1).astype(np.float64)
+    repeat_total = repeat_cents[chosen].astype(np.float64) / money_unit
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_spend = np.where(x > 0, repeat_total / np.maximum(x, 1), np.nan)
     holdout = None
     length = 0.0
     if holdout_end is not None:
-        later = cohort & (d > calibration_end) & (d <= holdout_end)
-        holdout = np.bincount(np.searchsorted(ids, c[later]), minlength=count).astype(np.float64)
+        holdout = later[chosen].astype(np.float64)
         length = (holdout_end - calibration_end) / scale
     summary = Summary(
         customer_ids=tx.customer_ids[ids],
@@ -109,12 +108,61 @@ def summarise(
         first_day=first,
         calibration_end=calibration_end,
         unit=scale,
-        repeat_days=d[
-            cohort & ~first_of & ((d <= holdout_end) if holdout_end is not None else in_calibration)
-        ],
+        repeat_days=repeat_days,
+        codes=ids,
     )
     check(summary)
     return summary
+
+
+@kernel
+def _summarise_days(
+    customer: IntArray,
+    day: IntArray,
+    amount: IntArray,
+    codes: int,
+    calibration_end: int,
+    holdout_end: int,
+    with_holdout: bool,
+) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]:
+    """Per customer code, from purchase rows in day order: the first purchase day, the last
+    calibration purchase day, the calibration purchase days, the minor units of calibration
+    purchases after the first day, the holdout purchase days; and the day of every repeat
+    purchase (a new day after the first) of a customer who started in calibration, up to the
+    holdout's end (the calibration's without one)."""
+    none = np.iinfo(np.int64).max
+    first = np.full(codes, none, dtype=np.int64)
+    last = np.full(codes, none, dtype=np.int64)
+    seen = np.full(codes, none, dtype=np.int64)  # the customer's latest purchase day so far
+    days = np.zeros(codes, dtype=np.int64)
+    cents = np.zeros(codes, dtype=np.int64)
+    later = np.zeros(codes, dtype=np.int64)
+    repeats = np.empty(customer.size, dtype=np.int64)
+    count = 0
+    for i in range(customer.size):
+        c, d = customer[i], day[i]
+        if first[c] == none:
+            first[c] = last[c] = seen[c] = d
+            days[c] = 1
+            continue
+        if first[c] > calibration_end:
+            continue
+        new = d != seen[c]
+        seen[c] = d
+        if d <= calibration_end:
+            if new:
+                days[c] += 1
+                last[c] = d
+                repeats[count] = d
+                count += 1
+            if d != first[c]:
+                cents[c] += amount[i]
+        elif d <= holdout_end and new:
+            later[c] += 1
+            if with_holdout:
+                repeats[count] = d
+                count += 1
+    return first, last, days, cents, later, repeats[:count]
 
 
 def check(summary: Summary, minimum: int = 10) -> None:

@@ -21,6 +21,10 @@ from loyalsim.durations import DAYS_PER_MONTH
 from loyalsim.errors import UsageError
 
 BYTES_PER_CUSTOMER = 1_400
+# A history's rows up to as_of (population.history): held by the scenario, replayed by each
+# replication (its rows, their lots and the purchases kept for matching returns). Set above
+# the measured peak of benchmarks/bench_history.py (benchmarks/README.md).
+BYTES_PER_HISTORY_ROW = 40
 
 
 def customers(scenario: Any) -> int:
@@ -34,6 +38,22 @@ def existing(scenario: Any) -> int:
     """The customers of the scenario's history, if it has one."""
     history = getattr(scenario, "history", None)
     return int(history.size) if history is not None else 0
+
+
+def history_rows(scenario: Any) -> int:
+    """The rows of the scenario's history up to as_of (0 without one)."""
+    history = getattr(scenario, "history", None)
+    transactions = getattr(history, "transactions", None) if history is not None else None
+    return len(transactions) if transactions is not None else 0
+
+
+def need(scenario: Any, at_once: int) -> int:
+    """The memory ``at_once`` replications of ``scenario`` need, by the estimate above: each
+    replication's customers and its replay of the history, and the history the scenario holds."""
+    return int(
+        customers(scenario) * BYTES_PER_CUSTOMER * at_once
+        + history_rows(scenario) * BYTES_PER_HISTORY_ROW * (at_once + 1)
+    )
 
 
 def available_bytes() -> int | None:
@@ -58,14 +78,18 @@ def check(scenarios: Sequence[Any], at_once: int) -> None:
     available = available_bytes()
     if available is None:
         return
-    largest = max(scenarios, key=customers)
-    need = customers(largest) * BYTES_PER_CUSTOMER * at_once
-    if need <= available:
+    largest = max(scenarios, key=lambda s: need(s, at_once))
+    needed = need(largest, at_once)
+    if needed <= available:
         return
     gb = 2**30
+    rows = history_rows(largest)
+    counted = f"{BYTES_PER_CUSTOMER:,} bytes a customer" + (
+        f" and {BYTES_PER_HISTORY_ROW:,} a history row ({rows:,} rows)" if rows else ""
+    )
     raise UsageError(
-        f"{largest.file}: {customers(largest):,} customers need about {need / gb:,.1f} GB "
-        f"({BYTES_PER_CUSTOMER:,} bytes a customer, {at_once} replication(s) at once), and this machine has "
+        f"{largest.file}: {customers(largest):,} customers need about {needed / gb:,.1f} GB "
+        f"({counted}, {at_once} replication(s) at once), and this machine has "
         f"{available / gb:,.1f} GB available; reduce population.initial or arrivals_per_month (results scale: "
         "a representative sample forecasts per-customer figures as well), use fewer --workers, or run on a "
         "larger machine or a Dask cluster (--cluster). LOYALSIM_MEMORY_CHECK=0 skips this check."

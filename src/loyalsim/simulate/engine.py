@@ -139,14 +139,17 @@ def _history_rows(history: History, customers: Customers) -> Transactions:
     number = np.full(summary_codes.size, -1, dtype=np.int64)
     existing = np.flatnonzero(customers.existing)
     number[customers.origin[existing]] = existing
-    position = np.searchsorted(summary_codes, tx.customer)
-    found = (position < summary_codes.size) & (
-        summary_codes[np.minimum(position, summary_codes.size - 1)] == tx.customer
-    )
-    kept = tx.subset(np.flatnonzero(found))
+    # Each file code's place in the summary (-1: not in it), looked up row by row: a gather,
+    # not a binary search per row.
+    place = np.full(len(tx.customer_ids), -1, dtype=np.int64)
+    place[summary_codes] = np.arange(summary_codes.size)
+    position = place[tx.customer]
+    found = position >= 0
+    kept = tx if found.all() else tx.subset(np.flatnonzero(found))
     return dataclasses.replace(
         kept,
-        customer=number[position[found]],
+        rejected=[],
+        customer=number[position[found]] if kept is not tx else number[position],
         customer_ids=np.arange(customers.size).astype(object),
     )
 

@@ -131,3 +131,75 @@ def test_a_fit_that_runs_off_to_infinity_is_reported_as_not_converged() -> None:
     # The likelihood keeps growing as the parameters grow: there is no maximum to find.
     fit = maximise("sbg", lambda p: float(np.log(p).sum()), [np.array([1.0, 1.0])])
     assert not fit.converged and "did not find a finite maximum" in fit.message
+
+
+def _reference_summary(
+    rows: list[tuple[str, int, int]], calibration_end: int, holdout_end: int
+) -> dict[str, tuple]:
+    """Per customer, by hand: (x, t_x, T in weeks, mean repeat spend, holdout purchases), same-day
+    purchases merged, for customers whose first purchase is in calibration."""
+    days: dict[str, dict[int, int]] = {}
+    for customer, day, cents in rows:
+        days.setdefault(customer, {}).setdefault(day, 0)
+        days[customer][day] += cents
+    out = {}
+    for customer, spent in days.items():
+        ordered = sorted(spent)
+        if ordered[0] > calibration_end:
+            continue
+        calibration = [d for d in ordered if d <= calibration_end]
+        repeats = calibration[1:]
+        mean = sum(spent[d] for d in repeats) / 100 / len(repeats) if repeats else None
+        holdout = sum(1 for d in ordered if calibration_end < d <= holdout_end)
+        out[customer] = (
+            len(repeats),
+            (calibration[-1] - calibration[0]) / 7,
+            (calibration_end - calibration[0]) / 7,
+            mean,
+            holdout,
+        )
+    return out
+
+
+@pytest.mark.parametrize(("calibration_end", "customers"), [("1997-09-30", 2357), ("1997-02-15", 1229)])
+def test_the_summary_does_not_depend_on_the_order_of_customer_ids(  # type: ignore[no-untyped-def]
+    tmp_path, calibration_end: str, customers: int
+) -> None:
+    """CDNOW numbers its customers in the order of their first purchase; real ids are in no such
+    order. With ids shuffled, every customer's summary is still what the rows say, also when
+    some customers start after the calibration's end."""
+    import csv
+
+    rng = np.random.default_rng(4)
+    source = list(csv.DictReader((DATA / "cdnow" / "cdnow_sample.csv").open()))
+    ids = sorted({row["customer_id"] for row in source})
+    renamed = dict(zip(ids, (f"k{n:05d}" for n in rng.permutation(len(ids))), strict=True))
+    path = tmp_path / "shuffled.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(source[0]))
+        writer.writeheader()
+        for row in source:
+            writer.writerow({**row, "customer_id": renamed[row["customer_id"]]})
+    calibration, holdout = day_number(calibration_end), day_number("1998-06-30")
+    summary = summarise(read_transactions(path), calibration, holdout, "week", 100)
+    tx = read_transactions(path)
+    rows = [
+        (str(tx.customer_ids[c]), int(d), int(a))
+        for c, d, a, back in zip(tx.customer, tx.day, tx.amount, tx.is_return, strict=True)
+        if not back
+    ]
+    expected = _reference_summary(rows, calibration, holdout)
+    assert summary.customers == len(expected) == customers
+    assert summary.holdout is not None
+    for i, customer in enumerate(summary.customer_ids):
+        x, t_x, T, mean, later = expected[str(customer)]
+        assert (summary.x[i], summary.t_x[i], summary.T[i], summary.holdout[i]) == pytest.approx(
+            (x, t_x, T, later)
+        )
+        assert (np.isnan(summary.mean_spend[i]) and mean is None) or summary.mean_spend[i] == pytest.approx(
+            mean
+        )
+    ordered = summarise(
+        read_transactions(DATA / "cdnow" / "cdnow_sample.csv"), calibration, holdout, "week", 100
+    )
+    assert int(summary.x.sum()) == int(ordered.x.sum())  # as with CDNOW's own ids
