@@ -143,15 +143,16 @@ def _actual(
     """Each metric's actual value in each of ``months``: the file replayed through the program
     (only the history's customers when the scenario forecasts no new ones)."""
     from loyalsim.compile.calendar import month_index
-    from loyalsim.finance.book import book_months, revenue_by_month
+    from loyalsim.finance.book import book_months
     from loyalsim.finance.forecast import forecast
     from loyalsim.replay.parts import replay
+    from loyalsim.transactions.sums import revenue_by_month
 
     if scenario.initial == 0 and scenario.arrivals_per_month == 0:
         assert history.customer_codes is not None
         tx = tx.subset(np.flatnonzero(np.isin(tx.customer, history.customer_codes)))
     replayed = replay(policy, tx, redeem="program")
-    book = {m.month: m for m in book_months(replayed.months, revenue_by_month(tx))}
+    book = {m.month: m for m in book_months(replayed.months, revenue_by_month(tx), policy)}
     finance = {
         f.month: f for f in forecast(policy, list(book.values()), scenario.economics, replayed.cohort_rows)
     }

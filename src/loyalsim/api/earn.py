@@ -68,8 +68,9 @@ def earn(
     per row); with ``"skip"`` the rest is replayed and they are in ``rejected``. The tables are
     held in memory (the command line streams them to a file instead).
     """
-    from loyalsim.finance.book import book_months, revenue_by_month
+    from loyalsim.finance.book import book_months
     from loyalsim.report.earn_output import totals_table
+    from loyalsim.transactions.sums import revenue_by_month
 
     _check_options(on_error, redeem)
     policy = load_program(program)
@@ -77,7 +78,7 @@ def earn(
     result = _replayed(policy, tx, redeem, on_error)
     tables = [_plain(table) for table in _month_tables(policy, tx, result)]
     months = pa.concat_tables(tables) if tables else _plain(_empty(policy, tx))
-    book = book_months(result.months, revenue_by_month(tx))
+    book = book_months(result.months, revenue_by_month(tx), policy)
     return EarnResult(months, _plain(totals_table(result, _ids(tx))), list(result.rejected), result, book)
 
 

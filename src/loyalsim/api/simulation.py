@@ -96,6 +96,19 @@ def book_source(running: Policy, changed: Policy, scenario: Scenario) -> Policy 
     history = scenario.history
     if history is None or not history.program_running or changed.content_hash == running.content_hash:
         return None
+
+    def ledgers(policy: Policy) -> tuple[bool, bool, bool]:
+        dividends = policy.value is not None and policy.value.dividend is not None
+        return policy.cashback is not None, dividends, policy.membership is not None
+
+    for name, theirs, mine in zip(
+        ("cashback", "dividends", "paid membership"), ledgers(running), ledgers(changed), strict=True
+    ):
+        if theirs != mine:
+            raise UsageError(
+                f"{running.name} and {changed.name} differ in having {name}: a changed program takes "
+                f"over the running one's {name} balances only when both have {name}"
+            )
     if running.scale != changed.scale:
         raise UsageError(
             f"{running.name} and {changed.name} count points in different units "

@@ -15,13 +15,12 @@ run-off (chain ladder), and the IFRS 15 contract liability. Costs the replay can
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from loyalsim.compile.calendar import month_index
+from loyalsim.compile.policy import Policy
 from loyalsim.replay.engine import MonthRows
-from loyalsim.transactions.reader import Transactions
 
 
 @dataclass(frozen=True)
@@ -58,18 +57,33 @@ class BookMonth:
         return self.revenue
 
 
-def revenue_by_month(tx: Transactions) -> dict[int, int]:
-    """Sales less returns per month (minor units), by the replay's month index."""
-    if len(tx) == 0:
-        return {}
-    months = month_index(tx.day)
-    signed = np.where(tx.is_return, -tx.amount, tx.amount)
-    first = int(months.min())
-    sums = np.zeros(int(months.max()) - first + 1, dtype=np.int64)
-    np.add.at(sums, months - first, signed)  # whole minor units: exact
-    return {first + i: int(v) for i, v in enumerate(sums)}
+def book_months(
+    months: Sequence[MonthRows], revenue: Mapping[int, int], policy: Policy | None = None
+) -> list[BookMonth]:
+    """The replay's month-end rows summed over customers, with each month's revenue. With the
+    ``policy``, cashback and dividends go through the simulator's money ledgers as a running
+    book's history does (paid by the program's schedules, expired by its rules; members' claims
+    of on_request cashback are not in a transaction file, so none are made): their paid,
+    expired and payable figures are then the program's, month by month."""
+    from loyalsim.simulate.cashback import CashbackLedger, DividendLedger
 
-
-def book_months(months: Sequence[MonthRows], revenue: Mapping[int, int]) -> list[BookMonth]:
-    """The replay's month-end rows summed over customers, with each month's revenue."""
-    return [BookMonth(rows.month, int(revenue.get(rows.month, 0)), *rows.totals()) for rows in months]
+    cashback = (
+        CashbackLedger(policy.cashback, np.zeros(0), 0)
+        if policy is not None and policy.cashback is not None
+        else None
+    )
+    dividend = policy.value.dividend if policy is not None and policy.value is not None else None
+    dividends = DividendLedger(dividend.paid_in_month) if dividend is not None else None
+    out = []
+    for rows in months:
+        month = BookMonth(rows.month, int(revenue.get(rows.month, 0)), *rows.totals())
+        if cashback is not None:
+            paid, expired = cashback.month_end(rows.month, rows.customer, rows.cashback, claims=False)
+            month = replace(
+                month, cashback_paid=paid, cashback_expired=expired, cashback_payable=cashback.payable()
+            )
+        if dividends is not None:
+            paid, payable = dividends.month_end(rows.month, month.dividend_accrued)
+            month = replace(month, dividend_paid=paid, dividend_payable=payable)
+        out.append(month)
+    return out

@@ -136,14 +136,21 @@ def forecast(
     months: Sequence[MonthFigures],
     economics: dict[str, float] | None = None,
     cohorts: list[Row] | None = None,
+    history: Sequence[MonthFigures] = (),
 ) -> list[FinanceMonth]:
-    """Finance figures for one replication's program arm, month by month."""
+    """Finance figures for one replication's program arm, month by month.
+
+    ``history``: a running book's months before the forecast (program arm). The stocks run on
+    from them — the liability whose change is a month's cost, the IFRS 15 contract liability,
+    deferred fees — so the first forecast month is charged what it adds, not the whole opening
+    book; only the forecast's months are returned, discounted from the first of them."""
     economics = economics or {}
     cost_ratio = economics.get("reward_cost_ratio", 1.0)
     margin = economics.get("gross_margin", 0.0)
     fixed = economics.get("fixed_costs_per_month", 0.0)
     discount = economics.get("discount_rate", 0.0)
-    program = [m for m in months if m.arm == "program"]
+    program = [m for m in history if m.arm == "program"] + [m for m in months if m.arm == "program"]
+    before = len(program) - len([m for m in months if m.arm == "program"])
     control = {m.month: m for m in months if m.arm == "control"}
     value = policy.points.value.decimal
     scale = Decimal(policy.scale)
@@ -227,10 +234,10 @@ def forecast(
                 incremental,
                 incremental * margin + fee_revenue,
                 incremental * margin + fee_revenue - cost,
-                (1 + discount) ** (-(i + 1) / 12),
+                (1 + discount) ** (-(i - before + 1) / 12),
             )
         )
-    return out
+    return out[before:]
 
 
 def _rates(program: list[MonthFigures], cohorts: list[Row] | None) -> list[float]:

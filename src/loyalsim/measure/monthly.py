@@ -74,7 +74,7 @@ def monthly_table(policy: Policy, scenario: Scenario, replications: list[Replica
     names = ["replication", "month", "arm", *COUNTS, *MONEY, *POINTS, *FINANCE_COLUMNS, *tiers]
     data: dict[str, list[Any]] = {name: [] for name in names}
     for r in replications:
-        finance = {f.month: f for f in forecast(policy, r.months, scenario.economics, r.cohorts)}
+        finance = {f.month: f for f in forecast(policy, r.months, scenario.economics, r.cohorts, r.history)}
         for m in r.months:
             f = finance.get(m.month) if m.arm == "program" else None
             row: dict[str, Any] = {"replication": r.index, "month": month_label(m.month), "arm": m.arm}

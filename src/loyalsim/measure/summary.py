@@ -52,10 +52,16 @@ def opening_summary(policy: Policy, replications: list[Replication]) -> dict[str
     opening = next((r.opening for r in replications if r.opening), None)
     if opening is None:
         return None
+    money: dict[str, Any] = {
+        name: opening[name] / policy.money_unit
+        for name in ("cashback_payable", "dividend_payable")
+        if name in opening
+    }
     return {
         "month": month_label(opening["month"]),
         "points_outstanding": opening["points_outstanding"] / policy.scale,
         "customers": opening["customers"],
+        **money,
     }
 
 

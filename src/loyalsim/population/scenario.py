@@ -190,21 +190,14 @@ def _segment(data: dict[str, Any]) -> Segment:
 
 
 def _refuse_unsupported_state(programs: tuple[Policy, ...], file: str, source: SourceMap) -> None:
-    """A running program's book carries points, lots and tiers into the forecast; the simulator's
-    own ledgers of cashback, dividends and paid membership do not start from a history yet, so
-    a forecast of such a program's book is refused rather than started from empty ledgers."""
+    """A running program's book carries points, lots, tiers, cashback and dividends into the
+    forecast; paid memberships are not in a transaction file (who subscribes, since when, on
+    which plan), so a forecast of such a program's book is refused rather than started with
+    the subscriptions empty."""
     from loyalsim.issues import Issue
 
     for policy in programs:
-        kept = [
-            name
-            for name, present in (
-                ("cashback", policy.cashback is not None),
-                ("dividends", policy.value is not None and policy.value.dividend is not None),
-                ("paid membership", policy.membership is not None),
-            )
-            if present
-        ]
+        kept = [name for name, present in (("paid membership", policy.membership is not None),) if present]
         if kept:
             path = ("population", "history", "program_running")
             line, column = source.locate(path)

@@ -50,13 +50,16 @@ class CashbackLedger:
         default_factory=list
     )  # month, cohort, accrued, paid, expired
 
-    def month_end(self, month: int, who: IntArray, amounts: IntArray) -> tuple[int, int]:
-        """Add this month's accruals, then pay and expire; returns (paid, expired) this month."""
+    def month_end(
+        self, month: int, who: IntArray, amounts: IntArray, *, claims: bool = True
+    ) -> tuple[int, int]:
+        """Add this month's accruals, then pay and expire; returns (paid, expired) this month.
+        ``claims``: whether members claim on_request balances (not in a history's months)."""
         keep = amounts > 0
         if keep.any():
             self.lots[month] = (who[keep], amounts[keep].copy())
             self.accrued[month] += int(amounts[keep].sum())
-        paid = self._pay(month)
+        paid = self._pay(month) if claims or self.rules.schedule in PAYOUT_MONTHS else 0
         expired = self._expire(month)
         self.rows.extend(
             (month, cohort, self.accrued[cohort], self.paid[cohort], self.expired[cohort])

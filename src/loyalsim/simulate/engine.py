@@ -46,9 +46,10 @@ from loyalsim.simulate.month_end import MonthEndWork
 from loyalsim.simulate.referrals import Referrals, pool_size
 from loyalsim.simulate.results import MonthResult, Replication
 from loyalsim.simulate.spending import Basket, Spend
-from loyalsim.simulate.statements import Statements, twelfth
+from loyalsim.simulate.statements import PointsMonth, Statements, twelfth
 from loyalsim.simulate.story import Story
 from loyalsim.transactions.reader import Transactions
+from loyalsim.transactions.sums import revenue_by_month
 
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -167,6 +168,7 @@ class _Run:
     ) -> None:
         self.policy, self.scenario, self.index = policy, scenario.drawn(index), index
         self.book_from = book_from
+        self.history_revenue: dict[int, int] = {}  # a running book's sales by month, before the forecast
         response = self._draw(index)
         rates, reduction = self._mechanics(response)
         self.story = Story(watch, scenario.start)
@@ -287,7 +289,10 @@ class _Run:
         rates.points = engine
         if scenario.history is not None and scenario.history.program_running:
             rows = _history_rows(scenario.history, customers)
+            self.history_revenue = revenue_by_month(rows)
+            self.statements.keep_history = self.book_from is None
             engine.replay_history(rows, scenario.start)
+            self.statements.keep_history = True
             if self.book_from is not None:
                 # The program that really ran replays the history too; its book (and its last
                 # month, the opening) replaces this program's own replay of it.
@@ -299,7 +304,8 @@ class _Run:
                     lot_capacity=2 * n,
                     track_lot_days=True,
                 )
-                running.replay_history(rows, scenario.start)
+                with self.statements.rules_of(self.book_from):
+                    running.replay_history(rows, scenario.start)
                 engine.adopt_book(running, scenario.start)
         self.tally = {name: Tally() for name in self.arms}
         spend = Spend.of(scenario, customers, key, policy.money_unit)
@@ -574,6 +580,14 @@ class _Run:
         if statements.opening is not None:
             month, book, members = statements.opening
             result.opening = {"month": month, "points_outstanding": book.outstanding, "customers": members}
+            if statements.cashback is not None:
+                result.opening["cashback_payable"] = book.cashback_payable
+            if statements.dividends is not None:
+                result.opening["dividend_payable"] = book.dividend_payable
+            result.history = [
+                _history_month(month, figures, self.history_revenue.get(month, 0))
+                for month, figures in sorted(statements.history.items())
+            ]
         result.cashback_cohorts = statements.cashback.rows if statements.cashback is not None else []
         result.dividend_cohorts = statements.dividends.rows if statements.dividends is not None else []
         result.repeat_purchases_control = self.arms["control"].repeats[: self.main]
@@ -584,6 +598,31 @@ class _Run:
             self.scenario, self.customers, self.member, self.lift, self.arms["control"].allowed, NEVER
         )
         return result
+
+
+def _history_month(month: int, book: PointsMonth, revenue: int) -> MonthResult:
+    """A running book's month before the forecast, as the program arm's figures finance reads
+    (every customer of the history a member: their sales are members' sales)."""
+    return MonthResult(
+        month,
+        "program",
+        customers=0,
+        members=0,
+        purchases=0,
+        revenue=revenue,
+        points_issued=book.issued,
+        points_redeemed=book.redeemed,
+        points_expired=book.expired,
+        points_outstanding=book.outstanding,
+        member_revenue=revenue,
+        cashback_accrued=book.cashback_accrued,
+        dividend_accrued=book.dividend_accrued,
+        cashback_paid=book.cashback_paid,
+        cashback_expired=book.cashback_expired,
+        cashback_payable=book.cashback_payable,
+        dividend_paid=book.dividend_paid,
+        dividend_payable=book.dividend_payable,
+    )
 
 
 def _done(function: Callable[..., Any], *args: Any) -> Future[Any]:

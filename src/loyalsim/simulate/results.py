@@ -74,3 +74,5 @@ class Replication:
     # A running program's book at the end of its history (month, points_outstanding in points
     # units, members with a balance or a purchase): the forecast's month 0. Empty otherwise.
     opening: dict[str, int] = field(default_factory=dict)
+    # The same book's months before the forecast (program arm): what finance runs on from.
+    history: list[MonthResult] = field(default_factory=list)

@@ -7,6 +7,8 @@ arm's month results once the run is over.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,23 +57,33 @@ class Statements:
     months: dict[int, PointsMonth] = field(default_factory=dict)
     tier_counts: dict[int, list[int]] = field(default_factory=dict)
     opening: tuple[int, PointsMonth, int] | None = None  # a history's last month, its figures, members
+    # Whether a history's months are the book (False while a changed program replays the history
+    # only for its own counters: the book is the running program's, collected after it).
+    keep_history: bool = True
+    history: dict[int, PointsMonth] = field(default_factory=dict)  # a history's months, by month
 
     def collect(self, rows: MonthRows) -> None:
-        """The sink of the replay engine: a month's rows, closed (a history's months before the
-        forecast are the opening book: the last of them is kept as ``opening``)."""
+        """The sink of the replay engine: a month's rows, closed. A history's months before the
+        forecast are the opening book: their cashback and dividends go through the money ledgers
+        (accrued, paid by the program's schedules, expired; members' claims are not in a
+        transaction file, so none are made there), and the last month is kept as ``opening``."""
         month = PointsMonth(*rows.totals())
-        if rows.month < self.first_month:
-            self.opening = (rows.month, month, int(np.count_nonzero(self.member[rows.customer])))
+        history = rows.month < self.first_month
+        if history and not self.keep_history:
             return
         if self.cashback is not None:
             month.cashback_paid, month.cashback_expired = self.cashback.month_end(
-                rows.month, rows.customer, rows.cashback
+                rows.month, rows.customer, rows.cashback, claims=not history
             )
             month.cashback_payable = self.cashback.payable()
         if self.dividends is not None:
             month.dividend_paid, month.dividend_payable = self.dividends.month_end(
                 rows.month, month.dividend_accrued
             )
+        if history:
+            self.opening = (rows.month, month, int(np.count_nonzero(self.member[rows.customer])))
+            self.history[rows.month] = month
+            return
         self.months[rows.month] = month
         tiers = self.policy.tiers
         if tiers is not None:  # active members by tier, alive as the month-end process found them
@@ -80,6 +92,24 @@ class Statements:
                 rows.tier[active], minlength=len(tiers.levels)
             ).tolist()
         self.story.statement(rows)
+
+    @contextmanager
+    def rules_of(self, running: Policy) -> Iterator[None]:
+        """The money ledgers under ``running``'s rules for a while (the history of the program
+        that ran, when this arm is a change to it), then under their own again."""
+        cashback, dividends = self.cashback, self.dividends
+        kept = (cashback.rules if cashback is not None else None, dividends.paid_in_month if dividends else 0)
+        try:
+            if cashback is not None and running.cashback is not None:
+                cashback.rules = running.cashback
+            if dividends is not None and running.value is not None and running.value.dividend is not None:
+                dividends.paid_in_month = running.value.dividend.paid_in_month
+            yield
+        finally:
+            if cashback is not None and kept[0] is not None:
+                cashback.rules = kept[0]
+            if dividends is not None:
+                dividends.paid_in_month = kept[1]
 
     def fill(self, records: list[MonthResult], perk_cost: dict[int, int]) -> None:
         """Write the statements into the program arm's ``records``, with the month's perk costs

@@ -200,12 +200,12 @@ def _issue(path: Path) -> tuple[str, int, str]:
         (lambda d: d["population"]["history"].update(as_of="1999-01-01"), "LS313", "outside the data"),
         (lambda d: d["population"]["history"].pop("as_of"), "LS102", "as_of"),
         (
-            lambda d: d.update(programs=[str(ROOT / "programs" / "pharmacy-cashback.yaml")]),
+            lambda d: d.update(programs=[str(ROOT / "programs" / "paid-membership.yaml")]),
             "LS313",
-            "cashback",
+            "paid membership",
         ),
     ],
-    ids=["missing-file", "start", "initial-without-segments", "as-of-outside", "no-as-of", "cashback-book"],
+    ids=["missing-file", "start", "initial-without-segments", "as-of-outside", "no-as-of", "membership-book"],
 )
 def test_a_bad_history_is_refused_where_it_is_written(
     tmp_path: Path, change: Any, code: str, words: str
@@ -427,3 +427,129 @@ def test_a_sweep_over_a_running_book_starts_every_point_from_the_program_that_ra
     # B's own replay of the history would have expired less before as_of: more would be outstanding
     own = api.simulate(_expiring(tmp_path, "twelve.yaml", 12), book).summary["opening"]
     assert own["points_outstanding"] > compared.b.summary["opening"]["points_outstanding"]
+
+
+def _book_of(tmp_path: Path, program: Path, name: str = "money-book.yaml", **response: float) -> Path:
+    data = yaml.safe_load(scenario(tmp_path).read_text())
+    data["programs"] = [str(program)]
+    data["population"]["history"]["response"].update(response)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_a_running_cashback_book_opens_with_what_members_are_owed(tmp_path: Path) -> None:
+    pharmacy = ROOT / "programs" / "pharmacy-cashback.yaml"
+    result = api.simulate(pharmacy, _book_of(tmp_path, pharmacy, redemption_propensity=0.0))
+    replayed = {m.month: m for m in api.earn(pharmacy, CDNOW).book}
+    opening = result.replications[0].opening
+    at_as_of = replayed[opening["month"]]
+    # No claims in a transaction file and no 12-month expiry yet: all accrued is owed.
+    accrued = sum(m.cashback_accrued for m in replayed.values() if m.month <= opening["month"])
+    assert opening["cashback_payable"] == at_as_of.cashback_payable == accrued > 0
+    assert result.summary["opening"]["cashback_payable"] == accrued / 100
+    for replication in result.replications:  # and runs on from there, month by month
+        owed = replication.opening["cashback_payable"]
+        for month in (m for m in replication.months if m.arm == "program"):
+            owed += month.cashback_accrued - month.cashback_paid - month.cashback_expired
+            assert month.cashback_payable == owed
+    # Nobody claims here: the 12-month expiry of the history's first cohort (1997-01) is all of it,
+    # in the forecast's 1998-01, as in the replay of the whole file.
+    january = next(
+        m for m in result.replications[0].months if m.arm == "program" and m.month == at_as_of.month + 4
+    )
+    assert (
+        january.cashback_expired
+        == replayed[at_as_of.month - 8].cashback_accrued
+        == replayed[january.month].cashback_expired
+    )
+    # Members who claim (propensity 1, the default) are paid in the forecast, never in the history.
+    claiming = api.simulate(pharmacy, _book_of(tmp_path, pharmacy, "claims.yaml"))
+    assert claiming.summary["opening"] == result.summary["opening"]
+    assert sum(m.cashback_paid for m in claiming.replications[0].months) > 0
+
+
+def test_a_running_dividend_book_pays_last_years_accrual_in_the_forecast(tmp_path: Path) -> None:
+    coop = ROOT / "programs" / "coop-dividend.yaml"
+    text = coop.read_text()
+    membership = text[text.index("membership:\n") : text.index("value:\n")]
+    dividend = _program(tmp_path, "dividend.yaml", coop, (membership, ""))
+    result = api.simulate(dividend, _book_of(tmp_path, dividend))
+    replayed = {m.month: m for m in api.earn(dividend, CDNOW).book}
+    opening = result.replications[0].opening
+    history_1997 = sum(m.dividend_accrued for m in replayed.values() if m.month <= opening["month"])
+    assert opening["dividend_payable"] == replayed[opening["month"]].dividend_payable == history_1997 > 0
+    for replication in result.replications:
+        months = [m for m in replication.months if m.arm == "program"]
+        forecast_1997 = sum(m.dividend_accrued for m in months if m.month <= opening["month"] + 3)
+        march = next(m for m in months if m.month == opening["month"] + 6)  # 1998-03: paid_in_month 3
+        assert march.dividend_paid == history_1997 + forecast_1997
+        assert sum(m.dividend_paid for m in months) == march.dividend_paid
+
+
+def test_a_change_to_a_cashback_program_takes_over_what_members_are_owed(tmp_path: Path) -> None:
+    pharmacy = ROOT / "programs" / "pharmacy-cashback.yaml"
+    book = _book_of(tmp_path, pharmacy, redemption_propensity=0.0)
+    richer = _program(tmp_path, "richer.yaml", pharmacy, ("    - rate: 0.01\n", "    - rate: 0.02\n"))
+    result = api.compare(pharmacy, richer, book)
+    assert result.b.summary["opening"] == result.a.summary["opening"]  # A's history, A's rates
+    for a, b in zip(result.a.replications, result.b.replications, strict=True):
+        first_a, first_b = (next(m for m in r.months if m.arm == "program") for r in (a, b))
+        assert first_b.cashback_accrued > first_a.cashback_accrued  # B's rate from the first day
+    with pytest.raises(api.Error, match="differ in having cashback"):
+        api.compare(pharmacy, CLASSIC, book)
+
+
+def test_the_forecasts_finance_runs_on_from_the_books_history(tmp_path: Path) -> None:
+    """The liability at cost, the IFRS 15 contract liability and the costs of a running book's
+    forecast continue the history's: the first month is charged the change in the liability,
+    not the whole opening book, and every figure is the finance of history and forecast as one
+    sequence (hybrid-rewards redeems automatically, so its history has a redemption rate)."""
+    from loyalsim.finance.forecast import forecast
+
+    hybrid = ROOT / "programs" / "hybrid-rewards.yaml"
+    result = api.simulate(hybrid, _book_of(tmp_path, hybrid, "hybrid-book.yaml"), replications=1)
+    replication = result.replications[0]
+    assert [m.month for m in replication.history] == list(range(324, 333))  # 1997-01 to 1997-09
+    book = {m.month: m for m in api.earn(hybrid, CDNOW).book}
+    for month in replication.history:  # the history's months are earn's book
+        mine, theirs = month, book[month.month]
+        assert (mine.points_issued, mine.points_redeemed, mine.points_outstanding, mine.revenue) == (
+            theirs.points_issued,
+            theirs.points_redeemed,
+            theirs.points_outstanding,
+            theirs.revenue,
+        )
+    whole = forecast(
+        result.policy,
+        replication.history + replication.months,
+        result.scenario.economics,
+        replication.cohorts,
+    )
+    table = [row for row in result.monthly.to_pylist() if row["arm"] == "program"]
+    tail = whole[len(replication.history) :]
+    for row, expected in zip(table, tail, strict=True):
+        assert row["liability_at_cost"] == pytest.approx(expected.liability_at_cost)
+        assert row["contract_liability"] == pytest.approx(expected.contract_liability)
+        assert row["program_cost"] == pytest.approx(expected.program_cost)
+    opening_liability = whole[len(replication.history) - 1].liability_at_cost
+    assert opening_liability > 0
+    first = table[0]
+    assert first["program_cost"] == pytest.approx(
+        first["reward_cost"]
+        + first["liability_at_cost"]
+        - opening_liability
+        + first["referral_cost"]
+        + first["reminder_cost"]
+        + first["perk_cost"]
+        + first["fixed_costs"]
+        + first["donations"]
+    )
+    assert first["discount_factor"] == pytest.approx(
+        1.0 / (1 + result.scenario.economics.get("discount_rate", 0)) ** (1 / 12)
+    )
+
+
+def test_paid_membership_on_a_running_book_is_refused_whatever_the_command_runs(tmp_path: Path) -> None:
+    with pytest.raises(api.Error, match="has paid membership"):
+        api.simulate(ROOT / "programs" / "paid-membership.yaml", scenario(tmp_path))
