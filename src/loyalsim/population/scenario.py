@@ -189,33 +189,6 @@ def _segment(data: dict[str, Any]) -> Segment:
     )
 
 
-def _refuse_unsupported_state(programs: tuple[Policy, ...], file: str, source: SourceMap) -> None:
-    """A running program's book carries points, lots, tiers, cashback and dividends into the
-    forecast; paid memberships are not in a transaction file (who subscribes, since when, on
-    which plan), so a forecast of such a program's book is refused rather than started with
-    the subscriptions empty."""
-    from loyalsim.issues import Issue
-
-    for policy in programs:
-        kept = [name for name, present in (("paid membership", policy.membership is not None),) if present]
-        if kept:
-            path = ("population", "history", "program_running")
-            line, column = source.locate(path)
-            issue = Issue(
-                "LS313",
-                Severity.ERROR,
-                f"{policy.name} has {' and '.join(kept)}: a forecast of its running book would start "
-                "those ledgers empty, which loyalsim does not do",
-                file,
-                line,
-                column,
-                path,
-                hint="set program_running: false (a launch on this customer base), or forecast a "
-                "program without them",
-            )
-            raise InvalidDocumentError(f"{file}: the history cannot be used", [issue])
-
-
 def load_scenario(path: Path | str, *, seed: int | None = None, replications: int | None = None) -> Scenario:
     """Load, validate and compile a scenario file and the programs it names."""
     name = str(path)
@@ -259,8 +232,6 @@ def scenario_from_document(
         minor_units = programs[0].minor_units if programs else 2
         history = load_history(population["history"], base, name, minor_units, document.source)
         segments += (_history_segment(history),)
-        if history.program_running:
-            _refuse_unsupported_state(programs, name, document.source)
     start = day_number(data["start"]) if "start" in data else history.as_of + 1  # type: ignore[union-attr]
     end = int(add_duration(np.array([start]), parse_duration(data["horizon"]))[0])
     return Scenario(

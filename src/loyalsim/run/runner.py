@@ -241,16 +241,6 @@ def run(
     # Before anything else (looking a million checkpoints up takes a while): would this fit in
     # memory, and would it end? Replications already saved count too, for the time.
     scenarios = [task.scenario for task in tasks]
-    for (
-        task
-    ) in tasks:  # whatever program a command puts on a running book (the scenario's own are checked on load)
-        history = task.scenario.history
-        if history is not None and history.program_running and task.policy.membership is not None:
-            raise UsageError(
-                f"{task.policy.name} has paid membership: a forecast of its running book would start "
-                "the subscriptions empty, which loyalsim does not do; set program_running: false in "
-                f"{task.scenario.file} (a launch on this customer base), or forecast a program without it"
-            )
     at_once = 1 if backend.kind == "inline" else min(backend.workers, len(tasks))
     if backend.kind != "dask" or backend.cluster == "local":  # a remote cluster's memory is its own
         memory.check(list({id(s): s for s in scenarios}.values()), at_once)

@@ -233,6 +233,12 @@ class _Run:
                 response["trial_conversion"],
                 (renewal[:, 0], renewal[:, 1]),
             )
+        history = scenario.history
+        self.running_book = history is not None and history.program_running
+        if self.memberships is not None and history is not None and self.running_book:
+            assert history.summary is not None
+            existing = np.flatnonzero(customers.existing)
+            self.memberships.continuing(existing, history.summary.first_day[customers.origin[existing]])
         self.members = Members(member, self.memberships)
         rates = MemberRates.of(
             policy,
@@ -449,7 +455,7 @@ class _Run:
                 program.death[referees] = self.lifetimes[referees - self.main] + day
             if self.memberships is not None:
                 joining = np.concatenate((born[self.member[born]], referees))
-                if day == 0:  # a history's members take up paid membership at the launch (or not)
+                if day == 0 and not self.running_book:  # a launch: members take it up (or not)
                     joining = np.concatenate((self.existing[self.member[self.existing]], joining))
                 self.membership_day(day, joining)
             shopping = self.shoppers["program"].day(day, np.concatenate((born, referees)))
@@ -584,8 +590,16 @@ class _Run:
                 result.opening["cashback_payable"] = book.cashback_payable
             if statements.dividends is not None:
                 result.opening["dividend_payable"] = book.dividend_payable
+            fees = self.memberships
             result.history = [
-                _history_month(month, figures, self.history_revenue.get(month, 0))
+                _history_month(
+                    month,
+                    figures,
+                    self.history_revenue.get(month, 0),
+                    (fees.billed.get(month, 0), fees.recognised.get(month, 0))
+                    if fees is not None
+                    else (0, 0),
+                )
                 for month, figures in sorted(statements.history.items())
             ]
         result.cashback_cohorts = statements.cashback.rows if statements.cashback is not None else []
@@ -600,9 +614,10 @@ class _Run:
         return result
 
 
-def _history_month(month: int, book: PointsMonth, revenue: int) -> MonthResult:
+def _history_month(month: int, book: PointsMonth, revenue: int, fees: tuple[int, int]) -> MonthResult:
     """A running book's month before the forecast, as the program arm's figures finance reads
-    (every customer of the history a member: their sales are members' sales)."""
+    (every customer of the history a member: their sales are members' sales; ``fees``: billed
+    and recognised in the month, of the paid periods current at the start)."""
     return MonthResult(
         month,
         "program",
@@ -622,6 +637,8 @@ def _history_month(month: int, book: PointsMonth, revenue: int) -> MonthResult:
         cashback_payable=book.cashback_payable,
         dividend_paid=book.dividend_paid,
         dividend_payable=book.dividend_payable,
+        fees_billed=fees[0],
+        fees_recognised=fees[1],
     )
 
 

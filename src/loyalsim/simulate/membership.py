@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import betaincinv
 
-from loyalsim.compile.calendar import day_after, first_of_month, month_of
+from loyalsim.compile.calendar import add_duration, day_after, first_of_month, month_of
 from loyalsim.compile.mechanics import Membership as MembershipRules
 from loyalsim.durations import Duration
 from loyalsim.simulate import streams
@@ -105,6 +105,47 @@ class Memberships:
             self._schedule(who, self._add(day, self.rules.trial))
         else:
             self._bill(who, day, self.default_plan)
+
+    def continuing(self, who: IntArray, first_days: IntArray) -> None:
+        """Members of a running paid program at the forecast's start: ``who`` subscribed at their
+        first purchase (``first_days``, day numbers) on the default plan, and renewed every period
+        since, as a transaction file's customers are all members (as ``earn`` treats them). The
+        period that covers the day before the start was billed at its start (a history month);
+        its fee is recognised over its days, so what falls after the start is the opening
+        deferred fee revenue, and renewal goes on by sBG from its end. A one-time plan was paid
+        at the first purchase and never renews. No period points are credited for the history."""
+        if who.size == 0:
+            return
+        rules = self.rules
+        plan_index = self.default_plan
+        plan = rules.plans[plan_index]
+        alpha, beta = self.renewal
+        self.theta[who] = betaincinv(
+            alpha[who], beta[who], streams.uniforms(self.key, streams.RENEWAL, who, 0)
+        )
+        self.state[who], self.plan[who] = PAID, plan_index
+        period = plan.period
+        if period is None:
+            self.periods[who] = 1
+            return
+        begins = np.asarray(first_days, dtype=np.int64).copy()
+        ends = add_duration(begins, period)
+        periods = np.ones(who.size, dtype=np.int64)
+        while True:  # the period covering the day before the start
+            over = ends < self.start
+            if not over.any():
+                break
+            begins[over] = ends[over]
+            ends[over] = add_duration(ends[over], period)
+            periods[over] += 1
+        self.periods[who] = periods
+        for begin in np.unique(begins).tolist():
+            same = begins == begin
+            group, end = who[same], int(ends[same][0])
+            total = plan.fee * int(group.size)
+            self.billed[month_of(begin)] += total
+            self._recognise(total, begin, end)
+            self._schedule(group, end - self.start)
 
     def events(self, day: int, death: Array) -> None:
         """Trials ending and paid periods ending today. ``death``: when each customer's lifetime ends."""
