@@ -447,7 +447,11 @@ def compare(
     cluster: Cluster = None,
     verbose: Verbose = False,
 ) -> None:
-    """Compare two programs on the same customers and random numbers (paired B - A, with intervals)."""
+    """Compare two programs on the same customers and random numbers (paired B - A, with intervals).
+
+    On a running program's book (population.history with program_running), B is a change to A:
+    it starts from the book A's replay leaves (lots re-dated by B's expiry, tiers matched by id;
+    docs/forecast.md)."""
     from loyalsim import tuning
 
     tuning.apply("simulate")  # before numpy is imported (see docs/architecture.md)

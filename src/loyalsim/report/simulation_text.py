@@ -63,6 +63,10 @@ def render(
         lines.append(f"{'fees billed':28}{economics['fees_billed']['mean']:>16,.2f}")
         lines.append(f"{'fee revenue recognised':28}{economics['fee_revenue']['mean']:>16,.2f}")
         lines.append(f"{'deferred fees at end':28}{end['deferred_fee_revenue']['mean']:>16,.2f}")
+    opening = headline.get("opening") or {}
+    for key, label in (("cashback_payable", "cashback payable"), ("dividend_payable", "dividend payable")):
+        if key in opening:  # a running book's money owed at the end of its history
+            lines.append(f"{label + ', ' + opening['month']:28}{opening[key]:>16,.2f}")
     if policy.cashback is not None:
         lines.append(f"{'cashback accrued':28}{economics['cashback_accrued']['mean']:>16,.2f}")
         lines.append(f"{'cashback payable at end':28}{end['cashback_payable']['mean']:>16,.2f}")
@@ -102,6 +106,18 @@ def render(
                     f"  (the first {name} expire {min(rolling, key=lambda d: d.approx_days)} after "
                     "they are earned: the liability builds until then and falls as expiry starts)"
                 )
+    drawn = headline.get("drawn_responses", [])
+    if drawn:
+        lines += ["", "Assumptions drawn once per replication (docs/behaviour.md):"]
+        for item in drawn:
+            stated = ", ".join(
+                f"{k} {v:g}" for k, v in item.items() if k not in ("path", "distribution", "drawn")
+            )
+            band = item["drawn"]
+            lines.append(
+                f"  {item['path']}: {item['distribution']} ({stated}); drawn P5 {band['p5']:.4g}, "
+                f"mean {band['mean']:.4g}, P95 {band['p95']:.4g}"
+            )
     lines += [
         "",
         f"results written to {out}/ (monthly.csv/.parquet, cohorts.csv/.parquet, summary.json, report.html)",

@@ -145,13 +145,12 @@ def _history_rows(history: History, customers: Customers) -> Transactions:
     place = np.full(len(tx.customer_ids), -1, dtype=np.int64)
     place[summary_codes] = np.arange(summary_codes.size)
     position = place[tx.customer]
-    found = position >= 0
-    kept = tx if found.all() else tx.subset(np.flatnonzero(found))
+    kept = tx
+    if (position < 0).any():  # (rows of customers outside the summary: only returns)
+        rows = np.flatnonzero(position >= 0)
+        kept, position = tx.subset(rows), position[rows]
     return dataclasses.replace(
-        kept,
-        rejected=[],
-        customer=number[position[found]] if kept is not tx else number[position],
-        customer_ids=np.arange(customers.size).astype(object),
+        kept, rejected=[], customer=number[position], customer_ids=np.arange(customers.size).astype(object)
     )
 
 
@@ -168,6 +167,8 @@ class _Run:
     ) -> None:
         self.policy, self.scenario, self.index = policy, scenario.drawn(index), index
         self.book_from = book_from
+        history = scenario.history
+        self.running_book = history is not None and history.program_running  # its book is replayed
         self.history_revenue: dict[int, int] = {}  # a running book's sales by month, before the forecast
         response = self._draw(index)
         rates, reduction = self._mechanics(response)
@@ -187,7 +188,7 @@ class _Run:
         enrolment = np.array([s.responds("enrolment_rate") for s in scenario.segments])
         self.main = customers.size  # customers who exist from the start or arrive (not referees)
         joins = customers.enrol_u < enrolment[customers.segment]
-        if scenario.history is not None and scenario.history.program_running:
+        if self.running_book:
             joins |= customers.existing  # a running program's customers are its members (as in earn)
         customers, member, self.lifetimes = _with_referees(policy, scenario, customers, joins, pool_seed)
         self.customers, self.member, self.key = customers, member, key
@@ -234,9 +235,8 @@ class _Run:
                 (renewal[:, 0], renewal[:, 1]),
             )
         history = scenario.history
-        self.running_book = history is not None and history.program_running
-        if self.memberships is not None and history is not None and self.running_book:
-            assert history.summary is not None
+        if self.memberships is not None and self.running_book:
+            assert history is not None and history.summary is not None
             existing = np.flatnonzero(customers.existing)
             self.memberships.continuing(existing, history.summary.first_day[customers.origin[existing]])
         self.members = Members(member, self.memberships)
@@ -293,7 +293,8 @@ class _Run:
             lot_capacity=int(min(max(expected, 2 * n), 64 * n + 1024)),
         )
         rates.points = engine
-        if scenario.history is not None and scenario.history.program_running:
+        if self.running_book:
+            assert scenario.history is not None
             rows = _history_rows(scenario.history, customers)
             self.history_revenue = revenue_by_month(rows)
             self.statements.keep_history = self.book_from is None

@@ -175,3 +175,14 @@ def test_sensitivity_takes_a_distributions_p5_and_p95_as_its_range(tmp_path: Pat
     data["sensitivity"] = {"ranges": [{"path": lift.path, "low": 0.0, "high": 0.2}]}
     (given,) = [a for a in assumptions(data) if a.path == lift.path]
     assert (given.low, given.high, given.source) == (0.0, 0.2, "scenario")
+
+
+def test_the_text_summary_names_each_drawn_assumption(tmp_path: Path, cli: Any) -> None:
+    path = scenario(tmp_path, {"low": 0.02, "mode": 0.05, "high": 0.10}, replications=3)
+    done = cli("simulate", str(STARS), str(path), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "Assumptions drawn once per replication" in done.stdout
+    assert (
+        "population.segments[0].response.frequency_lift: triangular (low 0.02, mode 0.05, high 0.1)"
+        in done.stdout
+    )

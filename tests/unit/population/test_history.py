@@ -569,3 +569,18 @@ def test_a_running_paid_program_opens_with_its_subscribers_and_deferred_fees(tmp
             deferred += (month.fees_billed - month.fees_recognised) / 100
             assert row["deferred_fee_revenue"] == pytest.approx(deferred)
         assert months[-1].subscribers < months[0].subscribers  # renewal is not certain
+
+
+def test_the_text_summary_gives_a_running_books_money_owed(tmp_path: Path, cli: Any) -> None:
+    pharmacy = ROOT / "programs" / "pharmacy-cashback.yaml"
+    done = cli(
+        "simulate",
+        str(pharmacy),
+        str(_book_of(tmp_path, pharmacy)),
+        "--replications",
+        "1",
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "cashback payable, 1997-09" in done.stdout and "1,698.50" in done.stdout
