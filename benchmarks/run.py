@@ -20,6 +20,7 @@ BENCHMARKS = [
     "bench_replay",
     "bench_fit",
     "bench_fit_file",
+    "bench_response",
     "bench_simulate",
     "bench_scaleout",
     "bench_tuning",

@@ -953,6 +953,21 @@ def scenario_schema() -> Schema:
                 {"type": "number", "minimum": 0, "maximum": 1}, "Share of customers who join the program."
             ),
             "frequency_lift": prop(NONNEG, "Relative increase in purchase rate for members (0.05 = +5%)."),
+            "enrolment_delay": prop(
+                NONNEG,
+                "Mean days from a member's first purchase (day 0 for the existing customers of a launch) "
+                "to joining, exponential; 0: they join at their first purchase.",
+            ),
+            "enrolment_selection": prop(
+                NONNEG,
+                "Self-selection: the odds of joining scale with (purchase rate / the segment's mean) to this "
+                "power, and the delay shrinks by the same factor (0: joining is independent of buying).",
+            ),
+            "lift_duration": prop(
+                NONNEG,
+                "Days a member's purchase-rate lift lasts after they join, then their base rate again "
+                "(an effect that fades); 0: it lasts.",
+            ),
             "goal_gradient": prop(
                 NONNEG, "Extra purchase-rate lift as a member nears a reward or tier threshold."
             ),

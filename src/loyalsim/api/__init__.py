@@ -19,10 +19,18 @@ from __future__ import annotations
 from loyalsim.api.backtest import BacktestResult, backtest
 from loyalsim.api.check import check
 from loyalsim.api.earn import EarnResult, EarnWritten, RowsRejected, earn, write_earn
-from loyalsim.api.fits import PurchaseFit, RetentionFit, account, fit_purchases, fit_retention
+from loyalsim.api.fits import PurchaseFit, RetentionFit, account, fit_purchases, fit_response, fit_retention
 from loyalsim.api.loading import Error, PathLike, Runner, load_program, load_scenario, validate
 from loyalsim.api.sensitivity import SensitivityResult, sensitivity
-from loyalsim.api.simulation import ComparisonResult, SimulationResult, Trace, compare, simulate, trace
+from loyalsim.api.simulation import (
+    ComparisonResult,
+    SimulationResult,
+    Trace,
+    compare,
+    simulate,
+    trace,
+    write_transactions,
+)
 from loyalsim.api.sweep import PointsInvalid, SweepResult, sweep
 
 __all__ = [
@@ -47,6 +55,7 @@ __all__ = [
     "compare",
     "earn",
     "fit_purchases",
+    "fit_response",
     "fit_retention",
     "load_program",
     "load_scenario",
@@ -56,4 +65,5 @@ __all__ = [
     "trace",
     "validate",
     "write_earn",
+    "write_transactions",
 ]  # fmt: skip

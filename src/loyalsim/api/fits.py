@@ -14,6 +14,7 @@ from loyalsim.api.loading import PathLike, day
 from loyalsim.errors import UsageError
 from loyalsim.finance.ifrs15 import PeriodResult
 from loyalsim.population.fitting import Fit
+from loyalsim.population.response_fit import ResponseFit
 from loyalsim.population.summary import Summary
 
 
@@ -149,3 +150,74 @@ def fit_retention(counts: PathLike, *, column: str = "members", periods: int = 2
     fit = fit_sbg(survivors)
     curve = models.sbg_survival(fit.vector, periods)
     return RetentionFit(fit, [float(v) for v in survivors], [float(v) for v in curve])
+
+
+def fit_response(
+    transactions: PathLike,
+    members: PathLike,
+    *,
+    time_unit: str = "week",
+    bootstrap: int = 200,
+    seed: int = 0,
+    quarters: int = 4,
+    min_history: int = 91,
+    columns: dict[str, str] | None = None,
+    member_columns: dict[str, str] | None = None,
+) -> ResponseFit:
+    """The program's effect on members' purchases and spend, from transactions and a members
+    file, as ``loyalsim fit response`` estimates it (docs/fit.md, "The program's effect"):
+    the headline over each member's first ``quarters`` quarters after enrolment, for members who
+    bought for more than ``min_history`` days before enrolling."""
+    from loyalsim.compile.calendar import to_date
+    from loyalsim.errors import InputError
+    from loyalsim.population.response_fit import NONE
+    from loyalsim.population.response_fit import fit_response as estimate
+    from loyalsim.population.summary import UNITS, FitDataError
+    from loyalsim.transactions import read_transactions
+    from loyalsim.transactions.members import read_members
+
+    if time_unit not in UNITS:
+        raise UsageError(f"--time-unit must be day or week, not {time_unit!r}")
+    if bootstrap < 20:
+        raise UsageError(f"--bootstrap {bootstrap}: at least 20 replicates are needed for a 95% interval")
+    path = Path(transactions)
+    tx = read_transactions(path, 2, dict(columns or {}))
+    if tx.rejected:
+        raise RowsRejected(tx.rejected, f"{len(tx.rejected)} row(s) of {path} rejected; fix them first")
+    if len(tx) == 0:
+        raise FitDataError("the file has no transactions")
+    listed = read_members(Path(members), member_columns)
+    known = np.asarray(tx.customer_ids).astype(str)
+    place = np.searchsorted(known, listed.ids.astype(str))
+    found = (place < known.size) & (known[np.minimum(place, known.size - 1)] == listed.ids.astype(str))
+    if not found.all():
+        row = int(np.flatnonzero(~found)[0])
+        raise InputError(
+            f"{listed.path}: row {listed.rows[row]}, column 'customer_id': customer {listed.ids[row]!r} has no "
+            f"transaction in {path}; {int((~found).sum())} listed member(s) do not (check that both files "
+            "use the same ids)"
+        )
+    first, last = int(tx.day.min()), int(tx.day.max())
+    outside = np.flatnonzero((listed.day != NONE) & ((listed.day < first) | (listed.day > last)))
+    if outside.size:
+        row = int(outside[0])
+        raise InputError(
+            f"{listed.path}: row {listed.rows[row]}, column 'enrolled_on': {to_date(int(listed.day[row]))} is "
+            f"outside the transactions, which run from {to_date(first)} to {to_date(last)}"
+        )
+    enrolled = np.full(known.size, NONE, dtype=np.int64)
+    enrolled[place[found]] = listed.day
+    return estimate(
+        tx.customer.astype(np.int64),
+        tx.day.astype(np.int64),
+        tx.amount.astype(np.int64),
+        tx.is_return,
+        known.size,
+        enrolled,
+        money_unit=100,
+        time_unit=time_unit,
+        bootstrap=bootstrap,
+        seed=seed,
+        quarters=quarters,
+        min_history=min_history,
+    )

@@ -89,6 +89,31 @@ def simulate(
     )
 
 
+def write_transactions(
+    program: PathLike | Policy,
+    scenario: PathLike | Scenario,
+    folder: PathLike,
+    *,
+    file_format: str = "csv",
+    replication: int = 0,
+    seed: int | None = None,
+) -> dict[str, Path]:
+    """Synthetic data, as ``simulate --transactions`` writes it: replication ``replication``'s
+    program-arm purchases (``transactions``) and enrolments (``members``) in ``folder``, as CSV
+    or Parquet; their paths. The replication is the one ``simulate`` runs with the same seed."""
+    from loyalsim.report import synthetic
+    from loyalsim.simulate.engine import synthetic_transactions
+
+    if file_format not in synthetic.FORMATS:
+        raise UsageError(f"--transactions-format {file_format!r}: choose csv or parquet")
+    policy = load_program(program)
+    loaded = load_scenario(scenario, seed=seed)
+    if not 0 <= replication < loaded.replications:
+        raise UsageError(f"replication {replication}: the scenario has {loaded.replications}")
+    _, drawn = synthetic_transactions(policy, loaded, replication)
+    return synthetic.write(Path(folder), drawn, policy.money_unit, file_format)
+
+
 def book_source(running: Policy, changed: Policy, scenario: Scenario) -> Policy | None:
     """On a running program's book (a history ``running`` ran over), a ``changed`` program starts
     from the book ``running``'s replay gives: returns ``running`` then, None when there is no

@@ -303,6 +303,17 @@ def simulate(
     workers: Workers = None,
     cluster: Cluster = None,
     verbose: Verbose = False,
+    transactions: Annotated[
+        Path | None,
+        typer.Option(
+            "--transactions",
+            help="Also write the first replication's program-arm purchases and enrolments here "
+            "(transactions and members files, as earn and fit read them).",
+        ),
+    ] = None,
+    transactions_format: Annotated[
+        str, typer.Option("--transactions-format", help="csv or parquet.")
+    ] = "csv",
 ) -> None:
     """Simulate a program on a scenario's customers, with a no-program control.
 
@@ -318,6 +329,13 @@ def simulate(
     from loyalsim import api
     from loyalsim.cli.progress import command_runner
     from loyalsim.run.runner import Checkpoints
+
+    if transactions is not None:  # (checked before the simulation, not after it)
+        if transactions_format not in ("csv", "parquet"):
+            raise UsageError(f"--transactions-format {transactions_format!r}: choose csv or parquet")
+        from loyalsim.fileio import writable_folder
+
+        writable_folder(transactions, "--transactions")
 
     result = api.simulate(
         program,
@@ -336,6 +354,10 @@ def simulate(
     result.write(out)
     headline, loaded, policy = result.summary, result.scenario, result.policy
     Checkpoints(out).clear()
+    if transactions is not None:
+        written = api.write_transactions(policy, loaded, transactions, file_format=transactions_format)
+        if output_format is ExplainFormat.text:
+            sys.stderr.write(f"synthetic data: {written['transactions']} and {written['members']}\n")
     if output_format is ExplainFormat.json:
         emit(json.dumps(headline, indent=2) + "\n", None)
         return
@@ -742,6 +764,77 @@ def fit_purchases(
                 out,
                 tuple(column or ()),
                 segment_id,
+            )
+        )
+    )
+
+
+@fit_app.command("response")
+def fit_response(
+    transactions: Annotated[Path, typer.Argument(help="Transactions (CSV or Parquet).", show_default=False)],
+    members: Annotated[
+        Path,
+        typer.Option(
+            "--members",
+            "-m",
+            help="Members file: customer_id, enrolled_on (CSV or Parquet).",
+            show_default=False,
+        ),
+    ],
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ExplainFormat.text,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write a scenario response fragment (YAML, the lift's interval as a distribution) "
+            "and a report (.report.html) beside it.",
+        ),
+    ] = None,
+    column: Annotated[
+        list[str] | None, typer.Option("--column", "-c", help="Map a transactions header: NAME=SOURCE.")
+    ] = None,
+    members_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--members-column", help="Map a members header: customer_id=SOURCE or enrolled_on=SOURCE."
+        ),
+    ] = None,
+    time_unit: Annotated[TimeUnit, typer.Option(help="The purchase model's time unit.")] = TimeUnit.week,
+    quarters: Annotated[
+        int, typer.Option(min=1, max=40, help="The headline's window: quarters (91 days) after enrolment.")
+    ] = 4,
+    min_history: Annotated[
+        int,
+        typer.Option(min=1, max=3650, help="Days a member must have bought before enrolling to be measured."),
+    ] = 91,
+    bootstrap: Annotated[int, typer.Option(min=20, max=10000, help="Bootstrap replicates.")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap.")] = 0,
+) -> None:
+    """Measure the program's effect on members' purchases and spend, with self-selection handled.
+
+    Each member's purchases before enrolling predict, through BG/NBD and Gamma-Gamma fitted to the members'
+    own pre-enrolment histories, what they would have bought without the program; the lift is actual over
+    predicted. docs/fit.md explains the method, its assumptions and when not to trust it.
+    """
+    from loyalsim.cli.fit_cmd import ResponseOptions, run_response
+
+    raise typer.Exit(
+        run_response(
+            ResponseOptions(
+                transactions,
+                members,
+                output_format.value,
+                out,
+                tuple(column or ()),
+                tuple(members_column or ()),
+                time_unit.value,
+                quarters,
+                min_history,
+                bootstrap,
+                seed,
             )
         )
     )

@@ -160,3 +160,72 @@ def run_retention(counts: Path, column: str, periods: int, output_format: str) -
         sys.stderr.write(f"loyalsim: the sBG fit did not converge: {fit.message}\n")
         return 1
     return 0
+
+
+@dataclass
+class ResponseOptions:
+    transactions: Path
+    members: Path
+    output_format: str
+    out: Path | None
+    columns: tuple[str, ...]
+    member_columns: tuple[str, ...]
+    time_unit: str
+    quarters: int
+    min_history: int
+    bootstrap: int
+    seed: int
+
+
+def run_response(options: ResponseOptions) -> int:
+    from loyalsim import api
+    from loyalsim.cli.earn_cmd import parse_columns
+
+    if options.out is not None:
+        from loyalsim.fileio import writable_folder
+
+        writable_folder(options.out.parent if str(options.out.parent) else Path())
+    try:
+        result = api.fit_response(
+            options.transactions,
+            options.members,
+            time_unit=options.time_unit,
+            bootstrap=options.bootstrap,
+            seed=options.seed,
+            quarters=options.quarters,
+            min_history=options.min_history,
+            columns=parse_columns(options.columns),
+            member_columns=parse_columns(options.member_columns),
+        )
+    except api.RowsRejected as exc:
+        for error in exc.rows[:20]:
+            sys.stderr.write(f"{error}\n")
+        raise InvalidDocumentError(str(exc)) from None
+    payload = result.as_dict()
+    if options.out is not None:
+        from loyalsim.report.response_report import write
+
+        written = write(options.out, result, source=str(options.transactions), members=str(options.members))
+        payload["files"] = {kind: str(path) for kind, path in written.items()}
+    if options.output_format == "json":
+        sys.stdout.write(json.dumps(_finite(payload), indent=2, allow_nan=False) + "\n")
+    else:
+        from loyalsim.report.response_report import text
+
+        sys.stdout.write(
+            text(result) + "".join(f"wrote {k}: {v}\n" for k, v in payload.get("files", {}).items())
+        )
+    for note in result.notes:
+        sys.stderr.write(f"loyalsim: note: {note}\n")
+    return 0
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite number as null (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

@@ -93,6 +93,29 @@ def _hessian_of_gradient(gradient: Callable[[Array], Array], at: Array, step: fl
     return (h + h.T) / 2
 
 
+def _uncertainty(
+    hessian: Array, theta: Array, names: list[str], free: list[int], linear: tuple[int, ...] = ()
+) -> tuple[Array | None, dict[str, float | None], str | None]:
+    """The covariance of the fitted scale (the inverse of the negative log-likelihood's Hessian
+    over the ``free`` parameters; zero rows for the others), each parameter's standard error
+    (by the delta method for those fitted in logs, all but ``linear``), and what went wrong
+    if the Hessian does not give them."""
+    errors: dict[str, float | None] = dict.fromkeys(names)
+    size = theta.size
+    try:
+        covariance = np.zeros((size, size))
+        covariance[np.ix_(free, free)] = np.linalg.inv(hessian[np.ix_(free, free)])
+    except np.linalg.LinAlgError:
+        return None, errors, "the Hessian of the likelihood is singular"
+    variances = np.diag(covariance)[free]
+    if not (np.all(variances > 0) and np.all(np.isfinite(variances))):
+        return None, errors, "the likelihood is flat or not at a maximum (Hessian not positive definite)"
+    for i in free:
+        scale = 1.0 if i in linear else float(np.exp(theta[i]))
+        errors[names[i]] = float(scale * np.sqrt(covariance[i, i]))
+    return (covariance + covariance.T) / 2, errors, None
+
+
 def maximise(
     model: str,
     loglik: Callable[[Array], float],
@@ -122,8 +145,8 @@ def maximise(
 
     def negative_and_slope(theta: Array) -> tuple[float, Array]:
         assert gradient is not None
-        params = np.exp(theta)
         with np.errstate(all="ignore"):
+            params = np.exp(theta)
             value, slope = gradient(params)
         if not np.isfinite(value) or not np.all(np.isfinite(slope)):
             return 1e300, np.zeros_like(theta)
@@ -167,21 +190,9 @@ def maximise(
             if gradient is not None
             else _hessian(negative, theta)
         )
-        try:
-            covariance = np.linalg.inv(hessian)
-            variances = np.diag(covariance)
-            if np.all(variances > 0) and np.all(np.isfinite(variances)):
-                log_covariance = (covariance + covariance.T) / 2
-                errors = {
-                    n: float(np.exp(t) * np.sqrt(v)) for n, t, v in zip(names, theta, variances, strict=True)
-                }
-            else:
-                converged, message = (
-                    False,
-                    "the likelihood is flat or not at a maximum (Hessian not positive definite)",
-                )
-        except np.linalg.LinAlgError:
-            converged, message = False, "the Hessian of the likelihood is singular"
+        log_covariance, errors, problem = _uncertainty(hessian, theta, list(names), list(range(theta.size)))
+        if problem is not None:
+            converged, message = False, problem
     else:
         message = "the optimiser did not find a finite maximum (parameters ran off to 0 or infinity)"
     params = {n: float(v) for n, v in zip(names, np.exp(theta), strict=True)}
@@ -236,3 +247,108 @@ def fit_retention(survivors: Array) -> Fit:
         lambda p: models.sbg_loglik(p, survivors),
         [np.array([1.0, 1.0]), np.array([0.5, 3.0]), np.array([3.0, 10.0])],
     )
+
+
+CONCENTRATION_CAP = 1e6  # a + b at most: beyond it the dropout probabilities' spread is nil
+
+
+def enrolment_params(theta: Array) -> tuple[float, float, float, float, float]:
+    """(r, alpha, c, a, b) from :func:`fit_bgnbd_enrolment`'s fitted scale: log r, log alpha,
+    c, logit of the mean dropout probability a / (a + b), log of the concentration a + b."""
+    r, alpha, c = float(np.exp(theta[0])), float(np.exp(theta[1])), float(theta[2])
+    mean, concentration = 1 / (1 + np.exp(-theta[3])), float(np.exp(theta[4]))
+    return r, alpha, c, float(mean * concentration), float((1 - mean) * concentration)
+
+
+def fit_bgnbd_enrolment(x: Array, t_x: Array, T: Array) -> Fit:
+    """BG/NBD on members' pre-enrolment histories, with the purchase-rate prior's scale growing
+    with the time each member took to enrol: rate ~ Gamma(r, alpha + c T) (``fit response``).
+
+    Why: when heavier buyers join sooner, how long a member bought before joining says how much
+    they buy, beyond their few purchases in that window. If the delay to joining is exponential
+    with a mean inversely proportional to the rate, a Gamma(r0, alpha) prior becomes exactly
+    Gamma(r0 + 1, alpha + c T) given T; c = 0 when joining does not depend on the rate.
+
+    Dropout's Beta(a, b) is fitted as its mean and its concentration a + b: short windows may
+    leave the spread of dropout probabilities unidentified, the concentration then runs to
+    CONCENTRATION_CAP (all members dropping with the same probability), and the mean stays
+    well determined. Parameters at a bound (c at 0, alpha at its floor, the concentration at its
+    cap) are left out of the covariance. ``extra["theta"]`` is the fitted scale (:func:`enrolment_params`),
+    ``log_covariance`` its covariance; ``extra["at_bound"]`` names the parameters at a bound.
+    """
+    (ux, ut, uT), weights = compress(x, t_x, T)
+    x_values, x_index = np.unique(ux, return_inverse=True)
+    size = float(max(x.size, 1))
+
+    def negative_and_slope(theta: Array) -> tuple[float, Array]:
+        r, alpha, c, a, b = enrolment_params(theta)
+        rows = alpha + c * uT
+        with np.errstate(all="ignore"):
+            value, grad, d_rows = models.bgnbd_gradient_rows(
+                np.array([r, a, b]), rows, x_values, x_index, ux, ut, uT, weights
+            )
+            d_alpha, d_c = float(d_rows.sum()), float(np.dot(d_rows, uT))
+        spread = a * b / (a + b)  # d a / d logit(mean) = -d b / d logit(mean)
+        slope = np.array(
+            [grad[0] * r, d_alpha * alpha, d_c, (grad[1] - grad[2]) * spread, grad[1] * a + grad[2] * b]
+        )
+        if not np.isfinite(value) or not np.all(np.isfinite(slope)):
+            return 1e300, np.zeros_like(theta)
+        return -value / size, -slope / size
+
+    def scale_of(params: Array) -> Array:
+        r, alpha, a, b = params
+        concentration = min(a + b, CONCENTRATION_CAP / 2)
+        return np.array([np.log(r), np.log(alpha), 0.0, np.log(a / b), np.log(concentration)])
+
+    with np.errstate(all="ignore"):
+        pooled = fit_purchases("bgnbd", x, t_x, T).vector
+    nudge = np.array([0.0, 0.0, 1.0, 0.0, 0.0])  # (c away from its bound)
+    starts = [
+        scale_of(pooled),
+        scale_of(np.array([1.0, 1.0, 1.0, 1.0])) + 0.1 * nudge,
+        scale_of(np.array([0.3, 5.0, 0.8, 2.5])) + nudge,
+    ]
+    cap = float(np.log(CONCENTRATION_CAP))
+    bounds: list[tuple[float | None, float | None]] = [
+        (-20, 20),
+        (-20, 20),
+        (0.0, None),
+        (-30, 30),
+        (-20, cap),
+    ]
+    options = {"maxiter": 4000, "ftol": 1e-13, "gtol": 1e-9}
+    results = [
+        minimize(negative_and_slope, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+        for start in starts
+    ]
+    best = min(results, key=lambda r: r.fun)
+    theta = best.x
+    log_likelihood = -float(best.fun) * size
+    names = ["r", "alpha", "c", "mean_dropout", "concentration"]
+    # At a bound: c at 0 (joining independent of buying), alpha at its floor (the prior's scale
+    # all c T: long windows only), the concentration at its cap; the others must be inside.
+    at_bound = [
+        i
+        for i, (low, high) in enumerate(bounds)
+        if (low is not None and theta[i] - low < 1e-6) or (high is not None and high - theta[i] < 1e-6)
+    ]
+    converged = bool(best.fun < 1e299 and set(at_bound) <= {1, 2, 4})
+    message, log_covariance = "converged", None
+    errors: dict[str, float | None] = dict.fromkeys(names)
+    if converged:
+        hessian = _hessian_of_gradient(lambda t: negative_and_slope(t)[1] * size, theta)
+        free = [i for i in range(5) if i not in at_bound]
+        log_covariance, errors, problem = _uncertainty(hessian, theta, names, free, linear=(2, 3))
+        if problem is not None:
+            converged, message = False, problem
+    else:
+        message = "the optimiser did not find a finite maximum (parameters ran off to 0 or infinity)"
+    r, alpha, c, a, b = enrolment_params(theta)
+    params = {"r": r, "alpha": alpha, "c": c, "a": a, "b": b}
+    fit = Fit(
+        "bgnbd-enrolment", params, log_likelihood, errors, converged, message, log_covariance=log_covariance
+    )
+    fit.extra["theta"] = theta
+    fit.extra["at_bound"] = [names[i] for i in at_bound]
+    return fit

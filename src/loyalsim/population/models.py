@@ -97,6 +97,45 @@ def bgnbd_conditional(params: Array, t: float, x: Array, t_x: Array, T: Array) -
     return result
 
 
+def bgnbd_conditional_by_quadrature(
+    params: tuple[float, Array | float, float, float],
+    t: Array,
+    x: Array,
+    t_x: Array,
+    T: Array,
+    nodes: int = 32,
+) -> Array:
+    """E[Y(t) | x, t_x, T] as :func:`bgnbd_conditional`, for any a > 0 and a prior scale alpha of
+    each customer's own: P(alive) times E[(1 - ((alpha + T) / (alpha + T + p t)) ** (r + x)) / p]
+    over the dropout probability's posterior p ~ Beta(a, b + x), by Gauss-Jacobi quadrature.
+
+    Why not the closed form: its hypergeometric function overflows or loses all precision when
+    a < 1 with a + b + x - 1 near 0, or with a and b large (a dropout spread collapsed to its
+    mean), which short pre-enrolment windows produce. Given the rate lambda and p, a customer
+    alive buys (1 - exp(-lambda p t)) / p times in t (dropout comes at rate lambda p); the rate's
+    posterior is Gamma(r + x, alpha + T), whose Laplace transform gives the power."""
+    from scipy.special import roots_jacobi
+
+    r, alpha, a, b = params
+    alpha_rows = np.broadcast_to(np.asarray(alpha, dtype=np.float64), np.shape(x))
+    alive = bgnbd_p_alive((r, alpha_rows, a, b), x, t_x, T)  # type: ignore[arg-type]
+    t = np.broadcast_to(np.asarray(t, dtype=np.float64), np.shape(x))
+    out = np.zeros(np.shape(x))
+    values, index = np.unique(x, return_inverse=True)
+    for k, value in enumerate(values.tolist()):
+        rows = np.flatnonzero(index == k)
+        if a + b + value < 1e4:
+            u, w = roots_jacobi(nodes, b + value - 1, a - 1)  # weight (1 - u)^(b+x-1) (1 + u)^(a-1)
+            p, w = (1 + u) / 2, w / w.sum()
+        else:  # (a spread of p collapsed to its mean: one node there)
+            p, w = np.array([a / (a + b + value)]), np.ones(1)
+        base = (alpha_rows[rows] + T[rows])[:, None]
+        survive = np.exp((r + value) * np.log(base / (base + p[None, :] * t[rows][:, None])))
+        out[rows] = ((1 - survive) / p[None, :]) @ w
+    result: Array = alive * out
+    return result
+
+
 def bgnbd_p_alive(params: Array, x: Array, t_x: Array, T: Array) -> Array:
     """P(alive at T | x, t_x, T) under BG/NBD (Fader, Hardie & Lee 2005, eq. 11): certain with
     no repeat purchase (dropout happens only after one)."""
@@ -182,48 +221,68 @@ def bgnbd_gradient_grouped(
     T: Array,
     weights: Array,
 ) -> tuple[float, Array]:
-    """The weighted sum of :func:`bgnbd_loglik_grouped` and its gradient in (r, alpha, a, b).
+    """The weighted sum of :func:`bgnbd_loglik_grouped` and its gradient in (r, alpha, a, b)
+    (:func:`bgnbd_gradient_rows` with one alpha for all)."""
+    r, alpha, a, b = params
+    value, slope, d_alpha = bgnbd_gradient_rows(
+        np.array([r, a, b]), alpha, x_values, x_index, x, t_x, T, weights
+    )
+    return value, np.array([slope[0], float(d_alpha.sum()), slope[1], slope[2]])
+
+
+def bgnbd_gradient_rows(
+    params: Array,
+    alpha: Array,
+    x_values: Array,
+    x_index: npt.NDArray[np.int64],
+    x: Array,
+    t_x: Array,
+    T: Array,
+    weights: Array,
+) -> tuple[float, Array, Array]:
+    """The weighted sum of :func:`bgnbd_loglik_grouped`, with a prior scale ``alpha`` of each
+    row's own (or one for all; params are (r, a, b)), its gradient in (r, a, b), and its
+    derivative in each row's alpha (weighted). The terms that depend only on x are computed
+    once per distinct x (``x_values``, ``x_index``).
 
     With S and D the log terms of staying alive through T and of dropping out after t_x, and
     w = e^S / (e^S + e^D) (1 when x = 0), every derivative is w ∂S + (1 - w) ∂D plus the
     derivative of the common term; ∂ ln B(u, v) / ∂u = ψ(u) - ψ(u + v)."""
-    r, alpha, a, b = params
+    r, a, b = params
     beta_ab = betaln(a, b)
     psi_ab = digamma(a + b)
-    gx = gammaln(r + x_values) - gammaln(r) + r * np.log(alpha)
     stay_x = betaln(a, b + x_values) - beta_ab
     repeat = x_values > 0
     shifted = np.maximum(b + x_values - 1, 1e-300)
     with np.errstate(invalid="ignore", divide="ignore"):
         drop_x = np.where(repeat, betaln(a + 1, shifted) - beta_ab, -np.inf)
     psi_abx = digamma(a + b + x_values)
-    # Per distinct x: ∂/∂a and ∂/∂b of the stay and drop terms.
     stay_a, stay_b = psi_ab - psi_abx, digamma(b + x_values) - psi_abx - digamma(b) + psi_ab
     drop_a = np.where(repeat, digamma(a + 1) - psi_abx - digamma(a) + psi_ab, 0.0)
     drop_b = np.where(repeat, digamma(shifted) - psi_abx - digamma(b) + psi_ab, 0.0)
     power = r + x
-    log_T, log_tx = np.log(alpha + T), np.log(alpha + t_x)
+    log_alpha, log_T, log_tx = np.log(alpha), np.log(alpha + T), np.log(alpha + t_x)
     stay = stay_x[x_index] - power * log_T
     drop = drop_x[x_index] - power * log_tx
     total = np.logaddexp(stay, drop)
-    value = float(np.dot(weights, gx[x_index] + total))
-    w = np.exp(stay - total)  # the share of staying alive (1 with no repeat purchase)
+    common = (gammaln(r + x_values) - gammaln(r))[x_index] + r * log_alpha
+    value = float(np.dot(weights, common + total))
+    w = np.exp(stay - total)
     v = weights * w
-    u = weights - v  # weights * (1 - w)
+    u = weights - v
     counts_w = np.bincount(x_index, weights=v, minlength=x_values.size)
     counts_u = np.bincount(x_index, weights=u, minlength=x_values.size)
     counts = counts_w + counts_u
     d_r = float(
-        np.dot(counts, digamma(r + x_values) - digamma(r) + np.log(alpha))
+        np.dot(counts, digamma(r + x_values) - digamma(r))
+        + np.sum(weights * log_alpha)
         - np.dot(v, log_T)
         - np.dot(u, log_tx)
     )
-    d_alpha = float(
-        r / alpha * counts.sum() - np.dot(v, power / (alpha + T)) - np.dot(u, power / (alpha + t_x))
-    )
+    d_alpha: Array = weights * r / alpha - v * power / (alpha + T) - u * power / (alpha + t_x)
     d_a = float(np.dot(counts_w, stay_a) + np.dot(counts_u, drop_a))
     d_b = float(np.dot(counts_w, stay_b) + np.dot(counts_u, drop_b))
-    return value, np.array([d_r, d_alpha, d_a, d_b])
+    return value, np.array([d_r, d_a, d_b]), d_alpha
 
 
 def gamma_gamma_gradient(params: Array, x: Array, mean: Array, weights: Array) -> tuple[float, Array]:

@@ -27,6 +27,9 @@ from loyalsim.population.uncertain import Uncertain, parse
 RESPONSE_DEFAULTS: dict[str, float] = {
     "enrolment_rate": 0.5,
     "frequency_lift": 0.0,
+    "enrolment_delay": 0.0,
+    "enrolment_selection": 0.0,
+    "lift_duration": 0.0,
     "churn_reduction": 0.0,
     "redemption_propensity": 1.0,
     "goal_gradient": 0.0,

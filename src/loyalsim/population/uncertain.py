@@ -25,6 +25,9 @@ NONNEGATIVE = (0.0, math.inf)
 BOUNDS: dict[str, tuple[float, float]] = {
     "enrolment_rate": UNIT,
     "frequency_lift": NONNEGATIVE,
+    "enrolment_delay": NONNEGATIVE,
+    "enrolment_selection": NONNEGATIVE,
+    "lift_duration": NONNEGATIVE,
     "churn_reduction": UNIT,
     "redemption_propensity": UNIT,
     "goal_gradient": NONNEGATIVE,

@@ -42,6 +42,9 @@ def _relative(
 DEFAULT_RANGES: dict[str, Callable[[float], Bounds]] = {
     "enrolment_rate": _relative(0.5, 1.5, ceiling=1.0),
     "frequency_lift": _relative(0.0, 2.0, if_zero=(0.0, 0.10)),
+    "enrolment_delay": _relative(0.5, 1.5, if_zero=(0.0, 30.0)),
+    "enrolment_selection": _relative(0.0, 2.0, if_zero=(0.0, 0.5)),
+    "lift_duration": _relative(0.5, 1.5),
     "churn_reduction": _relative(0.0, 2.0, ceiling=1.0, if_zero=(0.0, 0.20)),
     "redemption_propensity": _relative(0.5, 1.5, ceiling=1.0),
     "goal_gradient": _relative(0.0, 2.0, if_zero=(0.0, 0.20)),

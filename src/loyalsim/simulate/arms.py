@@ -138,12 +138,17 @@ class Shopper:
     customers: Customers
     rate_now: Callable[[IntArray, int], Array]  # purchases per day of customers after a day's purchases
     span_rate: Array | None  # fixed rates, when the arm may go a month at a time
+    switch: Array  # the time from which each customer buys at ``rate_now`` (their enrolment), base before
+    until: Array  # the time their lift wears off (inf: never), base after
     spend: Spend
     arrival: np.uint64  # the arrival stream's base (streams.stream_base)
     births: Births
     story: Story
     keep: bool  # return the purchases for the program to credit
     credit_each_wave: Callable[[int, list[Bought]], None] | None = None  # points needed before the next gap
+    # Every purchase drawn, as (days, customers, amounts, purchase numbers), when recorded
+    # (synthetic transactions: ``simulate --transactions``); None: not kept.
+    recorded: list[tuple[IntArray, IntArray, IntArray, IntArray]] | None = None
 
     @property
     def last_day(self) -> int:
@@ -156,6 +161,8 @@ class Shopper:
             who,
             self.rate_now(who, day),
             self.customers.rate,
+            self.switch,
+            self.until,
             self.arrival,
             arm.repeats,
             arm.clock,
@@ -186,6 +193,8 @@ class Shopper:
         bought: list[Bought] = []
         while who.size:
             amounts = self.spend(who, number)
+            if self.recorded is not None:
+                self.recorded.append((np.full(who.size, day, dtype=np.int64), who, amounts, number))
             self.story.purchases(self.name, day, who, amounts, number)
             purchases += int(who.size)
             revenue += int(amounts.sum())
@@ -209,6 +218,8 @@ class Shopper:
             self.births.between(start, stop),
             rate,
             self.customers.rate,
+            self.switch,
+            self.until,
             self.arrival,
             arm.repeats,
             arm.allowed,
@@ -221,4 +232,6 @@ class Shopper:
             self.last_day,
         )
         amounts = self.spend(who, numbers)
+        if self.recorded is not None:
+            self.recorded.append((days, who, amounts, numbers))
         return Shopping([(who, amounts, numbers)], int(who.size), int(amounts.sum())), days

@@ -38,13 +38,16 @@ from loyalsim.simulate import streams
 from loyalsim.simulate.arms import NEVER, Arm, Births, Shopper, Shopping, Tally
 from loyalsim.simulate.cashback import CashbackLedger, DividendLedger
 from loyalsim.simulate.community import Community
+from loyalsim.simulate.enrolment import BEFORE as BEFORE_START
+from loyalsim.simulate.enrolment import NEVER as NEVER_ENROLS
+from loyalsim.simulate.enrolment import enrolment_days, join_chance, switch_times
 from loyalsim.simulate.member_events import MemberEvents
 from loyalsim.simulate.member_rates import MemberRates
 from loyalsim.simulate.members import Chooser, Crediting, Members
 from loyalsim.simulate.membership import Memberships
 from loyalsim.simulate.month_end import MonthEndWork
 from loyalsim.simulate.referrals import Referrals, pool_size
-from loyalsim.simulate.results import MonthResult, Replication
+from loyalsim.simulate.results import MonthResult, Replication, Synthetic
 from loyalsim.simulate.spending import Basket, Spend
 from loyalsim.simulate.statements import PointsMonth, Statements, twelfth
 from loyalsim.simulate.story import Story
@@ -61,7 +64,7 @@ Process = Generator[simpy.Event, Any, None]
 THREADS_FROM = 10_000
 UNBORN = 2**40  # birth day of a referee-to-be who has not been referred (beyond any horizon)
 
-__all__ = ["MonthResult", "Replication", "run_replication"]
+__all__ = ["MonthResult", "Replication", "Synthetic", "run_replication", "synthetic_transactions"]
 
 
 def run_replication(
@@ -93,6 +96,16 @@ def run_replication(
     return run.result()
 
 
+def synthetic_transactions(policy: Policy, scenario: Scenario, index: int) -> tuple[Replication, Synthetic]:
+    """Replication ``index`` as :func:`run_replication` runs it, with every purchase of the
+    program arm recorded and its members' enrolment days: synthetic data for ``earn``, ``fit
+    purchases`` and ``fit response`` (``simulate --transactions``)."""
+    run = _Run(policy, scenario, index, None)
+    run.shoppers["program"].recorded = []
+    run.simulate(run.customers.size >= THREADS_FROM and os.environ.get("LOYALSIM_THREADS") != "1")
+    return run.result(), run.synthetic()
+
+
 def _with_referees(
     policy: Policy,
     scenario: Scenario,
@@ -114,6 +127,18 @@ def _with_referees(
     lifetimes = pool.death.copy()
     pool.birth[:] = UNBORN
     return customers.extended(pool), np.concatenate((member, np.ones(size, dtype=bool))), lifetimes
+
+
+def _relative_rates(scenario: Scenario, customers: Customers) -> Array:
+    """Each customer's purchase rate over their segment's mean (r / alpha): how much heavier a
+    buyer they are, for self-selected enrolment."""
+    mean = np.array(
+        [s.purchase_params[0] / s.purchase_params[1] / s.days_per_unit for s in scenario.segments]
+    )
+    typical = mean[customers.segment]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative: Array = np.where(typical > 0, customers.rate / typical, 1.0)
+    return relative
 
 
 def _community(policy: Policy, scenario: Scenario, segment: IntArray, key: int) -> Community | None:
@@ -185,17 +210,35 @@ class _Run:
             scenario.starting
         )
         key = int(key_seed.generate_state(1, dtype=np.uint64)[0])
-        enrolment = np.array([s.responds("enrolment_rate") for s in scenario.segments])
         self.main = customers.size  # customers who exist from the start or arrive (not referees)
-        joins = customers.enrol_u < enrolment[customers.segment]
+        relative = _relative_rates(scenario, customers)
+        selection = np.array([s.responds("enrolment_selection") for s in scenario.segments])
+        joins = customers.enrol_u < join_chance(
+            np.array([s.responds("enrolment_rate") for s in scenario.segments])[customers.segment],
+            selection[customers.segment],
+            relative,
+        )
         if self.running_book:
             joins |= customers.existing  # a running program's customers are its members (as in earn)
+        delay = np.array([s.responds("enrolment_delay") for s in scenario.segments])[customers.segment]
         customers, member, self.lifetimes = _with_referees(policy, scenario, customers, joins, pool_seed)
         self.customers, self.member, self.key = customers, member, key
         response = {
             name: np.array([s.responds(name) for s in scenario.segments])[customers.segment]
             for name in RESPONSE_DEFAULTS
         }
+        pad = customers.size - self.main  # (referees: members from birth)
+        self.enrol_day = enrolment_days(
+            customers.birth,
+            member,
+            customers.existing,
+            self.running_book,
+            np.concatenate((delay, np.zeros(pad))),
+            response["enrolment_selection"],
+            np.concatenate((relative, np.ones(pad))),
+            key,
+            self.main,
+        )
         self.lift = response["frequency_lift"]
         return response
 
@@ -239,7 +282,7 @@ class _Run:
             assert history is not None and history.summary is not None
             existing = np.flatnonzero(customers.existing)
             self.memberships.continuing(existing, history.summary.first_day[customers.origin[existing]])
-        self.members = Members(member, self.memberships)
+        self.members = Members(member, self.memberships, self.enrol_day)
         rates = MemberRates.of(
             policy,
             customers.rate,
@@ -280,6 +323,8 @@ class _Run:
         self.statements = Statements(
             policy, member, cashback, dividends, self.story, month_of(scenario.start)
         )
+        if np.any((self.enrol_day > np.maximum(customers.birth, 0)) & (self.enrol_day < NEVER_ENROLS)):
+            self.statements.enrolled_from = scenario.start + np.minimum(self.enrol_day, scenario.days)
         # Room for every purchase members would make with no dropout (an upper bound on the lots, a
         # little above the purchases they make): the ledger should not have to grow and copy itself.
         # Untouched capacity costs no memory.
@@ -355,6 +400,22 @@ class _Run:
         scenario, customers, key, spend = self.scenario, self.customers, self.key, self.spend
         births = Births.of(customers.birth, scenario.days)
         self.births = births
+        # Members by enrolment day (referees join when referred; a running book's members before).
+        enrolling = np.flatnonzero(
+            (self.enrol_day >= 0)
+            & (self.enrol_day < scenario.days)
+            & ~(customers.existing & (customers.rate <= 0))  # (drawn gone before the start)
+        )
+        self.enrolling = Births(
+            enrolling[np.argsort(self.enrol_day[enrolling], kind="stable")],
+            np.searchsorted(np.sort(self.enrol_day[enrolling]), np.arange(scenario.days + 1)),
+        )
+        switch = switch_times(self.enrol_day)
+        lasting = np.array([s.responds("lift_duration") for s in scenario.segments])
+        duration = np.concatenate(
+            (lasting[customers.segment[: self.main]], np.zeros(customers.size - self.main))
+        )
+        until = np.where(duration > 0, switch + duration, np.inf)  # (0: the lift lasts)
         arrival = streams.stream_base(key, streams.ARRIVAL)
         self.shoppers = {
             "control": Shopper(
@@ -363,6 +424,8 @@ class _Run:
                 customers,
                 lambda who, day: customers.rate[who],
                 customers.rate,
+                np.full(customers.size, -np.inf),
+                np.full(customers.size, np.inf),
                 spend,
                 arrival,
                 births,
@@ -375,6 +438,8 @@ class _Run:
                 customers,
                 rates,
                 rates.fixed,
+                switch,
+                until,
                 spend,
                 arrival,
                 births,
@@ -454,11 +519,8 @@ class _Run:
             if referees.size:
                 program.birth[referees] = program.last_time[referees] = day
                 program.death[referees] = self.lifetimes[referees - self.main] + day
-            if self.memberships is not None:
-                joining = np.concatenate((born[self.member[born]], referees))
-                if day == 0 and not self.running_book:  # a launch: members take it up (or not)
-                    joining = np.concatenate((self.existing[self.member[self.existing]], joining))
-                self.membership_day(day, joining)
+            if self.memberships is not None:  # members take it up (or not) on their enrolment day
+                self.membership_day(day, np.concatenate((self.enrolling.between(day, day + 1), referees)))
             shopping = self.shoppers["program"].day(day, np.concatenate((born, referees)))
             bought = self.tally["program"].add(shopping)
             if bought:  # one pass through the program for the whole day
@@ -507,7 +569,7 @@ class _Run:
             if name == "program" and self.month_end_work.any:
                 # Month-end actions first: reminders may prompt purchases that belong to this month.
                 active = np.flatnonzero(alive)
-                extra = self.month_end_work(month, last, active[self.members.enrolled(active)])
+                extra = self.month_end_work(month, last, active[self.members.enrolled_on(active, last)])
             tally = self.tally[name].take()
             record = MonthResult(
                 month,
@@ -528,7 +590,7 @@ class _Run:
 
     def program_month(self, record: MonthResult, month: int, last: int, alive: BoolArray) -> None:
         """The program arm's own figures of a month: members, referrals, paid memberships."""
-        record.members = int((alive & self.member).sum())
+        record.members = int((alive & self.member & (self.enrol_day <= last)).sum())
         referrals = self.referrals
         if referrals is not None:
             referrals.refer(month, last, np.flatnonzero(alive & self.member))
@@ -575,6 +637,49 @@ class _Run:
             if control_env.now < end:
                 control_env.run(until=end)
 
+    def synthetic(self) -> Synthetic:
+        """The recorded purchases of the program arm, and who enrolled when (see
+        :func:`synthetic_transactions`)."""
+        recorded = self.shoppers["program"].recorded
+        assert recorded is not None
+        scenario, customers = self.scenario, self.customers
+        parts = list(zip(*recorded, strict=True)) if recorded else [[np.zeros(0, dtype=np.int64)]] * 4
+        day, who, amount, number = (np.concatenate(part).astype(np.int64) for part in parts)
+        order = np.argsort(day, kind="stable")
+        day, who, amount, number = day[order], who[order], amount[order], number[order]
+        basket = Basket.of(scenario)
+        category = channel = None
+        categories = channels = np.zeros(0, dtype=object)
+        if basket is not None:
+            category, channel = basket.draw(self.key, customers.segment[who], who, number)
+            categories, channels = basket.categories, basket.channels
+        born = self.arms["program"].birth
+        enrolled = self.member & (self.enrol_day < scenario.days) & (born < scenario.days)
+        members = np.flatnonzero(enrolled)
+        on = self.enrol_day[members].copy()
+        before = on <= BEFORE_START
+        history = scenario.history
+        if (
+            history is not None and history.summary is not None
+        ):  # a running book's members: since their first purchase
+            existing = before & customers.existing[members]
+            on[existing] = history.summary.first_day[customers.origin[members[existing]]] - scenario.start
+        on[before & ~customers.existing[members]] = born[
+            members[before & ~customers.existing[members]]
+        ].astype(np.int64)
+        return Synthetic(
+            who,
+            scenario.start + day,
+            amount,
+            category,
+            channel,
+            categories,
+            channels,
+            members,
+            scenario.start + on,
+            _file_ids(scenario, customers, born),
+        )
+
     def result(self) -> Replication:
         """The replication's months (control and program, month by month), cohorts and story."""
         result = Replication(self.index, customers=self.main)
@@ -613,6 +718,22 @@ class _Run:
             self.scenario, self.customers, self.member, self.lift, self.arms["control"].allowed, NEVER
         )
         return result
+
+
+def _file_ids(scenario: Scenario, customers: Customers, born: Array) -> npt.NDArray[np.object_]:
+    """Each customer's id in synthetic files: a history's customers keep theirs; the others are
+    numbered 1, 2, ... by their first purchase (then by a uniform: the simulation's numbering
+    follows purchase rates, which ids should not give away), prefixed "new-" beside a history."""
+    ids = np.empty(customers.size, dtype=object)
+    existing = customers.existing
+    history = scenario.history
+    if history is not None and history.summary is not None and existing.any():
+        ids[existing] = history.summary.customer_ids[customers.origin[existing]]
+    others = np.flatnonzero(~existing)
+    rank = np.lexsort((customers.enrol_u[others], born[others]))
+    prefix = "new-" if history is not None else ""
+    ids[others[rank]] = [f"{prefix}{i}" for i in range(1, others.size + 1)]
+    return ids
 
 
 def _history_month(month: int, book: PointsMonth, revenue: int, fees: tuple[int, int]) -> MonthResult:

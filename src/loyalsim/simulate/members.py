@@ -29,18 +29,27 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass
 class Members:
-    """Enrolment (``member``: would join when they first buy) and paid membership, if any."""
+    """Enrolment (``member``: joins on their ``enrol_day``, ``simulate.enrolment``) and paid
+    membership, if any."""
 
     member: BoolArray
     memberships: Memberships | None
+    enrol_day: IntArray
 
     def enrolled(self, who: IntArray) -> BoolArray:
-        """Who the program treats as a member now: enrolled, and subscribed when membership is paid."""
+        """Who the program treats as a member once enrolled: members, and subscribed when
+        membership is paid (the rates' view: the member rate applies from the enrolment day on)."""
         if self.memberships is None:
             active: BoolArray = self.member[who]
             return active
         subscribed: BoolArray = self.member[who] & self.memberships.active_of(who)
         return subscribed
+
+    def enrolled_on(self, who: IntArray, day: int | IntArray) -> BoolArray:
+        """Who of ``who`` is a member on ``day`` (a day offset, or one per customer): enrolled
+        by then, and subscribed when membership is paid."""
+        joined: BoolArray = self.enrolled(who) & (self.enrol_day[who] <= day)
+        return joined
 
 
 @dataclass(frozen=True)
@@ -77,8 +86,8 @@ class Crediting:
         who = np.concatenate([b[0] for b in bought])
         amounts = np.concatenate([b[1] for b in bought])
         numbers = np.concatenate([b[2] for b in bought])
-        pick = self.members.enrolled(who)
         days = np.broadcast_to(np.asarray(day, dtype=np.int64), who.shape)
+        pick = self.members.enrolled_on(who, days)
         self.tally.member_revenue += int(amounts[pick].sum())
         if self.donations is not None:
             self.tally.donations += int(self.donations.per_purchase(amounts[pick]).sum())

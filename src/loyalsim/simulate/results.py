@@ -76,3 +76,20 @@ class Replication:
     opening: dict[str, int] = field(default_factory=dict)
     # The same book's months before the forecast (program arm): what finance runs on from.
     history: list[MonthResult] = field(default_factory=list)
+
+
+@dataclass
+class Synthetic:
+    """The program arm's purchases of one replication and who enrolled when: what ``simulate
+    --transactions`` writes (``report.synthetic``)."""
+
+    customer: IntArray  # the simulation's customer numbers, one per purchase, in day order
+    day: IntArray  # absolute day numbers
+    amount: IntArray  # minor units
+    category: IntArray | None  # codes into ``categories`` (-1: none), None: no basket drawn
+    channel: IntArray | None
+    categories: npt.NDArray[np.object_]
+    channels: npt.NDArray[np.object_]
+    members: IntArray  # customers who enrolled within the horizon (or before it)
+    enrolled_on: IntArray  # their enrolment days (absolute)
+    ids: npt.NDArray[np.object_]  # each simulated customer's id in the files

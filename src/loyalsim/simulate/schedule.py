@@ -45,10 +45,35 @@ def due_on(next_day: npt.NDArray[np.signedinteger[Any]], day: int) -> IntArray:
 
 
 @kernel
+def time_after(t: float, gap: float, switch: float, until: float, base: float, rate: float) -> float:
+    """When a unit-exponential ``gap`` drawn at time ``t`` is used up, at the member's ``rate``
+    from ``switch`` (their enrolment) until ``until`` (the lift worn off) and at the ``base``
+    rate outside: the piecewise-constant intensity, segment by segment. With ``switch`` at -inf
+    and ``until`` at inf (a member from the start, for good) it is ``t + gap / rate``, the same
+    arithmetic as with no enrolment day. (A helper of scalars: numba inlines it.)"""
+    left = gap
+    if t < switch:
+        room = (switch - t) * base
+        if left <= room:
+            return t + left / base
+        left -= room
+        t = switch
+    if t < until:
+        room = (until - t) * rate
+        if left <= room:
+            return t + left / rate
+        left -= room
+        t = until
+    return t + left / base
+
+
+@kernel
 def schedule_next(
     who: IntArray,
     rate: Array,
     base_rate: Array,
+    switch: Array,
+    until: Array,
     arrival: np.uint64,
     repeats: IntArray,
     clock: Array,
@@ -59,7 +84,9 @@ def schedule_next(
     today: int,
     last_day: int,
 ) -> IntArray:
-    """Draw the next purchase of each customer in ``who`` (who just bought, at ``rate`` from now on).
+    """Draw the next purchase of each customer in ``who`` (who just bought, at ``rate`` from
+    ``switch[c]``, the time they enrol, until ``until[c]``, when the lift wears off; at their
+    base rate before and after).
 
     A customer whose next purchase falls after their death is gone; one falling after the
     horizon (``last_day``) is dropped; one falling ``today`` is returned (they buy again
@@ -73,7 +100,7 @@ def schedule_next(
             continue
         gap = -np.log(uniform_one(arrival, np.uint64(c), np.uint64(repeats[c] + 1)))
         clock[c] += gap
-        when = last_time[c] + gap / rate[i]
+        when = time_after(last_time[c], gap, switch[c], until[c], base_rate[c], rate[i])
         if when >= death[c]:
             gone[c] = True
             continue
@@ -122,6 +149,8 @@ def draw_span(
     born: IntArray,
     rate: Array,
     base_rate: Array,
+    switch: Array,
+    until: Array,
     arrival: np.uint64,
     repeats: IntArray,
     allowed: IntArray,
@@ -134,7 +163,8 @@ def draw_span(
     last_day: int,
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Every purchase of days ``start`` .. ``stop - 1`` when each customer's rate is fixed
-    (``rate``, per customer): the first purchases of ``born`` and everyone's repeats.
+    (``rate``, per customer, from ``switch``: see :func:`schedule_next`): the first purchases of
+    ``born`` and everyone's repeats.
 
     Returns (customer, day, purchase number) in day order, each customer's purchases in
     their order. The arithmetic is that of :func:`count_repeats` and :func:`schedule_next`
@@ -191,7 +221,7 @@ def draw_span(
                 break
             gap = -np.log(uniform_one(arrival, np.uint64(c), np.uint64(repeats[c] + 1)))
             clock[c] += gap
-            when = last_time[c] + gap / rate[c]
+            when = time_after(last_time[c], gap, switch[c], until[c], base_rate[c], rate[c])
             if when >= death[c]:
                 gone[c] = True
                 break

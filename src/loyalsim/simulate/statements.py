@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from loyalsim.compile.calendar import first_of_month, last_of_month
 from loyalsim.compile.exact import divide
 from loyalsim.compile.policy import Policy
 from loyalsim.replay.engine import MonthRows
@@ -22,6 +23,7 @@ from loyalsim.simulate.results import MonthResult
 from loyalsim.simulate.story import Story
 
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass
@@ -61,6 +63,9 @@ class Statements:
     # only for its own counters: the book is the running program's, collected after it).
     keep_history: bool = True
     history: dict[int, PointsMonth] = field(default_factory=dict)  # a history's months, by month
+    # Each customer's enrolment day, as an absolute day number (members count from it on); None:
+    # every member from their first purchase.
+    enrolled_from: IntArray | None = None
 
     def collect(self, rows: MonthRows) -> None:
         """The sink of the replay engine: a month's rows, closed. A history's months before the
@@ -88,6 +93,8 @@ class Statements:
         tiers = self.policy.tiers
         if tiers is not None:  # active members by tier, alive as the month-end process found them
             active = self.member[rows.customer] & self.alive[rows.month][rows.customer]
+            if self.enrolled_from is not None:
+                active &= self.enrolled_from[rows.customer] <= last_of_month(first_of_month(rows.month))
             self.tier_counts[rows.month] = np.bincount(
                 rows.tier[active], minlength=len(tiers.levels)
             ).tolist()

@@ -32,7 +32,8 @@ Array = npt.NDArray[np.float64]
     REMINDER,
     DONATION,
     BIRTHDAY,
-) = range(1, 15)
+    ENROLMENT,
+) = range(1, 16)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
