@@ -963,6 +963,26 @@ def scenario_schema() -> Schema:
                 "Self-selection: the odds of joining scale with (purchase rate / the segment's mean) to this "
                 "power, and the delay shrinks by the same factor (0: joining is independent of buying).",
             ),
+            "value_response": prop(
+                obj(
+                    {
+                        "reference": prop(
+                            {"type": "string", "minLength": 1},
+                            "The program the frequency_lift was measured on (a path relative to this file); "
+                            "default: the scenario's first program.",
+                        ),
+                        "half_value": prop(
+                            POSITIVE,
+                            "Value back per unit of spend at which the lift is half its ceiling "
+                            "(0.02: 2 cents a dollar); smaller: the lift saturates sooner.",
+                        ),
+                    },
+                    ["half_value"],
+                ),
+                "Make the frequency lift depend on what the program gives back: frequency_lift is the lift "
+                "measured on the reference program, scaled under another by g(v) / g(v_ref), "
+                "g(v) = v / (v + half_value), v the value returned per unit of spend.",
+            ),
             "lift_duration": prop(
                 NONNEG,
                 "Days a member's purchase-rate lift lasts after they join, then their base rate again "

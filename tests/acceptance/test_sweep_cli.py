@@ -42,8 +42,11 @@ def test_grid_over_program_and_scenario(tmp_path: Path) -> None:
     by = {(r["earn[0].rate"], r["population.segments[0].response.redemption_propensity"]): r for r in rows}
     assert by[(2, 0.2)]["points_issued_mean"] > by[(1, 0.2)]["points_issued_mean"]
     assert by[(1, 0.9)]["points_redeemed_mean"] > by[(1, 0.2)]["points_redeemed_mean"]
-    # Every point runs on the same customers and random numbers: purchases are identical.
-    assert len({r["purchases_mean"] for r in rows}) == 1
+    # Every point runs on the same customers and random numbers: at one earn rate purchases are
+    # identical; twice the stars a dollar sells more (the scenario's value response).
+    for rate in (1, 2):
+        assert len({r["purchases_mean"] for r in rows if r["earn[0].rate"] == rate}) == 1
+    assert by[(2, 0.2)]["purchases_mean"] > by[(1, 0.2)]["purchases_mean"]
     assert pq.read_table(out / "sweep.parquet").num_rows == 4
 
 

@@ -65,6 +65,9 @@ class Segment:
     # Responses stated as distributions ((name, distribution)); ``response`` holds their
     # central values until a replication draws them (:meth:`drawn`).
     uncertain: tuple[tuple[str, Uncertain], ...] = ()
+    # The frequency lift as measured on a reference program, scaled under others by the value
+    # they give back (reference program, half value): simulate.program_value.
+    value_response: tuple[Policy, float] | None = None
 
     def responds(self, name: str) -> float:
         return self.response.get(name, RESPONSE_DEFAULTS.get(name, 0.0))
@@ -83,7 +86,7 @@ def _stated(response: dict[str, Any]) -> tuple[dict[str, float], tuple[tuple[str
     values: dict[str, float] = {}
     uncertain: list[tuple[str, Uncertain]] = []
     for name, value in response.items():
-        if name in ("renewal", "action_rates"):
+        if name in ("renewal", "action_rates", "value_response"):
             continue
         parsed = parse(name, value)
         if isinstance(parsed, Uncertain):
@@ -145,7 +148,7 @@ class Scenario:
 HISTORY_SEGMENT = "(history)"  # not a valid segment id: it cannot clash with one
 
 
-def _history_segment(history: History) -> Segment:
+def _history_segment(history: History, base: Path, first: Policy | None) -> Segment:
     """The segment holding a history's models and response (never drawn for new customers)."""
     response, uncertain = _stated(history.response)
     return Segment(
@@ -158,10 +161,46 @@ def _history_segment(history: History) -> Segment:
         spend_params=history.spend_params,
         response=response,
         uncertain=uncertain,
+        value_response=_value_response(history.response, base, first),
     )
 
 
-def _segment(data: dict[str, Any]) -> Segment:
+def _states_value_response(population: dict[str, Any]) -> bool:
+    """Whether a segment's (or the history's) response has a value response without a reference."""
+    holders = list(population.get("segments", [])) + (
+        [population["history"]] if "history" in population else []
+    )
+    return any(
+        "value_response" in h.get("response", {}) and "reference" not in h["response"]["value_response"]
+        for h in holders
+    )
+
+
+def _value_references(segments: tuple[Segment, ...]) -> dict[str, list[str]]:
+    """The reference programs' content (their rules, not only their paths), for the hash of
+    what the simulated months depend on; nothing when no segment has a value response."""
+    hashes = [s.value_response[0].content_hash for s in segments if s.value_response is not None]
+    return {"value_references": hashes} if hashes else {}
+
+
+def _value_response(
+    response: dict[str, Any], base: Path, first: Policy | None
+) -> tuple[Policy, float] | None:
+    """A stated value response: its reference program (compiled, the path relative to the
+    scenario; by default the scenario's first program, ``first``) and half value."""
+    stated = response.get("value_response")
+    if stated is None:
+        return None
+    if "reference" in stated:
+        reference = load_policy(Path(os.path.normpath(base / stated["reference"])))
+    elif first is not None:
+        reference = first
+    else:
+        return None  # (no program to refer to: the stated lift stands)
+    return reference, float(stated["half_value"])
+
+
+def _segment(data: dict[str, Any], base: Path, first: Policy | None) -> Segment:
     purchase, spend = data["purchase"], data["spend"]
     params = purchase["params"]
     keys = ("r", "alpha", "a", "b") if purchase["model"] == "bgnbd" else ("r", "alpha", "s", "beta")
@@ -189,6 +228,7 @@ def _segment(data: dict[str, Any]) -> Segment:
         action_rates=tuple(
             (str(k), float(v)) for k, v in data.get("response", {}).get("action_rates", {}).items()
         ),
+        value_response=_value_response(data.get("response", {}), base, first),
     )
 
 
@@ -227,14 +267,20 @@ def scenario_from_document(
         # normpath: `scenarios/../programs/x.yaml` is `programs/x.yaml` in every message and annotation
         programs = tuple(load_policy(Path(os.path.normpath(base / program))) for program in data["programs"])
     population = data["population"]
-    segments = tuple(_segment(s) for s in population.get("segments", []))
+    # A value response's default reference: the program the scenario file names first (not a
+    # program put in its place, as a sweep's point or a compare's B is).
+    first = None
+    named = data.get("programs", [])
+    if named and _states_value_response(population):
+        first = load_policy(Path(os.path.normpath(base / named[0])))
+    segments = tuple(_segment(s, base, first) for s in population.get("segments", []))
     history = None
     if "history" in population:
         from loyalsim.population.history import load_history
 
         minor_units = programs[0].minor_units if programs else 2
         history = load_history(population["history"], base, name, minor_units, document.source)
-        segments += (_history_segment(history),)
+        segments += (_history_segment(history, base, first),)
     start = day_number(data["start"]) if "start" in data else history.as_of + 1  # type: ignore[union-attr]
     end = int(add_duration(np.array([start]), parse_duration(data["horizon"]))[0])
     return Scenario(
@@ -266,6 +312,7 @@ def scenario_from_document(
                 )
             }
             | ({"history": history.digest} if history is not None else {})
+            | _value_references(segments)
         ),
         guardrails=tuple(data.get("guardrails", [])),
         source=document.source,

@@ -46,6 +46,7 @@ from loyalsim.simulate.member_rates import MemberRates
 from loyalsim.simulate.members import Chooser, Crediting, Members
 from loyalsim.simulate.membership import Memberships
 from loyalsim.simulate.month_end import MonthEndWork
+from loyalsim.simulate.program_value import lift_factors
 from loyalsim.simulate.referrals import Referrals, pool_size
 from loyalsim.simulate.results import MonthResult, Replication, Synthetic
 from loyalsim.simulate.spending import Basket, Spend
@@ -223,10 +224,12 @@ class _Run:
         delay = np.array([s.responds("enrolment_delay") for s in scenario.segments])[customers.segment]
         customers, member, self.lifetimes = _with_referees(policy, scenario, customers, joins, pool_seed)
         self.customers, self.member, self.key = customers, member, key
-        response = {
-            name: np.array([s.responds(name) for s in scenario.segments])[customers.segment]
-            for name in RESPONSE_DEFAULTS
+        per_segment = {
+            name: np.array([s.responds(name) for s in scenario.segments]) for name in RESPONSE_DEFAULTS
         }
+        if any(s.value_response is not None for s in scenario.segments):  # the lift follows the value given
+            per_segment["frequency_lift"] = per_segment["frequency_lift"] * lift_factors(policy, scenario)
+        response = {name: values[customers.segment] for name, values in per_segment.items()}
         pad = customers.size - self.main  # (referees: members from birth)
         self.enrol_day = enrolment_days(
             customers.birth,

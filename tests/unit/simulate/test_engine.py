@@ -93,7 +93,8 @@ def _small(propensity: float, **extra: float):  # type: ignore[no-untyped-def]
     scenario = load_scenario(ROOT / "scenarios" / "coffee-baseline.yaml", replications=1)
     segment = scenario.segments[0]
     response = {**segment.response, "redemption_propensity": propensity, **extra}
-    segments = (type(segment)(**{**segment.__dict__, "response": response}),)
+    # A stated lift, whatever the program gives (these tests are about the mechanics).
+    segments = (type(segment)(**{**segment.__dict__, "response": response, "value_response": None}),)
     return type(scenario)(
         **{**scenario.__dict__, "initial": 3000, "arrivals_per_month": 100, "days": 365, "segments": segments}
     )

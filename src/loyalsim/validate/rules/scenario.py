@@ -76,15 +76,29 @@ def unique_segments(ctx: Context) -> Iterator[Finding]:
 
 @rule(S, "LS302")
 def programs_exist(ctx: Context) -> Iterator[Finding]:
-    """Program files are found relative to the scenario file."""
+    """Program files (the programs, and each value response's reference) are found relative to
+    the scenario file."""
     if ctx.doc.file in ("-", "<stdin>"):
         return
     base = Path(ctx.doc.file).parent
-    for i, name in enumerate(ctx.data["programs"]):
+    named: list[tuple[tuple[str | int, ...], Any]] = [
+        (("programs", i), n) for i, n in enumerate(ctx.data["programs"])
+    ]
+    population = ctx.data.get("population", {})
+    places: list[tuple[tuple[str | int, ...], Any]] = [
+        (("population", "segments", i), segment) for i, segment in enumerate(population.get("segments", []))
+    ]
+    if isinstance(population.get("history"), dict):
+        places.append((("population", "history"), population["history"]))
+    for path, holder in places:
+        stated = holder.get("response", {}).get("value_response") if isinstance(holder, dict) else None
+        if isinstance(stated, dict) and isinstance(stated.get("reference"), str):
+            named.append(((*path, "response", "value_response", "reference"), stated["reference"]))
+    for where, name in named:
         if not (base / name).is_file():
             looked = os.path.normpath(base / name)
             yield Finding(
-                ("programs", i),
+                where,
                 f"the program file '{name}' does not exist (looked in {looked})",
                 "program paths are relative to the scenario file",
             )
