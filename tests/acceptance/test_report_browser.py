@@ -240,3 +240,42 @@ def test_backtest_report_renders_in_chromium(tmp_path: Path) -> None:
     assert_charts_read(dom)
     assert "Backtest: classic-rewards on cdnow-book" in dom and "metric-months" in dom
     assert [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []
+
+
+def test_fit_response_report_renders_in_chromium(tmp_path: Path) -> None:
+    """`fit response --out`'s report, on data `simulate --transactions` wrote."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "tests" / "data" / "response" / "self-selection.yaml").read_text())
+    program = str(ROOT / "programs" / "classic-rewards.yaml")
+    data["programs"] = [program]
+    data["population"]["initial"] = 20000
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(data, sort_keys=False))
+    made = run_cli(
+        "simulate",
+        program,
+        str(scenario),
+        "--out",
+        str(tmp_path / "sim"),
+        "--transactions",
+        str(tmp_path / "d"),
+    )
+    assert made.returncode == 0, made.stderr
+    out = tmp_path / "response.yaml"
+    done = run_cli(
+        "fit",
+        "response",
+        str(tmp_path / "d" / "transactions.csv"),
+        "--members",
+        str(tmp_path / "d" / "members.csv"),
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    page = out.with_suffix(".report.html")
+    assert "<script" not in page.read_text()
+    dom, log = open_in_browser(page, tmp_path / "profile")
+    assert 'id="lift-by-quarter"' in dom and 'id="estimates"' in dom and "naive" in dom
+    assert_charts_read(dom)
+    assert [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []
