@@ -137,3 +137,39 @@ def alias_bomb(levels: int) -> str:
         lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
         previous = name
     return "\n".join(lines) + "\n"
+
+
+def self_selection_scenario(folder: Any, *, initial: int = 20000, name: str = "s") -> Any:
+    """tests/data/response/self-selection.yaml (a known lift, self-selected enrolment) with
+    ``initial`` customers, written to ``folder/NAME.yaml`` with its program's absolute path."""
+    import yaml
+
+    from tests.conftest import DATA, ROOT
+
+    data = yaml.safe_load((DATA / "response" / "self-selection.yaml").read_text())
+    data["programs"] = [str(ROOT / "programs" / "classic-rewards.yaml")]
+    data["population"]["initial"] = initial
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def synthetic_data(folder: Any, *, initial: int = 20000) -> Any:
+    """Transactions and members the installed `loyalsim simulate --transactions` writes from
+    :func:`self_selection_scenario`; the folder holding them."""
+    from tests.conftest import ROOT, run_cli
+
+    program = str(ROOT / "programs" / "classic-rewards.yaml")
+    scenario = self_selection_scenario(folder, initial=initial)
+    done = run_cli(
+        "simulate",
+        program,
+        str(scenario),
+        "--out",
+        str(folder / "sim"),
+        "--transactions",
+        str(folder / "data"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "synthetic data:" in done.stderr
+    return folder / "data"

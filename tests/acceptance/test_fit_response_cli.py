@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.conftest import DATA, ROOT, run_cli
+from tests.helpers import synthetic_data
 
 pytestmark = pytest.mark.slow
 PROGRAM = str(ROOT / "programs" / "classic-rewards.yaml")
@@ -19,24 +20,8 @@ PROGRAM = str(ROOT / "programs" / "classic-rewards.yaml")
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Transactions and members of 20,000 simulated customers, self-selected into the program."""
-    folder = tmp_path_factory.mktemp("synthetic")
-    data = yaml.safe_load((DATA / "response" / "self-selection.yaml").read_text())
-    data["programs"] = [PROGRAM]
-    data["population"]["initial"] = 20000
-    scenario = folder / "s.yaml"
-    scenario.write_text(yaml.safe_dump(data, sort_keys=False))
-    done = run_cli(
-        "simulate",
-        PROGRAM,
-        str(scenario),
-        "--out",
-        str(folder / "sim"),
-        "--transactions",
-        str(folder / "data"),
-    )
-    assert done.returncode == 0, done.stderr
-    assert "synthetic data:" in done.stderr
-    return folder / "data"
+    data: Path = synthetic_data(tmp_path_factory.mktemp("synthetic"))
+    return data
 
 
 def test_json_gives_the_estimates_the_naive_ratio_and_the_quarters(synthetic: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, run_cli
-from tests.helpers import small_scenario
+from tests.helpers import small_scenario, synthetic_data
 
 # Every test here starts several processes or a browser: the full run only (make test).
 pytestmark = pytest.mark.slow
@@ -244,31 +244,14 @@ def test_backtest_report_renders_in_chromium(tmp_path: Path) -> None:
 
 def test_fit_response_report_renders_in_chromium(tmp_path: Path) -> None:
     """`fit response --out`'s report, on data `simulate --transactions` wrote."""
-    import yaml
-
-    data = yaml.safe_load((ROOT / "tests" / "data" / "response" / "self-selection.yaml").read_text())
-    program = str(ROOT / "programs" / "classic-rewards.yaml")
-    data["programs"] = [program]
-    data["population"]["initial"] = 20000
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text(yaml.safe_dump(data, sort_keys=False))
-    made = run_cli(
-        "simulate",
-        program,
-        str(scenario),
-        "--out",
-        str(tmp_path / "sim"),
-        "--transactions",
-        str(tmp_path / "d"),
-    )
-    assert made.returncode == 0, made.stderr
+    data = synthetic_data(tmp_path)
     out = tmp_path / "response.yaml"
     done = run_cli(
         "fit",
         "response",
-        str(tmp_path / "d" / "transactions.csv"),
+        str(data / "transactions.csv"),
         "--members",
-        str(tmp_path / "d" / "members.csv"),
+        str(data / "members.csv"),
         "--out",
         str(out),
     )
